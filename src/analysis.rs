@@ -1,0 +1,149 @@
+//! One analysis of a dataset under one set of settings: the engine's outcomes, watchlist hits, price
+//! medians, and the scoring of shipments (mix, paths, flags) that `trace` and `report` share, so a report
+//! row and a trace of the same shipment always agree.
+
+use crate::dataset::Dataset;
+use crate::flags::{self, Flag, Severity};
+use crate::model::{EPS, Engine, Outcome};
+use crate::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
+use crate::screening::{self, Hit};
+use crate::settings::Settings;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+pub struct Analysis<'a> {
+    pub engine: Engine<'a>,
+    pub hits: Vec<Vec<Hit>>,
+    pub medians: HashMap<crate::codes::Hs, Decimal>,
+    pub limits: Limits,
+}
+
+/// A shipment scored: its output's outcome, its paths (ending at its consignee), and its flags.
+#[derive(Clone, Debug)]
+pub struct Scored {
+    pub ship: u32,
+    pub key: u32,
+    pub outcome: Outcome,
+    pub paths: Vec<Path>,
+    pub truncated: bool,
+    pub flags: Vec<Flag>,
+    pub severity: Severity,
+}
+
+impl<'a> Analysis<'a> {
+    pub fn new(ds: &'a Dataset, st: &'a Settings, limits: Limits) -> Analysis<'a> {
+        Analysis::with_engine(Engine::run(ds, st), limits)
+    }
+
+    pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {
+        let hits = screening::screen(engine.ds, engine.st.match_threshold);
+        let medians = flags::price_medians(engine.ds);
+        Analysis {
+            engine,
+            hits,
+            medians,
+            limits,
+        }
+    }
+
+    pub fn ds(&self) -> &'a Dataset {
+        self.engine.ds
+    }
+
+    pub fn st(&self) -> &'a Settings {
+        self.engine.st
+    }
+
+    /// Scores one shipment, with paths found within the analysis limits.
+    pub fn score(&self, ship: u32) -> Scored {
+        let key = self.engine.ix.key_of_shipment[ship as usize];
+        let set = self.engine.paths_of_key(key, self.limits);
+        self.score_with(ship, &set)
+    }
+
+    /// Scores one shipment from the paths of its output.
+    pub fn score_with(&self, ship: u32, set: &PathSet) -> Scored {
+        let ds = self.ds();
+        let key = self.engine.ix.key_of_shipment[ship as usize];
+        let outcome = *self.engine.outcome(key);
+        let s = &ds.shipments[ship as usize];
+        let last = Hop {
+            from: Node::Party(s.shipper),
+            to: Node::Party(s.consignee),
+            kind: HopKind::Shipment,
+            records: vec![(RecordRef::Shipment(ship), s.value_usd)],
+        };
+        let paths: Vec<Path> = set
+            .paths
+            .iter()
+            .map(|p| {
+                let mut p = p.clone();
+                p.hops.push(last.clone());
+                p
+            })
+            .collect();
+        let cx = flags::Context {
+            ds,
+            st: self.st(),
+            ship,
+            outcome: &outcome,
+            paths: &paths,
+            hits: &self.hits,
+            medians: &self.medians,
+        };
+        let flags = flags::evaluate(&cx);
+        let severity = flags::max_severity(&flags);
+        Scored {
+            ship,
+            key,
+            outcome,
+            paths,
+            truncated: set.truncated,
+            flags,
+            severity,
+        }
+    }
+
+    /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count.
+    pub fn score_all(&self, progress: Option<&indicatif::ProgressBar>) -> Vec<Scored> {
+        let n_keys = self.engine.ix.keys.len();
+        let sets: Vec<Option<PathSet>> = (0..n_keys as u32)
+            .into_par_iter()
+            .map(|k| {
+                (self.engine.outcome(k).mix.sanctioned() > EPS)
+                    .then(|| self.engine.paths_of_key(k, self.limits))
+            })
+            .collect();
+        let empty = PathSet::default();
+        (0..self.ds().shipments.len() as u32)
+            .into_par_iter()
+            .map(|i| {
+                let key = self.engine.ix.key_of_shipment[i as usize];
+                let r = self.score_with(i, sets[key as usize].as_ref().unwrap_or(&empty));
+                if let Some(pb) = progress {
+                    pb.inc(1);
+                }
+                r
+            })
+            .collect()
+    }
+}
+
+/// The node id used in paths and `top_path`: countries and regions by code, parties by party_id.
+pub fn node_id(ds: &Dataset, n: Node) -> String {
+    match n {
+        Node::Country(c) => c.to_string(),
+        Node::Region(r) => r.to_string(),
+        Node::Party(p) => ds.party(p).id.clone(),
+    }
+}
+
+/// A path as `A>B>C`.
+pub fn path_string(ds: &Dataset, p: &Path) -> String {
+    p.nodes()
+        .into_iter()
+        .map(|n| node_id(ds, n))
+        .collect::<Vec<_>>()
+        .join(">")
+}

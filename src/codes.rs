@@ -1,0 +1,496 @@
+//! Value types of the canonical formats: calendar dates, statistics periods, HS codes, country and region
+//! codes, exact money. Each parser returns a plain-language reason on failure, which the dataset reader turns
+//! into a `FILE:LINE: column: reason` rejection.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A calendar day as days since 1970-01-01. Dates are compared and subtracted constantly on the hot path, so
+/// they are a plain integer rather than a struct of fields.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Date(pub i32);
+
+/// Days from 1970-01-01 to the given civil date (Howard Hinnant's algorithm, valid for the proleptic
+/// Gregorian calendar).
+fn days_from_civil(y: i32, m: u32, d: u32) -> i32 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = if y >= 0 { y } else { y - 399 } / 400;
+    let yoe = y - era * 400;
+    let m = m as i32;
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + d as i32 - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146097 + doe - 719468
+}
+
+fn civil_from_days(z: i32) -> (i32, u32, u32) {
+    let z = z + 719468;
+    let era = if z >= 0 { z } else { z - 146096 } / 146097;
+    let doe = z - era * 146097;
+    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+/// Number of days in a month of the Gregorian calendar.
+pub fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ => {
+            if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 {
+                29
+            } else {
+                28
+            }
+        }
+    }
+}
+
+/// Years the tool accepts. Four-digit years keep `YYYY-MM-DD` unambiguous; anything else is a typo.
+pub const MIN_YEAR: i32 = 1000;
+pub const MAX_YEAR: i32 = 9999;
+
+fn parse_year(s: &str) -> Result<i32, String> {
+    if s.len() != 4 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("year '{s}' is not four digits"));
+    }
+    let y: i32 = s.parse().map_err(|_| format!("bad year '{s}'"))?;
+    if !(MIN_YEAR..=MAX_YEAR).contains(&y) {
+        return Err(format!("year {y} is outside {MIN_YEAR}..{MAX_YEAR}"));
+    }
+    Ok(y)
+}
+
+fn parse_month(s: &str) -> Result<u32, String> {
+    if s.len() != 2 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("month '{s}' is not two digits"));
+    }
+    let m: u32 = s.parse().map_err(|_| format!("bad month '{s}'"))?;
+    if !(1..=12).contains(&m) {
+        return Err(format!("month {m} does not exist"));
+    }
+    Ok(m)
+}
+
+impl Date {
+    pub fn from_ymd(y: i32, m: u32, d: u32) -> Date {
+        Date(days_from_civil(y, m, d))
+    }
+
+    pub fn ymd(self) -> (i32, u32, u32) {
+        civil_from_days(self.0)
+    }
+
+    /// Parses `YYYY-MM-DD` and rejects days that do not exist (2023-02-30).
+    pub fn parse(s: &str) -> Result<Date, String> {
+        let parts: Vec<&str> = s.split('-').collect();
+        if parts.len() != 3 {
+            return Err(format!("'{s}' is not a date YYYY-MM-DD"));
+        }
+        let y = parse_year(parts[0]).map_err(|e| format!("'{s}' is not a date YYYY-MM-DD: {e}"))?;
+        let m =
+            parse_month(parts[1]).map_err(|e| format!("'{s}' is not a date YYYY-MM-DD: {e}"))?;
+        let ds = parts[2];
+        if ds.len() != 2 || !ds.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!(
+                "'{s}' is not a date YYYY-MM-DD: day '{ds}' is not two digits"
+            ));
+        }
+        let d: u32 = ds.parse().map_err(|_| format!("'{s}' is not a date"))?;
+        let dim = days_in_month(y, m);
+        if d == 0 || d > dim {
+            return Err(format!(
+                "'{s}' is not a calendar day ({y}-{m:02} has {dim} days)"
+            ));
+        }
+        Ok(Date::from_ymd(y, m, d))
+    }
+
+    pub fn add_days(self, n: i32) -> Date {
+        Date(self.0.saturating_add(n))
+    }
+}
+
+impl fmt::Display for Date {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, m, d) = self.ymd();
+        write!(f, "{y:04}-{m:02}-{d:02}")
+    }
+}
+
+/// A statistics period: a calendar month or a calendar year, as the half-open day range it covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Period {
+    pub year: i32,
+    /// 1..=12 for a month, 0 for the whole year.
+    pub month: u32,
+}
+
+impl Period {
+    pub fn parse(s: &str) -> Result<Period, String> {
+        let parts: Vec<&str> = s.split('-').collect();
+        match parts.as_slice() {
+            [y] => Ok(Period {
+                year: parse_year(y)
+                    .map_err(|e| format!("'{s}' is not a period YYYY-MM or YYYY: {e}"))?,
+                month: 0,
+            }),
+            [y, m] => {
+                let year = parse_year(y)
+                    .map_err(|e| format!("'{s}' is not a period YYYY-MM or YYYY: {e}"))?;
+                let month = parse_month(m)
+                    .map_err(|e| format!("'{s}' is not a period YYYY-MM or YYYY: {e}"))?;
+                Ok(Period { year, month })
+            }
+            _ => Err(format!("'{s}' is not a period YYYY-MM or YYYY")),
+        }
+    }
+
+    pub fn is_year(self) -> bool {
+        self.month == 0
+    }
+
+    /// First day of the period.
+    pub fn start(self) -> Date {
+        Date::from_ymd(self.year, if self.month == 0 { 1 } else { self.month }, 1)
+    }
+
+    /// First day after the period.
+    pub fn end(self) -> Date {
+        if self.month == 0 {
+            Date::from_ymd(self.year + 1, 1, 1)
+        } else if self.month == 12 {
+            Date::from_ymd(self.year + 1, 1, 1)
+        } else {
+            Date::from_ymd(self.year, self.month + 1, 1)
+        }
+    }
+
+    pub fn days(self) -> i32 {
+        self.end().0 - self.start().0
+    }
+
+    /// Whether `other` lies inside this period (a month inside its year, or the same period).
+    pub fn contains(self, other: Period) -> bool {
+        self.year == other.year && (self.month == 0 || self.month == other.month)
+    }
+}
+
+impl fmt::Display for Period {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.month == 0 {
+            write!(f, "{:04}", self.year)
+        } else {
+            write!(f, "{:04}-{:02}", self.year, self.month)
+        }
+    }
+}
+
+/// An HS code of 2 to 10 digits, kept as its digits' value and length so that prefix tests are integer
+/// arithmetic and the code costs nine bytes, not a heap string.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Hs {
+    pub code: u64,
+    pub len: u8,
+}
+
+const POW10: [u64; 11] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+];
+
+impl Hs {
+    /// Parses an HS code; dots and spaces are stripped (`6704.20` is `670420`).
+    pub fn parse(s: &str) -> Result<Hs, String> {
+        let digits: String = s.chars().filter(|c| *c != '.' && *c != ' ').collect();
+        if digits.is_empty() {
+            return Err("empty HS code".into());
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(format!("HS code '{s}' is not digits"));
+        }
+        if digits.len() < 2 || digits.len() > 10 {
+            return Err(format!(
+                "HS code '{s}' has {} digits, expected 2 to 10",
+                digits.len()
+            ));
+        }
+        let code: u64 = digits
+            .parse()
+            .map_err(|_| format!("HS code '{s}' is not digits"))?;
+        Ok(Hs {
+            code,
+            len: digits.len() as u8,
+        })
+    }
+
+    /// The first `n` digits (the whole code when it is shorter).
+    pub fn prefix(self, n: u8) -> Hs {
+        if self.len <= n {
+            self
+        } else {
+            Hs {
+                code: self.code / POW10[(self.len - n) as usize],
+                len: n,
+            }
+        }
+    }
+
+    /// The 4-digit heading (or the code itself when it has fewer digits).
+    pub fn heading(self) -> Hs {
+        self.prefix(4)
+    }
+
+    /// True when one code is a prefix of the other.
+    pub fn overlaps(self, other: Hs) -> bool {
+        let n = self.len.min(other.len);
+        self.prefix(n) == other.prefix(n)
+    }
+
+    /// True when `self` starts with `p`.
+    pub fn starts_with(self, p: Hs) -> bool {
+        self.len >= p.len && self.prefix(p.len) == p
+    }
+}
+
+impl fmt::Display for Hs {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:0width$}", self.code, width = self.len as usize)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, two ASCII capitals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Country(pub [u8; 2]);
+
+impl Country {
+    pub fn parse(s: &str) -> Result<Country, String> {
+        let up = s.trim().to_ascii_uppercase();
+        if up.len() != 2 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
+            return Err(format!("'{s}' is not an ISO 3166-1 alpha-2 country code"));
+        }
+        if rust_iso3166::from_alpha2(&up).is_none() {
+            return Err(format!("unknown country code '{s}' (not in ISO 3166-1)"));
+        }
+        let b = up.as_bytes();
+        Ok(Country([b[0], b[1]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or("??")
+    }
+}
+
+impl fmt::Display for Country {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An ISO 3166-2 subdivision code such as `CN-HA`: at most six ASCII bytes, zero-padded, so it is `Copy`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Region(pub [u8; 6]);
+
+impl Region {
+    pub fn parse(s: &str) -> Result<Region, String> {
+        let up = s.trim().to_ascii_uppercase();
+        if up.len() > 6 || rust_iso3166::iso3166_2::from_code(&up).is_none() {
+            return Err(format!("unknown region code '{s}' (not in ISO 3166-2)"));
+        }
+        let mut b = [0u8; 6];
+        b[..up.len()].copy_from_slice(up.as_bytes());
+        Ok(Region(b))
+    }
+
+    pub fn as_str(&self) -> &str {
+        let n = self.0.iter().position(|b| *b == 0).unwrap_or(6);
+        std::str::from_utf8(&self.0[..n]).unwrap_or("??")
+    }
+
+    pub fn country(&self) -> Country {
+        Country([self.0[0], self.0[1]])
+    }
+}
+
+impl fmt::Display for Region {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The largest money amount (in USD or in the source currency) the tool accepts. It keeps every sum over a
+/// dataset far inside `Decimal`'s range, so totals can never overflow; a larger figure is a data error.
+pub fn max_amount() -> Decimal {
+    Decimal::from(1_000_000_000_000_000_u64)
+}
+
+/// Parses an exact non-negative decimal. A `,` can only reach this function from a quoted CSV field (an
+/// unquoted one splits the row), so thousands separators are accepted here when they group digits by three
+/// (`"5,848,714"`), as SPEC §2 allows.
+pub fn parse_amount(s: &str) -> Result<Decimal, String> {
+    let t = s.trim();
+    if t.is_empty() {
+        return Err("empty value".into());
+    }
+    let (neg, body) = match t.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    };
+    let plain: String = if body.contains(',') {
+        if !thousands_ok(body) {
+            return Err(format!(
+                "'{t}' is not a number (misplaced thousands separator)"
+            ));
+        }
+        body.chars().filter(|c| *c != ',').collect()
+    } else {
+        body.to_string()
+    };
+    let mut dots = 0;
+    for ch in plain.chars() {
+        match ch {
+            '0'..='9' => {}
+            '.' => dots += 1,
+            _ => return Err(format!("'{t}' is not a number")),
+        }
+    }
+    if dots > 1 || plain == "." || plain.is_empty() {
+        return Err(format!("'{t}' is not a number"));
+    }
+    let int_digits = plain
+        .split('.')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches('0')
+        .len();
+    if int_digits > 18 {
+        return Err(format!("'{t}' is too large (more than 10^15)"));
+    }
+    let v = Decimal::from_str(&plain).map_err(|e| format!("'{t}' is not a number: {e}"))?;
+    if neg && !v.is_zero() {
+        return Err(format!("negative value '{t}'"));
+    }
+    if v > max_amount() {
+        return Err(format!("'{t}' is too large (more than 10^15)"));
+    }
+    Ok(v)
+}
+
+fn thousands_ok(body: &str) -> bool {
+    let int = body.split('.').next().unwrap_or("");
+    let groups: Vec<&str> = int.split(',').collect();
+    if groups[0].is_empty() || groups[0].len() > 3 {
+        return false;
+    }
+    groups[1..]
+        .iter()
+        .all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
+}
+
+/// Parses a share in [0, 1].
+pub fn parse_share(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let ok = !t.is_empty()
+        && t.bytes()
+            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
+    let v: f64 = if ok {
+        t.parse().map_err(|_| format!("'{t}' is not a number"))?
+    } else {
+        return Err(format!("'{t}' is not a number"));
+    };
+    if !(0.0..=1.0).contains(&v) {
+        return Err(format!("share {t} is outside 0..1"));
+    }
+    Ok(v)
+}
+
+/// An ISO 4217 code: three ASCII letters, upper-cased.
+pub fn parse_currency(s: &str) -> Result<[u8; 3], String> {
+    let up = s.trim().to_ascii_uppercase();
+    if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(format!("'{s}' is not an ISO 4217 currency code"));
+    }
+    let b = up.as_bytes();
+    Ok([b[0], b[1], b[2]])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_round_trip_and_reject_impossible_days() {
+        let d = Date::parse("2023-05-10").unwrap();
+        assert_eq!(d.to_string(), "2023-05-10");
+        assert_eq!(Date::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
+        assert!(Date::parse("2023-02-29").is_err());
+        assert!(
+            Date::parse("2023-02-30")
+                .unwrap_err()
+                .contains("not a calendar day")
+        );
+        assert!(Date::parse("2023-13-01").is_err());
+        assert!(Date::parse("23-01-01").is_err());
+        assert_eq!(Date::parse("1970-01-01").unwrap(), Date(0));
+        assert_eq!(
+            Date::parse("2023-05-10")
+                .unwrap()
+                .add_days(-180)
+                .to_string(),
+            "2022-11-11"
+        );
+    }
+
+    #[test]
+    fn periods_cover_their_days() {
+        let p = Period::parse("2023-04").unwrap();
+        assert_eq!(p.days(), 30);
+        assert_eq!(Period::parse("2024").unwrap().days(), 366);
+        assert!(Period::parse("2023").unwrap().contains(p));
+        assert!(Period::parse("2023-4").is_err());
+    }
+
+    #[test]
+    fn hs_prefixes() {
+        let a = Hs::parse("6704.20").unwrap();
+        assert_eq!(a.to_string(), "670420");
+        assert_eq!(a.heading().to_string(), "6704");
+        assert!(a.overlaps(Hs::parse("6704").unwrap()));
+        assert!(!a.overlaps(Hs::parse("6703").unwrap()));
+        assert_eq!(Hs::parse("050100").unwrap().heading().to_string(), "0501");
+        assert!(Hs::parse("67a4").is_err());
+    }
+
+    #[test]
+    fn amounts_are_exact_and_strict() {
+        assert_eq!(parse_amount("5,848,714").unwrap(), Decimal::from(5_848_714));
+        assert_eq!(parse_amount("0.1").unwrap().to_string(), "0.1");
+        assert!(parse_amount("-5").unwrap_err().contains("negative"));
+        assert!(parse_amount("12a").is_err());
+        assert!(parse_amount("1,00").is_err());
+        assert!(parse_amount("1e5").is_err());
+    }
+
+    #[test]
+    fn codes_are_checked_against_iso() {
+        assert!(Country::parse("KP").is_ok());
+        assert!(Country::parse("XX").is_err());
+        assert!(Region::parse("CN-HA").is_ok());
+        assert!(Region::parse("CN-ZZ").is_err());
+    }
+}

@@ -1,0 +1,660 @@
+//! Loading: every canonical file of every source, in dependency order (rates before money, parties before
+//! anything that names one), with duplicate ids refused across sources.
+
+use super::read::{Column, opt, read_table, req};
+use super::*;
+use crate::codes::{self, Country, Date, Hs, Period, Region};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Read};
+use std::path::{Path, PathBuf};
+
+/// A dataset compiled into the binary.
+pub struct EmbeddedDataset {
+    pub name: &'static str,
+    pub files: &'static [(&'static str, &'static [u8])],
+}
+
+/// Where a dataset is read from.
+pub enum DataSource {
+    Dir(PathBuf),
+    Embedded(&'static EmbeddedDataset),
+}
+
+impl DataSource {
+    fn dataset_name(&self) -> String {
+        match self {
+            DataSource::Dir(p) => p
+                .canonicalize()
+                .ok()
+                .and_then(|c| c.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .unwrap_or_else(|| "dataset".into()),
+            DataSource::Embedded(e) => e.name.to_string(),
+        }
+    }
+
+    fn display(&self, file: &str) -> String {
+        match self {
+            DataSource::Dir(p) => p.join(file).display().to_string(),
+            DataSource::Embedded(e) => format!("{}/{}", e.name, file),
+        }
+    }
+
+    fn open(&self, file: &str) -> Result<Option<Box<dyn Read + '_>>, FileError> {
+        match self {
+            DataSource::Dir(p) => {
+                let path = p.join(file);
+                if !path.exists() {
+                    return Ok(None);
+                }
+                let f = File::open(&path).map_err(|source| FileError::Io {
+                    file: path.display().to_string(),
+                    source,
+                })?;
+                Ok(Some(Box::new(BufReader::with_capacity(1 << 20, f))))
+            }
+            DataSource::Embedded(e) => Ok(e
+                .files
+                .iter()
+                .find(|(n, _)| *n == file)
+                .map(|(_, b)| Box::new(*b) as Box<dyn Read>)),
+        }
+    }
+
+    /// The dataset's own settings file, if it has one.
+    pub fn settings_text(&self) -> Result<Option<(String, String)>, FileError> {
+        const NAME: &str = "origintrace.toml";
+        match self.open(NAME)? {
+            None => Ok(None),
+            Some(mut r) => {
+                let mut s = String::new();
+                r.read_to_string(&mut s).map_err(|source| FileError::Io {
+                    file: self.display(NAME),
+                    source,
+                })?;
+                Ok(Some((self.display(NAME), s)))
+            }
+        }
+    }
+}
+
+pub const FILES: [&str; 6] = [
+    "rates.csv",
+    "parties.csv",
+    "shipments.csv",
+    "trade_flows.csv",
+    "supplier_links.csv",
+    "watchlist.csv",
+];
+
+const RATE_COLS: &[Column] = &[req("currency"), req("period"), req("usd_per_unit")];
+const PARTY_COLS: &[Column] = &[
+    req("party_id"),
+    req("name"),
+    req("country"),
+    opt("region"),
+    opt("city"),
+    opt("aliases"),
+    opt("identifiers"),
+];
+const SHIPMENT_COLS: &[Column] = &[
+    req("shipment_id"),
+    req("date"),
+    req("shipper"),
+    req("consignee"),
+    req("hs_code"),
+    req("value"),
+    opt("currency"),
+    opt("quantity"),
+    opt("unit"),
+    opt("weight_kg"),
+    opt("origin_country"),
+    opt("description"),
+    opt("port_lading"),
+    opt("port_unlading"),
+];
+const FLOW_COLS: &[Column] = &[
+    opt("flow_id"),
+    req("period"),
+    req("reporter"),
+    opt("region"),
+    req("partner"),
+    req("flow"),
+    req("hs_code"),
+    req("value"),
+    opt("currency"),
+    opt("quantity"),
+    opt("unit"),
+    opt("regime"),
+];
+const LINK_COLS: &[Column] = &[
+    opt("link_id"),
+    req("buyer"),
+    req("supplier"),
+    req("hs_code"),
+    req("share"),
+    opt("valid_from"),
+    opt("valid_to"),
+    opt("source"),
+];
+const WATCH_COLS: &[Column] = &[
+    req("entry_id"),
+    req("name"),
+    opt("aliases"),
+    opt("country"),
+    opt("program"),
+    opt("identifiers"),
+    opt("source"),
+];
+
+fn split_list(s: Option<&str>) -> Vec<String> {
+    s.map(|v| {
+        v.split(';')
+            .map(str::trim)
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// Identifiers are `scheme:value`; the scheme is case-insensitive, the value exact.
+fn parse_identifiers(s: Option<&str>) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for id in split_list(s) {
+        match id.split_once(':') {
+            Some((scheme, value)) if !scheme.trim().is_empty() && !value.trim().is_empty() => out
+                .push(format!(
+                    "{}:{}",
+                    scheme.trim().to_ascii_lowercase(),
+                    value.trim()
+                )),
+            _ => return Err(format!("identifier '{id}' is not scheme:value")),
+        }
+    }
+    Ok(out)
+}
+
+/// Ids seen so far for one kind of record, with the place each was defined.
+#[derive(Default)]
+struct Ids(HashMap<String, String>);
+
+impl Ids {
+    fn claim(&mut self, id: &str, place: String) -> Result<(), String> {
+        if let Some(first) = self.0.get(id) {
+            return Err(format!("duplicate id '{id}' (first defined at {first})"));
+        }
+        self.0.insert(id.to_string(), place);
+        Ok(())
+    }
+}
+
+struct Loader {
+    ds: Dataset,
+    rejects: Vec<Rejection>,
+    rates: HashMap<([u8; 3], Period), Decimal>,
+}
+
+impl Loader {
+    fn rate(&self, cur: [u8; 3], month: Period) -> Option<Decimal> {
+        if &cur == b"USD" {
+            return Some(Decimal::ONE);
+        }
+        self.rates
+            .get(&(cur, month))
+            .or_else(|| {
+                self.rates.get(&(
+                    cur,
+                    Period {
+                        year: month.year,
+                        month: 0,
+                    },
+                ))
+            })
+            .copied()
+    }
+
+    fn to_usd(&self, value: Decimal, cur: [u8; 3], period: Period) -> Result<Decimal, String> {
+        let rate = self.rate(cur, period).ok_or_else(|| {
+            format!(
+                "no rate for {} in {} (add a row to rates.csv: {},{},USD-per-unit)",
+                String::from_utf8_lossy(&cur),
+                period,
+                String::from_utf8_lossy(&cur),
+                period
+            )
+        })?;
+        let usd = value
+            .checked_mul(rate)
+            .ok_or_else(|| "value in USD overflows".to_string())?;
+        if usd > codes::max_amount() {
+            return Err(format!("value in USD {usd} is too large (more than 10^15)"));
+        }
+        Ok(usd)
+    }
+
+    fn add_file(&mut self, src: &DataSource, name: &str) -> u32 {
+        self.ds.files.push(SourceFile {
+            path: src.display(name),
+            dataset: src.dataset_name(),
+            name: name.to_string(),
+        });
+        (self.ds.files.len() - 1) as u32
+    }
+}
+
+/// Reads every source. Rows that break a rule are collected in `Dataset::rejections` and counted in
+/// `Dataset::stats`; whether they are fatal is the caller's choice ([`Dataset::ensure_valid`]), so that
+/// `check` can print its table either way.
+pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
+    let mut l = Loader {
+        ds: Dataset::default(),
+        rejects: Vec::new(),
+        rates: HashMap::new(),
+    };
+    let mut any = false;
+    for src in sources {
+        if let DataSource::Dir(p) = src {
+            if !p.is_dir() {
+                return Err(DatasetError::NotFound {
+                    path: p.display().to_string(),
+                });
+            }
+            if !FILES.iter().any(|f| p.join(f).exists()) {
+                return Err(DatasetError::NoFiles {
+                    path: p.display().to_string(),
+                });
+            }
+        }
+    }
+    let mut party_ids = Ids::default();
+    let mut shipment_ids = Ids::default();
+    let mut flow_ids = Ids::default();
+    let mut link_ids = Ids::default();
+    let mut entry_ids = Ids::default();
+    for file in FILES {
+        for src in sources {
+            let Some(input) = src.open(file)? else {
+                continue;
+            };
+            any = true;
+            let fidx = l.add_file(src, file);
+            let display = src.display(file);
+            let dataset_name = src.dataset_name();
+            let mut rejects = std::mem::take(&mut l.rejects);
+            let stats = match file {
+                "rates.csv" => read_table(&display, input, RATE_COLS, &mut rejects, |row| {
+                    let cur = row.parse(0, codes::parse_currency)?;
+                    let period = row.parse(1, Period::parse)?;
+                    let rate = row.parse(2, codes::parse_amount)?;
+                    if rate.is_zero() {
+                        return Err(row.reject(2, "a rate must be greater than 0"));
+                    }
+                    if l.rates.contains_key(&(cur, period)) {
+                        return Err(row.reject(
+                            1,
+                            format!(
+                                "duplicate rate for {} {}",
+                                String::from_utf8_lossy(&cur),
+                                period
+                            ),
+                        ));
+                    }
+                    l.rates.insert((cur, period), rate);
+                    l.ds.rates.push((cur, period, rate));
+                    Ok(())
+                }),
+                "parties.csv" => read_table(&display, input, PARTY_COLS, &mut rejects, |row| {
+                    let id = row.need(0)?;
+                    let name = row.need(1)?;
+                    let country = row.parse(2, Country::parse)?;
+                    let region = row.parse_opt(3, Region::parse)?;
+                    if let Some(r) = region {
+                        if r.country() != country {
+                            return Err(row.reject(
+                                3,
+                                format!("region {r} is not in the party's country {country}"),
+                            ));
+                        }
+                    }
+                    let identifiers =
+                        parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
+                    party_ids
+                        .claim(id, format!("{}:{}", row.file, row.line))
+                        .map_err(|m| row.reject(0, m))?;
+                    let rec = Rec {
+                        file: fidx,
+                        line: row.line as u32,
+                    };
+                    l.ds.party_index
+                        .insert(id.to_string(), l.ds.parties.len() as u32);
+                    l.ds.parties.push(Party {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                        country,
+                        region,
+                        city: row.get(4).map(String::from),
+                        aliases: split_list(row.get(5)),
+                        identifiers,
+                        rec,
+                    });
+                    Ok(())
+                }),
+                "shipments.csv" => {
+                    read_table(&display, input, SHIPMENT_COLS, &mut rejects, |row| {
+                        let id = row.need(0)?;
+                        let date = row.parse(1, Date::parse)?;
+                        let party = |i: usize| -> Result<u32, Rejection> {
+                            let p = row.need(i)?;
+                            l.ds.party_index.get(p).copied().ok_or_else(|| {
+                                row.reject(i, format!("unknown party '{p}' (not in parties.csv)"))
+                            })
+                        };
+                        let shipper = party(2)?;
+                        let consignee = party(3)?;
+                        let hs = row.parse(4, Hs::parse)?;
+                        let value = row.parse(5, codes::parse_amount)?;
+                        let currency = row.parse_opt(6, codes::parse_currency)?.unwrap_or(*b"USD");
+                        let quantity = row.parse_opt(7, codes::parse_amount)?;
+                        let weight_kg = row.parse_opt(9, codes::parse_amount)?;
+                        let origin = row.parse_opt(10, Country::parse)?;
+                        let (y, m, _) = date.ymd();
+                        let value_usd = l
+                            .to_usd(value, currency, Period { year: y, month: m })
+                            .map_err(|e| row.reject(6, e))?;
+                        shipment_ids
+                            .claim(id, format!("{}:{}", row.file, row.line))
+                            .map_err(|m| row.reject(0, m))?;
+                        let t = &mut l.ds.text;
+                        let s = Shipment {
+                            id: t.push(id),
+                            date,
+                            shipper,
+                            consignee,
+                            hs,
+                            value,
+                            currency,
+                            value_usd,
+                            quantity,
+                            unit: t.push_opt(row.get(8)),
+                            weight_kg,
+                            origin,
+                            description: t.push_opt(row.get(11)),
+                            port_lading: t.push_opt(row.get(12)),
+                            port_unlading: t.push_opt(row.get(13)),
+                            rec: Rec {
+                                file: fidx,
+                                line: row.line as u32,
+                            },
+                        };
+                        l.ds.shipments.push(s);
+                        Ok(())
+                    })
+                }
+                "trade_flows.csv" => read_table(&display, input, FLOW_COLS, &mut rejects, |row| {
+                    let period = row.parse(1, Period::parse)?;
+                    let reporter = row.parse(2, Country::parse)?;
+                    let region = row.parse_opt(3, Region::parse)?;
+                    if let Some(r) = region {
+                        if r.country() != reporter {
+                            return Err(row.reject(
+                                3,
+                                format!("region {r} is not in the reporter's country {reporter}"),
+                            ));
+                        }
+                    }
+                    let partner = row.parse(4, Country::parse)?;
+                    let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
+                        "import" => Ok(Flow::Import),
+                        "export" => Ok(Flow::Export),
+                        _ => Err(format!("'{s}' is not import or export")),
+                    })?;
+                    let hs = row.parse(6, Hs::parse)?;
+                    let value = row.parse(7, codes::parse_amount)?;
+                    let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
+                    let quantity = row.parse_opt(9, codes::parse_amount)?;
+                    let value_usd = l
+                        .to_usd(value, currency, period)
+                        .map_err(|e| row.reject(8, e))?;
+                    let default_id;
+                    let id = match row.get(0) {
+                        Some(id) => id,
+                        None => {
+                            default_id = format!("{dataset_name}/trade_flows.csv:{}", row.line);
+                            &default_id
+                        }
+                    };
+                    flow_ids
+                        .claim(id, format!("{}:{}", row.file, row.line))
+                        .map_err(|m| row.reject(0, m))?;
+                    let t = &mut l.ds.text;
+                    l.ds.flows.push(TradeFlow {
+                        id: t.push(id),
+                        period,
+                        reporter,
+                        region,
+                        partner,
+                        flow,
+                        hs,
+                        value,
+                        currency,
+                        value_usd,
+                        quantity,
+                        unit: t.push_opt(row.get(10)),
+                        regime: t.push_opt(row.get(11)),
+                        rec: Rec {
+                            file: fidx,
+                            line: row.line as u32,
+                        },
+                        superseded: false,
+                    });
+                    Ok(())
+                }),
+                "supplier_links.csv" => {
+                    read_table(&display, input, LINK_COLS, &mut rejects, |row| {
+                        let b = row.need(1)?;
+                        let buyer = l.ds.party_index.get(b).copied().ok_or_else(|| {
+                            row.reject(1, format!("unknown party '{b}' (not in parties.csv)"))
+                        })?;
+                        let s = row.need(2)?;
+                        let supplier = match s.strip_prefix("country:") {
+                        Some(c) => LinkSupplier::Country(Country::parse(c).map_err(|m| row.reject(2, m))?),
+                        None => LinkSupplier::Party(
+                            l.ds.party_index
+                                .get(s)
+                                .copied()
+                                .ok_or_else(|| row.reject(2, format!("unknown party '{s}' (not in parties.csv; a country is written country:XX)")))?,
+                        ),
+                    };
+                        let hs = row.parse(3, Hs::parse)?;
+                        let share = row.parse(4, codes::parse_share)?;
+                        let valid_from = row.parse_opt(5, Date::parse)?;
+                        let valid_to = row.parse_opt(6, Date::parse)?;
+                        if let (Some(f), Some(t)) = (valid_from, valid_to) {
+                            if t < f {
+                                return Err(
+                                    row.reject(6, format!("valid_to {t} is before valid_from {f}"))
+                                );
+                            }
+                        }
+                        let default_id;
+                        let id = match row.get(0) {
+                            Some(id) => id,
+                            None => {
+                                default_id =
+                                    format!("{dataset_name}/supplier_links.csv:{}", row.line);
+                                &default_id
+                            }
+                        };
+                        link_ids
+                            .claim(id, format!("{}:{}", row.file, row.line))
+                            .map_err(|m| row.reject(0, m))?;
+                        l.ds.links.push(SupplierLink {
+                            id: id.to_string(),
+                            buyer,
+                            supplier,
+                            hs,
+                            share,
+                            valid_from,
+                            valid_to,
+                            source: row.get(7).map(String::from),
+                            rec: Rec {
+                                file: fidx,
+                                line: row.line as u32,
+                            },
+                        });
+                        Ok(())
+                    })
+                }
+                "watchlist.csv" => read_table(&display, input, WATCH_COLS, &mut rejects, |row| {
+                    let id = row.need(0)?;
+                    let name = row.need(1)?;
+                    let country = row.parse_opt(3, Country::parse)?;
+                    let identifiers =
+                        parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
+                    entry_ids
+                        .claim(id, format!("{}:{}", row.file, row.line))
+                        .map_err(|m| row.reject(0, m))?;
+                    l.ds.watchlist.push(WatchEntry {
+                        id: id.to_string(),
+                        name: name.to_string(),
+                        aliases: split_list(row.get(2)),
+                        country,
+                        program: row.get(4).map(String::from),
+                        identifiers,
+                        source: row.get(6).map(String::from),
+                        rec: Rec {
+                            file: fidx,
+                            line: row.line as u32,
+                        },
+                    });
+                    Ok(())
+                }),
+                _ => unreachable!("FILES lists only the canonical files"),
+            }?;
+            l.rejects = rejects;
+            l.ds.stats.push(stats);
+        }
+    }
+    if !any {
+        let path = sources.first().map(|s| s.display("")).unwrap_or_default();
+        return Err(DatasetError::NoFiles { path });
+    }
+    mark_superseded(&mut l.ds.flows);
+    let mut ds = l.ds;
+    ds.rejections = l.rejects;
+    ds.reindex();
+    Ok(ds)
+}
+
+/// A code padded to ten digits and its length: codes starting with a prefix form one contiguous run in this
+/// order, so "is there a finer code under this one" is a binary search.
+fn sort_key(h: Hs) -> (u64, u8) {
+    (h.code * 10u64.pow(10 - h.len as u32), h.len)
+}
+
+fn has_strictly_finer(sorted: &[(u64, u8)], h: Hs, or_equal: bool) -> bool {
+    let (lo, _) = sort_key(h);
+    let hi = lo + 10u64.pow(10 - h.len as u32);
+    let start = sorted.partition_point(|k| k.0 < lo);
+    sorted[start..]
+        .iter()
+        .take_while(|k| k.0 < hi)
+        .any(|k| k.1 > h.len || (or_equal && k.1 == h.len))
+}
+
+type Group = (Country, Option<Region>, Country, Flow);
+
+/// Marks coarser statistics rows that finer rows of the same reporter, region, partner and flow overlap
+/// (SPEC §3): a yearly row under monthly rows of its year, an HS code under its own sub-codes.
+pub fn mark_superseded(flows: &mut [TradeFlow]) {
+    let mut by_month: HashMap<(Group, i32, u32), Vec<(u64, u8)>> = HashMap::new();
+    let mut monthly_in_year: HashMap<(Group, i32), Vec<(u64, u8)>> = HashMap::new();
+    let mut monthly_codes: HashSet<(Group, i32, Hs)> = HashSet::new();
+    let mut yearly: HashMap<(Group, i32), Vec<(u64, u8)>> = HashMap::new();
+    for f in flows.iter() {
+        let g = (f.reporter, f.region, f.partner, f.flow);
+        if f.period.is_year() {
+            yearly
+                .entry((g, f.period.year))
+                .or_default()
+                .push(sort_key(f.hs));
+        } else {
+            by_month
+                .entry((g, f.period.year, f.period.month))
+                .or_default()
+                .push(sort_key(f.hs));
+            monthly_in_year
+                .entry((g, f.period.year))
+                .or_default()
+                .push(sort_key(f.hs));
+            monthly_codes.insert((g, f.period.year, f.hs));
+        }
+    }
+    for v in by_month
+        .values_mut()
+        .chain(monthly_in_year.values_mut())
+        .chain(yearly.values_mut())
+    {
+        v.sort_unstable();
+    }
+    for f in flows.iter_mut() {
+        let g = (f.reporter, f.region, f.partner, f.flow);
+        let y = f.period.year;
+        f.superseded = if f.period.is_year() {
+            let finer_code = yearly
+                .get(&(g, y))
+                .is_some_and(|v| has_strictly_finer(v, f.hs, false));
+            let monthly_under = monthly_in_year
+                .get(&(g, y))
+                .is_some_and(|v| has_strictly_finer(v, f.hs, true));
+            let monthly_over =
+                (2..=f.hs.len).any(|n| monthly_codes.contains(&(g, y, f.hs.prefix(n))));
+            finer_code || monthly_under || monthly_over
+        } else {
+            by_month
+                .get(&(g, y, f.period.month))
+                .is_some_and(|v| has_strictly_finer(v, f.hs, false))
+        };
+    }
+}
+
+/// Finds the settings text of the first source that has an `origintrace.toml`.
+pub fn dataset_settings(sources: &[DataSource]) -> Result<Option<(String, String)>, FileError> {
+    for s in sources {
+        if let Some(t) = s.settings_text()? {
+            return Ok(Some(t));
+        }
+    }
+    Ok(None)
+}
+
+/// Writes rejected rows as CSV: file, line, column, reason, raw.
+pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetError> {
+    let err = |source: std::io::Error| DatasetError::Rejects {
+        file: path.display().to_string(),
+        source,
+    };
+    let mut buf = Vec::new();
+    {
+        let mut w = csv::Writer::from_writer(&mut buf);
+        let to_io = |e: csv::Error| std::io::Error::other(e.to_string());
+        w.write_record(["file", "line", "column", "reason", "raw"])
+            .map_err(to_io)
+            .map_err(err)?;
+        for r in rejects {
+            w.write_record([
+                r.file.as_str(),
+                &r.line.to_string(),
+                &r.column,
+                &r.reason,
+                &r.raw,
+            ])
+            .map_err(to_io)
+            .map_err(err)?;
+        }
+        w.flush().map_err(err)?;
+    }
+    crate::output::write_atomic(path, &buf).map_err(err)
+}

@@ -1,0 +1,351 @@
+//! The canonical dataset (SPEC §2): its record types, laid out flat for tens of millions of rows, and the
+//! strict loader that turns directories of CSV files into one [`Dataset`].
+
+pub mod load;
+pub mod read;
+pub mod sample;
+
+use crate::codes::{Country, Date, Hs, Period, Region};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::fmt;
+use thiserror::Error;
+
+pub use load::{DataSource, load};
+pub use read::FileStats;
+
+/// One rejected row: where it is, which column is to blame, why, and the raw row for the rejects file.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Rejection {
+    pub file: String,
+    pub line: u64,
+    pub column: String,
+    pub reason: String,
+    pub raw: String,
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file, self.line, self.column, self.reason
+        )
+    }
+}
+
+/// A problem with a whole file, before or outside its rows.
+#[derive(Debug, Error)]
+pub enum FileError {
+    #[error(
+        "{file}:1: header: the file is empty; expected a header row with the columns {expected}"
+    )]
+    Empty { file: String, expected: String },
+    #[error("{file}:1: header: missing required column(s) {missing}; found {found}")]
+    MissingColumns {
+        file: String,
+        missing: String,
+        found: String,
+    },
+    #[error("{file}:1: header: column '{column}' appears twice")]
+    DuplicateColumn { file: String, column: String },
+    #[error("{file}:{line}: not valid UTF-8 at byte offset {offset}; convert the file to UTF-8")]
+    Encoding {
+        file: String,
+        line: u64,
+        offset: u64,
+    },
+    #[error("{file}:{line}: cannot parse CSV: {message}")]
+    Csv {
+        file: String,
+        line: u64,
+        message: String,
+    },
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+/// Everything that stops a dataset from loading.
+#[derive(Debug, Error)]
+pub enum DatasetError {
+    #[error(transparent)]
+    File(#[from] FileError),
+    #[error(
+        "{path}: not a dataset: no canonical files (parties.csv, shipments.csv, trade_flows.csv, supplier_links.csv, watchlist.csv, rates.csv)"
+    )]
+    NoFiles { path: String },
+    #[error("{path}: not found")]
+    NotFound { path: String },
+    #[error(
+        "{count} row(s) rejected (use --skip-invalid to skip them and --rejects FILE to keep them)"
+    )]
+    Rejected { count: usize, first: Vec<Rejection> },
+    #[error(transparent)]
+    Settings(#[from] crate::settings::SettingsError),
+    #[error("{file}: cannot write rejects: {source}")]
+    Rejects {
+        file: String,
+        source: std::io::Error,
+    },
+}
+
+/// Where a record came from: the file (an index into [`Dataset::files`]) and its line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Rec {
+    pub file: u32,
+    pub line: u32,
+}
+
+/// A slice of [`Dataset::text`]: the ids and free text of high-volume rows live in one arena instead of a
+/// heap string per row.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Text {
+    pub start: u64,
+    pub len: u32,
+}
+
+impl Text {
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+}
+
+/// Append-only string storage.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Arena {
+    buf: String,
+}
+
+impl Arena {
+    pub fn push(&mut self, s: &str) -> Text {
+        let start = self.buf.len() as u64;
+        self.buf.push_str(s);
+        Text {
+            start,
+            len: s.len() as u32,
+        }
+    }
+
+    pub fn push_opt(&mut self, s: Option<&str>) -> Text {
+        s.map(|s| self.push(s)).unwrap_or_default()
+    }
+
+    pub fn get(&self, t: Text) -> &str {
+        let a = t.start as usize;
+        self.buf.get(a..a + t.len as usize).unwrap_or("")
+    }
+}
+
+/// A party (parties.csv).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Party {
+    pub id: String,
+    pub name: String,
+    pub country: Country,
+    pub region: Option<Region>,
+    pub city: Option<String>,
+    pub aliases: Vec<String>,
+    pub identifiers: Vec<String>,
+    pub rec: Rec,
+}
+
+/// A documented transaction (shipments.csv). `value_usd` is the value converted through rates.csv.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Shipment {
+    pub id: Text,
+    pub date: Date,
+    pub shipper: u32,
+    pub consignee: u32,
+    pub hs: Hs,
+    pub value: Decimal,
+    pub currency: [u8; 3],
+    pub value_usd: Decimal,
+    pub quantity: Option<Decimal>,
+    pub unit: Text,
+    pub weight_kg: Option<Decimal>,
+    pub origin: Option<Country>,
+    pub description: Text,
+    pub port_lading: Text,
+    pub port_unlading: Text,
+    pub rec: Rec,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Flow {
+    Import,
+    Export,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::Import => "import",
+            Flow::Export => "export",
+        }
+    }
+}
+
+/// An aggregate statistics row (trade_flows.csv).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TradeFlow {
+    /// The row's id: its own `flow_id`, or `DATASET/trade_flows.csv:LINE`.
+    pub id: Text,
+    pub period: Period,
+    pub reporter: Country,
+    pub region: Option<Region>,
+    pub partner: Country,
+    pub flow: Flow,
+    pub hs: Hs,
+    pub value: Decimal,
+    pub currency: [u8; 3],
+    pub value_usd: Decimal,
+    pub quantity: Option<Decimal>,
+    pub unit: Text,
+    pub regime: Text,
+    pub rec: Rec,
+    /// A coarser row overlapped by finer rows of the same reporter, region, partner and flow (SPEC §3): kept
+    /// for `check`, never used by the pools.
+    pub superseded: bool,
+}
+
+/// The supplier side of a supplier link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum LinkSupplier {
+    Party(u32),
+    Country(Country),
+}
+
+/// A supplier declaration (supplier_links.csv).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SupplierLink {
+    pub id: String,
+    pub buyer: u32,
+    pub supplier: LinkSupplier,
+    pub hs: Hs,
+    pub share: f64,
+    pub valid_from: Option<Date>,
+    pub valid_to: Option<Date>,
+    pub source: Option<String>,
+    pub rec: Rec,
+}
+
+impl SupplierLink {
+    /// Whether the declaration is in force on day `t` (bounds inclusive, empty = open).
+    pub fn valid_at(&self, t: Date) -> bool {
+        self.valid_from.is_none_or(|f| f <= t) && self.valid_to.is_none_or(|e| t <= e)
+    }
+}
+
+/// A sanctions or risk list entry (watchlist.csv).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct WatchEntry {
+    pub id: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub country: Option<Country>,
+    pub program: Option<String>,
+    pub identifiers: Vec<String>,
+    pub source: Option<String>,
+    pub rec: Rec,
+}
+
+/// A file the dataset was read from.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SourceFile {
+    /// As shown in messages and records, e.g. `data/sample/shipments.csv`.
+    pub path: String,
+    /// The dataset directory's name, used in default ids.
+    pub dataset: String,
+    /// The canonical file name, e.g. `shipments.csv`.
+    pub name: String,
+}
+
+/// A whole dataset: every accepted row of every file of every `--data` directory.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Dataset {
+    pub files: Vec<SourceFile>,
+    pub stats: Vec<FileStats>,
+    pub parties: Vec<Party>,
+    pub shipments: Vec<Shipment>,
+    pub flows: Vec<TradeFlow>,
+    pub links: Vec<SupplierLink>,
+    pub watchlist: Vec<WatchEntry>,
+    /// (currency, period) -> USD per unit.
+    pub rates: Vec<([u8; 3], Period, Decimal)>,
+    pub text: Arena,
+    /// Rejected rows (only with `--skip-invalid`; otherwise loading fails).
+    pub rejections: Vec<Rejection>,
+    #[serde(skip)]
+    party_index: HashMap<String, u32>,
+    #[serde(skip)]
+    shipment_index: HashMap<String, u32>,
+}
+
+impl Dataset {
+    /// Rebuilds the lookup tables that are not stored in a snapshot.
+    pub fn reindex(&mut self) {
+        self.party_index = self
+            .parties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i as u32))
+            .collect();
+        self.shipment_index = self
+            .shipments
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (self.text.get(s.id).to_string(), i as u32))
+            .collect();
+    }
+
+    /// In strict mode (no `--skip-invalid`), any rejected row is an error listing the first 50.
+    pub fn ensure_valid(&self, skip_invalid: bool) -> Result<(), DatasetError> {
+        if skip_invalid || self.rejections.is_empty() {
+            return Ok(());
+        }
+        Err(DatasetError::Rejected {
+            count: self.rejections.len(),
+            first: self.rejections.iter().take(50).cloned().collect(),
+        })
+    }
+
+    pub fn party_by_id(&self, id: &str) -> Option<u32> {
+        self.party_index.get(id).copied()
+    }
+
+    pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
+        self.shipment_index.get(id).copied()
+    }
+
+    pub fn party(&self, i: u32) -> &Party {
+        &self.parties[i as usize]
+    }
+
+    pub fn shipment_id(&self, s: &Shipment) -> &str {
+        self.text.get(s.id)
+    }
+
+    pub fn flow_id(&self, f: &TradeFlow) -> &str {
+        self.text.get(f.id)
+    }
+
+    /// `FILE:LINE` of a record, with the file as the user named it.
+    pub fn rec_path(&self, r: Rec) -> String {
+        match self.files.get(r.file as usize) {
+            Some(f) => format!("{}:{}", f.path, r.line),
+            None => format!("?:{}", r.line),
+        }
+    }
+
+    /// `DATASET/FILE:LINE`: the short, stable form used as a default id.
+    pub fn rec_id(&self, r: Rec) -> String {
+        match self.files.get(r.file as usize) {
+            Some(f) => format!("{}/{}:{}", f.dataset, f.name, r.line),
+            None => format!("?:{}", r.line),
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! Streaming CSV reading shared by every canonical file: columns matched by header name, one pass over
+//! `csv::ByteRecord`s, and strict accounting: every data row is accepted or rejected with a reason, so
+//! `read = accepted + rejected` always holds.
+
+use super::{FileError, Rejection};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::io::Read;
+
+/// Wraps a reader and hashes every byte that passes, so a file's SHA-256 comes from the same single pass
+/// that parses it.
+pub struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    pub fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+
+    pub fn finish(self) -> (String, u64) {
+        let digest = self.hasher.finalize();
+        (
+            digest.iter().map(|b| format!("{b:02x}")).collect(),
+            self.bytes,
+        )
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+/// A column a file may carry, and whether it must.
+#[derive(Clone, Copy)]
+pub struct Column {
+    pub name: &'static str,
+    pub required: bool,
+}
+
+pub const fn req(name: &'static str) -> Column {
+    Column {
+        name,
+        required: true,
+    }
+}
+
+pub const fn opt(name: &'static str) -> Column {
+    Column {
+        name,
+        required: false,
+    }
+}
+
+/// One data row, with its fields checked to be UTF-8 and trimmed.
+pub struct Row<'a> {
+    pub file: &'a str,
+    pub line: u64,
+    fields: Vec<&'a str>,
+    index: &'a [Option<usize>],
+    columns: &'a [Column],
+}
+
+impl<'a> Row<'a> {
+    /// The trimmed value of the `i`-th declared column; `None` when the column is absent or the cell empty.
+    pub fn get(&self, i: usize) -> Option<&'a str> {
+        let idx = self.index.get(i).copied().flatten()?;
+        let v = self.fields.get(idx)?.trim();
+        if v.is_empty() { None } else { Some(v) }
+    }
+
+    /// Like [`Row::get`] for a required column: an empty cell is a rejection.
+    pub fn need(&self, i: usize) -> Result<&'a str, Rejection> {
+        self.get(i)
+            .ok_or_else(|| self.reject(i, "required value is empty"))
+    }
+
+    /// A rejection of this row, blamed on the `i`-th declared column.
+    pub fn reject(&self, i: usize, reason: impl Into<String>) -> Rejection {
+        let column = self.columns.get(i).map(|c| c.name).unwrap_or("-");
+        Rejection {
+            file: self.file.to_string(),
+            line: self.line,
+            column: column.to_string(),
+            reason: reason.into(),
+            raw: String::new(),
+        }
+    }
+
+    /// Parses the `i`-th column with `f`, turning its error into a rejection naming the column.
+    pub fn parse<T>(
+        &self,
+        i: usize,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<T, Rejection> {
+        let v = self.need(i)?;
+        f(v).map_err(|m| self.reject(i, m))
+    }
+
+    /// Parses an optional column: empty is `None`, anything else must parse.
+    pub fn parse_opt<T>(
+        &self,
+        i: usize,
+        f: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, Rejection> {
+        match self.get(i) {
+            None => Ok(None),
+            Some(v) => f(v).map(Some).map_err(|m| self.reject(i, m)),
+        }
+    }
+}
+
+/// The outcome of reading one file.
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
+pub struct FileStats {
+    pub file: String,
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub unknown_columns: Vec<String>,
+    pub sha256: String,
+    pub bytes: u64,
+}
+
+fn raw_row(rec: &csv::ByteRecord) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    if w.write_byte_record(rec).is_err() {
+        return String::new();
+    }
+    let bytes = w.into_inner().unwrap_or_default();
+    String::from_utf8_lossy(&bytes)
+        .trim_end_matches('\n')
+        .to_string()
+}
+
+/// Reads one CSV file: matches the header against `columns`, then calls `on_row` for every data row. A row
+/// for which `on_row` returns a rejection (or that is ragged, or not UTF-8) is pushed to `rejects`.
+pub fn read_table<R: Read>(
+    file: &str,
+    input: R,
+    columns: &[Column],
+    rejects: &mut Vec<Rejection>,
+    mut on_row: impl FnMut(&Row) -> Result<(), Rejection>,
+) -> Result<FileStats, FileError> {
+    let mut hashing = HashingReader::new(input);
+    let mut stats = FileStats {
+        file: file.to_string(),
+        ..Default::default()
+    };
+    {
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&mut hashing);
+        let mut rec = csv::ByteRecord::new();
+        let csv_err = |e: csv::Error| {
+            let line = e.position().map(|p| p.line()).unwrap_or(0);
+            FileError::Csv {
+                file: file.to_string(),
+                line,
+                message: e.to_string(),
+            }
+        };
+        if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
+            let expected: Vec<&str> = columns
+                .iter()
+                .filter(|c| c.required)
+                .map(|c| c.name)
+                .collect();
+            return Err(FileError::Empty {
+                file: file.to_string(),
+                expected: expected.join(", "),
+            });
+        }
+        // The header: trimmed, case-insensitive, a UTF-8 BOM removed.
+        let mut header: Vec<String> = Vec::with_capacity(rec.len());
+        for (i, f) in rec.iter().enumerate() {
+            let f = if i == 0 {
+                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+            } else {
+                f
+            };
+            let s = std::str::from_utf8(f).map_err(|e| FileError::Encoding {
+                file: file.to_string(),
+                line: 1,
+                offset: rec.position().map(|p| p.byte()).unwrap_or(0) + e.valid_up_to() as u64,
+            })?;
+            header.push(s.trim().to_ascii_lowercase());
+        }
+        // A trailing empty header cell (a line ending in a comma) is not a column.
+        while header.last().is_some_and(|h| h.is_empty()) && header.len() > 1 {
+            header.pop();
+        }
+        let mut seen: HashMap<&str, usize> = HashMap::new();
+        for (i, h) in header.iter().enumerate() {
+            if h.is_empty() {
+                continue;
+            }
+            if seen.insert(h.as_str(), i).is_some() {
+                return Err(FileError::DuplicateColumn {
+                    file: file.to_string(),
+                    column: h.clone(),
+                });
+            }
+        }
+        let index: Vec<Option<usize>> = columns.iter().map(|c| seen.get(c.name).copied()).collect();
+        let missing: Vec<&str> = columns
+            .iter()
+            .zip(&index)
+            .filter(|(c, i)| c.required && i.is_none())
+            .map(|(c, _)| c.name)
+            .collect();
+        if !missing.is_empty() {
+            return Err(FileError::MissingColumns {
+                file: file.to_string(),
+                missing: missing.join(", "),
+                found: header
+                    .iter()
+                    .filter(|h| !h.is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
+        }
+        stats.unknown_columns = header
+            .iter()
+            .filter(|h| !h.is_empty() && !columns.iter().any(|c| c.name == h.as_str()))
+            .cloned()
+            .collect();
+        let width = header.len();
+        loop {
+            match rdr.read_byte_record(&mut rec) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(csv_err(e)),
+            }
+            let pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
+            let line = pos.line();
+            // A blank line is not a row (the csv crate already skips them); a row of only empty cells is.
+            stats.read += 1;
+            let mut n = rec.len();
+            // Files whose every line ends in a comma carry one empty trailing cell more than the header.
+            while n > width && rec.get(n - 1).is_some_and(|f| f.is_empty()) {
+                n -= 1;
+            }
+            let outcome = if n != width {
+                let hint = if n > width {
+                    " (an unquoted ',' inside a value? quote values such as \"1,000\")"
+                } else {
+                    ""
+                };
+                Err(Rejection {
+                    file: file.to_string(),
+                    line,
+                    column: "-".into(),
+                    reason: format!("expected {width} fields, found {n}{hint}"),
+                    raw: String::new(),
+                })
+            } else {
+                let mut strs: Vec<&str> = Vec::with_capacity(width);
+                let mut bad = None;
+                for (i, f) in rec.iter().take(width).enumerate() {
+                    match std::str::from_utf8(f) {
+                        Ok(s) => strs.push(s),
+                        Err(e) => {
+                            bad = Some((i, e.valid_up_to()));
+                            break;
+                        }
+                    }
+                }
+                match bad {
+                    Some((i, at)) => Err(Rejection {
+                        file: file.to_string(),
+                        line,
+                        column: header.get(i).cloned().unwrap_or_else(|| "-".into()),
+                        reason: format!(
+                            "not valid UTF-8 (byte {at} of this field; the row starts at byte offset {}); convert the file to UTF-8",
+                            pos.byte()
+                        ),
+                        raw: String::new(),
+                    }),
+                    None => {
+                        let row = Row {
+                            file,
+                            line,
+                            fields: strs,
+                            index: &index,
+                            columns,
+                        };
+                        on_row(&row)
+                    }
+                }
+            };
+            match outcome {
+                Ok(()) => stats.accepted += 1,
+                Err(mut r) => {
+                    stats.rejected += 1;
+                    r.raw = raw_row(&rec);
+                    rejects.push(r);
+                }
+            }
+        }
+    }
+    let (sha, bytes) = hashing.finish();
+    stats.sha256 = sha;
+    stats.bytes = bytes;
+    Ok(stats)
+}

@@ -1,0 +1,292 @@
+//! Flags (SPEC §3): the rules that turn a shipment's mix, paths and parties into findings with a severity.
+//! Rule ids are part of the contract.
+
+use crate::codes::Hs;
+use crate::dataset::{Dataset, Shipment};
+use crate::model::{EPS, Grade, Mix, Outcome};
+use crate::paths::{Node, Path};
+use crate::screening::Hit;
+use crate::settings::Settings;
+use rust_decimal::Decimal;
+use serde::{Serialize, Serializer};
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    None,
+    Low,
+    Medium,
+    High,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::None => "none",
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Severity> {
+        match s {
+            "none" => Some(Severity::None),
+            "low" => Some(Severity::Low),
+            "medium" => Some(Severity::Medium),
+            "high" => Some(Severity::High),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Severity {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Flag {
+    pub rule: String,
+    pub severity: Severity,
+    pub detail: String,
+}
+
+/// The highest severity among flags (`None` when there are none).
+pub fn max_severity(flags: &[Flag]) -> Severity {
+    flags
+        .iter()
+        .map(|f| f.severity)
+        .max()
+        .unwrap_or(Severity::None)
+}
+
+/// HS6 group of a code for the price check (the code itself when it is shorter).
+fn price_group(h: Hs) -> Hs {
+    h.prefix(6)
+}
+
+/// Medians of value per kg by HS6 group, over every shipment that has a weight.
+pub fn price_medians(ds: &Dataset) -> HashMap<Hs, Decimal> {
+    let mut groups: HashMap<Hs, Vec<Decimal>> = HashMap::new();
+    for s in &ds.shipments {
+        if let Some(per_kg) = per_kg(s) {
+            groups.entry(price_group(s.hs)).or_default().push(per_kg);
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(g, mut v)| {
+            v.sort();
+            let n = v.len();
+            let m = if n % 2 == 1 {
+                v[n / 2]
+            } else {
+                (v[n / 2 - 1] + v[n / 2]) / Decimal::TWO
+            };
+            (g, m)
+        })
+        .collect()
+}
+
+fn per_kg(s: &Shipment) -> Option<Decimal> {
+    let w = s.weight_kg?;
+    if w <= Decimal::ZERO {
+        return None;
+    }
+    s.value_usd.checked_div(w)
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+/// Everything the rules look at for one shipment.
+pub struct Context<'a> {
+    pub ds: &'a Dataset,
+    pub st: &'a Settings,
+    pub ship: u32,
+    pub outcome: &'a Outcome,
+    /// The shipment's paths, each ending at its consignee.
+    pub paths: &'a [Path],
+    pub hits: &'a [Vec<Hit>],
+    pub medians: &'a HashMap<Hs, Decimal>,
+}
+
+fn party_name(ds: &Dataset, p: u32) -> String {
+    let party = ds.party(p);
+    format!("{} ({})", party.name, party.id)
+}
+
+/// Applies every rule.
+pub fn evaluate(cx: &Context) -> Vec<Flag> {
+    let (ds, st) = (cx.ds, cx.st);
+    let s = &ds.shipments[cx.ship as usize];
+    let m: &Mix = &cx.outcome.mix;
+    let sanctioned = m.sanctioned();
+    let mut flags = Vec::new();
+    if sanctioned > EPS {
+        let firm = m.firm_sanctioned() > EPS;
+        let severity = if sanctioned >= st.severity.high || firm {
+            Severity::High
+        } else if sanctioned >= st.severity.medium {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        let mut detail = format!(
+            "sanctioned share {} (exposure {} to {})",
+            pct(sanctioned),
+            pct(sanctioned),
+            pct(sanctioned + m.u)
+        );
+        if firm {
+            detail.push_str(&format!(
+                ", of which {} rests on documents or declarations",
+                pct(m.firm_sanctioned())
+            ));
+        }
+        flags.push(Flag {
+            rule: "sanctioned-exposure".into(),
+            severity,
+            detail,
+        });
+    } else if cx.outcome.reachable {
+        flags.push(Flag {
+            rule: "sanctioned-reachable".into(),
+            severity: Severity::Medium,
+            detail: "a sanctioned source is linked to this shipment's chain by records that carry no weight (zero value, or a declaration masked by full documentation)".into(),
+        });
+    }
+    // Watchlist: the shipper, the consignee, and every party on a contributing path.
+    let mut parties: Vec<u32> = vec![s.shipper, s.consignee];
+    for p in cx.paths {
+        for n in p.nodes() {
+            if let Node::Party(q) = n {
+                if !parties.contains(&q) {
+                    parties.push(q);
+                }
+            }
+        }
+    }
+    let mut best: Option<(Severity, String)> = None;
+    let mut details = Vec::new();
+    for q in parties {
+        for h in cx.hits.get(q as usize).into_iter().flatten() {
+            let sev = if h.exact {
+                Severity::High
+            } else {
+                Severity::Medium
+            };
+            details.push(format!(
+                "{} matches watchlist entry {} '{}'{} ({}, score {:.2})",
+                party_name(ds, q),
+                h.entry_id,
+                h.matched,
+                h.program
+                    .as_ref()
+                    .map(|p| format!(" [{p}]"))
+                    .unwrap_or_default(),
+                h.why,
+                h.score
+            ));
+            if best.as_ref().is_none_or(|b| sev > b.0) {
+                best = Some((sev, String::new()));
+            }
+        }
+    }
+    if let Some((sev, _)) = best {
+        flags.push(Flag {
+            rule: "watchlist-match".into(),
+            severity: sev,
+            detail: details.join("; "),
+        });
+    }
+    if let Some(origin) = s.origin {
+        if !st.is_sanctioned(origin) && m.firm_sanctioned() >= 0.5 {
+            flags.push(Flag {
+                rule: "origin-mislabel".into(),
+                severity: Severity::High,
+                detail: format!("declared origin {origin}, but {} of its inputs are sanctioned on documents or declarations", pct(m.firm_sanctioned())),
+            });
+        }
+    }
+    if let (Some(v), Some(med)) = (per_kg(s), cx.medians.get(&price_group(s.hs))) {
+        if v < *med / Decimal::TWO {
+            flags.push(Flag {
+                rule: "low-price".into(),
+                severity: Severity::Medium,
+                detail: format!(
+                    "{} USD/kg is under half the median {} USD/kg of HS {}",
+                    v.round_dp(2),
+                    med.round_dp(2),
+                    price_group(s.hs)
+                ),
+            });
+        }
+    }
+    let consignee_country = ds.party(s.consignee).country;
+    for pat in &st.patterns {
+        if !pat.hs.iter().any(|h| s.hs.starts_with(*h))
+            || !pat.destinations.contains(&consignee_country)
+        {
+            continue;
+        }
+        let mut sev: Option<(Severity, String)> = None;
+        for p in cx.paths {
+            let nodes = p.nodes();
+            let origin_ok = match nodes.first() {
+                Some(Node::Country(c)) => pat.origins.contains(c),
+                Some(Node::Party(q)) => pat.origins.contains(&ds.party(*q).country),
+                _ => false,
+            };
+            let via = nodes.iter().find_map(|n| match n {
+                Node::Region(r) if pat.via_regions.contains(r) => Some(r.to_string()),
+                Node::Party(q) => ds
+                    .party(*q)
+                    .region
+                    .filter(|r| pat.via_regions.contains(r))
+                    .map(|r| format!("{} in {r}", ds.party(*q).id)),
+                _ => None,
+            });
+            if let (true, Some(via)) = (origin_ok, via) {
+                let this = if p.grade == Grade::Statistical {
+                    Severity::Medium
+                } else {
+                    Severity::High
+                };
+                if sev.as_ref().is_none_or(|x| this > x.0) {
+                    sev = Some((
+                        this,
+                        format!(
+                            "a {} path ({} of the value) runs via {via} to a {} consignee",
+                            p.grade.as_str(),
+                            pct(p.share),
+                            consignee_country
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some((severity, detail)) = sev {
+            flags.push(Flag {
+                rule: format!("pattern:{}", pat.name),
+                severity,
+                detail,
+            });
+        }
+    }
+    let coverage = m.coverage();
+    if coverage < 0.5 {
+        flags.push(Flag {
+            rule: "low-coverage".into(),
+            severity: Severity::Low,
+            detail: format!(
+                "only {} of the inputs rest on firm-level evidence",
+                pct(coverage)
+            ),
+        });
+    }
+    flags
+}

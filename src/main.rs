@@ -1,0 +1,421 @@
+//! The `origintrace` command line: parses arguments, runs one command through the library, writes its
+//! output (atomically when to a file), and maps failures to exit codes: 0 done, 1 a flag at or above
+//! `--fail-on`, 2 bad usage or bad input.
+
+use anyhow::{Context as _, Result, anyhow, bail};
+use clap::{Args, Parser, Subcommand};
+use origintrace::analysis::Analysis;
+use origintrace::codes::{Country, Date, Hs};
+use origintrace::flags::Severity;
+use origintrace::paths::Limits;
+use origintrace::report::{self, Exporter, Table};
+use origintrace::session::{Request, Session};
+use origintrace::snapshot::Snapshot;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "origintrace",
+    version,
+    about = "Trace whether imported goods could carry inputs from a sanctioned origin, how much, by which path, and on what evidence."
+)]
+struct Cli {
+    #[command(flatten)]
+    common: Common,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone, Debug)]
+struct Common {
+    /// Dataset directory (repeatable), or one snapshot file made by `build`. Default: the compiled-in sample.
+    #[arg(long, global = true, value_name = "PATH")]
+    data: Vec<PathBuf>,
+    /// Settings file laid over the defaults and the dataset's own origintrace.toml.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// How many days an input may wait before it leaves in an output (overrides the settings).
+    #[arg(long, global = true, value_name = "N")]
+    lag_days: Option<i32>,
+    /// Skip rejected rows instead of stopping (they are still counted, and written to --rejects).
+    #[arg(long, global = true)]
+    skip_invalid: bool,
+    /// Write rejected rows as CSV (file, line, column, reason, raw row).
+    #[arg(long, global = true, value_name = "FILE")]
+    rejects: Option<PathBuf>,
+    /// Output format (trace, vet, paths: text, json, html; report: csv, json, md, html; check: text, json).
+    #[arg(long, global = true)]
+    format: Option<String>,
+    /// Write the output to FILE (atomically) instead of stdout.
+    #[arg(short = 'o', long, global = true, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// Exit with 1 when a flag at or above this severity is raised (low, medium, high).
+    #[arg(long, global = true, value_name = "SEVERITY")]
+    fail_on: Option<String>,
+    /// Safety limit: record-level paths collected per output.
+    #[arg(long, global = true, default_value_t = Limits::default().max_paths)]
+    max_paths: usize,
+    /// Safety limit: hops per path.
+    #[arg(long, global = true, default_value_t = Limits::default().max_hops)]
+    max_hops: usize,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Read and validate everything: per-file counts, problems, superseded statistics rows, a summary.
+    Check,
+    /// Read once, compute once, and save a snapshot (-o FILE) that later commands load with --data FILE.
+    Build,
+    /// One shipment: its mix, flags and top paths, every number tied to its rows.
+    Trace {
+        shipment_id: String,
+        /// How many paths to show.
+        #[arg(long, default_value_t = 5)]
+        paths: usize,
+    },
+    /// A supplier's profile: identity, watchlist, mix per heading, suppliers, pool, flags, next steps.
+    Vet {
+        /// A party_id or a name.
+        party: String,
+        /// The day to vet as of (default: the last date in the data).
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+    },
+    /// Time-respecting paths from an origin country to a party.
+    Paths {
+        #[arg(long, value_name = "XX")]
+        from: String,
+        #[arg(long, value_name = "PARTY")]
+        to: String,
+        /// Only goods of this HS code (prefix) into the party.
+        #[arg(long)]
+        hs: Option<String>,
+        /// How many paths to list.
+        #[arg(long, default_value_t = 20)]
+        limit: usize,
+    },
+    /// Every shipment scored, with summaries per importer and per exporter.
+    Report {
+        /// Only shipments with at least one flag.
+        #[arg(long)]
+        flagged_only: bool,
+        /// Only shipments whose highest flag is at least this severity.
+        #[arg(long, value_name = "SEVERITY")]
+        min_severity: Option<String>,
+        /// The CSV table: shipments, importers or exporters.
+        #[arg(long, default_value = "shipments")]
+        table: String,
+    },
+}
+
+fn severity(s: &str, what: &str) -> Result<Severity> {
+    match Severity::parse(&s.to_ascii_lowercase()) {
+        Some(Severity::None) | None => bail!("{what}: '{s}' is not low, medium or high"),
+        Some(x) => Ok(x),
+    }
+}
+
+/// What a command produced: bytes for the output, and whether `--fail-on` tripped.
+struct Outcome {
+    bytes: Vec<u8>,
+    failed: bool,
+}
+
+fn format_of(common: &Common, allowed: &[&str]) -> Result<String> {
+    let f = common
+        .format
+        .clone()
+        .unwrap_or_else(|| allowed[0].to_string())
+        .to_ascii_lowercase();
+    let f = if f == "markdown" { "md".to_string() } else { f };
+    if !allowed.contains(&f.as_str()) {
+        bail!(
+            "--format {f} is not available here (use one of: {})",
+            allowed.join(", ")
+        );
+    }
+    Ok(f)
+}
+
+fn json<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
+    let mut b = serde_json::to_vec_pretty(v)?;
+    b.push(b'\n');
+    Ok(b)
+}
+
+fn run(cli: Cli) -> Result<Outcome> {
+    let c = &cli.common;
+    let fail_on = c
+        .fail_on
+        .as_deref()
+        .map(|s| severity(s, "--fail-on"))
+        .transpose()?;
+    let limits = Limits {
+        max_paths: c.max_paths.max(1),
+        max_hops: c.max_hops.max(1),
+    };
+    let req = Request {
+        data: c.data.clone(),
+        config: c.config.clone(),
+        lag_days: c.lag_days,
+        skip_invalid: c.skip_invalid,
+        rejects: c.rejects.clone(),
+    };
+    if let Command::Check = cli.command {
+        let fmt = format_of(c, &["text", "json"])?;
+        let session = Session::open(&req)?;
+        let report = origintrace::check::check(&session.dataset);
+        let bytes = if fmt == "json" {
+            json(&report)?
+        } else {
+            origintrace::check::check_text(&report).into_bytes()
+        };
+        if !c.skip_invalid && !session.dataset.rejections.is_empty() {
+            // The table still goes out: it is what the user needs to fix the data.
+            emit(c, &bytes)?;
+            return Err(session
+                .dataset
+                .ensure_valid(false)
+                .err()
+                .map(anyhow::Error::from)
+                .unwrap_or_else(|| anyhow!("rejected rows")));
+        }
+        return Ok(Outcome {
+            bytes,
+            failed: false,
+        });
+    }
+    let session = Session::open(&req)?;
+    session.dataset.ensure_valid(c.skip_invalid)?;
+    let ds = &session.dataset;
+    let st = &session.settings;
+    let a = Analysis::with_engine(session.engine(), limits);
+    let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
+    match cli.command {
+        Command::Check => unreachable!("handled above"),
+        Command::Build => {
+            let out = c
+                .output
+                .as_ref()
+                .ok_or_else(|| anyhow!("build needs -o FILE for the snapshot"))?;
+            let snap = Snapshot {
+                tool_version: env!("CARGO_PKG_VERSION").into(),
+                model_version: origintrace::MODEL_VERSION.into(),
+                settings: st.clone(),
+                dataset: ds.clone(),
+                outcomes: a.engine.outcomes.clone(),
+            };
+            let bytes = snap
+                .to_bytes()
+                .map_err(|e| anyhow!("cannot encode the snapshot: {e}"))?;
+            origintrace::output::write_atomic(out, &bytes)
+                .with_context(|| format!("{}: cannot write", out.display()))?;
+            eprintln!(
+                "wrote {} ({} bytes): {} parties, {} shipments, {} statistics rows, {} outputs computed",
+                out.display(),
+                bytes.len(),
+                ds.parties.len(),
+                ds.shipments.len(),
+                ds.flows.len(),
+                a.engine.outcomes.len()
+            );
+            Ok(Outcome {
+                bytes: vec![],
+                failed: false,
+            })
+        }
+        Command::Trace { shipment_id, paths } => {
+            let fmt = format_of(c, &["text", "json", "html"])?;
+            let t = origintrace::query::trace::trace(&a, &shipment_id, paths)?;
+            let sev = Severity::parse(t.severity).unwrap_or(Severity::None);
+            let bytes = match fmt.as_str() {
+                "json" => json(&t)?,
+                "html" => origintrace::report::html::trace_page(&a, &t).into_bytes(),
+                _ => origintrace::query::trace::trace_text(&t).into_bytes(),
+            };
+            Ok(Outcome {
+                bytes,
+                failed: trip(sev),
+            })
+        }
+        Command::Vet { party, as_of } => {
+            let fmt = format_of(c, &["text", "json", "html"])?;
+            let as_of = as_of
+                .map(|d| Date::parse(&d).map_err(|e| anyhow!("--as-of: {e}")))
+                .transpose()?;
+            let v = origintrace::query::vet::vet(&a, &party, as_of)?;
+            let bytes = match fmt.as_str() {
+                "json" => json(&v)?,
+                "html" => origintrace::report::html::vet_page(&v).into_bytes(),
+                _ => origintrace::query::vet::vet_text(&v).into_bytes(),
+            };
+            Ok(Outcome {
+                bytes,
+                failed: trip(v.severity),
+            })
+        }
+        Command::Paths {
+            from,
+            to,
+            hs,
+            limit,
+        } => {
+            let fmt = format_of(c, &["text", "json", "html"])?;
+            let origin = Country::parse(&from).map_err(|e| anyhow!("--from: {e}"))?;
+            let hs = hs
+                .map(|h| Hs::parse(&h).map_err(|e| anyhow!("--hs: {e}")))
+                .transpose()?;
+            let w = origintrace::query::walk::walk(
+                &a.engine,
+                origin,
+                &to,
+                hs,
+                limit.max(1),
+                limits.max_hops,
+            )?;
+            let bytes = match fmt.as_str() {
+                "json" => json(&w)?,
+                "html" => origintrace::report::html::walk_page(&w).into_bytes(),
+                _ => origintrace::query::walk::walk_text(&w).into_bytes(),
+            };
+            Ok(Outcome {
+                bytes,
+                failed: false,
+            })
+        }
+        Command::Report {
+            flagged_only,
+            min_severity,
+            table,
+        } => {
+            let fmt = format_of(c, &["csv", "json", "md", "html"])?;
+            let min_severity = min_severity
+                .map(|s| severity(&s, "--min-severity"))
+                .transpose()?
+                .unwrap_or(Severity::None);
+            let table = match table.as_str() {
+                "shipments" => Table::Shipments,
+                "importers" => Table::Importers,
+                "exporters" => Table::Exporters,
+                t => bail!("--table {t} is not shipments, importers or exporters"),
+            };
+            let pb = if std::io::stderr().is_terminal() {
+                let pb = indicatif::ProgressBar::new(ds.shipments.len() as u64);
+                pb.set_style(
+                    indicatif::ProgressStyle::with_template(
+                        "scoring {bar:40} {pos}/{len} shipments",
+                    )
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                Some(pb)
+            } else {
+                None
+            };
+            let scored = a.score_all(pb.as_ref());
+            if let Some(pb) = pb {
+                pb.finish_and_clear();
+            }
+            let worst = scored
+                .iter()
+                .map(|s| s.severity)
+                .max()
+                .unwrap_or(Severity::None);
+            let r = report::build(
+                &a,
+                scored,
+                report::Filter {
+                    flagged_only,
+                    min_severity,
+                },
+            );
+            let exporter: Box<dyn Exporter> = match fmt.as_str() {
+                "json" => Box::new(report::json::Json),
+                "md" => Box::new(report::markdown::Markdown { top: 25 }),
+                "html" => Box::new(report::html::Html),
+                _ => Box::new(report::csv::Csv { table }),
+            };
+            let bytes = exporter
+                .export(&a, &r)
+                .map_err(|e| anyhow!("cannot write the report: {e}"))?;
+            Ok(Outcome {
+                bytes,
+                failed: trip(worst),
+            })
+        }
+    }
+}
+
+/// Writes the output: atomically to `-o FILE`, else to stdout (a closed pipe is not an error).
+fn emit(c: &Common, bytes: &[u8]) -> Result<()> {
+    match &c.output {
+        Some(path) => origintrace::output::write_atomic(path, bytes)
+            .with_context(|| format!("{}: cannot write", path.display())),
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(bytes).and_then(|_| out.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to stdout"),
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let common = cli.common.clone();
+    let is_build = matches!(cli.command, Command::Build);
+    let result = run(cli).and_then(|o| {
+        if !is_build {
+            emit(&common, &o.bytes)?;
+        }
+        Ok(o.failed)
+    });
+    match result {
+        Ok(false) => ExitCode::SUCCESS,
+        Ok(true) => ExitCode::from(1),
+        Err(e) => {
+            report_error(&e);
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn report_error(e: &anyhow::Error) {
+    let mut err = std::io::stderr().lock();
+    if let Some(origintrace::dataset::DatasetError::Rejected { count, first }) = find_rejected(e) {
+        for r in first {
+            let _ = writeln!(err, "{r}");
+        }
+        if *count > first.len() {
+            let _ = writeln!(err, "… and {} more", count - first.len());
+        }
+    }
+    let _ = writeln!(err, "origintrace: error: {e}");
+    for cause in e.chain().skip(1) {
+        let _ = writeln!(err, "  caused by: {cause}");
+    }
+}
+
+fn find_rejected(e: &anyhow::Error) -> Option<&origintrace::dataset::DatasetError> {
+    e.chain().find_map(|c| {
+        c.downcast_ref::<origintrace::dataset::DatasetError>()
+            .filter(|d| matches!(d, origintrace::dataset::DatasetError::Rejected { .. }))
+            .or_else(
+                || match c.downcast_ref::<origintrace::session::SessionError>() {
+                    Some(origintrace::session::SessionError::Dataset(
+                        d @ origintrace::dataset::DatasetError::Rejected { .. },
+                    )) => Some(d),
+                    _ => None,
+                },
+            )
+    })
+}

@@ -1,0 +1,699 @@
+//! The attribution model (SPEC §3): for every output — a party shipping one heading on one day — the mix of
+//! its inputs (sanctioned, clean, unknown), split by evidence grade, computed for the whole dataset in one
+//! pass in date order. Inputs are strictly earlier than outputs, so every upstream mix a computation needs is
+//! already known when it runs: loops in the graph are harmless and nothing is walked twice.
+
+use crate::codes::{Country, Date, Hs, Region};
+use crate::dataset::{Dataset, LinkSupplier};
+use crate::pool::{self, Pool, PoolIndex, Scope};
+use crate::settings::Settings;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+/// Shares below this are zero (SPEC §3: "> 0" means "> 1e-12").
+pub const EPS: f64 = 1e-12;
+
+/// Evidence grades, strongest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Grade {
+    Documented = 0,
+    Declared = 1,
+    Statistical = 2,
+}
+
+impl Grade {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Grade::Documented => "documented",
+            Grade::Declared => "declared",
+            Grade::Statistical => "statistical",
+        }
+    }
+}
+
+/// The input mix of an output: sanctioned and clean shares per grade, and the unknown share.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Mix {
+    /// Sanctioned share by grade (documented, declared, statistical).
+    pub s: [f64; 3],
+    /// Clean share by grade.
+    pub c: [f64; 3],
+    pub u: f64,
+}
+
+impl Mix {
+    pub fn sanctioned_at(g: Grade) -> Mix {
+        let mut m = Mix::default();
+        m.s[g as usize] = 1.0;
+        m
+    }
+
+    pub fn clean_at(g: Grade) -> Mix {
+        let mut m = Mix::default();
+        m.c[g as usize] = 1.0;
+        m
+    }
+
+    pub fn unknown() -> Mix {
+        Mix {
+            u: 1.0,
+            ..Mix::default()
+        }
+    }
+
+    pub fn from_pool(p: pool::PoolMix) -> Mix {
+        Mix {
+            s: [0.0, 0.0, p.sanctioned],
+            c: [0.0, 0.0, p.clean],
+            u: p.unknown,
+        }
+    }
+
+    pub fn sanctioned(&self) -> f64 {
+        self.s.iter().sum()
+    }
+
+    pub fn clean(&self) -> f64 {
+        self.c.iter().sum()
+    }
+
+    /// The share backed by firm-level evidence (documented or declared, sanctioned or clean).
+    pub fn coverage(&self) -> f64 {
+        self.s[0] + self.s[1] + self.c[0] + self.c[1]
+    }
+
+    /// Firm-level sanctioned share (documented + declared).
+    pub fn firm_sanctioned(&self) -> f64 {
+        self.s[0] + self.s[1]
+    }
+
+    /// The same mix seen through a hop of grade `g`: a path is as weak as its weakest hop.
+    pub fn at_most(&self, g: Grade) -> Mix {
+        let mut m = *self;
+        for k in 0..(g as usize) {
+            m.s[g as usize] += m.s[k];
+            m.s[k] = 0.0;
+            m.c[g as usize] += m.c[k];
+            m.c[k] = 0.0;
+        }
+        m
+    }
+
+    pub fn add_scaled(&mut self, w: f64, m: &Mix) {
+        for k in 0..3 {
+            self.s[k] += w * m.s[k];
+            self.c[k] += w * m.c[k];
+        }
+        self.u += w * m.u;
+    }
+
+    /// Rounds away float noise below `EPS` and clamps each share into [0, 1].
+    pub fn tidy(mut self) -> Mix {
+        let f = |x: f64| {
+            if x.abs() < EPS {
+                0.0
+            } else {
+                x.clamp(0.0, 1.0)
+            }
+        };
+        for k in 0..3 {
+            self.s[k] = f(self.s[k]);
+            self.c[k] = f(self.c[k]);
+        }
+        self.u = f(self.u);
+        self
+    }
+}
+
+/// An output: a party shipping goods of one heading on one day. All its shipments of that heading that day
+/// share one mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Key {
+    pub date: Date,
+    pub party: u32,
+    pub heading: Hs,
+}
+
+/// Where a share of an output's inputs comes from (one term of SPEC §3's sum).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Source {
+    /// The party itself is located in a sanctioned country (rule 4).
+    SanctionedParty,
+    /// An inbound shipment. `direct`: its shipper is located in a sanctioned country, or it declares a
+    /// sanctioned origin; otherwise it carries the mix of `upstream` (the shipper's output).
+    Shipment {
+        ship: u32,
+        direct: bool,
+        upstream: Option<u32>,
+    },
+    /// A supplier link to `country:XX` with XX sanctioned.
+    LinkSanctionedCountry { link: u32 },
+    /// A supplier link to `country:XX` that takes XX's national pool.
+    LinkCountryPool { link: u32, country: Country },
+    /// A supplier link to `country:XX` with no pool: clean on the declaration alone.
+    LinkCountryClean { link: u32 },
+    /// A supplier link to a party located in a sanctioned country.
+    LinkSanctionedParty { link: u32 },
+    /// A supplier link to a party: the mix of its latest earlier shipment of the heading (`upstream` key,
+    /// reached through shipment `ship`).
+    LinkParty { link: u32, ship: u32, upstream: u32 },
+    /// A supplier link to a party with no such shipment in the window.
+    LinkPartyUnknown { link: u32 },
+    /// The party's statistics pool.
+    Pool { region: Option<Region> },
+    /// No pool exists.
+    NoPool,
+}
+
+/// One weighted term.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub weight: f64,
+    pub source: Source,
+}
+
+/// What the engine computed for one output.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Outcome {
+    pub mix: Mix,
+    pub reachable: bool,
+}
+
+/// The model's index over a dataset: shipments per party in date order, outputs, supplier links.
+pub struct Index {
+    /// Inbound shipments per party, sorted by (date, id): `inbound[in_off[p]..in_off[p+1]]`.
+    in_off: Vec<u32>,
+    inbound: Vec<u32>,
+    /// Outbound shipments per party, sorted by (heading, date, id).
+    out_off: Vec<u32>,
+    outbound: Vec<u32>,
+    /// Running sum of outbound values in `outbound` order (`out_sum[i]` = sum before position i).
+    out_sum: Vec<Decimal>,
+    /// The key of each position of `outbound`.
+    out_key: Vec<u32>,
+    /// Supplier links per buyer.
+    link_off: Vec<u32>,
+    links: Vec<u32>,
+    /// Outputs in date order.
+    pub keys: Vec<Key>,
+    /// Output of each shipment (as shipper).
+    pub key_of_shipment: Vec<u32>,
+    pub pools: PoolIndex,
+}
+
+fn csr(n: usize, items: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, Vec<u32>) {
+    let pairs: Vec<(u32, u32)> = items.collect();
+    let mut off = vec![0u32; n + 1];
+    for (p, _) in &pairs {
+        off[*p as usize + 1] += 1;
+    }
+    for i in 0..n {
+        off[i + 1] += off[i];
+    }
+    let mut fill = off.clone();
+    let mut list = vec![0u32; pairs.len()];
+    for (p, v) in pairs {
+        list[fill[p as usize] as usize] = v;
+        fill[p as usize] += 1;
+    }
+    (off, list)
+}
+
+impl Index {
+    pub fn new(ds: &Dataset) -> Index {
+        let n = ds.parties.len();
+        let sid = |i: u32| ds.shipment_id(&ds.shipments[i as usize]);
+        let (in_off, mut inbound) = csr(
+            n,
+            ds.shipments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.consignee, i as u32)),
+        );
+        for p in 0..n {
+            inbound[in_off[p] as usize..in_off[p + 1] as usize].sort_by(|&a, &b| {
+                let (sa, sb) = (&ds.shipments[a as usize], &ds.shipments[b as usize]);
+                sa.date.cmp(&sb.date).then_with(|| sid(a).cmp(sid(b)))
+            });
+        }
+        let (out_off, mut outbound) = csr(
+            n,
+            ds.shipments
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.shipper, i as u32)),
+        );
+        for p in 0..n {
+            outbound[out_off[p] as usize..out_off[p + 1] as usize].sort_by(|&a, &b| {
+                let (sa, sb) = (&ds.shipments[a as usize], &ds.shipments[b as usize]);
+                (sa.hs.heading(), sa.date)
+                    .cmp(&(sb.hs.heading(), sb.date))
+                    .then_with(|| sid(a).cmp(sid(b)))
+            });
+        }
+        let mut out_sum = Vec::with_capacity(outbound.len() + 1);
+        let mut acc = Decimal::ZERO;
+        out_sum.push(acc);
+        for &i in &outbound {
+            acc += ds.shipments[i as usize].value_usd;
+            out_sum.push(acc);
+        }
+        // Distinct outputs, then their order by date.
+        let mut keys = Vec::new();
+        let mut out_key_local = vec![0u32; outbound.len()];
+        for p in 0..n {
+            for pos in out_off[p] as usize..out_off[p + 1] as usize {
+                let s = &ds.shipments[outbound[pos] as usize];
+                let k = Key {
+                    date: s.date,
+                    party: p as u32,
+                    heading: s.hs.heading(),
+                };
+                if keys.last() != Some(&k) {
+                    keys.push(k);
+                }
+                out_key_local[pos] = (keys.len() - 1) as u32;
+            }
+        }
+        let mut order: Vec<u32> = (0..keys.len() as u32).collect();
+        order.sort_by_key(|&i| keys[i as usize]);
+        let mut rank = vec![0u32; keys.len()];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i as usize] = r as u32;
+        }
+        let out_key: Vec<u32> = out_key_local.iter().map(|&k| rank[k as usize]).collect();
+        let keys: Vec<Key> = order.iter().map(|&i| keys[i as usize]).collect();
+        let mut key_of_shipment = vec![0u32; ds.shipments.len()];
+        for (pos, &s) in outbound.iter().enumerate() {
+            key_of_shipment[s as usize] = out_key[pos];
+        }
+        let (link_off, links) = csr(
+            n,
+            ds.links
+                .iter()
+                .enumerate()
+                .map(|(i, l)| (l.buyer, i as u32)),
+        );
+        Index {
+            in_off,
+            inbound,
+            out_off,
+            outbound,
+            out_sum,
+            out_key,
+            link_off,
+            links,
+            keys,
+            key_of_shipment,
+            pools: PoolIndex::new(ds),
+        }
+    }
+
+    pub fn inbound_of(&self, p: u32) -> &[u32] {
+        &self.inbound[self.in_off[p as usize] as usize..self.in_off[p as usize + 1] as usize]
+    }
+
+    /// Positions in `outbound` of party p's shipments of heading `h` (their sort order keeps one heading
+    /// contiguous and date-sorted).
+    fn out_range(&self, ds: &Dataset, p: u32, h: Hs) -> (usize, usize) {
+        let (a, b) = (
+            self.out_off[p as usize] as usize,
+            self.out_off[p as usize + 1] as usize,
+        );
+        let slice = &self.outbound[a..b];
+        let head = |i: &u32| ds.shipments[*i as usize].hs.heading();
+        (
+            a + slice.partition_point(|i| head(i) < h),
+            a + slice.partition_point(|i| head(i) <= h),
+        )
+    }
+
+    pub fn outbound_of(&self, p: u32) -> &[u32] {
+        &self.outbound[self.out_off[p as usize] as usize..self.out_off[p as usize + 1] as usize]
+    }
+
+    pub fn links_of(&self, p: u32) -> &[u32] {
+        &self.links[self.link_off[p as usize] as usize..self.link_off[p as usize + 1] as usize]
+    }
+
+    /// The key index of (party, heading, date), if that party shipped that heading that day.
+    pub fn key_index(&self, ds: &Dataset, p: u32, heading: Hs, date: Date) -> Option<u32> {
+        let (a, b) = self.out_range(ds, p, heading);
+        let slice = &self.outbound[a..b];
+        let pos = slice.partition_point(|i| ds.shipments[*i as usize].date < date);
+        (pos < slice.len()
+            && ds.shipments[slice[pos] as usize].date == date
+            && ds.shipments[slice[pos] as usize].hs.heading() == heading)
+            .then(|| self.out_key[a + pos])
+    }
+}
+
+/// Memoised pools: the same (reporter, scope, heading, day) serves every output that needs it.
+#[derive(Default)]
+pub struct PoolCache {
+    map: Mutex<HashMap<(Country, Scope, Hs, Date), Option<std::sync::Arc<Pool>>>>,
+}
+
+/// The engine: a dataset, its settings, its index, and the outcome of every output.
+pub struct Engine<'a> {
+    pub ds: &'a Dataset,
+    pub st: &'a Settings,
+    pub ix: Index,
+    pub outcomes: Vec<Outcome>,
+    pools: PoolCache,
+    sanctioned_party: Vec<bool>,
+}
+
+impl<'a> Engine<'a> {
+    /// Indexes the dataset and computes every output's mix in date order.
+    pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
+        let ix = Index::new(ds);
+        let sanctioned_party = ds
+            .parties
+            .iter()
+            .map(|p| st.is_sanctioned(p.country))
+            .collect();
+        let mut e = Engine {
+            ds,
+            st,
+            outcomes: Vec::with_capacity(ix.keys.len()),
+            ix,
+            pools: PoolCache::default(),
+            sanctioned_party,
+        };
+        for k in 0..e.ix.keys.len() {
+            let items = e.decompose(k as u32);
+            let out = e.fold(&items, e.ix.keys[k]);
+            e.outcomes.push(out);
+        }
+        e
+    }
+
+    /// Builds an engine from outcomes computed earlier (a snapshot) without recomputing them.
+    pub fn with_outcomes(
+        ds: &'a Dataset,
+        st: &'a Settings,
+        outcomes: Vec<Outcome>,
+    ) -> Option<Engine<'a>> {
+        let ix = Index::new(ds);
+        if outcomes.len() != ix.keys.len() {
+            return None;
+        }
+        let sanctioned_party = ds
+            .parties
+            .iter()
+            .map(|p| st.is_sanctioned(p.country))
+            .collect();
+        Some(Engine {
+            ds,
+            st,
+            ix,
+            outcomes,
+            pools: PoolCache::default(),
+            sanctioned_party,
+        })
+    }
+
+    pub fn is_sanctioned_party(&self, p: u32) -> bool {
+        self.sanctioned_party[p as usize]
+    }
+
+    pub fn key(&self, k: u32) -> Key {
+        self.ix.keys[k as usize]
+    }
+
+    pub fn outcome(&self, k: u32) -> &Outcome {
+        &self.outcomes[k as usize]
+    }
+
+    /// The pool of `scope` in `reporter` for heading `o` at `t`, memoised.
+    pub fn pool(
+        &self,
+        reporter: Country,
+        scope: Scope,
+        o: Hs,
+        t: Date,
+    ) -> Option<std::sync::Arc<Pool>> {
+        let key = (reporter, scope, o, t);
+        if let Ok(m) = self.pools.map.lock() {
+            if let Some(p) = m.get(&key) {
+                return p.clone();
+            }
+        }
+        let p = pool::compute(&self.ix.pools, self.ds, self.st, reporter, scope, o, t)
+            .map(std::sync::Arc::new);
+        if let Ok(mut m) = self.pools.map.lock() {
+            m.insert(key, p.clone());
+        }
+        p
+    }
+
+    /// The pool an output of party `p` falls back on: its region's, else its country's.
+    pub fn party_pool(&self, p: u32, o: Hs, t: Date) -> Option<std::sync::Arc<Pool>> {
+        let party = self.ds.party(p);
+        if let Some(r) = party.region {
+            if let Some(pl) = self.pool(party.country, Scope::Region(r), o, t) {
+                return Some(pl);
+            }
+        }
+        self.pool(party.country, Scope::National, o, t)
+    }
+
+    /// Whether a shipment is a direct sanctioned input: its shipper is located in a sanctioned country, or it
+    /// declares a sanctioned origin.
+    pub fn is_direct(&self, ship: u32) -> bool {
+        let s = &self.ds.shipments[ship as usize];
+        self.sanctioned_party[s.shipper as usize]
+            || s.origin.is_some_and(|c| self.st.is_sanctioned(c))
+    }
+
+    /// The weighted terms of output `k` (SPEC §3 rules 1-4), zero weights included (they matter for
+    /// `reachable`). Both the mix and the paths are derived from this one list, so they cannot disagree.
+    pub fn decompose(&self, k: u32) -> Vec<Item> {
+        let key = self.ix.keys[k as usize];
+        self.decompose_at(key.party, key.heading, key.date)
+    }
+
+    /// The terms of a (possibly hypothetical) output of party `p`, heading `o`, on day `t`: `vet` asks what a
+    /// supplier's goods would carry if shipped on a given day.
+    pub fn decompose_at(&self, p: u32, o: Hs, t: Date) -> Vec<Item> {
+        let (ds, st) = (self.ds, self.st);
+        if self.sanctioned_party[p as usize] {
+            return vec![Item {
+                weight: 1.0,
+                source: Source::SanctionedParty,
+            }];
+        }
+        let lo = t.add_days(-st.lag_days);
+        let prefixes = st.input_prefixes(o);
+        let relevant = |h: Hs| prefixes.iter().any(|x| h.overlaps(*x));
+        // 1. Documented.
+        let inbound = self.ix.inbound_of(p);
+        let from = inbound.partition_point(|&i| ds.shipments[i as usize].date < lo);
+        let to = inbound.partition_point(|&i| ds.shipments[i as usize].date < t);
+        let window: Vec<u32> = inbound[from..to]
+            .iter()
+            .copied()
+            .filter(|&i| relevant(ds.shipments[i as usize].hs))
+            .collect();
+        let d_total: Decimal = window
+            .iter()
+            .map(|&i| ds.shipments[i as usize].value_usd)
+            .sum();
+        let (a, b) = self.ix.out_range(ds, p, o);
+        let outs = &self.ix.outbound[a..b];
+        let o_from = a + outs.partition_point(|&i| ds.shipments[i as usize].date < lo);
+        let o_to = a + outs.partition_point(|&i| ds.shipments[i as usize].date <= t);
+        let o_total = self.ix.out_sum[o_to] - self.ix.out_sum[o_from];
+        let d = pool::to_f64(d_total);
+        let kout = st.ratio(o) * pool::to_f64(o_total);
+        let denom = d.max(kout);
+        let mut items = Vec::with_capacity(window.len() + 4);
+        let mut wsum = 0.0;
+        for &i in &window {
+            let s = &ds.shipments[i as usize];
+            let w = if denom > 0.0 {
+                pool::to_f64(s.value_usd) / denom
+            } else {
+                0.0
+            };
+            wsum += w;
+            let direct = self.is_direct(i);
+            let upstream = if direct {
+                None
+            } else {
+                Some(self.ix.key_of_shipment[i as usize])
+            };
+            items.push(Item {
+                weight: w,
+                source: Source::Shipment {
+                    ship: i,
+                    direct,
+                    upstream,
+                },
+            });
+        }
+        let r = (1.0 - wsum).max(0.0);
+        // 2. Declared.
+        let links: Vec<u32> = self
+            .ix
+            .links_of(p)
+            .iter()
+            .copied()
+            .filter(|&l| {
+                let link = &ds.links[l as usize];
+                link.valid_at(t) && relevant(link.hs)
+            })
+            .collect();
+        let share_sum: f64 = links.iter().map(|&l| ds.links[l as usize].share).sum();
+        let scale = if share_sum > 1.0 {
+            1.0 / share_sum
+        } else {
+            1.0
+        };
+        for &l in &links {
+            let link = &ds.links[l as usize];
+            let w = r * link.share * scale;
+            let source = self.link_source(l, o, t);
+            items.push(Item { weight: w, source });
+        }
+        // 3. Statistical.
+        let rem = r * (1.0 - share_sum.min(1.0));
+        let source = match self.party_pool(p, o, t) {
+            Some(pl) => Source::Pool {
+                region: if let Scope::Region(r) = pl.scope {
+                    Some(r)
+                } else {
+                    None
+                },
+            },
+            None => Source::NoPool,
+        };
+        items.push(Item {
+            weight: rem,
+            source,
+        });
+        items
+    }
+
+    /// What supplier link `l` stands for in an output of heading `o` on day `t` (SPEC §3 rule 2).
+    pub fn link_source(&self, l: u32, o: Hs, t: Date) -> Source {
+        let link = &self.ds.links[l as usize];
+        let lo = t.add_days(-self.st.lag_days);
+        match link.supplier {
+            LinkSupplier::Country(c) if self.st.is_sanctioned(c) => {
+                Source::LinkSanctionedCountry { link: l }
+            }
+            LinkSupplier::Country(c) => {
+                if self.pool(c, Scope::National, o, t).is_some() {
+                    Source::LinkCountryPool {
+                        link: l,
+                        country: c,
+                    }
+                } else {
+                    Source::LinkCountryClean { link: l }
+                }
+            }
+            LinkSupplier::Party(q) if self.sanctioned_party[q as usize] => {
+                Source::LinkSanctionedParty { link: l }
+            }
+            LinkSupplier::Party(q) => match self.latest_shipment(q, link.hs, lo, t) {
+                Some(ship) => Source::LinkParty {
+                    link: l,
+                    ship,
+                    upstream: self.ix.key_of_shipment[ship as usize],
+                },
+                None => Source::LinkPartyUnknown { link: l },
+            },
+        }
+    }
+
+    /// The latest shipment of party `q` of the heading of `hs`, dated in `[lo, t)`.
+    pub fn latest_shipment(&self, q: u32, hs: Hs, lo: Date, t: Date) -> Option<u32> {
+        let ds = self.ds;
+        let h = hs.heading();
+        // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
+        let outs = if h.len >= 4 {
+            let (a, b) = self.ix.out_range(ds, q, h);
+            &self.ix.outbound[a..b]
+        } else {
+            self.ix.outbound_of(q)
+        };
+        outs.iter()
+            .copied()
+            .filter(|&i| {
+                let s = &ds.shipments[i as usize];
+                s.date < t && s.date >= lo && s.hs.heading().starts_with(h)
+            })
+            .max_by(|&x, &y| {
+                let (sx, sy) = (&ds.shipments[x as usize], &ds.shipments[y as usize]);
+                sx.date
+                    .cmp(&sy.date)
+                    .then_with(|| ds.shipment_id(sx).cmp(ds.shipment_id(sy)))
+            })
+    }
+
+    /// The mix a term carries (before its weight).
+    pub fn source_mix(&self, key: Key, src: &Source) -> Mix {
+        match src {
+            Source::SanctionedParty => Mix::sanctioned_at(Grade::Documented),
+            Source::Shipment { direct: true, .. } => Mix::sanctioned_at(Grade::Documented),
+            Source::Shipment {
+                upstream: Some(u), ..
+            } => self.outcomes[*u as usize].mix,
+            Source::Shipment { .. } => Mix::unknown(),
+            Source::LinkSanctionedCountry { .. } | Source::LinkSanctionedParty { .. } => {
+                Mix::sanctioned_at(Grade::Declared)
+            }
+            Source::LinkCountryPool { country, .. } => {
+                match self.pool(*country, Scope::National, key.heading, key.date) {
+                    Some(p) => Mix::from_pool(p.mix),
+                    None => Mix::clean_at(Grade::Declared),
+                }
+            }
+            Source::LinkCountryClean { .. } => Mix::clean_at(Grade::Declared),
+            Source::LinkParty { upstream, .. } => self.outcomes[*upstream as usize]
+                .mix
+                .at_most(Grade::Declared),
+            Source::LinkPartyUnknown { .. } | Source::NoPool => Mix::unknown(),
+            Source::Pool { .. } => match self.party_pool(key.party, key.heading, key.date) {
+                Some(p) => Mix::from_pool(p.mix),
+                None => Mix::unknown(),
+            },
+        }
+    }
+
+    /// Whether a term links a sanctioned source to the output, weights ignored.
+    fn source_reaches(&self, src: &Source) -> bool {
+        match src {
+            Source::SanctionedParty
+            | Source::LinkSanctionedCountry { .. }
+            | Source::LinkSanctionedParty { .. } => true,
+            Source::Shipment { direct: true, .. } => true,
+            Source::Shipment {
+                upstream: Some(u), ..
+            }
+            | Source::LinkParty { upstream: u, .. } => self.outcomes[*u as usize].reachable,
+            _ => false,
+        }
+    }
+
+    /// Adds up weighted terms of the output `key` into its outcome.
+    pub fn fold(&self, items: &[Item], key: Key) -> Outcome {
+        let mut mix = Mix::default();
+        let mut reachable = false;
+        for it in items {
+            if it.weight > 0.0 {
+                mix.add_scaled(it.weight, &self.source_mix(key, &it.source));
+            }
+            reachable = reachable || self.source_reaches(&it.source);
+        }
+        let mix = mix.tidy();
+        Outcome {
+            mix,
+            reachable: reachable || mix.sanctioned() > EPS,
+        }
+    }
+}

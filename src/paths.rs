@@ -1,0 +1,578 @@
+//! Paths (SPEC §3): chains of nodes from a sanctioned source to an output, each hop carrying the records
+//! behind it, each path carrying its contribution to the output's sanctioned share.
+//!
+//! The search is best-first over the engine's own decomposition of every output, so a path's contribution is
+//! the product of the same weights the mix was computed from, and all paths add up to `sanctioned`. Record
+//! level chains are then merged by node chain: one path `K>L>X>Y` lists every shipment that carries each hop.
+
+use crate::codes::{Country, Date, Hs, Region};
+use crate::model::{EPS, Engine, Grade, Source};
+use crate::pool::{Pool, Scope, to_f64};
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::rc::Rc;
+
+/// A node of the goods-flow graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Node {
+    Country(Country),
+    Region(Region),
+    Party(u32),
+}
+
+/// The kind of a hop, as named in the JSON contract.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum HopKind {
+    Shipment,
+    Declared,
+    TradeFlow,
+    RegionalPool,
+    NationalPool,
+}
+
+impl HopKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HopKind::Shipment => "shipment",
+            HopKind::Declared => "declared",
+            HopKind::TradeFlow => "trade_flow",
+            HopKind::RegionalPool => "regional_pool",
+            HopKind::NationalPool => "national_pool",
+        }
+    }
+
+    pub fn grade(self) -> Grade {
+        match self {
+            HopKind::Shipment => Grade::Documented,
+            HopKind::Declared => Grade::Declared,
+            _ => Grade::Statistical,
+        }
+    }
+}
+
+/// An input row behind a hop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum RecordRef {
+    Shipment(u32),
+    Link(u32),
+    /// A statistics row, with its value pro-rated to the window (cents).
+    Flow(u32),
+}
+
+/// One hop of a path with every record behind it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Hop {
+    pub from: Node,
+    pub to: Node,
+    pub kind: HopKind,
+    /// Records, sorted and distinct, with the value each carries on this hop (pro-rated for statistics rows).
+    pub records: Vec<(RecordRef, Decimal)>,
+}
+
+/// A path from a sanctioned source to an output.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Path {
+    pub share: f64,
+    pub grade: Grade,
+    pub hops: Vec<Hop>,
+}
+
+impl Path {
+    /// The chain of nodes, source first.
+    pub fn nodes(&self) -> Vec<Node> {
+        let mut v = Vec::with_capacity(self.hops.len() + 1);
+        if let Some(h) = self.hops.first() {
+            v.push(h.from);
+        }
+        v.extend(self.hops.iter().map(|h| h.to));
+        v
+    }
+}
+
+/// Bounds of a path search.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// Record-level chains to collect at most.
+    pub max_paths: usize,
+    /// Hops a chain may have at most.
+    pub max_hops: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_paths: 2000,
+            max_hops: 16,
+        }
+    }
+}
+
+/// The paths of an output: all found (sorted by share, largest first), and whether the search was cut.
+#[derive(Clone, Debug, Default)]
+pub struct PathSet {
+    pub paths: Vec<Path>,
+    pub truncated: bool,
+    /// Where the source of a path with no hops is the output's own party (located in a sanctioned country).
+    pub self_source: bool,
+}
+
+struct Chain {
+    hop: Hop,
+    next: Option<Rc<Chain>>,
+}
+
+struct State {
+    priority: f64,
+    seq: u64,
+    acc: f64,
+    /// The output still to expand; `None` for a complete chain whose source is `source`.
+    pending: Option<u32>,
+    source: Node,
+    chain: Option<Rc<Chain>>,
+}
+
+impl PartialEq for State {
+    fn eq(&self, o: &Self) -> bool {
+        self.cmp(o) == Ordering::Equal
+    }
+}
+impl Eq for State {}
+impl PartialOrd for State {
+    fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for State {
+    fn cmp(&self, o: &Self) -> Ordering {
+        self.priority
+            .total_cmp(&o.priority)
+            .then_with(|| o.seq.cmp(&self.seq))
+    }
+}
+
+fn party_node(p: u32) -> Node {
+    Node::Party(p)
+}
+
+fn one(r: RecordRef, v: Decimal) -> Vec<(RecordRef, Decimal)> {
+    vec![(r, v)]
+}
+
+impl Engine<'_> {
+    fn flow_records(
+        &self,
+        rows: &[(u32, Decimal)],
+        partner: Country,
+        region: Option<Option<Region>>,
+    ) -> Vec<(RecordRef, Decimal)> {
+        rows.iter()
+            .filter(|(i, _)| {
+                let f = &self.ds.flows[*i as usize];
+                f.partner == partner && region.is_none_or(|r| f.region == r)
+            })
+            .map(|(i, v)| (RecordRef::Flow(*i), *v))
+            .collect()
+    }
+
+    /// Terminal chains through a pool: (contribution factor, source, hops source-first).
+    fn pool_chains(&self, pool: &Pool, to: Node, last_kind: HopKind) -> Vec<(f64, Node, Vec<Hop>)> {
+        let mut out = Vec::new();
+        let t = to_f64(pool.own.throughput());
+        if t <= 0.0 {
+            return out;
+        }
+        let here = match pool.scope {
+            Scope::Region(r) => Node::Region(r),
+            _ => Node::Country(pool.reporter),
+        };
+        for (k, v) in &pool.own.sanctioned {
+            let f = to_f64(*v) / t;
+            if f <= EPS {
+                continue;
+            }
+            let hops = vec![
+                Hop {
+                    from: Node::Country(*k),
+                    to: here,
+                    kind: HopKind::TradeFlow,
+                    records: self.flow_records(&pool.own.sanctioned_rows, *k, None),
+                },
+                Hop {
+                    from: here,
+                    to,
+                    kind: last_kind,
+                    records: vec![],
+                },
+            ];
+            out.push((f, Node::Country(*k), hops));
+        }
+        if let (Scope::Region(r), Some(rest)) = (pool.scope, &pool.rest) {
+            let rem = pool.remainder_share();
+            let tr = to_f64(rest.throughput());
+            if rem > EPS && tr > 0.0 {
+                if self.ix.pools.has_national_rows(pool.reporter) {
+                    for (k, v) in &rest.sanctioned {
+                        let f = rem * to_f64(*v) / tr;
+                        if f <= EPS {
+                            continue;
+                        }
+                        let c = Node::Country(pool.reporter);
+                        let hops = vec![
+                            Hop {
+                                from: Node::Country(*k),
+                                to: c,
+                                kind: HopKind::TradeFlow,
+                                records: self.flow_records(&rest.sanctioned_rows, *k, Some(None)),
+                            },
+                            Hop {
+                                from: c,
+                                to: Node::Region(r),
+                                kind: HopKind::NationalPool,
+                                records: vec![],
+                            },
+                            Hop {
+                                from: Node::Region(r),
+                                to,
+                                kind: last_kind,
+                                records: vec![],
+                            },
+                        ];
+                        out.push((f, Node::Country(*k), hops));
+                    }
+                } else {
+                    let mut by: BTreeMap<(Region, Country), Decimal> = BTreeMap::new();
+                    for (i, v) in &rest.sanctioned_rows {
+                        let fl = &self.ds.flows[*i as usize];
+                        if let Some(reg) = fl.region {
+                            *by.entry((reg, fl.partner)).or_default() += *v;
+                        }
+                    }
+                    for ((reg, k), v) in by {
+                        let f = rem * to_f64(v) / tr;
+                        if f <= EPS {
+                            continue;
+                        }
+                        let hops = vec![
+                            Hop {
+                                from: Node::Country(k),
+                                to: Node::Region(reg),
+                                kind: HopKind::TradeFlow,
+                                records: self.flow_records(
+                                    &rest.sanctioned_rows,
+                                    k,
+                                    Some(Some(reg)),
+                                ),
+                            },
+                            Hop {
+                                from: Node::Region(reg),
+                                to: Node::Region(r),
+                                kind: HopKind::NationalPool,
+                                records: vec![],
+                            },
+                            Hop {
+                                from: Node::Region(r),
+                                to,
+                                kind: last_kind,
+                                records: vec![],
+                            },
+                        ];
+                        out.push((f, Node::Country(k), hops));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// All paths of output `k`, best first, within `limits`.
+    pub fn paths_of_key(&self, k: u32, limits: Limits) -> PathSet {
+        let mut heap = BinaryHeap::new();
+        let mut seq = 0u64;
+        let mut done: Vec<(f64, Node, Option<Rc<Chain>>)> = Vec::new();
+        let mut truncated = false;
+        let root_s = self.outcome(k).mix.sanctioned();
+        if root_s <= EPS {
+            return PathSet::default();
+        }
+        heap.push(State {
+            priority: root_s,
+            seq,
+            acc: 1.0,
+            pending: Some(k),
+            source: Node::Party(0),
+            chain: None,
+        });
+        let mut pops = 0usize;
+        let max_pops = limits.max_paths.saturating_mul(8).saturating_add(1000);
+        while let Some(st) = heap.pop() {
+            pops += 1;
+            if pops > max_pops {
+                truncated = true;
+                break;
+            }
+            let Some(u) = st.pending else {
+                done.push((st.acc, st.source, st.chain));
+                if done.len() >= limits.max_paths {
+                    truncated = !heap.is_empty();
+                    break;
+                }
+                continue;
+            };
+            let key = self.key(u);
+            let here = party_node(key.party);
+            let mut push = |acc: f64,
+                            pending: Option<u32>,
+                            source: Node,
+                            hops: Vec<Hop>,
+                            heap: &mut BinaryHeap<State>| {
+                let mut chain = st.chain.clone();
+                for h in hops.into_iter().rev() {
+                    chain = Some(Rc::new(Chain {
+                        hop: h,
+                        next: chain,
+                    }));
+                }
+                let depth = chain_len(&chain);
+                if depth > limits.max_hops {
+                    truncated = true;
+                    return;
+                }
+                let priority = match pending {
+                    Some(p) => acc * self.outcome(p).mix.sanctioned(),
+                    None => acc,
+                };
+                if priority <= EPS * 1e-3 {
+                    return;
+                }
+                seq += 1;
+                heap.push(State {
+                    priority,
+                    seq,
+                    acc,
+                    pending,
+                    source,
+                    chain,
+                });
+            };
+            for item in self.decompose(u) {
+                let w = item.weight;
+                if w <= 0.0 {
+                    continue;
+                }
+                let a = st.acc * w;
+                match &item.source {
+                    Source::SanctionedParty => push(a, None, here, vec![], &mut heap),
+                    Source::Shipment {
+                        ship, direct: true, ..
+                    } => {
+                        let s = &self.ds.shipments[*ship as usize];
+                        let q = party_node(s.shipper);
+                        let hop = Hop {
+                            from: q,
+                            to: here,
+                            kind: HopKind::Shipment,
+                            records: one(RecordRef::Shipment(*ship), s.value_usd),
+                        };
+                        if self.is_sanctioned_party(s.shipper) {
+                            push(a, None, q, vec![hop], &mut heap);
+                        } else if let Some(c) = s.origin {
+                            let origin = Hop {
+                                from: Node::Country(c),
+                                to: q,
+                                kind: HopKind::Shipment,
+                                records: one(RecordRef::Shipment(*ship), s.value_usd),
+                            };
+                            push(a, None, Node::Country(c), vec![origin, hop], &mut heap);
+                        }
+                    }
+                    Source::Shipment {
+                        ship,
+                        upstream: Some(up),
+                        ..
+                    } => {
+                        if self.outcome(*up).mix.sanctioned() > EPS {
+                            let s = &self.ds.shipments[*ship as usize];
+                            let hop = Hop {
+                                from: party_node(s.shipper),
+                                to: here,
+                                kind: HopKind::Shipment,
+                                records: one(RecordRef::Shipment(*ship), s.value_usd),
+                            };
+                            push(a, Some(*up), here, vec![hop], &mut heap);
+                        }
+                    }
+                    Source::Shipment { .. } => {}
+                    Source::LinkSanctionedCountry { link } => {
+                        let l = &self.ds.links[*link as usize];
+                        if let crate::dataset::LinkSupplier::Country(c) = l.supplier {
+                            let hop = Hop {
+                                from: Node::Country(c),
+                                to: here,
+                                kind: HopKind::Declared,
+                                records: one(RecordRef::Link(*link), Decimal::ZERO),
+                            };
+                            push(a, None, Node::Country(c), vec![hop], &mut heap);
+                        }
+                    }
+                    Source::LinkSanctionedParty { link } => {
+                        let l = &self.ds.links[*link as usize];
+                        if let crate::dataset::LinkSupplier::Party(q) = l.supplier {
+                            let hop = Hop {
+                                from: party_node(q),
+                                to: here,
+                                kind: HopKind::Declared,
+                                records: one(RecordRef::Link(*link), Decimal::ZERO),
+                            };
+                            push(a, None, party_node(q), vec![hop], &mut heap);
+                        }
+                    }
+                    Source::LinkParty { link, upstream, .. } => {
+                        if self.outcome(*upstream).mix.sanctioned() > EPS {
+                            let l = &self.ds.links[*link as usize];
+                            if let crate::dataset::LinkSupplier::Party(q) = l.supplier {
+                                let hop = Hop {
+                                    from: party_node(q),
+                                    to: here,
+                                    kind: HopKind::Declared,
+                                    records: one(RecordRef::Link(*link), Decimal::ZERO),
+                                };
+                                push(a, Some(*upstream), here, vec![hop], &mut heap);
+                            }
+                        }
+                    }
+                    Source::LinkCountryPool { link, country } => {
+                        if let Some(pool) =
+                            self.pool(*country, Scope::National, key.heading, key.date)
+                        {
+                            for (f, src, mut hops) in
+                                self.pool_chains(&pool, here, HopKind::Declared)
+                            {
+                                if let Some(last) = hops.last_mut() {
+                                    last.records = one(RecordRef::Link(*link), Decimal::ZERO);
+                                }
+                                push(a * f, None, src, hops, &mut heap);
+                            }
+                        }
+                    }
+                    Source::Pool { .. } => {
+                        if let Some(pool) = self.party_pool(key.party, key.heading, key.date) {
+                            let kind = if matches!(pool.scope, Scope::Region(_)) {
+                                HopKind::RegionalPool
+                            } else {
+                                HopKind::NationalPool
+                            };
+                            for (f, src, hops) in self.pool_chains(&pool, here, kind) {
+                                push(a * f, None, src, hops, &mut heap);
+                            }
+                        }
+                    }
+                    Source::LinkCountryClean { .. }
+                    | Source::LinkPartyUnknown { .. }
+                    | Source::NoPool => {}
+                }
+            }
+        }
+        if !heap.is_empty() {
+            truncated = true;
+        }
+        let self_source = done.iter().any(|(_, _, c)| c.is_none());
+        PathSet {
+            paths: aggregate(done),
+            truncated,
+            self_source,
+        }
+    }
+}
+
+fn chain_len(c: &Option<Rc<Chain>>) -> usize {
+    let mut n = 0;
+    let mut cur = c.as_ref();
+    while let Some(x) = cur {
+        n += 1;
+        cur = x.next.as_ref();
+    }
+    n
+}
+
+/// Merges record-level chains with the same node chain and hop kinds into one path.
+fn aggregate(done: Vec<(f64, Node, Option<Rc<Chain>>)>) -> Vec<Path> {
+    let mut groups: BTreeMap<
+        Vec<(Node, Node, HopKind)>,
+        (f64, Vec<Vec<(RecordRef, Decimal)>>, Node),
+    > = BTreeMap::new();
+    for (share, source, chain) in done {
+        let mut hops = Vec::new();
+        let mut cur = chain.as_ref();
+        while let Some(c) = cur {
+            hops.push(&c.hop);
+            cur = c.next.as_ref();
+        }
+        let mut sig: Vec<(Node, Node, HopKind)> =
+            hops.iter().map(|h| (h.from, h.to, h.kind)).collect();
+        if sig.is_empty() {
+            // The output's own party is the source: a path with no upstream hop.
+            sig.push((source, source, HopKind::Shipment));
+        }
+        let e = groups
+            .entry(sig)
+            .or_insert_with(|| (0.0, vec![Vec::new(); hops.len()], source));
+        e.0 += share;
+        for (i, h) in hops.iter().enumerate() {
+            if let Some(slot) = e.1.get_mut(i) {
+                slot.extend(h.records.iter().copied());
+            }
+        }
+    }
+    let mut paths: Vec<Path> = groups
+        .into_iter()
+        .map(|(sig, (share, recs, _))| {
+            let self_only = recs.is_empty();
+            let hops: Vec<Hop> = if self_only {
+                vec![]
+            } else {
+                sig.iter()
+                    .zip(recs)
+                    .map(|((from, to, kind), mut records)| {
+                        records.sort();
+                        records.dedup_by(|a, b| a.0 == b.0);
+                        Hop {
+                            from: *from,
+                            to: *to,
+                            kind: *kind,
+                            records,
+                        }
+                    })
+                    .collect()
+            };
+            let grade = hops
+                .iter()
+                .map(|h| h.kind.grade())
+                .max()
+                .unwrap_or(Grade::Documented);
+            Path { share, grade, hops }
+        })
+        .collect();
+    paths.sort_by(|a, b| {
+        b.share
+            .total_cmp(&a.share)
+            .then_with(|| a.nodes().cmp(&b.nodes()))
+    });
+    paths
+}
+
+/// Summary of a time-respecting walk for `paths --from`: not weighted, only connected.
+#[derive(Clone, Debug)]
+pub struct Walk {
+    pub hops: Vec<(Node, Node, HopKind, Vec<RecordRef>, Date)>,
+}
+
+/// Parameters of `paths --from XX --to PARTY`.
+#[derive(Clone, Debug)]
+pub struct WalkQuery {
+    pub origin: Country,
+    pub to: u32,
+    pub hs: Option<Hs>,
+    pub limit: usize,
+    pub max_hops: usize,
+}

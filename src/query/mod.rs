@@ -1,0 +1,123 @@
+//! The interactive queries: `trace` (one shipment), `vet` (one supplier), `paths` (time-respecting chains
+//! from an origin to a party).
+
+pub mod trace;
+pub mod vet;
+pub mod walk;
+
+use crate::dataset::Dataset;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum QueryError {
+    #[error("unknown shipment '{0}'")]
+    UnknownShipment(String),
+    #[error("unknown party '{0}'{1}")]
+    UnknownParty(String, String),
+    #[error("'{name}' is ambiguous; it names {count} parties:\n{candidates}")]
+    Ambiguous {
+        name: String,
+        count: usize,
+        candidates: String,
+    },
+    #[error("{0}")]
+    Bad(String),
+}
+
+/// Money as a decimal string: exact, without trailing zeros, rounded to cents when pro-rating made it long.
+pub fn money(d: Decimal) -> String {
+    let d = if d.scale() > 2 { d.round_dp(2) } else { d };
+    d.normalize().to_string()
+}
+
+#[derive(Serialize, Clone, Debug)]
+pub struct PartyJson {
+    pub party_id: String,
+    pub name: String,
+    pub country: String,
+    pub region: Option<String>,
+}
+
+impl PartyJson {
+    pub fn of(ds: &Dataset, p: u32) -> PartyJson {
+        let party = ds.party(p);
+        PartyJson {
+            party_id: party.id.clone(),
+            name: party.name.clone(),
+            country: party.country.to_string(),
+            region: party.region.map(|r| r.to_string()),
+        }
+    }
+
+    /// ", CN-HA" or ", US".
+    pub fn place(&self) -> String {
+        match &self.region {
+            Some(r) => format!(", {r}"),
+            None => format!(", {}", self.country),
+        }
+    }
+}
+
+/// Finds a party by id, or by name (ignoring case, punctuation and legal forms). An ambiguous name is an
+/// error listing the candidates.
+pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
+    if let Some(p) = ds.party_by_id(query) {
+        return Ok(p);
+    }
+    let norm = crate::screening::normalize(query);
+    let mut found: Vec<u32> = Vec::new();
+    if !norm.is_empty() {
+        for (i, p) in ds.parties.iter().enumerate() {
+            let names = std::iter::once(&p.name).chain(p.aliases.iter());
+            if names
+                .into_iter()
+                .any(|n| crate::screening::normalize(n) == norm)
+            {
+                found.push(i as u32);
+            }
+        }
+    }
+    if found.is_empty() && !norm.is_empty() {
+        // A part of a name: every query word must be in the name.
+        let words: Vec<String> = crate::screening::tokens(query);
+        for (i, p) in ds.parties.iter().enumerate() {
+            let names = std::iter::once(&p.name).chain(p.aliases.iter());
+            if names.into_iter().any(|n| {
+                let t = crate::screening::tokens(n);
+                words.iter().all(|w| t.contains(w))
+            }) {
+                found.push(i as u32);
+            }
+        }
+    }
+    match found.len() {
+        1 => Ok(found[0]),
+        0 => Err(QueryError::UnknownParty(
+            query.to_string(),
+            " (not a party_id, name or alias in the data)".into(),
+        )),
+        n => {
+            let candidates = found
+                .iter()
+                .map(|&p| {
+                    let party = ds.party(p);
+                    format!(
+                        "  {}  {} ({}{})",
+                        party.id,
+                        party.name,
+                        party.country,
+                        party.region.map(|r| format!(", {r}")).unwrap_or_default()
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            Err(QueryError::Ambiguous {
+                name: query.to_string(),
+                count: n,
+                candidates,
+            })
+        }
+    }
+}

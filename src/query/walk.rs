@@ -1,0 +1,322 @@
+//! `paths --from XX --to PARTY`: every time-respecting chain that links an origin country to a party,
+//! weights ignored (each hop dated before the next, within the lag, and for goods that are inputs of the
+//! next hop's goods), shortest first.
+
+use super::trace::{HopJson, hop_json};
+use super::{QueryError, resolve_party};
+use crate::analysis::node_id;
+use crate::codes::{Country, Date, Hs};
+use crate::dataset::{Flow, LinkSupplier};
+use crate::model::Engine;
+use crate::paths::{Hop, HopKind, Node, RecordRef};
+use serde::Serialize;
+use std::collections::VecDeque;
+use std::fmt::Write;
+
+#[derive(Serialize, Debug)]
+pub struct WalkPath {
+    pub nodes: String,
+    pub hops: Vec<HopJson>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct WalkJson {
+    pub from: String,
+    pub to: String,
+    pub hs: Option<String>,
+    pub max_hops: usize,
+    pub paths: Vec<WalkPath>,
+    pub truncated: bool,
+}
+
+struct State {
+    party: u32,
+    /// Inputs must be dated in `[deadline - lag, deadline)`; `None` at the target (any date).
+    deadline: Option<Date>,
+    /// HS prefixes the inputs must overlap; `None` for any.
+    relevant: Option<Vec<Hs>>,
+    /// Hops from this party down to the target.
+    hops: Vec<Hop>,
+    visited: Vec<u32>,
+}
+
+/// Finds up to `limit` chains from `origin` to `to`.
+pub fn walk(
+    e: &Engine,
+    origin: Country,
+    to: &str,
+    hs: Option<Hs>,
+    limit: usize,
+    max_hops: usize,
+) -> Result<WalkJson, QueryError> {
+    let ds = e.ds;
+    let st = e.st;
+    let target = resolve_party(ds, to)?;
+    let mut found: Vec<Vec<Hop>> = Vec::new();
+    let mut truncated = false;
+    let mut queue = VecDeque::new();
+    queue.push_back(State {
+        party: target,
+        deadline: None,
+        relevant: hs.map(|h| vec![h]),
+        hops: vec![],
+        visited: vec![target],
+    });
+    let mut steps = 0usize;
+    const MAX_STEPS: usize = 200_000;
+    let lag = st.lag_days;
+    'bfs: while let Some(s) = queue.pop_front() {
+        steps += 1;
+        if steps > MAX_STEPS {
+            truncated = true;
+            break;
+        }
+        let here = Node::Party(s.party);
+        let in_window = |d: Date| s.deadline.is_none_or(|t| d < t && d >= t.add_days(-lag));
+        let rel = |h: Hs| {
+            s.relevant
+                .as_ref()
+                .is_none_or(|v| v.iter().any(|p| h.overlaps(*p)))
+        };
+        let emit = |hops: Vec<Hop>, found: &mut Vec<Vec<Hop>>| -> bool {
+            found.push(hops);
+            found.len() >= limit
+        };
+        let with = |first: Vec<Hop>, rest: &[Hop]| -> Vec<Hop> {
+            first.into_iter().chain(rest.iter().cloned()).collect()
+        };
+        if e.is_sanctioned_party(s.party)
+            && ds.party(s.party).country == origin
+            && !s.hops.is_empty()
+        {
+            continue;
+        }
+        // Shipments into this party.
+        for &i in e.ix.inbound_of(s.party) {
+            let d = &ds.shipments[i as usize];
+            if !in_window(d.date) || !rel(d.hs) {
+                continue;
+            }
+            let q = d.shipper;
+            let hop = Hop {
+                from: Node::Party(q),
+                to: here,
+                kind: HopKind::Shipment,
+                records: vec![(RecordRef::Shipment(i), d.value_usd)],
+            };
+            if ds.party(q).country == origin {
+                if emit(with(vec![hop], &s.hops), &mut found) {
+                    truncated = true;
+                    break 'bfs;
+                }
+            } else if d.origin == Some(origin) {
+                let o = Hop {
+                    from: Node::Country(origin),
+                    to: Node::Party(q),
+                    kind: HopKind::Shipment,
+                    records: vec![(RecordRef::Shipment(i), d.value_usd)],
+                };
+                if emit(with(vec![o, hop], &s.hops), &mut found) {
+                    truncated = true;
+                    break 'bfs;
+                }
+            } else if !s.visited.contains(&q) {
+                if s.hops.len() + 1 >= max_hops {
+                    truncated = true;
+                    continue;
+                }
+                let mut visited = s.visited.clone();
+                visited.push(q);
+                queue.push_back(State {
+                    party: q,
+                    deadline: Some(d.date),
+                    relevant: Some(st.input_prefixes(d.hs.heading())),
+                    hops: with(vec![hop], &s.hops),
+                    visited,
+                });
+            }
+        }
+        // Supplier declarations of this party.
+        for &l in e.ix.links_of(s.party) {
+            let link = &ds.links[l as usize];
+            let valid = match s.deadline {
+                Some(t) => link.valid_at(t.add_days(-1)),
+                None => true,
+            };
+            if !valid || !rel(link.hs) {
+                continue;
+            }
+            match link.supplier {
+                LinkSupplier::Country(c) if c == origin => {
+                    let hop = Hop {
+                        from: Node::Country(c),
+                        to: here,
+                        kind: HopKind::Declared,
+                        records: vec![(RecordRef::Link(l), Default::default())],
+                    };
+                    if emit(with(vec![hop], &s.hops), &mut found) {
+                        truncated = true;
+                        break 'bfs;
+                    }
+                }
+                LinkSupplier::Party(q) => {
+                    let hop = Hop {
+                        from: Node::Party(q),
+                        to: here,
+                        kind: HopKind::Declared,
+                        records: vec![(RecordRef::Link(l), Default::default())],
+                    };
+                    if ds.party(q).country == origin {
+                        if emit(with(vec![hop], &s.hops), &mut found) {
+                            truncated = true;
+                            break 'bfs;
+                        }
+                    } else if !s.visited.contains(&q) && s.hops.len() + 1 < max_hops {
+                        let mut visited = s.visited.clone();
+                        visited.push(q);
+                        queue.push_back(State {
+                            party: q,
+                            deadline: s.deadline,
+                            relevant: Some(st.input_prefixes(link.hs.heading())),
+                            hops: with(vec![hop], &s.hops),
+                            visited,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        // Statistics: imports from the origin into this party's region (or country).
+        let party = ds.party(s.party);
+        let deadline = s.deadline.unwrap_or(Date(i32::MAX / 2));
+        let lo = s
+            .deadline
+            .map(|t| t.add_days(-lag))
+            .unwrap_or(Date(i32::MIN / 2));
+        let mut rows: Vec<(RecordRef, rust_decimal::Decimal)> = Vec::new();
+        let region_rows = party
+            .region
+            .is_some_and(|r| e.ix.pools.has_region(party.country, r));
+        for (i, f) in ds.flows.iter().enumerate() {
+            if f.superseded
+                || f.reporter != party.country
+                || f.partner != origin
+                || f.flow != Flow::Import
+                || !rel(f.hs)
+            {
+                continue;
+            }
+            let scope_ok = if region_rows {
+                f.region == party.region
+            } else {
+                true
+            };
+            if scope_ok && f.period.start() < deadline && f.period.end() > lo {
+                rows.push((RecordRef::Flow(i as u32), f.value_usd));
+            }
+        }
+        if !rows.is_empty() {
+            let mid = if region_rows {
+                party
+                    .region
+                    .map(Node::Region)
+                    .unwrap_or(Node::Country(party.country))
+            } else {
+                Node::Country(party.country)
+            };
+            let kind = if region_rows {
+                HopKind::RegionalPool
+            } else {
+                HopKind::NationalPool
+            };
+            let hops = vec![
+                Hop {
+                    from: Node::Country(origin),
+                    to: mid,
+                    kind: HopKind::TradeFlow,
+                    records: rows,
+                },
+                Hop {
+                    from: mid,
+                    to: here,
+                    kind,
+                    records: vec![],
+                },
+            ];
+            if emit(with(hops, &s.hops), &mut found) {
+                truncated = true;
+                break 'bfs;
+            }
+        }
+    }
+    let heading = hs.map(|h| h.to_string()).unwrap_or_default();
+    let paths = found
+        .iter()
+        .map(|hops| {
+            let mut nodes = vec![node_id(ds, hops[0].from)];
+            nodes.extend(hops.iter().map(|h| node_id(ds, h.to)));
+            WalkPath {
+                nodes: nodes.join(">"),
+                hops: hops.iter().map(|h| hop_json(ds, h, "", &heading)).collect(),
+            }
+        })
+        .collect();
+    Ok(WalkJson {
+        from: origin.to_string(),
+        to: ds.party(target).id.clone(),
+        hs: hs.map(|h| h.to_string()),
+        max_hops,
+        paths,
+        truncated,
+    })
+}
+
+/// The paths for a person.
+pub fn walk_text(w: &WalkJson) -> String {
+    let mut o = String::new();
+    let _ = writeln!(
+        o,
+        "Time-respecting paths from {} to {}{} ({} found{}):",
+        w.from,
+        w.to,
+        w.hs.as_ref()
+            .map(|h| format!(", HS {h}"))
+            .unwrap_or_default(),
+        w.paths.len(),
+        if w.truncated {
+            ", list cut by --limit, --max-hops or the search bound"
+        } else {
+            ""
+        }
+    );
+    if w.paths.is_empty() {
+        let _ = writeln!(o, "  none");
+    }
+    for (i, p) in w.paths.iter().enumerate() {
+        let _ = writeln!(o, "  {}. {}", i + 1, p.nodes);
+        for h in &p.hops {
+            let _ = writeln!(
+                o,
+                "     {} -> {}  {}{}{}  {}",
+                h.from,
+                h.to,
+                h.kind,
+                h.date
+                    .as_ref()
+                    .map(|d| format!(", {d}"))
+                    .unwrap_or_default(),
+                h.value_usd
+                    .as_ref()
+                    .map(|v| format!(", {v} USD"))
+                    .unwrap_or_default(),
+                h.records
+                    .iter()
+                    .take(4)
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+    }
+    o
+}

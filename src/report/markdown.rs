@@ -1,0 +1,113 @@
+//! Markdown: headline figures, the summaries and the top flagged shipments, for pasting into a ticket.
+
+use super::{Exporter, Report, share};
+use crate::analysis::Analysis;
+use std::fmt::Write;
+
+pub struct Markdown {
+    /// How many flagged shipments to list.
+    pub top: usize,
+}
+
+/// Escapes the characters that would break a Markdown table cell or start markup.
+pub fn md(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '|' | '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '\n' | '\r' => o.push(' '),
+            _ => o.push(c),
+        }
+    }
+    o
+}
+
+fn pct(x: f64) -> String {
+    format!("{:.2}%", x * 100.0)
+}
+
+impl Exporter for Markdown {
+    fn export(&self, _a: &Analysis, r: &Report) -> Result<Vec<u8>, String> {
+        let mut o = String::new();
+        let t = &r.totals;
+        let _ = writeln!(o, "# origintrace report\n");
+        let _ = writeln!(
+            o,
+            "| shipments | value (USD) | exposed value (USD) | flagged | flagged value (USD) | high | medium | low |"
+        );
+        let _ = writeln!(o, "|---:|---:|---:|---:|---:|---:|---:|---:|");
+        let sev = |k: &str| t.by_severity.get(k).copied().unwrap_or(0);
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            t.shipments,
+            t.value_usd,
+            t.exposed_value_usd,
+            t.flagged_shipments,
+            t.flagged_value_usd,
+            sev("high"),
+            sev("medium"),
+            sev("low")
+        );
+        for (title, list) in [("Importers", &r.importers), ("Exporters", &r.exporters)] {
+            let _ = writeln!(o, "## {title}\n");
+            let _ = writeln!(
+                o,
+                "| party | name | country | shipments | value (USD) | exposed value (USD) | flagged | severity |"
+            );
+            let _ = writeln!(o, "|---|---|---|---:|---:|---:|---:|---|");
+            for s in list.iter() {
+                let place = if s.region.is_empty() {
+                    s.country.clone()
+                } else {
+                    format!("{} {}", s.country, s.region)
+                };
+                let _ = writeln!(
+                    o,
+                    "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                    md(&s.party_id),
+                    md(&s.name),
+                    place,
+                    s.shipments,
+                    s.value_usd,
+                    s.exposed_value_usd,
+                    s.flagged_shipments,
+                    s.severity.as_str()
+                );
+            }
+            let _ = writeln!(o);
+        }
+        let _ = writeln!(o, "## Top flagged shipments\n");
+        let _ = writeln!(
+            o,
+            "| shipment | date | shipper | consignee | HS | value (USD) | sanctioned | unknown | severity | flags | top path |"
+        );
+        let _ = writeln!(o, "|---|---|---|---|---|---:|---:|---:|---|---|---|");
+        for x in r.rows.iter().filter(|x| !x.flags.is_empty()).take(self.top) {
+            let _ = writeln!(
+                o,
+                "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+                md(&x.shipment_id),
+                x.date,
+                md(&x.shipper_id),
+                md(&x.consignee_id),
+                x.hs_code,
+                x.value_usd,
+                pct(x.sanctioned),
+                pct(x.unknown),
+                x.severity.as_str(),
+                md(&x.flags.join(", ")),
+                md(&x.top_path)
+            );
+        }
+        let _ = writeln!(
+            o,
+            "\nShares are of the shipment's value; sanctioned {} means the model found no sanctioned input.",
+            share(0.0)
+        );
+        Ok(o.into_bytes())
+    }
+}

@@ -1,0 +1,116 @@
+//! Opening the data a command runs on: dataset directories, a snapshot, or the compiled-in sample; and the
+//! settings in force (defaults, then the dataset's own file, then `--config`, then `--lag-days`).
+
+use crate::dataset::{self, DataSource, Dataset, DatasetError};
+use crate::model::{Engine, Outcome};
+use crate::settings::{Settings, SettingsError};
+use crate::snapshot::{Snapshot, SnapshotError};
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum SessionError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error(transparent)]
+    Snapshot(#[from] SnapshotError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error("a snapshot must be the only --data (got {0} paths)")]
+    MixedSnapshot(usize),
+}
+
+/// What the user asked for on the command line that decides the data and the settings.
+#[derive(Clone, Debug, Default)]
+pub struct Request {
+    pub data: Vec<PathBuf>,
+    pub config: Option<PathBuf>,
+    pub lag_days: Option<i32>,
+    pub skip_invalid: bool,
+    pub rejects: Option<PathBuf>,
+}
+
+/// Loaded data with its settings, and the engine outcomes when a snapshot already holds them for exactly
+/// these settings.
+pub struct Session {
+    pub dataset: Dataset,
+    pub settings: Settings,
+    pub outcomes: Option<Vec<Outcome>>,
+    pub from_snapshot: bool,
+}
+
+impl Session {
+    /// Reads the data. Rejected rows are kept in `dataset.rejections` (and written to `--rejects`); the
+    /// caller decides whether they are fatal, so `check` can report on a broken dataset.
+    pub fn open(req: &Request) -> Result<Session, SessionError> {
+        let snapshot = req
+            .data
+            .iter()
+            .any(|p| p.is_file() && Snapshot::is_snapshot(p));
+        let (dataset, base, outcomes, from_snapshot) = if snapshot {
+            if req.data.len() != 1 {
+                return Err(SessionError::MixedSnapshot(req.data.len()));
+            }
+            let snap = Snapshot::read(&req.data[0])?;
+            (snap.dataset, snap.settings, Some(snap.outcomes), true)
+        } else {
+            for p in &req.data {
+                if p.is_file() {
+                    return Err(SnapshotError::Foreign {
+                        file: p.display().to_string(),
+                    }
+                    .into());
+                }
+            }
+            let sources: Vec<DataSource> = if req.data.is_empty() {
+                vec![DataSource::Embedded(&dataset::sample::SAMPLE)]
+            } else {
+                req.data.iter().cloned().map(DataSource::Dir).collect()
+            };
+            let mut base = Settings::default();
+            if let Some((file, text)) =
+                dataset::load::dataset_settings(&sources).map_err(DatasetError::from)?
+            {
+                base = base.overlay_str(&text, &file)?;
+            }
+            let ds = dataset::load(&sources)?;
+            (ds, base, None, false)
+        };
+        let mut settings = base.clone();
+        if let Some(c) = &req.config {
+            settings = settings.overlay_file(c)?;
+        }
+        if let Some(l) = req.lag_days {
+            if !(0..=36_500).contains(&l) {
+                return Err(SettingsError::Value {
+                    file: "--lag-days".into(),
+                    key: "lag_days".into(),
+                    message: format!("{l} is outside 0..36500"),
+                }
+                .into());
+            }
+            settings.lag_days = l;
+        }
+        // A snapshot's outcomes hold only for the settings it was built with.
+        let outcomes = if settings == base { outcomes } else { None };
+        if let Some(path) = &req.rejects {
+            dataset::load::write_rejects(path, &dataset.rejections)?;
+        }
+        Ok(Session {
+            dataset,
+            settings,
+            outcomes,
+            from_snapshot,
+        })
+    }
+
+    /// The engine: the snapshot's outcomes when they fit, else one pass over the data.
+    pub fn engine(&self) -> Engine<'_> {
+        if let Some(o) = &self.outcomes {
+            if let Some(e) = Engine::with_outcomes(&self.dataset, &self.settings, o.clone()) {
+                return e;
+            }
+        }
+        Engine::run(&self.dataset, &self.settings)
+    }
+}
