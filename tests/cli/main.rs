@@ -1,0 +1,12 @@
+//! The one integration-test crate: runs the real `origintrace` binary on fixture datasets in
+//! `tests/fixtures/` and checks its output, exit codes and files.
+
+mod harness;
+
+mod examples;
+mod exports;
+mod imports;
+mod ingest;
+mod model;
+mod properties;
+mod reports;
