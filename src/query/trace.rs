@@ -135,15 +135,14 @@ fn range(mut v: Vec<String>) -> Option<String> {
     }
 }
 
-fn common_hs(codes: Vec<crate::codes::Hs>) -> Option<String> {
-    let first = *codes.first()?;
-    let mut p = first;
-    for c in &codes[1..] {
-        while !c.starts_with(p) && p.len > 2 {
-            p = p.prefix(p.len - 1);
-        }
+/// The HS code of a hop: the code when all its records share it, else the distinct codes joined by `/`.
+fn hop_hs(mut codes: Vec<crate::codes::Hs>) -> Option<String> {
+    codes.sort();
+    codes.dedup();
+    if codes.is_empty() {
+        return None;
     }
-    Some(p.to_string())
+    Some(codes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("/"))
 }
 
 /// The JSON form of a hop.
@@ -199,7 +198,7 @@ pub fn hop_json(ds: &Dataset, h: &Hop, window: &str, heading: &str) -> HopJson {
         hs_code: if pool {
             Some(heading.to_string())
         } else {
-            common_hs(codes)
+            hop_hs(codes)
         },
         value_usd: matches!(h.kind, HopKind::Shipment | HopKind::TradeFlow).then(|| money(total)),
         records,
