@@ -19,6 +19,8 @@ pub struct EmbeddedDataset {
 pub enum DataSource {
     Dir(PathBuf),
     Embedded(&'static EmbeddedDataset),
+    /// Files held in memory, by canonical name (tests and fuzzing feed bytes through the same loader).
+    Memory { name: String, files: Vec<(String, Vec<u8>)> },
 }
 
 impl DataSource {
@@ -31,6 +33,7 @@ impl DataSource {
                 .or_else(|| p.file_name().map(|n| n.to_string_lossy().into_owned()))
                 .unwrap_or_else(|| "dataset".into()),
             DataSource::Embedded(e) => e.name.to_string(),
+            DataSource::Memory { name, .. } => name.clone(),
         }
     }
 
@@ -38,6 +41,7 @@ impl DataSource {
         match self {
             DataSource::Dir(p) => p.join(file).display().to_string(),
             DataSource::Embedded(e) => format!("{}/{}", e.name, file),
+            DataSource::Memory { name, .. } => format!("{name}/{file}"),
         }
     }
 
@@ -59,6 +63,10 @@ impl DataSource {
                 .iter()
                 .find(|(n, _)| *n == file)
                 .map(|(_, b)| Box::new(*b) as Box<dyn Read>)),
+            DataSource::Memory { files, .. } => Ok(files
+                .iter()
+                .find(|(n, _)| n == file)
+                .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + '_>)),
         }
     }
 

@@ -1,0 +1,9 @@
+#![no_main]
+//! Fuzzes shipments.csv through the loader and the whole pipeline.
+
+#[path = "../common/mod.rs"]
+mod common;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    common::run_with("shipments.csv", data);
+});
