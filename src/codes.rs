@@ -163,9 +163,7 @@ impl Period {
 
     /// First day after the period.
     pub fn end(self) -> Date {
-        if self.month == 0 {
-            Date::from_ymd(self.year + 1, 1, 1)
-        } else if self.month == 12 {
+        if self.month == 0 || self.month == 12 {
             Date::from_ymd(self.year + 1, 1, 1)
         } else {
             Date::from_ymd(self.year, self.month + 1, 1)
@@ -194,7 +192,7 @@ impl fmt::Display for Period {
 
 /// An HS code of 2 to 10 digits, kept as its digits' value and length so that prefix tests are integer
 /// arithmetic and the code costs nine bytes, not a heap string.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Hs {
     pub code: u64,
     pub len: u8,
@@ -275,7 +273,7 @@ impl fmt::Display for Hs {
 }
 
 /// An ISO 3166-1 alpha-2 country code, two ASCII capitals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Country(pub [u8; 2]);
 
 impl Country {
@@ -303,7 +301,7 @@ impl fmt::Display for Country {
 }
 
 /// An ISO 3166-2 subdivision code such as `CN-HA`: at most six ASCII bytes, zero-padded, so it is `Copy`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(pub [u8; 6]);
 
 impl Region {
@@ -332,6 +330,27 @@ impl fmt::Display for Region {
         f.write_str(self.as_str())
     }
 }
+
+/// HS codes, countries and regions travel as their codes (`"670420"`, `"KP"`, `"CN-HA"`) in JSON and in
+/// snapshots, so settings and reports read as a person writes them, and map keys work in JSON.
+macro_rules! serde_as_code {
+    ($t:ty) => {
+        impl Serialize for $t {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+                <$t>::parse(&s).map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+serde_as_code!(Hs);
+serde_as_code!(Country);
+serde_as_code!(Region);
 
 /// The largest money amount (in USD or in the source currency) the tool accepts. It keeps every sum over a
 /// dataset far inside `Decimal`'s range, so totals can never overflow; a larger figure is a data error.

@@ -163,10 +163,10 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     let mut parties: Vec<u32> = vec![s.shipper, s.consignee];
     for p in cx.paths {
         for n in p.nodes() {
-            if let Node::Party(q) = n {
-                if !parties.contains(&q) {
-                    parties.push(q);
-                }
+            if let Node::Party(q) = n
+                && !parties.contains(&q)
+            {
+                parties.push(q);
             }
         }
     }
@@ -203,17 +203,19 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
             detail: details.join("; "),
         });
     }
-    if let Some(origin) = s.origin {
-        if !st.is_sanctioned(origin) && m.firm_sanctioned() >= 0.5 {
+    if let Some(origin) = s.origin
+        && !st.is_sanctioned(origin)
+        && m.firm_sanctioned() >= 0.5
+    {
             flags.push(Flag {
                 rule: "origin-mislabel".into(),
                 severity: Severity::High,
                 detail: format!("declared origin {origin}, but {} of its inputs are sanctioned on documents or declarations", pct(m.firm_sanctioned())),
             });
-        }
     }
-    if let (Some(v), Some(med)) = (per_kg(s), cx.medians.get(&price_group(s.hs))) {
-        if v < *med / Decimal::TWO {
+    if let (Some(v), Some(med)) = (per_kg(s), cx.medians.get(&price_group(s.hs)))
+        && v < *med / Decimal::TWO
+    {
             flags.push(Flag {
                 rule: "low-price".into(),
                 severity: Severity::Medium,
@@ -224,7 +226,6 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
                     price_group(s.hs)
                 ),
             });
-        }
     }
     let consignee_country = ds.party(s.consignee).country;
     for pat in &st.patterns {

@@ -24,3 +24,4 @@ pub mod settings;
 pub const MODEL_VERSION: &str = "1";
 pub mod report;
 pub mod snapshot;
+pub mod synth;

@@ -96,6 +96,15 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
+    /// Write a deterministic synthetic dataset (-o DIR) for benchmarks and scale tests.
+    Synth {
+        /// How many shipments to generate.
+        #[arg(long, default_value_t = 100_000)]
+        shipments: usize,
+        /// The seed: the same seed gives byte-identical files.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Every shipment scored, with summaries per importer and per exporter.
     Report {
         /// Only shipments with at least one flag.
@@ -163,6 +172,22 @@ fn run(cli: Cli) -> Result<Outcome> {
         skip_invalid: c.skip_invalid,
         rejects: c.rejects.clone(),
     };
+    if let Command::Synth { shipments, seed } = cli.command {
+        let dir = c.output.as_ref().ok_or_else(|| anyhow!("synth needs -o DIR"))?;
+        let spec = origintrace::synth::SynthSpec { shipments, seed };
+        let s = origintrace::synth::generate(&spec, dir).map_err(|e| anyhow!("synth: {e}"))?;
+        eprintln!(
+            "wrote {}: {} parties, {} shipments, {} statistics rows, {} supplier links, {} watchlist entries, {} HS headings",
+            dir.display(),
+            s.parties,
+            s.shipments,
+            s.trade_flows,
+            s.supplier_links,
+            s.watchlist,
+            s.headings
+        );
+        return Ok(Outcome { bytes: vec![], failed: false });
+    }
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
@@ -194,7 +219,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     let a = Analysis::with_engine(session.engine(), limits);
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     match cli.command {
-        Command::Check => unreachable!("handled above"),
+        Command::Check | Command::Synth { .. } => unreachable!("handled above"),
         Command::Build => {
             let out = c
                 .output
@@ -372,7 +397,7 @@ fn main() -> ExitCode {
         }
     };
     let common = cli.common.clone();
-    let is_build = matches!(cli.command, Command::Build);
+    let is_build = matches!(cli.command, Command::Build | Command::Synth { .. });
     let result = run(cli).and_then(|o| {
         if !is_build {
             emit(&common, &o.bytes)?;

@@ -353,8 +353,10 @@ impl Index {
 /// Memoised pools: the same (reporter, scope, heading, day) serves every output that needs it.
 #[derive(Default)]
 pub struct PoolCache {
-    map: Mutex<HashMap<(Country, Scope, Hs, Date), Option<std::sync::Arc<Pool>>>>,
+    map: Mutex<HashMap<PoolKey, Option<std::sync::Arc<Pool>>>>,
 }
+
+type PoolKey = (Country, Scope, Hs, Date);
 
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
 pub struct Engine<'a> {
@@ -437,10 +439,10 @@ impl<'a> Engine<'a> {
         t: Date,
     ) -> Option<std::sync::Arc<Pool>> {
         let key = (reporter, scope, o, t);
-        if let Ok(m) = self.pools.map.lock() {
-            if let Some(p) = m.get(&key) {
-                return p.clone();
-            }
+        if let Ok(m) = self.pools.map.lock()
+            && let Some(p) = m.get(&key)
+        {
+            return p.clone();
         }
         let p = pool::compute(&self.ix.pools, self.ds, self.st, reporter, scope, o, t)
             .map(std::sync::Arc::new);
@@ -453,10 +455,10 @@ impl<'a> Engine<'a> {
     /// The pool an output of party `p` falls back on: its region's, else its country's.
     pub fn party_pool(&self, p: u32, o: Hs, t: Date) -> Option<std::sync::Arc<Pool>> {
         let party = self.ds.party(p);
-        if let Some(r) = party.region {
-            if let Some(pl) = self.pool(party.country, Scope::Region(r), o, t) {
-                return Some(pl);
-            }
+        if let Some(r) = party.region
+            && let Some(pl) = self.pool(party.country, Scope::Region(r), o, t)
+        {
+            return Some(pl);
         }
         self.pool(party.country, Scope::National, o, t)
     }

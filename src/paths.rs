@@ -497,10 +497,9 @@ fn chain_len(c: &Option<Rc<Chain>>) -> usize {
 
 /// Merges record-level chains with the same node chain and hop kinds into one path.
 fn aggregate(done: Vec<(f64, Node, Option<Rc<Chain>>)>) -> Vec<Path> {
-    let mut groups: BTreeMap<
-        Vec<(Node, Node, HopKind)>,
-        (f64, Vec<Vec<(RecordRef, Decimal)>>, Node),
-    > = BTreeMap::new();
+    // Node chain -> (share, records per hop, source).
+    type Group = (f64, Vec<Vec<(RecordRef, Decimal)>>, Node);
+    let mut groups: BTreeMap<Vec<(Node, Node, HopKind)>, Group> = BTreeMap::new();
     for (share, source, chain) in done {
         let mut hops = Vec::new();
         let mut cur = chain.as_ref();

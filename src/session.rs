@@ -106,10 +106,10 @@ impl Session {
 
     /// The engine: the snapshot's outcomes when they fit, else one pass over the data.
     pub fn engine(&self) -> Engine<'_> {
-        if let Some(o) = &self.outcomes {
-            if let Some(e) = Engine::with_outcomes(&self.dataset, &self.settings, o.clone()) {
-                return e;
-            }
+        if let Some(o) = &self.outcomes
+            && let Some(e) = Engine::with_outcomes(&self.dataset, &self.settings, o.clone())
+        {
+            return e;
         }
         Engine::run(&self.dataset, &self.settings)
     }

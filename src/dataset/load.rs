@@ -242,10 +242,10 @@ impl Loader {
         Ok(usd)
     }
 
-    fn add_file(&mut self, src: &DataSource, name: &str) -> u32 {
+    fn add_file(&mut self, src: &DataSource, dataset: &str, name: &str) -> u32 {
         self.ds.files.push(SourceFile {
             path: src.display(name),
-            dataset: src.dataset_name(),
+            dataset: dataset.to_string(),
             name: name.to_string(),
         });
         (self.ds.files.len() - 1) as u32
@@ -276,20 +276,33 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             }
         }
     }
+    // The name of each source in default ids: its directory's name, or the whole path as given where two
+    // sources share a name, so that two datasets never produce the same default id.
+    let short: Vec<String> = sources.iter().map(DataSource::dataset_name).collect();
+    let names: Vec<String> = sources
+        .iter()
+        .zip(&short)
+        .map(|(s, n)| {
+            if short.iter().filter(|m| *m == n).count() > 1 {
+                s.display("").trim_end_matches('/').to_string()
+            } else {
+                n.clone()
+            }
+        })
+        .collect();
     let mut party_ids = Ids::default();
     let mut shipment_ids = Ids::default();
     let mut flow_ids = Ids::default();
     let mut link_ids = Ids::default();
     let mut entry_ids = Ids::default();
     for file in FILES {
-        for src in sources {
+        for (src, dataset_name) in sources.iter().zip(&names) {
             let Some(input) = src.open(file)? else {
                 continue;
             };
             any = true;
-            let fidx = l.add_file(src, file);
+            let fidx = l.add_file(src, dataset_name, file);
             let display = src.display(file);
-            let dataset_name = src.dataset_name();
             let mut rejects = std::mem::take(&mut l.rejects);
             let stats = match file {
                 "rates.csv" => read_table(&display, input, RATE_COLS, &mut rejects, |row| {
@@ -318,13 +331,13 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     let name = row.need(1)?;
                     let country = row.parse(2, Country::parse)?;
                     let region = row.parse_opt(3, Region::parse)?;
-                    if let Some(r) = region {
-                        if r.country() != country {
-                            return Err(row.reject(
-                                3,
-                                format!("region {r} is not in the party's country {country}"),
-                            ));
-                        }
+                    if let Some(r) = region
+                        && r.country() != country
+                    {
+                        return Err(row.reject(
+                            3,
+                            format!("region {r} is not in the party's country {country}"),
+                        ));
                     }
                     let identifiers =
                         parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
@@ -404,13 +417,13 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     let period = row.parse(1, Period::parse)?;
                     let reporter = row.parse(2, Country::parse)?;
                     let region = row.parse_opt(3, Region::parse)?;
-                    if let Some(r) = region {
-                        if r.country() != reporter {
-                            return Err(row.reject(
-                                3,
-                                format!("region {r} is not in the reporter's country {reporter}"),
-                            ));
-                        }
+                    if let Some(r) = region
+                        && r.country() != reporter
+                    {
+                        return Err(row.reject(
+                            3,
+                            format!("region {r} is not in the reporter's country {reporter}"),
+                        ));
                     }
                     let partner = row.parse(4, Country::parse)?;
                     let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
@@ -479,12 +492,12 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let share = row.parse(4, codes::parse_share)?;
                         let valid_from = row.parse_opt(5, Date::parse)?;
                         let valid_to = row.parse_opt(6, Date::parse)?;
-                        if let (Some(f), Some(t)) = (valid_from, valid_to) {
-                            if t < f {
-                                return Err(
-                                    row.reject(6, format!("valid_to {t} is before valid_from {f}"))
-                                );
-                            }
+                        if let (Some(f), Some(t)) = (valid_from, valid_to)
+                            && t < f
+                        {
+                            return Err(
+                                row.reject(6, format!("valid_to {t} is before valid_from {f}"))
+                            );
                         }
                         let default_id;
                         let id = match row.get(0) {

@@ -187,17 +187,21 @@ pub fn read_table<R: Read>(
         }
         // The header: trimmed, case-insensitive, a UTF-8 BOM removed.
         let mut header: Vec<String> = Vec::with_capacity(rec.len());
-        for (i, f) in rec.iter().enumerate() {
+        // Bytes before the current field: the fields so far and their separators (headers are not quoted).
+        let mut before = rec.position().map(|p| p.byte()).unwrap_or(0);
+        for (i, raw) in rec.iter().enumerate() {
             let f = if i == 0 {
-                f.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(f)
+                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
             } else {
-                f
+                raw
             };
+            let skipped = (raw.len() - f.len()) as u64;
             let s = std::str::from_utf8(f).map_err(|e| FileError::Encoding {
                 file: file.to_string(),
                 line: 1,
-                offset: rec.position().map(|p| p.byte()).unwrap_or(0) + e.valid_up_to() as u64,
+                offset: before + skipped + e.valid_up_to() as u64,
             })?;
+            before += raw.len() as u64 + 1;
             header.push(s.trim().to_ascii_lowercase());
         }
         // A trailing empty header cell (a line ending in a comma) is not a column.

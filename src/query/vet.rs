@@ -259,7 +259,9 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         });
     }
     // Documented suppliers in the window.
-    let mut sup: BTreeMap<u32, (usize, Decimal, Vec<Hs>, Date, Date, Mix, f64)> = BTreeMap::new();
+    // Supplier -> (shipments, value, HS codes, first, last, value-weighted mix sum, weight).
+    type Acc = (usize, Decimal, Vec<Hs>, Date, Date, Mix, f64);
+    let mut sup: BTreeMap<u32, Acc> = BTreeMap::new();
     for &i in e.ix.inbound_of(p) {
         let s = &ds.shipments[i as usize];
         if s.date < lo || s.date > as_of {
