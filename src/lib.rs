@@ -11,6 +11,7 @@ pub mod check;
 pub mod codes;
 pub mod dataset;
 pub mod flags;
+pub mod import;
 pub mod model;
 pub mod output;
 pub mod paths;

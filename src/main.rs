@@ -105,6 +105,24 @@ enum Command {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Convert real-world source files (china-customs, comtrade, ams, ofac-sdn, opensanctions, csl) into
+    /// canonical CSV files in the dataset directory -o DIR (appending to what it holds).
+    Import {
+        /// The source format: china-customs, comtrade, ams, ofac-sdn, opensanctions or csl.
+        format: String,
+        /// The source files (AMS: every table of the extract; OFAC: sdn.csv with alt.csv and add.csv).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// china-customs: the month of a single-month download (YYYY-MM); once, or once per file.
+        #[arg(long, value_name = "YYYY-MM")]
+        period: Vec<String>,
+        /// china-customs: import or export (the files do not say); once, or once per file.
+        #[arg(long, value_name = "import|export")]
+        flow: Vec<String>,
+        /// china-customs: USD per yuan for RMB values (written to rates.csv for each month).
+        #[arg(long, value_name = "USD_PER_CNY")]
+        rate: Option<String>,
+    },
     /// Every shipment scored, with summaries per importer and per exporter.
     Report {
         /// Only shipments with at least one flag.
@@ -212,6 +230,34 @@ fn run(cli: Cli) -> Result<Outcome> {
             failed: false,
         });
     }
+    if let Command::Import {
+        format,
+        files,
+        period,
+        flow,
+        rate,
+    } = &cli.command
+    {
+        let out = c
+            .output
+            .clone()
+            .ok_or_else(|| anyhow!("import needs -o DIR: the dataset directory to write"))?;
+        let opts = origintrace::import::Options::new(
+            format,
+            files.clone(),
+            out,
+            period,
+            flow,
+            rate.as_deref(),
+            c.skip_invalid,
+            c.rejects.clone(),
+        )?;
+        origintrace::import::run(&opts, &mut std::io::stderr())?;
+        return Ok(Outcome {
+            bytes: vec![],
+            failed: false,
+        });
+    }
     let session = Session::open(&req)?;
     session.dataset.ensure_valid(c.skip_invalid)?;
     let ds = &session.dataset;
@@ -220,6 +266,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     match cli.command {
         Command::Check | Command::Synth { .. } => unreachable!("handled above"),
+        Command::Import { .. } => unreachable!("handled above"),
         Command::Build => {
             let out = c
                 .output
@@ -398,6 +445,7 @@ fn main() -> ExitCode {
     };
     let common = cli.common.clone();
     let is_build = matches!(cli.command, Command::Build | Command::Synth { .. });
+    let is_build = is_build || matches!(cli.command, Command::Import { .. });
     let result = run(cli).and_then(|o| {
         if !is_build {
             emit(&common, &o.bytes)?;

@@ -1,0 +1,340 @@
+//! OFAC's legacy CSV files → `watchlist.csv`: `sdn.csv` (or the consolidated list's `cons_prim.csv`), with
+//! `alt.csv` (aliases) and `add.csv` (addresses: the country) when given. No header row; each file's role is
+//! told by its number of fields (12, 5, 6; `sdn_comments.csv` has 2 and is not used). Nulls are `-0-`, often
+//! followed by a space; several programs are packed as `DPRK3] [NPWMD`. Only rows whose first field
+//! (`ent_num`) is all digits are data: after the last data row, a DOS end-of-file byte (0x1A) or a footer is
+//! skipped with its reason; a non-numeric row anywhere else is rejected.
+
+use super::{Bad, Ctx, FileReport, ImportError, Source, Verdict, WATCHLIST, bad, countries};
+use super::{file_error, join_list, list_item, records};
+use crate::codes::Country;
+use std::collections::HashMap;
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Role {
+    Primary,
+    Alt,
+    Add,
+    Comments,
+}
+
+impl Role {
+    fn fields(self) -> usize {
+        match self {
+            Role::Primary => 12,
+            Role::Alt => 5,
+            Role::Add => 6,
+            Role::Comments => 2,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Role::Primary => "sdn.csv layout (entries)",
+            Role::Alt => "alt.csv layout (aliases)",
+            Role::Add => "add.csv layout (addresses)",
+            Role::Comments => "sdn_comments.csv layout (not used)",
+        }
+    }
+}
+
+fn is_ent_num(s: &str) -> bool {
+    let t = s.trim();
+    !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A field with OFAC's null (`-0-`, with or without trailing blanks) as `None`.
+fn field(rec: &csv::StringRecord, i: usize) -> Option<&str> {
+    let v = rec.get(i)?.trim();
+    if v.is_empty() || v == "-0-" {
+        None
+    } else {
+        Some(v)
+    }
+}
+
+fn detect(src: &Source, recs: &[(u64, csv::StringRecord)]) -> Result<Role, ImportError> {
+    let first = recs
+        .iter()
+        .find(|(_, r)| r.get(0).is_some_and(is_ent_num))
+        .ok_or_else(|| {
+            file_error(
+                &src.display,
+                "no row starts with a numeric ent_num: not an OFAC legacy CSV file (sdn.csv, alt.csv, add.csv)",
+            )
+        })?;
+    let n = super::width(&first.1).max(2);
+    let role = match n {
+        12 => Role::Primary,
+        5 => Role::Alt,
+        6 => Role::Add,
+        2 => Role::Comments,
+        _ => {
+            return Err(file_error(
+                &src.display,
+                format!(
+                    "line {}: {n} fields: not an OFAC legacy CSV file (sdn.csv has 12 fields, alt.csv 5, add.csv 6)",
+                    first.0
+                ),
+            ));
+        }
+    };
+    if role == Role::Alt {
+        let t = field(&first.1, 2).unwrap_or("aka").to_ascii_lowercase();
+        if !["aka", "fka", "nka"].contains(&t.as_str()) {
+            return Err(file_error(
+                &src.display,
+                format!(
+                    "line {}: 5 fields but alt_type '{t}' is not aka, fka or nka: not an alt.csv file",
+                    first.0
+                ),
+            ));
+        }
+    }
+    Ok(role)
+}
+
+struct Entry {
+    id: String,
+    name: String,
+    aliases: Vec<String>,
+    countries: Vec<Country>,
+    programs: Vec<String>,
+    identifiers: Vec<String>,
+    source: &'static str,
+}
+
+/// `DPRK3] [NPWMD` → `DPRK3`, `NPWMD`.
+pub(crate) fn programs(s: &str) -> Vec<String> {
+    s.split("] [")
+        .map(|p| p.trim().trim_matches(|c| c == '[' || c == ']').trim())
+        .filter(|p| !p.is_empty())
+        .map(String::from)
+        .collect()
+}
+
+/// Identifiers written in the remarks that screening can match exactly: USCC, IMO, SWIFT/BIC, digital
+/// currency addresses.
+pub(crate) fn remark_identifiers(remarks: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let first_word = |s: &str| -> Option<String> {
+        s.split_whitespace()
+            .next()
+            .map(|w| w.trim_end_matches(['.', ',', ';']).to_string())
+            .filter(|w| !w.is_empty())
+    };
+    for seg in remarks.split(';') {
+        let seg = seg.trim();
+        if let Some(rest) = seg.strip_prefix("Unified Social Credit Code (USCC)") {
+            if let Some(v) = first_word(rest) {
+                out.push(format!("uscc:{v}"));
+            }
+        } else if let Some(rest) = seg.strip_prefix("SWIFT/BIC") {
+            if let Some(v) = first_word(rest) {
+                out.push(format!("swift:{v}"));
+            }
+        } else if let Some(rest) = seg.strip_prefix("Digital Currency Address - ") {
+            let mut w = rest.split_whitespace();
+            if let (Some(cur), Some(addr)) = (w.next(), w.next()) {
+                out.push(format!(
+                    "{}:{}",
+                    cur.to_ascii_lowercase(),
+                    addr.trim_end_matches('.')
+                ));
+            }
+        } else if let Some(pos) = seg.find("IMO ")
+            && let Some(v) = first_word(&seg[pos + 4..])
+            && v.len() == 7
+            && v.bytes().all(|b| b.is_ascii_digit())
+        {
+            out.push(format!("imo:{v}"));
+        }
+    }
+    out
+}
+
+/// Imports every file of the command.
+pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
+    let mut loaded = Vec::new();
+    for path in &ctx.opts.files {
+        let src = super::load_source(path, encoding_rs::WINDOWS_1252)?;
+        let recs = records(&src)?;
+        let role = detect(&src, &recs)?;
+        loaded.push((src, recs, role));
+    }
+    if !loaded.iter().any(|l| l.2 == Role::Primary) {
+        return Err(ImportError::Usage(
+            "ofac-sdn needs sdn.csv (or cons_prim.csv) in the same command: alt.csv and add.csv only add to its entries"
+                .into(),
+        ));
+    }
+    loaded.sort_by_key(|l| match l.2 {
+        Role::Primary => 0,
+        Role::Alt => 1,
+        Role::Add => 2,
+        Role::Comments => 3,
+    });
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut by_num: HashMap<String, usize> = HashMap::new();
+    for (src, recs, role) in &loaded {
+        let mut rep = FileReport::new(src, role.name());
+        let consolidated = src.name.to_ascii_lowercase().starts_with("cons");
+        let last_data = recs
+            .iter()
+            .rposition(|(_, r)| r.get(0).is_some_and(is_ent_num));
+        for (k, (line, rec)) in recs.iter().enumerate() {
+            let first = rec.get(0).unwrap_or("");
+            if !is_ent_num(first) {
+                let stray = first
+                    .trim_matches(|c: char| c.is_whitespace() || c == '\u{1a}')
+                    .is_empty()
+                    && super::width(rec) <= 1;
+                let v = if last_data.is_some_and(|l| k > l) {
+                    Verdict::Skip(if stray {
+                        "not a data row: the DOS end-of-file byte 0x1A after the last entry".into()
+                    } else {
+                        "not a data row: a footer after the last entry".into()
+                    })
+                } else if k == 0 && first.trim().eq_ignore_ascii_case("ent_num") {
+                    Verdict::Skip("a header row (the official files have none)".into())
+                } else {
+                    super::reject(
+                        "ent_num",
+                        format!("'{}' is not a number: not an OFAC row", first.trim()),
+                    )
+                };
+                ctx.tally(&mut rep, *line, rec, v);
+                continue;
+            }
+            let n = rec.len();
+            let expect = role.fields();
+            if n < expect || super::width(rec) > expect {
+                ctx.tally(
+                    &mut rep,
+                    *line,
+                    rec,
+                    super::reject("-", format!("expected {expect} fields, found {n}")),
+                );
+                continue;
+            }
+            let num = first.trim().to_string();
+            let v: Result<(), Bad> = match role {
+                Role::Comments => {
+                    ctx.tally(
+                        &mut rep,
+                        *line,
+                        rec,
+                        Verdict::Skip("sdn_comments.csv is not used (extended remarks)".into()),
+                    );
+                    continue;
+                }
+                Role::Primary => (|| {
+                    let name = field(rec, 1).ok_or_else(|| bad("SDN_Name", "the name is empty"))?;
+                    let (prefix, source) = if consolidated {
+                        ("ofac-cons", "OFAC Consolidated (non-SDN)")
+                    } else {
+                        ("ofac-sdn", "OFAC SDN")
+                    };
+                    let id = format!("{prefix}:{num}");
+                    ctx.claim(WATCHLIST, &id, format!("{}:{line}", src.display))
+                        .map_err(|e| bad("ent_num", e))?;
+                    by_num.insert(num.clone(), entries.len());
+                    entries.push(Entry {
+                        id,
+                        name: list_item(name),
+                        aliases: Vec::new(),
+                        countries: Vec::new(),
+                        programs: field(rec, 3).map(programs).unwrap_or_default(),
+                        identifiers: field(rec, 11).map(remark_identifiers).unwrap_or_default(),
+                        source,
+                    });
+                    Ok(())
+                })(),
+                Role::Alt => (|| {
+                    let &e = by_num.get(&num).ok_or_else(|| {
+                        bad("ent_num", format!("no entry {num} in the sdn.csv given"))
+                    })?;
+                    let name = field(rec, 3).ok_or_else(|| bad("alt_name", "the name is empty"))?;
+                    entries[e].aliases.push(list_item(name));
+                    Ok(())
+                })(),
+                Role::Add => (|| {
+                    let &e = by_num.get(&num).ok_or_else(|| {
+                        bad("ent_num", format!("no entry {num} in the sdn.csv given"))
+                    })?;
+                    if let Some(c) = field(rec, 4) {
+                        match countries::by_name(c) {
+                            Ok(countries::Named::Country(c)) => {
+                                if !entries[e].countries.contains(&c) {
+                                    entries[e].countries.push(c);
+                                }
+                            }
+                            Ok(countries::Named::NoCode) => {}
+                            Err(m) => return Err(bad("Country", m)),
+                        }
+                    }
+                    Ok(())
+                })(),
+            };
+            ctx.tally(&mut rep, *line, rec, v);
+        }
+        ctx.reports.push(rep);
+    }
+    let mut several = 0;
+    for e in entries {
+        let country = match e.countries.as_slice() {
+            [c] => c.to_string(),
+            [] => String::new(),
+            _ => {
+                several += 1;
+                String::new()
+            }
+        };
+        ctx.push(
+            WATCHLIST,
+            vec![
+                e.id,
+                e.name,
+                join_list(e.aliases.iter().map(String::as_str)),
+                country,
+                join_list(e.programs.iter().map(String::as_str)),
+                join_list(e.identifiers.iter().map(String::as_str)),
+                e.source.into(),
+            ],
+        );
+    }
+    if several > 0
+        && let Some(rep) = ctx.reports.iter_mut().find(|r| r.role.starts_with("add"))
+    {
+        rep.notes.push(format!(
+            "{several} entr(y/ies) with addresses in several countries: written without a country, so they are screened against parties of every country"
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn packed_programs() {
+        assert_eq!(programs("DPRK3] [NPWMD"), vec!["DPRK3", "NPWMD"]);
+        assert_eq!(programs("[SDGT]"), vec!["SDGT"]);
+        assert_eq!(programs("DPRK3"), vec!["DPRK3"]);
+    }
+
+    #[test]
+    fn identifiers_in_remarks() {
+        let r = "Secondary sanctions risk: North Korea Sanctions Regulations; Unified Social Credit Code (USCC) 91410000MA00000001; Vessel Registration Identification IMO 9123456; Digital Currency Address - ETH 0x098B716B8Aaf21512996dC57EB0615e2383E2f96; SWIFT/BIC KPBKKPPY.";
+        assert_eq!(
+            remark_identifiers(r),
+            vec![
+                "uscc:91410000MA00000001",
+                "imo:9123456",
+                "eth:0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
+                "swift:KPBKKPPY"
+            ]
+        );
+    }
+}
