@@ -10,6 +10,7 @@ pub mod analysis;
 pub mod check;
 pub mod codes;
 pub mod dataset;
+pub mod export;
 pub mod flags;
 pub mod import;
 pub mod model;

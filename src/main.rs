@@ -135,6 +135,16 @@ enum Command {
         #[arg(long, default_value = "shipments")]
         table: String,
     },
+    /// The goods-flow graph (countries, regions, parties; shipments, supplier links, statistics, pools) as
+    /// DOT, GraphML or JSON (--format dot|graphml|json), whole or around one party.
+    Export {
+        /// Only the neighbourhood of this party (an id or a name).
+        #[arg(long, value_name = "PARTY")]
+        around: Option<String>,
+        /// With --around: how many hops out, following edges either way.
+        #[arg(long, value_name = "N", default_value_t = 1)]
+        hops: usize,
+    },
 }
 
 fn severity(s: &str, what: &str) -> Result<Severity> {
@@ -352,6 +362,15 @@ fn run(cli: Cli) -> Result<Outcome> {
                 "html" => origintrace::report::html::walk_page(&w).into_bytes(),
                 _ => origintrace::query::walk::walk_text(&w).into_bytes(),
             };
+            Ok(Outcome {
+                bytes,
+                failed: false,
+            })
+        }
+        Command::Export { around, hops } => {
+            let fmt = format_of(c, &origintrace::export::FORMATS)?;
+            let bytes =
+                origintrace::export::export(&a, around.as_deref().map(|p| (p, hops)), &fmt)?;
             Ok(Outcome {
                 bytes,
                 failed: false,
