@@ -74,15 +74,35 @@ impl<'a> Analysis<'a> {
             kind: HopKind::Shipment,
             records: vec![(RecordRef::Shipment(ship), s.value_usd)],
         };
-        let paths: Vec<Path> = set
-            .paths
-            .iter()
-            .map(|p| {
-                let mut p = p.clone();
-                p.hops.push(last.clone());
-                p
-            })
-            .collect();
+        let declared_sanctioned = s.origin.filter(|c| self.st().is_sanctioned(*c) && !self.engine.is_sanctioned_party(s.shipper));
+        let (outcome, paths): (Outcome, Vec<Path>) = match declared_sanctioned {
+            // A shipment that itself declares a sanctioned origin carries sanctioned goods on its own
+            // document, whatever its shipper's inputs: sanctioned 1, documented, on the path origin > shipper >
+            // consignee.
+            Some(c) => (
+                Outcome { mix: crate::model::Mix::sanctioned_at(crate::model::Grade::Documented), reachable: true },
+                vec![Path {
+                    share: 1.0,
+                    grade: crate::model::Grade::Documented,
+                    hops: vec![
+                        Hop { from: Node::Country(c), to: Node::Party(s.shipper), kind: HopKind::Shipment, records: last.records.clone() },
+                        last,
+                    ],
+                }],
+            ),
+            None => (
+                outcome,
+                set.paths
+                    .iter()
+                    .map(|p| {
+                        let mut p = p.clone();
+                        p.hops.push(last.clone());
+                        p
+                    })
+                    .collect(),
+            ),
+        };
+        let set_truncated = declared_sanctioned.is_none() && set.truncated;
         let cx = flags::Context {
             ds,
             st: self.st(),
@@ -99,7 +119,7 @@ impl<'a> Analysis<'a> {
             key,
             outcome,
             paths,
-            truncated: set.truncated,
+            truncated: set_truncated,
             flags,
             severity,
         }
@@ -108,11 +128,16 @@ impl<'a> Analysis<'a> {
     /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count.
     pub fn score_all(&self, progress: Option<&indicatif::ProgressBar>) -> Vec<Scored> {
         let n_keys = self.engine.ix.keys.len();
+        // A report prints no records, so statistics rows need not be listed: same paths, same shares.
+        let batch = Limits {
+            records: false,
+            ..self.limits
+        };
         let sets: Vec<Option<PathSet>> = (0..n_keys as u32)
             .into_par_iter()
             .map(|k| {
                 (self.engine.outcome(k).mix.sanctioned() > EPS)
-                    .then(|| self.engine.paths_of_key(k, self.limits))
+                    .then(|| self.engine.paths_of_key(k, batch))
             })
             .collect();
         let empty = PathSet::default();

@@ -192,6 +192,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     let limits = Limits {
         max_paths: c.max_paths.max(1),
         max_hops: c.max_hops.max(1),
+        records: true,
     };
     let req = Request {
         data: c.data.clone(),

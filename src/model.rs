@@ -222,7 +222,7 @@ fn csr(n: usize, items: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, Vec<u32>
 }
 
 impl Index {
-    pub fn new(ds: &Dataset) -> Index {
+    pub fn new(ds: &Dataset, st: &Settings) -> Index {
         let n = ds.parties.len();
         let sid = |i: u32| ds.shipment_id(&ds.shipments[i as usize]);
         let (in_off, mut inbound) = csr(
@@ -307,7 +307,7 @@ impl Index {
             links,
             keys,
             key_of_shipment,
-            pools: PoolIndex::new(ds),
+            pools: PoolIndex::new(ds, st),
         }
     }
 
@@ -371,7 +371,7 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     /// Indexes the dataset and computes every output's mix in date order.
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
-        let ix = Index::new(ds);
+        let ix = Index::new(ds, st);
         let sanctioned_party = ds
             .parties
             .iter()
@@ -399,7 +399,7 @@ impl<'a> Engine<'a> {
         st: &'a Settings,
         outcomes: Vec<Outcome>,
     ) -> Option<Engine<'a>> {
-        let ix = Index::new(ds);
+        let ix = Index::new(ds, st);
         if outcomes.len() != ix.keys.len() {
             return None;
         }

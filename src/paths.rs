@@ -97,6 +97,8 @@ pub struct Limits {
     pub max_paths: usize,
     /// Hops a chain may have at most.
     pub max_hops: usize,
+    /// Whether statistics hops list their rows (traces do; batch reports, which print no records, do not).
+    pub records: bool,
 }
 
 impl Default for Limits {
@@ -104,6 +106,7 @@ impl Default for Limits {
         Limits {
             max_paths: 2000,
             max_hops: 16,
+            records: true,
         }
     }
 }
@@ -175,111 +178,59 @@ impl Engine<'_> {
             .collect()
     }
 
-    /// Terminal chains through a pool: (contribution factor, source, hops source-first).
-    fn pool_chains(&self, pool: &Pool, to: Node, last_kind: HopKind) -> Vec<(f64, Node, Vec<Hop>)> {
+    /// Terminal chains through a pool of heading `o` at `t`: (contribution factor, source, hops source-first).
+    /// With `records`, the trade-flow hops list the statistics rows behind them (a scan of those rows);
+    /// without, only the figures are read.
+    fn pool_chains(&self, pool: &Pool, o: Hs, t: Date, to: Node, last_kind: HopKind, records: bool) -> Vec<(f64, Node, Vec<Hop>)> {
         let mut out = Vec::new();
-        let t = to_f64(pool.own.throughput());
-        if t <= 0.0 {
+        let tt = to_f64(pool.own.throughput());
+        if tt <= 0.0 {
             return out;
         }
+        let (ds, st, ix) = (self.ds, self.st, &self.ix.pools);
+        let rows_of = |scope: Scope| if records { ix.sanctioned_rows(ds, st, pool.reporter, scope, o, t) } else { Vec::new() };
         let here = match pool.scope {
             Scope::Region(r) => Node::Region(r),
             _ => Node::Country(pool.reporter),
         };
+        let own_rows = rows_of(pool.scope);
         for (k, v) in &pool.own.sanctioned {
-            let f = to_f64(*v) / t;
+            let f = to_f64(*v) / tt;
             if f <= EPS {
                 continue;
             }
             let hops = vec![
-                Hop {
-                    from: Node::Country(*k),
-                    to: here,
-                    kind: HopKind::TradeFlow,
-                    records: self.flow_records(&pool.own.sanctioned_rows, *k, None),
-                },
-                Hop {
-                    from: here,
-                    to,
-                    kind: last_kind,
-                    records: vec![],
-                },
+                Hop { from: Node::Country(*k), to: here, kind: HopKind::TradeFlow, records: self.flow_records(&own_rows, *k, None) },
+                Hop { from: here, to, kind: last_kind, records: vec![] },
             ];
             out.push((f, Node::Country(*k), hops));
         }
-        if let (Scope::Region(r), Some(rest)) = (pool.scope, &pool.rest) {
-            let rem = pool.remainder_share();
-            let tr = to_f64(rest.throughput());
-            if rem > EPS && tr > 0.0 {
-                if self.ix.pools.has_national_rows(pool.reporter) {
-                    for (k, v) in &rest.sanctioned {
-                        let f = rem * to_f64(*v) / tr;
-                        if f <= EPS {
-                            continue;
-                        }
-                        let c = Node::Country(pool.reporter);
-                        let hops = vec![
-                            Hop {
-                                from: Node::Country(*k),
-                                to: c,
-                                kind: HopKind::TradeFlow,
-                                records: self.flow_records(&rest.sanctioned_rows, *k, Some(None)),
-                            },
-                            Hop {
-                                from: c,
-                                to: Node::Region(r),
-                                kind: HopKind::NationalPool,
-                                records: vec![],
-                            },
-                            Hop {
-                                from: Node::Region(r),
-                                to,
-                                kind: last_kind,
-                                records: vec![],
-                            },
-                        ];
-                        out.push((f, Node::Country(*k), hops));
-                    }
-                } else {
-                    let mut by: BTreeMap<(Region, Country), Decimal> = BTreeMap::new();
-                    for (i, v) in &rest.sanctioned_rows {
-                        let fl = &self.ds.flows[*i as usize];
-                        if let Some(reg) = fl.region {
-                            *by.entry((reg, fl.partner)).or_default() += *v;
-                        }
-                    }
-                    for ((reg, k), v) in by {
-                        let f = rem * to_f64(v) / tr;
-                        if f <= EPS {
-                            continue;
-                        }
-                        let hops = vec![
-                            Hop {
-                                from: Node::Country(k),
-                                to: Node::Region(reg),
-                                kind: HopKind::TradeFlow,
-                                records: self.flow_records(
-                                    &rest.sanctioned_rows,
-                                    k,
-                                    Some(Some(reg)),
-                                ),
-                            },
-                            Hop {
-                                from: Node::Region(reg),
-                                to: Node::Region(r),
-                                kind: HopKind::NationalPool,
-                                records: vec![],
-                            },
-                            Hop {
-                                from: Node::Region(r),
-                                to,
-                                kind: last_kind,
-                                records: vec![],
-                            },
-                        ];
-                        out.push((f, Node::Country(k), hops));
-                    }
+        let (Scope::Region(r), Some(rest)) = (pool.scope, &pool.rest) else { return out };
+        let rem = pool.remainder_share();
+        let tr = to_f64(rest.throughput());
+        if rem <= EPS || tr <= 0.0 {
+            return out;
+        }
+        // The rest of the country: national rows minus the region's, or each other region's rows.
+        let parts: Vec<(Node, Scope, Option<Region>)> = if ix.national_mode(st, pool.reporter, o, t) {
+            vec![(Node::Country(pool.reporter), Scope::RestOf(r), None)]
+        } else {
+            ix.regions_of(pool.reporter).into_iter().filter(|x| *x != r).map(|x| (Node::Region(x), Scope::Region(x), Some(x))).collect()
+        };
+        for (node, scope, region) in parts {
+            let fig = if region.is_some() { ix.figures_fast(st, pool.reporter, scope, o, t) } else { rest.clone() };
+            let part_rows = if fig.s_total().is_zero() { Vec::new() } else { rows_of(scope) };
+            for (k, v) in &fig.sanctioned {
+                let f = rem * to_f64(*v) / tr;
+                if f <= EPS {
+                    continue;
                 }
+                let hops = vec![
+                    Hop { from: Node::Country(*k), to: node, kind: HopKind::TradeFlow, records: self.flow_records(&part_rows, *k, Some(region)) },
+                    Hop { from: node, to: Node::Region(r), kind: HopKind::NationalPool, records: vec![] },
+                    Hop { from: Node::Region(r), to, kind: last_kind, records: vec![] },
+                ];
+                out.push((f, Node::Country(*k), hops));
             }
         }
         out
@@ -446,7 +397,7 @@ impl Engine<'_> {
                             self.pool(*country, Scope::National, key.heading, key.date)
                         {
                             for (f, src, mut hops) in
-                                self.pool_chains(&pool, here, HopKind::Declared)
+                                self.pool_chains(&pool, key.heading, key.date, here, HopKind::Declared, limits.records)
                             {
                                 if let Some(last) = hops.last_mut() {
                                     last.records = one(RecordRef::Link(*link), Decimal::ZERO);
@@ -462,7 +413,7 @@ impl Engine<'_> {
                             } else {
                                 HopKind::NationalPool
                             };
-                            for (f, src, hops) in self.pool_chains(&pool, here, kind) {
+                            for (f, src, hops) in self.pool_chains(&pool, key.heading, key.date, here, kind, limits.records) {
                                 push(a * f, None, src, hops, &mut heap);
                             }
                         }

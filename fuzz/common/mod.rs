@@ -53,6 +53,7 @@ pub fn run_with(file: &str, data: &[u8]) {
         Limits {
             max_paths: 50,
             max_hops: 8,
+            records: true,
         },
     );
     for m in &a.engine.outcomes {

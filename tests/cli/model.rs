@@ -568,7 +568,6 @@ fn zero_value_kp_input_is_reachable_with_no_weight() {
 // row group (KP 100 - 0, IN max(0, 50 - 100)) gives rest I = 100: sanctioned 0.5, clean 0.5, so H:
 // sanctioned 0.5*0.5 = 0.25, clean 0.5 + 0.25 = 0.75.
 #[test]
-#[ignore = "BUG: rest-of-country = national minus region can give S > I; the mix then adds up to 1.125"]
 fn inconsistent_national_and_region_rows_still_give_a_mix() {
     let v = trace("rest_inconsistent", "OUT");
     let (s, c, u) = (
@@ -588,7 +587,6 @@ fn inconsistent_national_and_region_rows_still_give_a_mix() {
 // 2023-05-10) is unchanged, so A must still get 0.1 / 0.9; the engine switches the national pool to
 // "national rows only" for the whole dataset, finds none in the window, and gives unknown 1.
 #[test]
-#[ignore = "BUG: a national row dated after t switches t's national pool from the region-row sum to national rows"]
 fn national_row_after_t_does_not_change_t() {
     let before = trace("future_national_row/before", "OUT");
     mix(&before, 0.1, 0.9, 0.0);
