@@ -107,7 +107,7 @@ impl Settings {
             hs_inputs: BTreeMap::new(),
             input_ratio: BTreeMap::new(),
             patterns: vec![],
-            match_threshold: 0.88,
+            match_threshold: 0.90,
         }
     }
 }
