@@ -108,7 +108,7 @@ pub const EDGE_KEYS: &[(&str, Ty)] = &[
     ("share", Ty::Double),
     ("valid_from", Ty::String),
     ("valid_to", Ty::String),
-    ("source", Ty::String),
+    ("document", Ty::String),
     ("flow", Ty::String),
     ("reporter", Ty::String),
     ("regimes", Ty::String),
@@ -377,7 +377,7 @@ pub fn build(a: &Analysis, around: Option<(&str, usize)>) -> Result<ExportGraph,
             at.push(("valid_to", s(d.to_string())));
         }
         if let Some(src) = &l.source {
-            at.push(("source", s(src.clone())));
+            at.push(("document", s(src.clone())));
         }
         edges.push(GEdge {
             source,
