@@ -384,12 +384,6 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
         }
         let (_, first) = recs.remove(0);
         let header = Header::new(&first);
-        if let Some(d) = header.duplicate() {
-            return Err(file_error(
-                &src.display,
-                format!("header: column '{d}' appears twice"),
-            ));
-        }
         let table = detect(&header).ok_or_else(|| {
             file_error(
                 &src.display,
@@ -399,6 +393,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 ),
             )
         })?;
+        if let Some(d) = header.duplicate() {
+            return Err(file_error(
+                &src.display,
+                format!("header: column '{d}' appears twice"),
+            ));
+        }
         let n = recs.len();
         files.push(File {
             src,

@@ -111,12 +111,6 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             ));
         };
         let header = Header::new(first);
-        if let Some(d) = header.duplicate() {
-            return Err(file_error(
-                &src.display,
-                format!("header: column '{d}' appears twice"),
-            ));
-        }
         let found = header.names.join(", ");
         let need = |aliases: &[&str], what: &str| -> Result<usize, ImportError> {
             header.find(aliases).ok_or_else(|| {
@@ -143,6 +137,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 ));
             }
         };
+        if let Some(d) = header.duplicate() {
+            return Err(file_error(
+                &src.display,
+                format!("header: column '{d}' appears twice"),
+            ));
+        }
         let cols = Cols {
             period: header.find(PERIOD),
             hs,

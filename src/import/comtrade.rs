@@ -202,13 +202,13 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             return Err(file_error(&src.display, "the file is empty"));
         };
         let header = Header::new(first);
+        let cols = columns(&header, &src.display)?;
         if let Some(d) = header.duplicate() {
             return Err(file_error(
                 &src.display,
                 format!("header: column '{d}' appears twice"),
             ));
         }
-        let cols = columns(&header, &src.display)?;
         if cols.period.is_none() && cols.ref_year.is_none() && cols.ref_period.is_none() {
             return Err(file_error(
                 &src.display,

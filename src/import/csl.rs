@@ -83,12 +83,6 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             return Err(file_error(&src.display, "the file is empty"));
         };
         let h = Header::new(first);
-        if let Some(d) = h.duplicate() {
-            return Err(file_error(
-                &src.display,
-                format!("header: column '{d}' appears twice"),
-            ));
-        }
         let Some(name) = h.find(&["name"]) else {
             return Err(file_error(
                 &src.display,
@@ -104,6 +98,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             return Err(file_error(
                 &src.display,
                 "header: no '_id' nor 'entity_number' column to identify entries",
+            ));
+        }
+        if let Some(d) = h.duplicate() {
+            return Err(file_error(
+                &src.display,
+                format!("header: column '{d}' appears twice"),
             ));
         }
         let source = h.find(&["source"]);

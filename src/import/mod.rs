@@ -776,6 +776,19 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> anyhow::Result<Summary> {
             let _ = writeln!(log, "    note: {n}");
         }
     }
+    if opts.skip_invalid && !ctx.rejects.is_empty() {
+        let _ = writeln!(
+            log,
+            "  {} rejected row(s) skipped (--skip-invalid):",
+            ctx.rejects.len()
+        );
+        for r in ctx.rejects.iter().take(50) {
+            let _ = writeln!(log, "    {r}");
+        }
+        if ctx.rejects.len() > 50 {
+            let _ = writeln!(log, "    … and {} more", ctx.rejects.len() - 50);
+        }
+    }
     if let Some(path) = &opts.rejects {
         crate::dataset::load::write_rejects(path, &ctx.rejects)?;
     }

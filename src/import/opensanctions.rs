@@ -28,12 +28,6 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             return Err(file_error(&src.display, "the file is empty"));
         };
         let h = Header::new(first);
-        if let Some(d) = h.duplicate() {
-            return Err(file_error(
-                &src.display,
-                format!("header: column '{d}' appears twice"),
-            ));
-        }
         let (Some(id), Some(name)) = (h.find(&["id"]), h.find(&["name"])) else {
             return Err(file_error(
                 &src.display,
@@ -43,6 +37,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 ),
             ));
         };
+        if let Some(d) = h.duplicate() {
+            return Err(file_error(
+                &src.display,
+                format!("header: column '{d}' appears twice"),
+            ));
+        }
         let aliases = h.find(&["aliases"]);
         let countries = h.find(&["countries"]);
         let identifiers = h.find(&["identifiers"]);
