@@ -120,6 +120,9 @@ th,td{border-bottom:1px solid var(--line);padding:4px 6px;text-align:left;vertic
 th{background:var(--bg);font-weight:600;position:sticky;top:0}
 td.r,th.r{text-align:right}
 td.nw{white-space:nowrap}
+#flagged td{white-space:nowrap}
+#flagged td.wrap{white-space:normal;min-width:120px}
+#flagged td.path{min-width:130px}
 table.sortable th{cursor:pointer;user-select:none}
 table.sortable th:after{content:" \2195";color:#a0a8b3;font-size:10px}
 table.sortable th[aria-sort=ascending]:after{content:" \25B2";color:var(--ink)}
@@ -841,7 +844,7 @@ fn flagged_table(rows: &[&ShipmentRow], anchors: &HashMap<&str, usize>) -> Strin
     let mut o = String::from(
         "<div class=\"controls\" data-filter=\"flagged\"><input type=\"search\" placeholder=\"filter: id, party, flag, path…\" aria-label=\"filter the flagged shipments\"><select aria-label=\"severity\"><option value=\"\">any severity</option><option value=\"high\">high</option><option value=\"medium\">medium</option><option value=\"low\">low</option></select><span><span class=\"shown\"></span> shown</span></div>\n",
     );
-    o.push_str("<div class=\"scroll\"><table class=\"sortable\" id=\"flagged\"><thead><tr><th>shipment</th><th>date</th><th>shipper</th><th>consignee</th><th>HS</th><th class=\"r\" data-type=\"num\">value (USD)</th><th class=\"r\" data-type=\"num\">sanctioned</th><th class=\"r\" data-type=\"num\">unknown</th><th class=\"r\" data-type=\"num\">coverage</th><th class=\"r\" data-type=\"num\">exposed value (USD)</th><th data-type=\"num\">severity</th><th>flags</th><th>top path</th></tr></thead><tbody>");
+    o.push_str("<div class=\"scroll\"><table class=\"sortable\" id=\"flagged\"><thead><tr><th>shipment</th><th>shipper</th><th>consignee</th><th class=\"r\" data-type=\"num\">value (USD)</th><th class=\"r\" data-type=\"num\">sanctioned</th><th class=\"r\" data-type=\"num\">unknown</th><th class=\"r\" data-type=\"num\">exposed value (USD)</th><th data-type=\"num\">severity</th><th>flags</th><th>top path</th></tr></thead><tbody>");
     for x in rows {
         let id = match anchors.get(x.shipment_id.as_str()) {
             Some(k) => format!("<a href=\"#top-{k}\">{}</a>", esc(&x.shipment_id)),
@@ -849,27 +852,29 @@ fn flagged_table(rows: &[&ShipmentRow], anchors: &HashMap<&str, usize>) -> Strin
         };
         let _ = write!(
             o,
-            "<tr data-sev=\"{sev}\"><td class=\"id nw\">{id}</td><td class=\"nw\">{}</td><td title=\"{}\">{}<br><span class=\"id mute\">{}</span></td><td title=\"{}\">{}<br><span class=\"id mute\">{}</span></td><td>{}</td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td>{}</td><td class=\"id\">{}</td></tr>",
+            "<tr data-sev=\"{sev}\"><td><span class=\"id\">{id}</span><br><span class=\"mute\">{} · HS {}</span></td><td title=\"{}\">{}<br><span class=\"id mute\">{}</span></td><td title=\"{}\">{}<br><span class=\"id mute\">{}</span></td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td class=\"r\" data-v=\"{}\">{}</td><td data-v=\"{}\">{}</td><td class=\"wrap\">{}</td><td class=\"id wrap path\">{}</td></tr>",
             esc(&x.date),
-            esc(&x.shipper_name),
-            esc(&short(&x.shipper_name, 34)),
+            esc(&x.hs_code),
             esc(&format!(
-                "{} · {}",
+                "{} ({}, {})",
+                x.shipper_name,
                 x.shipper_id,
                 place(&x.shipper_country, &x.shipper_region)
             )),
-            esc(&x.consignee_name),
-            esc(&short(&x.consignee_name, 34)),
-            esc(&format!("{} · {}", x.consignee_id, x.consignee_country)),
-            esc(&x.hs_code),
+            esc(&short(&x.shipper_name, 20)),
+            esc(&x.shipper_id),
+            esc(&format!(
+                "{} ({}, {})",
+                x.consignee_name, x.consignee_id, x.consignee_country
+            )),
+            esc(&short(&x.consignee_name, 20)),
+            esc(&x.consignee_id),
             esc(&x.value_usd),
             esc(&group(&x.value_usd)),
             x.sanctioned,
             pct(x.sanctioned),
             x.unknown,
             pct(x.unknown),
-            x.coverage,
-            pct(x.coverage),
             esc(&x.exposed_value_usd),
             esc(&group(&x.exposed_value_usd)),
             x.severity as u8,
