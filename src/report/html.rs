@@ -26,6 +26,21 @@ pub struct Html;
 pub const TOP_DIAGRAMS: usize = 10;
 /// How many paths a diagram draws (as `trace`'s default `--paths`).
 pub const PATHS_PER_DIAGRAM: usize = 5;
+/// Rows at most in a table of the page (the page stays openable on a large dataset; the CSV has them all).
+pub const MAX_TABLE_ROWS: usize = 5000;
+
+/// A note for a table cut at [`MAX_TABLE_ROWS`].
+fn cut_note(shown: usize, total: usize, what: &str) -> String {
+    if shown < total {
+        format!(
+            "<p class=\"mute\">The first {} of {} {what} are listed here; the CSV report (<code>--table</code>) has every one.</p>\n",
+            group(&shown.to_string()),
+            group(&total.to_string())
+        )
+    } else {
+        String::new()
+    }
+}
 
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
@@ -1098,15 +1113,26 @@ impl Exporter for Html {
         if flagged.is_empty() {
             b.push_str("<p>No shipment raised a flag.</p>\n");
         } else {
-            b.push_str(&flagged_table(&flagged, &anchors));
+            let shown = flagged.len().min(MAX_TABLE_ROWS);
+            b.push_str(&flagged_table(&flagged[..shown], &anchors));
+            b.push_str(&cut_note(shown, flagged.len(), "flagged shipments"));
         }
         b.push_str("<h2>Importers</h2>\n<p class=\"mute\">Per consignee, the highest exposed value first.</p>\n");
-        b.push_str(&summary_table("importers", &r.importers));
+        let shown = r.importers.len().min(MAX_TABLE_ROWS);
+        b.push_str(&summary_table("importers", &r.importers[..shown]));
+        b.push_str(&cut_note(shown, r.importers.len(), "importers"));
         let _ = write!(
             b,
             "<details><summary>Exporters ({})</summary>\n{}</details>\n",
             r.exporters.len(),
-            summary_table("exporters", &r.exporters)
+            summary_table(
+                "exporters",
+                &r.exporters[..r.exporters.len().min(MAX_TABLE_ROWS)]
+            ) + &cut_note(
+                r.exporters.len().min(MAX_TABLE_ROWS),
+                r.exporters.len(),
+                "exporters"
+            )
         );
         let _ = write!(
             b,
@@ -1116,7 +1142,10 @@ impl Exporter for Html {
         );
         b.push_str(&legend("line width: share of the shipment's value"));
         for (k, &i) in top.iter().enumerate() {
-            b.push_str(&shipment_card(a, k + 1, &r.rows[i], &r.scored[i]));
+            // Scored again with the analysis's own limits, exactly as `trace` scores it: a batch run may have
+            // kept only what the tables need, and the card draws and lists the paths the trace shows.
+            let sc = a.score(r.rows[i].ship);
+            b.push_str(&shipment_card(a, k + 1, &r.rows[i], &sc));
         }
         // The run, for the file.
         b.push_str("<h2>Run</h2>\n<table><thead><tr><th>input</th><th class=\"r\">read</th><th class=\"r\">accepted</th><th class=\"r\">rejected</th><th>sha256</th></tr></thead><tbody>");
