@@ -6,7 +6,7 @@ use crate::dataset::Dataset;
 use crate::flags::{self, Flag, Severity};
 use crate::model::{EPS, Engine, Outcome};
 use crate::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
-use crate::screening::{self, Hit};
+use crate::screening::Hit;
 use crate::settings::Settings;
 use rayon::prelude::*;
 use rust_decimal::Decimal;
@@ -37,7 +37,7 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {
-        let hits = screening::screen(engine.ds, engine.st.match_threshold);
+        let hits = engine.hits.clone();
         let medians = flags::price_medians(engine.ds);
         Analysis {
             engine,
@@ -80,7 +80,11 @@ impl<'a> Analysis<'a> {
             // document, whatever its shipper's inputs: sanctioned 1, documented, on the path origin > shipper >
             // consignee.
             Some(c) => (
-                Outcome { mix: crate::model::Mix::sanctioned_at(crate::model::Grade::Documented), reachable: true },
+                Outcome {
+                    mix: crate::model::Mix::sanctioned_at(crate::model::Grade::Documented),
+                    reachable: true,
+                    marks: self.engine.declared_origin_marks(ship, c),
+                },
                 vec![Path {
                     share: 1.0,
                     grade: crate::model::Grade::Documented,
@@ -131,6 +135,7 @@ impl<'a> Analysis<'a> {
         // A report prints no records, so statistics rows need not be listed: same paths, same shares.
         let batch = Limits {
             records: false,
+            top: Some(1),
             ..self.limits
         };
         let sets: Vec<Option<PathSet>> = (0..n_keys as u32)

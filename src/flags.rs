@@ -191,9 +191,27 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
                 h.why,
                 h.score
             ));
-            if best.as_ref().is_none_or(|b| sev > b.0) {
+            // Parties on the listed paths only add detail: the severity of path parties comes from the
+            // marks, which cover every contributing path, listed or not.
+            if (q == s.shipper || q == s.consignee) && best.as_ref().is_none_or(|b| sev > b.0) {
                 best = Some((sev, String::new()));
             }
+        }
+    }
+    let upstream = cx.outcome.marks.watch;
+    let from_marks = if upstream & 2 != 0 {
+        Some(Severity::High)
+    } else if upstream & 1 != 0 {
+        Some(Severity::Medium)
+    } else {
+        None
+    };
+    if let Some(m) = from_marks {
+        if best.as_ref().is_none_or(|b| m > b.0) {
+            best = Some((m, String::new()));
+        }
+        if details.is_empty() {
+            details.push("a party on a contributing path matches the watchlist (trace the shipment to see which)".into());
         }
     }
     if let Some((sev, _)) = best {
@@ -228,14 +246,25 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
             });
     }
     let consignee_country = ds.party(s.consignee).country;
-    for pat in &st.patterns {
-        if !pat.hs.iter().any(|h| s.hs.starts_with(*h))
-            || !pat.destinations.contains(&consignee_country)
-        {
+    for (i, pat) in st.patterns.iter().enumerate() {
+        if !pat.hs.iter().any(|h| s.hs.starts_with(*h)) || !pat.destinations.contains(&consignee_country) {
             continue;
         }
-        let mut sev: Option<(Severity, String)> = None;
+        // Whether a contributing path matches is carried by the engine's marks (every path, listed or not);
+        // a listed path that matches names the route in the detail.
+        let Some(firm) = crate::model::pattern_hit(cx.outcome.marks.pattern, i) else { continue };
+        let severity = if firm { Severity::High } else { Severity::Medium };
+        let mut detail = format!(
+            "a {} path from {} runs via {} to a {} consignee",
+            if firm { "documented or declared" } else { "statistical" },
+            pat.origins.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("/"),
+            pat.via_regions.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("/"),
+            consignee_country
+        );
         for p in cx.paths {
+            if (p.grade != Grade::Statistical) != firm {
+                continue;
+            }
             let nodes = p.nodes();
             let origin_ok = match nodes.first() {
                 Some(Node::Country(c)) => pat.origins.contains(c),
@@ -244,39 +273,15 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
             };
             let via = nodes.iter().find_map(|n| match n {
                 Node::Region(r) if pat.via_regions.contains(r) => Some(r.to_string()),
-                Node::Party(q) => ds
-                    .party(*q)
-                    .region
-                    .filter(|r| pat.via_regions.contains(r))
-                    .map(|r| format!("{} in {r}", ds.party(*q).id)),
+                Node::Party(q) => ds.party(*q).region.filter(|r| pat.via_regions.contains(r)).map(|r| format!("{} in {r}", ds.party(*q).id)),
                 _ => None,
             });
             if let (true, Some(via)) = (origin_ok, via) {
-                let this = if p.grade == Grade::Statistical {
-                    Severity::Medium
-                } else {
-                    Severity::High
-                };
-                if sev.as_ref().is_none_or(|x| this > x.0) {
-                    sev = Some((
-                        this,
-                        format!(
-                            "a {} path ({} of the value) runs via {via} to a {} consignee",
-                            p.grade.as_str(),
-                            pct(p.share),
-                            consignee_country
-                        ),
-                    ));
-                }
+                detail = format!("a {} path ({} of the value) runs via {via} to a {} consignee", p.grade.as_str(), pct(p.share), consignee_country);
+                break;
             }
         }
-        if let Some((severity, detail)) = sev {
-            flags.push(Flag {
-                rule: format!("pattern:{}", pat.name),
-                severity,
-                detail,
-            });
-        }
+        flags.push(Flag { rule: format!("pattern:{}", pat.name), severity, detail });
     }
     let coverage = m.coverage();
     if coverage < 0.5 {

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod dataset;
 pub mod export;
 pub mod flags;
+pub mod fxhash;
 pub mod import;
 pub mod model;
 pub mod output;

@@ -193,6 +193,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         max_paths: c.max_paths.max(1),
         max_hops: c.max_hops.max(1),
         records: true,
+        top: None,
     };
     let req = Request {
         data: c.data.clone(),

@@ -9,8 +9,8 @@ use crate::pool::{self, Pool, PoolIndex, Scope};
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::sync::Mutex;
+use crate::fxhash::FxMap;
+use std::sync::{Arc, RwLock};
 
 /// Shares below this are zero (SPEC §3: "> 0" means "> 1e-12").
 pub const EPS: f64 = 1e-12;
@@ -179,6 +179,72 @@ pub struct Item {
 pub struct Outcome {
     pub mix: Mix,
     pub reachable: bool,
+    pub marks: Marks,
+}
+
+/// What the contributing paths of an output pass, carried forward in the same pass as the mix so that
+/// batch flags need no path search.
+///
+/// `pattern` holds four bits per route pattern `i` (bits `4i..4i+4`): a path from one of its origins that
+/// has passed one of its regions, firm-graded (documented or declared) or statistical, and the same for
+/// paths that have not passed such a region yet (they may still, downstream). `watch` is 1 when a party on a
+/// contributing path has a fuzzy watchlist hit, 2 an exact one (bits, OR-ed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Marks {
+    pub pattern: u64,
+    pub watch: u8,
+}
+
+/// Route patterns the marks have room for.
+pub const MAX_PATTERNS: usize = 16;
+
+/// One bit per pattern: the patterns whose origins include `c`.
+fn origin_mask(st: &Settings, c: Country) -> u64 {
+    st.patterns.iter().enumerate().filter(|(_, p)| p.origins.contains(&c)).fold(0, |m, (i, _)| m | 1 << i)
+}
+
+/// One bit per pattern: the patterns whose regions include `r`.
+fn region_mask(st: &Settings, r: Region) -> u64 {
+    st.patterns.iter().enumerate().filter(|(_, p)| p.via_regions.contains(&r)).fold(0, |m, (i, _)| m | 1 << i)
+}
+
+/// The pattern bits of a path that starts at an origin (`origin`: one bit per pattern), has passed the
+/// regions in `via` (one bit per pattern), with a firm or a statistical grade.
+fn mark(st: &Settings, origin: u64, via: u64, firm: bool) -> u64 {
+    let mut out = 0;
+    for i in 0..st.patterns.len().min(MAX_PATTERNS) {
+        if origin >> i & 1 == 1 {
+            let bit = if via >> i & 1 == 1 { 0 } else { 2 } + if firm { 0 } else { 1 };
+            out |= 1 << (4 * i + bit);
+        }
+    }
+    out
+}
+
+/// Upstream pattern bits carried through a hop into a party whose regions are `via`.
+fn carry(bits: u64, via: u64, n: usize) -> u64 {
+    let mut out = bits;
+    for i in 0..n.min(MAX_PATTERNS) {
+        if via >> i & 1 == 1 {
+            let b = bits >> (4 * i) & 0xF;
+            let moved = (b & 0b11) | (b >> 2 & 0b11);
+            out = (out & !(0xF << (4 * i))) | (moved << (4 * i));
+        }
+    }
+    out
+}
+
+/// The severity a pattern's marks give: `Some(true)` for a firm path that passed its region, `Some(false)`
+/// for a statistical one, `None` for neither.
+pub fn pattern_hit(marks: u64, i: usize) -> Option<bool> {
+    let b = marks >> (4 * i) & 0xF;
+    if b & 1 == 1 {
+        Some(true)
+    } else if b & 2 == 2 {
+        Some(false)
+    } else {
+        None
+    }
 }
 
 /// The model's index over a dataset: shipments per party in date order, outputs, supplier links.
@@ -350,10 +416,27 @@ impl Index {
     }
 }
 
-/// Memoised pools: the same (reporter, scope, heading, day) serves every output that needs it.
+/// Memoised pools and pool figures: the same (reporter, scope, heading, day) serves every output that needs
+/// it. Read-mostly once the engine pass is done, so the parallel path searches share them under read locks.
 #[derive(Default)]
 pub struct PoolCache {
-    map: Mutex<HashMap<PoolKey, Option<std::sync::Arc<Pool>>>>,
+    map: RwLock<FxMap<PoolKey, Option<Arc<Pool>>>>,
+    figures: RwLock<FxMap<PoolKey, Arc<pool::Figures>>>,
+    national: RwLock<FxMap<(Country, Hs, Date), bool>>,
+}
+
+/// Looks `key` up in a memo, computing and storing it when missing.
+fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(m: &RwLock<FxMap<K, V>>, key: K, f: impl FnOnce() -> V) -> V {
+    if let Ok(r) = m.read()
+        && let Some(v) = r.get(&key)
+    {
+        return v.clone();
+    }
+    let v = f();
+    if let Ok(mut w) = m.write() {
+        w.insert(key, v.clone());
+    }
+    v
 }
 
 type PoolKey = (Country, Scope, Hs, Date);
@@ -366,25 +449,28 @@ pub struct Engine<'a> {
     pub outcomes: Vec<Outcome>,
     pools: PoolCache,
     sanctioned_party: Vec<bool>,
+    /// Watchlist hits of every party.
+    pub hits: Vec<Vec<crate::screening::Hit>>,
+    /// 0, 1 (fuzzy) or 2 (exact) per party.
+    watch: Vec<u8>,
+    /// Pattern regions each party is located in (one bit per pattern).
+    party_via: Vec<u64>,
 }
 
 impl<'a> Engine<'a> {
+    fn new(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Engine<'a> {
+        let ix = Index::new(ds, st);
+        let sanctioned_party = ds.parties.iter().map(|p| st.is_sanctioned(p.country)).collect();
+        let hits = crate::screening::screen(ds, st.match_threshold);
+        let watch = hits.iter().map(|h| if h.iter().any(|x| x.exact) { 2 } else if h.is_empty() { 0 } else { 1 }).collect();
+        let party_via = ds.parties.iter().map(|p| p.region.map(|r| region_mask(st, r)).unwrap_or(0)).collect();
+        Engine { ds, st, outcomes, ix, pools: PoolCache::default(), sanctioned_party, hits, watch, party_via }
+    }
+
     /// Indexes the dataset and computes every output's mix in date order.
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
-        let ix = Index::new(ds, st);
-        let sanctioned_party = ds
-            .parties
-            .iter()
-            .map(|p| st.is_sanctioned(p.country))
-            .collect();
-        let mut e = Engine {
-            ds,
-            st,
-            outcomes: Vec::with_capacity(ix.keys.len()),
-            ix,
-            pools: PoolCache::default(),
-            sanctioned_party,
-        };
+        let mut e = Engine::new(ds, st, Vec::new());
+        e.outcomes.reserve(e.ix.keys.len());
         for k in 0..e.ix.keys.len() {
             let items = e.decompose(k as u32);
             let out = e.fold(&items, e.ix.keys[k]);
@@ -394,28 +480,101 @@ impl<'a> Engine<'a> {
     }
 
     /// Builds an engine from outcomes computed earlier (a snapshot) without recomputing them.
-    pub fn with_outcomes(
-        ds: &'a Dataset,
-        st: &'a Settings,
-        outcomes: Vec<Outcome>,
-    ) -> Option<Engine<'a>> {
-        let ix = Index::new(ds, st);
-        if outcomes.len() != ix.keys.len() {
-            return None;
+    pub fn with_outcomes(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Option<Engine<'a>> {
+        let e = Engine::new(ds, st, outcomes);
+        (e.outcomes.len() == e.ix.keys.len()).then_some(e)
+    }
+
+    /// The marks of a shipment that itself declares sanctioned origin `c`: the path `c > shipper`.
+    pub fn declared_origin_marks(&self, ship: u32, c: Country) -> Marks {
+        let q = self.ds.shipments[ship as usize].shipper;
+        Marks { pattern: mark(self.st, origin_mask(self.st, c), self.party_via[q as usize], true), watch: self.watch[q as usize] }
+    }
+
+    /// The watchlist level of a party: 0 none, 1 a fuzzy hit, 2 an exact hit.
+    pub fn watch_level(&self, p: u32) -> u8 {
+        self.watch[p as usize]
+    }
+
+    /// The route-pattern marks of the paths a term adds (see [`Marks`]); `via` is the output party's own
+    /// region mask.
+    fn source_marks(&self, key: Key, src: &Source, via: u64) -> Marks {
+        let (ds, st) = (self.ds, self.st);
+        let party = |q: u32| ds.party(q);
+        let upstream = |u: u32| {
+            let o = &self.outcomes[u as usize];
+            if o.mix.sanctioned() > EPS { Marks { pattern: carry(o.marks.pattern, via, st.patterns.len()), watch: o.marks.watch } } else { Marks::default() }
+        };
+        match src {
+            Source::SanctionedParty => Marks { pattern: mark(st, origin_mask(st, party(key.party).country), via, true), watch: 0 },
+            Source::Shipment { ship, direct: true, .. } => {
+                let s = &ds.shipments[*ship as usize];
+                let q = s.shipper;
+                let origin = if self.sanctioned_party[q as usize] { party(q).country } else { s.origin.unwrap_or(party(q).country) };
+                Marks { pattern: mark(st, origin_mask(st, origin), via | self.party_via[q as usize], true), watch: self.watch[q as usize] }
+            }
+            Source::Shipment { upstream: Some(u), .. } | Source::LinkParty { upstream: u, .. } => upstream(*u),
+            Source::LinkSanctionedCountry { link } => match ds.links[*link as usize].supplier {
+                LinkSupplier::Country(c) => Marks { pattern: mark(st, origin_mask(st, c), via, true), watch: 0 },
+                LinkSupplier::Party(_) => Marks::default(),
+            },
+            Source::LinkSanctionedParty { link } => match ds.links[*link as usize].supplier {
+                LinkSupplier::Party(q) => Marks {
+                    pattern: mark(st, origin_mask(st, party(q).country), via | self.party_via[q as usize], true),
+                    watch: self.watch[q as usize],
+                },
+                LinkSupplier::Country(_) => Marks::default(),
+            },
+            Source::LinkCountryPool { country, .. } => {
+                let mut m = Marks::default();
+                if let Some(p) = self.pool(*country, Scope::National, key.heading, key.date) {
+                    for (k, v) in &p.own.sanctioned {
+                        if !v.is_zero() {
+                            m.pattern |= mark(st, origin_mask(st, *k), via, false);
+                        }
+                    }
+                }
+                m
+            }
+            Source::Pool { .. } => {
+                let mut m = Marks::default();
+                let Some(p) = self.party_pool(key.party, key.heading, key.date) else { return m };
+                let here = match p.scope {
+                    Scope::Region(r) => region_mask(st, r),
+                    _ => 0,
+                };
+                for (k, v) in &p.own.sanctioned {
+                    if !v.is_zero() {
+                        m.pattern |= mark(st, origin_mask(st, *k), via | here, false);
+                    }
+                }
+                if let (Scope::Region(r), Some(rest)) = (p.scope, &p.rest)
+                    && p.remainder_share() > EPS
+                {
+                    for (k, v) in &rest.sanctioned {
+                        if !v.is_zero() {
+                            m.pattern |= mark(st, origin_mask(st, *k), via | here, false);
+                        }
+                    }
+                    // A path through another region passes that region too: only the regions a pattern
+                    // names can change a mark, so only those are read.
+                    if !self.national_mode(p.reporter, key.heading, key.date) {
+                        for pat in &st.patterns {
+                            for &other in pat.via_regions.iter().filter(|x| **x != r && x.country() == p.reporter) {
+                                let f = self.figures(p.reporter, Scope::Region(other), key.heading, key.date);
+                                for (k, v) in &f.sanctioned {
+                                    if !v.is_zero() {
+                                        m.pattern |= mark(st, origin_mask(st, *k), via | here | region_mask(st, other), false);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                m
+            }
+            Source::Shipment { .. } | Source::LinkCountryClean { .. } | Source::LinkPartyUnknown { .. } | Source::NoPool => Marks::default(),
         }
-        let sanctioned_party = ds
-            .parties
-            .iter()
-            .map(|p| st.is_sanctioned(p.country))
-            .collect();
-        Some(Engine {
-            ds,
-            st,
-            ix,
-            outcomes,
-            pools: PoolCache::default(),
-            sanctioned_party,
-        })
     }
 
     pub fn is_sanctioned_party(&self, p: u32) -> bool {
@@ -431,25 +590,18 @@ impl<'a> Engine<'a> {
     }
 
     /// The pool of `scope` in `reporter` for heading `o` at `t`, memoised.
-    pub fn pool(
-        &self,
-        reporter: Country,
-        scope: Scope,
-        o: Hs,
-        t: Date,
-    ) -> Option<std::sync::Arc<Pool>> {
-        let key = (reporter, scope, o, t);
-        if let Ok(m) = self.pools.map.lock()
-            && let Some(p) = m.get(&key)
-        {
-            return p.clone();
-        }
-        let p = pool::compute(&self.ix.pools, self.ds, self.st, reporter, scope, o, t)
-            .map(std::sync::Arc::new);
-        if let Ok(mut m) = self.pools.map.lock() {
-            m.insert(key, p.clone());
-        }
-        p
+    pub fn pool(&self, reporter: Country, scope: Scope, o: Hs, t: Date) -> Option<Arc<Pool>> {
+        memo(&self.pools.map, (reporter, scope, o, t), || pool::compute(&self.ix.pools, self.st, reporter, scope, o, t).map(Arc::new))
+    }
+
+    /// The figures of a scope (whether or not its pool exists), memoised.
+    pub fn figures(&self, reporter: Country, scope: Scope, o: Hs, t: Date) -> Arc<pool::Figures> {
+        memo(&self.pools.figures, (reporter, scope, o, t), || Arc::new(self.ix.pools.figures_fast(self.st, reporter, scope, o, t)))
+    }
+
+    /// [`PoolIndex::national_mode`], memoised.
+    pub fn national_mode(&self, reporter: Country, o: Hs, t: Date) -> bool {
+        memo(&self.pools.national, (reporter, o, t), || self.ix.pools.national_mode(self.st, reporter, o, t))
     }
 
     /// The pool an output of party `p` falls back on: its region's, else its country's.
@@ -686,16 +838,26 @@ impl<'a> Engine<'a> {
     pub fn fold(&self, items: &[Item], key: Key) -> Outcome {
         let mut mix = Mix::default();
         let mut reachable = false;
+        let mut marks = Marks::default();
+        let via = self.party_via[key.party as usize];
         for it in items {
             if it.weight > 0.0 {
-                mix.add_scaled(it.weight, &self.source_mix(key, &it.source));
+                let m = self.source_mix(key, &it.source);
+                mix.add_scaled(it.weight, &m);
+                if m.sanctioned() > EPS {
+                    let sm = self.source_marks(key, &it.source, via);
+                    marks.pattern |= sm.pattern;
+                    marks.watch |= sm.watch;
+                }
             }
             reachable = reachable || self.source_reaches(&it.source);
         }
         let mix = mix.tidy();
-        Outcome {
-            mix,
-            reachable: reachable || mix.sanctioned() > EPS,
+        if mix.sanctioned() > EPS {
+            marks.watch |= self.watch[key.party as usize];
+        } else {
+            marks = Marks::default();
         }
+        Outcome { mix, reachable: reachable || mix.sanctioned() > EPS, marks }
     }
 }

@@ -10,7 +10,7 @@ use crate::model::{EPS, Engine, Grade, Source};
 use crate::pool::{Pool, Scope, to_f64};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::rc::Rc;
 
 /// A node of the goods-flow graph.
@@ -99,6 +99,9 @@ pub struct Limits {
     pub max_hops: usize,
     /// Whether statistics hops list their rows (traces do; batch reports, which print no records, do not).
     pub records: bool,
+    /// Stop as soon as the `k` largest paths are certain (batch reports need only the top path); `None`
+    /// collects every path within the bounds.
+    pub top: Option<usize>,
 }
 
 impl Default for Limits {
@@ -107,6 +110,7 @@ impl Default for Limits {
             max_paths: 2000,
             max_hops: 16,
             records: true,
+            top: None,
         }
     }
 }
@@ -212,13 +216,13 @@ impl Engine<'_> {
             return out;
         }
         // The rest of the country: national rows minus the region's, or each other region's rows.
-        let parts: Vec<(Node, Scope, Option<Region>)> = if ix.national_mode(st, pool.reporter, o, t) {
+        let parts: Vec<(Node, Scope, Option<Region>)> = if self.national_mode(pool.reporter, o, t) {
             vec![(Node::Country(pool.reporter), Scope::RestOf(r), None)]
         } else {
             ix.regions_of(pool.reporter).into_iter().filter(|x| *x != r).map(|x| (Node::Region(x), Scope::Region(x), Some(x))).collect()
         };
         for (node, scope, region) in parts {
-            let fig = if region.is_some() { ix.figures_fast(st, pool.reporter, scope, o, t) } else { rest.clone() };
+            let fig = if region.is_some() { (*self.figures(pool.reporter, scope, o, t)).clone() } else { rest.clone() };
             let part_rows = if fig.s_total().is_zero() { Vec::new() } else { rows_of(scope) };
             for (k, v) in &fig.sanctioned {
                 let f = rem * to_f64(*v) / tr;
@@ -255,6 +259,10 @@ impl Engine<'_> {
             chain: None,
         });
         let mut pops = 0usize;
+        // With `limits.top`, the running share of each node chain, to stop once the top chains are settled.
+        let mut groups: HashMap<Vec<(Node, Node, HopKind)>, f64> = HashMap::new();
+        let mut memo: HashMap<u32, Rc<Vec<crate::model::Item>>> = HashMap::new();
+        let mut found = 0.0;
         let max_pops = limits.max_paths.saturating_mul(8).saturating_add(1000);
         while let Some(st) = heap.pop() {
             pops += 1;
@@ -263,9 +271,19 @@ impl Engine<'_> {
                 break;
             }
             let Some(u) = st.pending else {
+                if limits.top.is_some() {
+                    *groups.entry(signature(st.source, &st.chain)).or_default() += st.acc;
+                    found += st.acc;
+                }
                 done.push((st.acc, st.source, st.chain));
                 if done.len() >= limits.max_paths {
                     truncated = !heap.is_empty();
+                    break;
+                }
+                if let Some(k) = limits.top
+                    && done.len() % 8 == 0
+                    && settled(&groups, k, root_s - found)
+                {
                     break;
                 }
                 continue;
@@ -306,7 +324,9 @@ impl Engine<'_> {
                     chain,
                 });
             };
-            for item in self.decompose(u) {
+            // The same upstream output is reached by many chains: decompose it once per search.
+            let items = memo.entry(u).or_insert_with(|| Rc::new(self.decompose(u))).clone();
+            for item in items.iter() {
                 let w = item.weight;
                 if w <= 0.0 {
                     continue;
@@ -433,6 +453,31 @@ impl Engine<'_> {
             truncated,
             self_source,
         }
+    }
+}
+
+/// The node chain of a record-level chain.
+fn signature(source: Node, chain: &Option<Rc<Chain>>) -> Vec<(Node, Node, HopKind)> {
+    let mut sig = Vec::new();
+    let mut cur = chain.as_ref();
+    while let Some(c) = cur {
+        sig.push((c.hop.from, c.hop.to, c.hop.kind));
+        cur = c.next.as_ref();
+    }
+    if sig.is_empty() {
+        sig.push((source, source, HopKind::Shipment));
+    }
+    sig
+}
+
+/// Whether the `k` largest node chains can no longer change: every share still unfound (`remaining`, since
+/// all paths add up to the output's sanctioned share) could not lift another chain above the k-th.
+fn settled(groups: &HashMap<Vec<(Node, Node, HopKind)>, f64>, k: usize, remaining: f64) -> bool {
+    let mut shares: Vec<f64> = groups.values().copied().collect();
+    shares.sort_by(|a, b| b.total_cmp(a));
+    match shares.get(k - 1) {
+        Some(kth) => *kth > shares.get(k).copied().unwrap_or(0.0) + remaining.max(0.0) + 1e-12,
+        None => remaining <= EPS,
     }
 }
 

@@ -180,6 +180,8 @@ pub struct PoolIndex {
     series: HashMap<(Country, Rows, Flow, Hs), Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
+    /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
+    relevant: std::sync::RwLock<crate::fxhash::FxMap<(Country, Rows, Flow, Hs), std::sync::Arc<Vec<Hs>>>>,
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
     regions: HashMap<Country, BTreeSet<Region>>,
@@ -365,6 +367,21 @@ impl PoolIndex {
         }
     }
 
+    /// [`PoolIndex::relevant_codes`], memoised per (reporter, rows, flow, heading).
+    fn relevant_cached(&self, st: &Settings, reporter: Country, rows: Rows, flow: Flow, o: Hs) -> std::sync::Arc<Vec<Hs>> {
+        let key = (reporter, rows, flow, o);
+        if let Ok(m) = self.relevant.read()
+            && let Some(v) = m.get(&key)
+        {
+            return v.clone();
+        }
+        let v = std::sync::Arc::new(self.relevant_codes(reporter, rows, flow, &st.input_prefixes(o), o));
+        if let Ok(mut m) = self.relevant.write() {
+            m.insert(key, v.clone());
+        }
+        v
+    }
+
     /// The codes under `rows` whose HS overlaps one of `prefixes` (imports) or starts with `o` (exports).
     fn relevant_codes(&self, reporter: Country, rows: Rows, flow: Flow, prefixes: &[Hs], o: Hs) -> Vec<Hs> {
         let Some(by_heading) = self.codes.get(&(reporter, rows, flow)) else { return vec![] };
@@ -396,9 +413,8 @@ impl PoolIndex {
     /// Pro-rated sums of `rows` in `[t - lag, t)` from the running integrals (no row is visited).
     fn series_figures(&self, st: &Settings, reporter: Country, rows: Rows, o: Hs, t: Date) -> Figures {
         let lo = t.add_days(-st.lag_days);
-        let prefixes = st.input_prefixes(o);
         let mut fig = Figures::default();
-        for code in self.relevant_codes(reporter, rows, Flow::Import, &prefixes, o) {
+        for &code in self.relevant_cached(st, reporter, rows, Flow::Import, o).iter() {
             if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
                 fig.imports += c.total.between(lo, t);
                 fig.unknown += c.unknown.between(lo, t);
@@ -410,7 +426,7 @@ impl PoolIndex {
                 }
             }
         }
-        for code in self.relevant_codes(reporter, rows, Flow::Export, &prefixes, o) {
+        for &code in self.relevant_cached(st, reporter, rows, Flow::Export, o).iter() {
             if let Some(c) = self.series.get(&(reporter, rows, Flow::Export, code)) {
                 fig.exports += c.total.between(lo, t);
             }
@@ -516,14 +532,12 @@ impl Pool {
 /// exist.
 pub fn compute(
     ix: &PoolIndex,
-    ds: &Dataset,
     st: &Settings,
     reporter: Country,
     scope: Scope,
     o: Hs,
     t: Date,
 ) -> Option<Pool> {
-    let _ = ds;
     let own = ix.figures_fast(st, reporter, scope, o, t);
     if !own.exists() {
         return None;

@@ -247,6 +247,13 @@ impl Settings {
                     destinations: list(file, &key, &p.destinations, Country::parse)?,
                 });
             }
+            if out.len() > crate::model::MAX_PATTERNS {
+                return Err(SettingsError::Value {
+                    file: file.into(),
+                    key: "patterns".into(),
+                    message: format!("{} patterns; at most {} are supported", out.len(), crate::model::MAX_PATTERNS),
+                });
+            }
             s.patterns = out;
         }
         if let Some(t) = raw.match_threshold {

@@ -54,6 +54,7 @@ pub fn run_with(file: &str, data: &[u8]) {
             max_paths: 50,
             max_hops: 8,
             records: true,
+            top: None,
         },
     );
     for m in &a.engine.outcomes {
