@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod adversarial;
 mod examples;
 mod exports;
 mod imports;
