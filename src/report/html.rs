@@ -162,11 +162,17 @@ ul.flags{margin:4px 0;padding-left:18px}
 ol.steps li{margin:3px 0}
 details summary{cursor:pointer;color:var(--mute)}
 footer{margin-top:32px;color:var(--mute);font-size:12px;border-top:1px solid var(--line);padding-top:8px}
+@page{size:A4 landscape;margin:12mm}
 @media print{
  body{font-size:10.5px}
  main{max-width:none;padding:0}
  .controls,.noprint{display:none!important}
  .scroll{max-height:none;overflow:visible;border:0}
+ #flagged td.wrap,#flagged td.path{min-width:0}
+ table.sortable th:after{content:none}
+ table{font-size:9px}
+ .id{font-size:8.5px}
+ th,td{padding:2px 4px}
  th{position:static}
  h2{break-after:avoid;page-break-after:avoid}
  tr,.fig{break-inside:avoid;page-break-inside:avoid}
