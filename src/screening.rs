@@ -339,6 +339,9 @@ pub struct Name {
     /// The tokens joined without spaces.
     pub compact: String,
     form: String,
+    toks: Vec<Tok>,
+    /// Runs of 2–4 adjacent tokens joined.
+    runs: Vec<String>,
 }
 
 impl Name {
@@ -349,6 +352,8 @@ impl Name {
             norm: tokens.join(" "),
             compact: tokens.concat(),
             form: form(raw),
+            toks: tokens.iter().map(|t| Tok::new(t)).collect(),
+            runs: joined_runs(&tokens),
             tokens,
         }
     }
@@ -390,11 +395,36 @@ fn fold(t: &str) -> String {
 /// similarity (edit distance over the longer length), so that one typo in a long word scores high while a
 /// shared prefix alone (`northeast` / `northwest`, `weidong` / `weiguo`) does not.
 pub fn token_similarity(a: &str, b: &str) -> f64 {
+    tok_similarity(&Tok::new(a), &Tok::new(b), false)
+}
+
+/// A token with what its comparisons need, computed once.
+#[derive(Clone, Debug)]
+struct Tok {
+    s: String,
+    fold: String,
+    variant: Option<usize>,
+}
+
+impl Tok {
+    fn new(s: &str) -> Tok {
+        Tok {
+            s: s.to_string(),
+            fold: fold(s),
+            variant: variant_class(s),
+        }
+    }
+}
+
+/// [`token_similarity`]; with `cut`, pairs that cannot reach [`TOKEN_FLOOR`] (their lengths alone say so)
+/// score 0 without computing the string distances.
+fn tok_similarity(x: &Tok, y: &Tok, cut: bool) -> f64 {
+    let (a, b) = (x.s.as_str(), y.s.as_str());
     if a == b {
         return 1.0;
     }
-    if let (Some(x), Some(y)) = (variant_class(a), variant_class(b))
-        && x == y
+    if let (Some(p), Some(q)) = (x.variant, y.variant)
+        && p == q
     {
         return 0.95;
     }
@@ -409,8 +439,12 @@ pub fn token_similarity(a: &str, b: &str) -> f64 {
     if short.len() <= 3 {
         return 0.0;
     }
-    if fold(a) == fold(b) {
+    if x.fold == y.fold {
         return 0.93;
+    }
+    let longer = a.len().max(b.len()) as f64;
+    if cut && 1.0 - (a.len().abs_diff(b.len())) as f64 / longer < TOKEN_FLOOR {
+        return 0.0;
     }
     let jw = strsim::jaro_winkler(a, b);
     let osa = 1.0 - strsim::osa_distance(a, b) as f64 / a.len().max(b.len()) as f64;
@@ -451,10 +485,21 @@ pub fn similarity(a: &[String], b: &[String]) -> f64 {
     }
     let a = merge_against(a, b);
     let b = merge_against(b, &a);
+    let a: Vec<Tok> = a.iter().map(|t| Tok::new(t)).collect();
+    let b: Vec<Tok> = b.iter().map(|t| Tok::new(t)).collect();
+    pair_score(&a, &b)
+}
+
+/// Pairs tokens in any order, best pairs first, and divides the sum of their similarities by the mean
+/// token count.
+fn pair_score(a: &[Tok], b: &[Tok]) -> f64 {
+    if a.is_empty() || b.is_empty() {
+        return 0.0;
+    }
     let mut pairs: Vec<(f64, usize, usize)> = Vec::new();
     for (i, x) in a.iter().enumerate() {
         for (j, y) in b.iter().enumerate() {
-            let s = token_similarity(x, y);
+            let s = tok_similarity(x, y, true);
             if s >= TOKEN_FLOOR {
                 pairs.push((s, i, j));
             }
@@ -480,7 +525,16 @@ pub fn name_similarity(a: &Name, b: &Name) -> f64 {
     if a.norm == b.norm || a.compact == b.compact {
         return 1.0;
     }
-    similarity(&a.tokens, &b.tokens)
+    if joins(a, b) {
+        similarity(&a.tokens, &b.tokens)
+    } else {
+        pair_score(&a.toks, &b.toks)
+    }
+}
+
+/// Whether syllables of one name join to meet a token of the other.
+fn joins(a: &Name, b: &Name) -> bool {
+    a.runs.iter().any(|r| b.tokens.contains(r)) || b.runs.iter().any(|r| a.tokens.contains(r))
 }
 
 /// The verdict on one name pair.
@@ -541,6 +595,14 @@ pub fn compare(
     if disagree || !party.substantial() || !entry.substantial() {
         return None;
     }
+    // Without joined syllables, the token counts alone bound the score: 2·min / (m + n).
+    let (m, n) = (party.tokens.len(), entry.tokens.len());
+    if 2.0 * m.min(n) as f64 / (m + n) as f64 + 1e-9 < threshold
+        && party.compact != entry.compact
+        && !joins(party, entry)
+    {
+        return None;
+    }
     let s = name_similarity(party, entry);
     if s < threshold {
         return None;
@@ -593,13 +655,63 @@ fn names_of_entry(e: &WatchEntry) -> Vec<&str> {
         .collect()
 }
 
-/// Candidate keys of a token: its first two letters (short enough that `lihua` meets `li hua`).
-fn key(t: &str) -> &str {
-    let mut end = t.len().min(2);
-    while !t.is_char_boundary(end) {
-        end += 1;
+/// Index keys of a token: every token that can pair with it at [`TOKEN_FLOOR`] or more shares one of them —
+/// equal once folded, another form of the word (its stem), a spelling variant of a name, or (seven letters
+/// or more) one edit away (every single deletion: two tokens one edit apart share one).
+fn token_keys(t: &str, out: &mut Vec<String>) {
+    let f = fold(t);
+    if let Some(v) = variant_class(t) {
+        out.push(format!("#{v}"));
     }
-    &t[..end]
+    for suffix in SUFFIXES {
+        if let Some(stem) = f.strip_suffix(suffix)
+            && stem.len() >= 3
+        {
+            out.push(stem.to_string());
+        }
+    }
+    if f.len() >= 7 {
+        let chars: Vec<char> = f.chars().collect();
+        for skip in 0..chars.len() {
+            let d: String = chars
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != skip)
+                .map(|(_, c)| *c)
+                .collect();
+            out.push(d);
+        }
+    }
+    out.push(f);
+}
+
+/// The runs of 2–4 adjacent tokens of a name joined (`xu chang` → `xuchang`), as [`similarity`] joins them
+/// to meet a token of the other name.
+fn joined_runs(tokens: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    for k in 2..=4 {
+        for w in tokens.windows(k) {
+            out.push(w.concat());
+        }
+    }
+    out
+}
+
+/// The index keys of a name, unit by unit: each token with all its keys, each joined run of tokens as it is
+/// (a run pairs only with an equal token).
+fn name_keys(tokens: &[String]) -> Vec<Vec<String>> {
+    let mut out: Vec<Vec<String>> = tokens
+        .iter()
+        .map(|t| {
+            let mut v = Vec::new();
+            token_keys(t, &mut v);
+            v.sort();
+            v.dedup();
+            v
+        })
+        .collect();
+    out.extend(joined_runs(tokens).into_iter().map(|r| vec![fold(&r)]));
+    out
 }
 
 fn split_id(id: &str) -> (&str, &str) {
@@ -609,7 +721,7 @@ fn split_id(id: &str) -> (&str, &str) {
 /// The hits of every party (indexed like `Dataset::parties`), best first.
 pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
     let mut exact: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
-    let mut by_key: HashMap<String, BTreeSet<(u32, usize)>> = HashMap::new();
+    let mut by_key: HashMap<String, Vec<(u32, usize)>> = HashMap::new();
     let mut entry_names: Vec<Vec<Name>> = Vec::with_capacity(ds.watchlist.len());
     let mut ids: HashMap<&str, Vec<(u32, &str)>> = HashMap::new();
     for (i, e) in ds.watchlist.iter().enumerate() {
@@ -629,11 +741,11 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                 .or_default()
                 .push((i as u32, k));
             if name.substantial() {
-                for t in &name.tokens {
-                    by_key
-                        .entry(key(t).to_string())
-                        .or_default()
-                        .insert((i as u32, k));
+                let mut keys: Vec<String> = name_keys(&name.tokens).into_iter().flatten().collect();
+                keys.sort();
+                keys.dedup();
+                for key in keys {
+                    by_key.entry(key).or_default().push((i as u32, k));
                 }
             }
             names.push(name);
@@ -702,19 +814,25 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                     cands.extend(exact.get(k.as_str()).into_iter().flatten().copied());
                 }
                 if name.substantial() {
+                    // A fuzzy match of two names of substance at a threshold above 0.5 pairs at least two
+                    // tokens (2 · 1 / (2 + 2) = 0.5), so a candidate shares keys with two of the party's units.
+                    let need = if threshold > 0.5 { 2 } else { 1 };
                     let mut shared: HashMap<(u32, usize), usize> = HashMap::new();
-                    let keys: BTreeSet<&str> = name.tokens.iter().map(|t| key(t)).collect();
-                    for k in keys {
-                        for &c in by_key.get(k).into_iter().flatten() {
+                    for unit_keys in name_keys(&name.tokens) {
+                        let mut hit: BTreeSet<(u32, usize)> = BTreeSet::new();
+                        for k in &unit_keys {
+                            hit.extend(by_key.get(k).into_iter().flatten().copied());
+                        }
+                        for c in hit {
                             *shared.entry(c).or_default() += 1;
                         }
                     }
-                    for (c, n_shared) in shared {
-                        let other = entry_names[c.0 as usize][c.1].tokens.len();
-                        if n_shared >= 2.min(name.tokens.len()).min(other) {
-                            cands.insert(c);
-                        }
-                    }
+                    cands.extend(
+                        shared
+                            .into_iter()
+                            .filter(|&(_, n)| n >= need)
+                            .map(|(c, _)| c),
+                    );
                 }
                 for (e, k) in cands {
                     let entry = &ds.watchlist[e as usize];
@@ -917,6 +1035,55 @@ mod calibration {
                     ps.iter().any(|p| p.kind == kind && p.expected == label),
                     "no {kind} pair labelled {label}"
                 );
+            }
+        }
+    }
+
+    /// The candidate index of [`screen`] never loses a pair that comparing every name with every name finds.
+    #[test]
+    fn screen_finds_every_pair_that_compare_accepts() {
+        use crate::dataset::{Rec, WatchEntry};
+        let ps = pairs();
+        let rec = Rec { file: 0, line: 0 };
+        let mut ds = Dataset::default();
+        for (i, p) in ps.iter().enumerate() {
+            ds.parties.push(Party {
+                id: format!("p{i}"),
+                name: p.a.raw.clone(),
+                country: p.ac.unwrap_or(Country(*b"CN")),
+                region: None,
+                city: None,
+                aliases: vec![],
+                identifiers: vec![],
+                rec,
+            });
+            ds.watchlist.push(WatchEntry {
+                id: format!("e{i}"),
+                name: p.b.raw.clone(),
+                aliases: vec![],
+                country: p.bc,
+                program: None,
+                identifiers: vec![],
+                source: None,
+                rec,
+            });
+        }
+        let entry_names: Vec<Name> = ds.watchlist.iter().map(|e| Name::new(&e.name)).collect();
+        for t in [0.3, 0.6, 0.9] {
+            let hits = screen(&ds, t);
+            for (i, party) in ds.parties.iter().enumerate() {
+                let pn = Name::new(&party.name);
+                for (e, entry) in ds.watchlist.iter().enumerate() {
+                    let want = compare(&pn, Some(party.country), &entry_names[e], entry.country, t);
+                    let got = hits[i].iter().find(|h| h.entry == e as u32);
+                    assert_eq!(
+                        want.is_some(),
+                        got.is_some(),
+                        "threshold {t}: '{}' / '{}'",
+                        party.name,
+                        entry.name
+                    );
+                }
             }
         }
     }
