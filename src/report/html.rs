@@ -656,8 +656,18 @@ impl Diagram {
         let width = LEFT * 2.0 + (cols as f64 - 1.0) * CW + BW;
         let height = TOP + rows as f64 * RH + 24.0;
         let mut pos = vec![(0.0f64, 0.0f64); n];
+        // A fixed layout (suppliers into one party) centres the shorter columns against the tallest.
+        let mut height_of = vec![0usize; cols];
         for &i in &order {
-            pos[i] = (LEFT + col[i] as f64 * CW, TOP + row[i] as f64 * RH);
+            height_of[col[i]] = height_of[col[i]].max(row[i] + 1);
+        }
+        for &i in &order {
+            let pad = if self.bands.is_some() {
+                (rows - height_of[col[i]]) as f64 * RH / 2.0
+            } else {
+                0.0
+            };
+            pos[i] = (LEFT + col[i] as f64 * CW, TOP + pad + row[i] as f64 * RH);
         }
         // Edges: one per (from, to, grade), its width the summed share of the paths drawn through it.
         let mut edges: BTreeMap<(usize, usize, &'static str), Option<f64>> = BTreeMap::new();
@@ -1429,8 +1439,7 @@ pub fn vet_page(v: &VetJson) -> String {
     let worst = v
         .headings
         .iter()
-        .map(|h| h.now.sanctioned)
-        .fold(0.0f64, f64::max);
+        .max_by(|a, b| a.now.sanctioned.total_cmp(&b.now.sanctioned));
     b.push_str(&figures(
         &[
             Fig {
@@ -1452,11 +1461,23 @@ pub fn vet_page(v: &VetJson) -> String {
                 class: if v.watchlist.is_empty() { "" } else { "alert" },
             },
             Fig {
-                id: "headings",
-                label: "headings shipped",
-                value: v.headings.len().to_string(),
-                note: format!("highest sanctioned now {}", pct(worst)),
-                class: if worst > EPS { "alert" } else { "" },
+                id: "sanctioned",
+                label: "sanctioned now",
+                value: worst.map_or("n/a".into(), |h| pct(h.now.sanctioned)),
+                note: worst.map_or("nothing shipped".into(), |h| {
+                    format!(
+                        "HS {} (of {} heading(s)); exposure {} to {}",
+                        h.heading,
+                        v.headings.len(),
+                        pct(h.now.interval[0]),
+                        pct(h.now.interval[1])
+                    )
+                }),
+                class: if worst.is_some_and(|h| h.now.sanctioned > EPS) {
+                    "alert"
+                } else {
+                    ""
+                },
             },
             Fig {
                 id: "suppliers",
