@@ -5,7 +5,7 @@
 //! (`--period`). RMB values keep their currency; their USD rate comes from DIR's rates.csv or `--rate`.
 
 use super::{Bad, ImportError};
-use super::{Ctx, FileReport, Header, RATES, TRADE_FLOWS, bad, cn_codes, file_error, records};
+use super::{Ctx, FileReport, Header, RATES, TRADE_FLOWS, bad, cn_codes, file_error};
 use crate::codes::{self, Country, Hs, Period};
 use crate::dataset::Flow;
 use rust_decimal::Decimal;
@@ -103,8 +103,8 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     let mut any_cny = false;
     for (i, path) in ctx.opts.files.iter().enumerate() {
         let src = super::load_source(path, encoding_rs::GB18030)?;
-        let recs = records(&src)?;
-        let Some((_, first)) = recs.first() else {
+        let mut rows = super::Rows::new(&src);
+        let Some((_, first)) = rows.next()? else {
             return Err(file_error(
                 &src.display,
                 "the file is empty; expected a China customs download with a header row",
@@ -194,7 +194,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 .push("no registration-place column: rows are national (no region)".into());
         }
         let width = header.names.len();
-        for (line, rec) in &recs[1..] {
+        while let Some((line, rec)) = rows.next()? {
             let v = row(
                 ctx,
                 &src.name,
@@ -203,14 +203,14 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 width,
                 flag_period,
                 flow,
-                *line,
+                line,
                 rec,
                 &mut rate_months,
             );
             if v.is_ok() && currency == "CNY" {
                 any_cny = true;
             }
-            ctx.tally(&mut rep, *line, rec, v);
+            ctx.tally(&mut rep, line, rec, v);
         }
         if rep.read == TRUNCATION {
             rep.notes.push(format!(

@@ -4,8 +4,8 @@
 //! Korea does not report to Comtrade: its exports exist only as its partners' imports (reporter 156,
 //! partner 408, flow M).
 
+use super::file_error;
 use super::{Bad, Ctx, FileReport, Header, ImportError, TRADE_FLOWS, Verdict, bad, countries};
-use super::{file_error, records};
 use crate::codes::{self, Hs, Period};
 use crate::dataset::Flow;
 
@@ -197,8 +197,8 @@ fn parse_period(s: &str) -> Result<Period, String> {
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     for path in ctx.opts.files.clone() {
         let src = super::load_source(&path, encoding_rs::WINDOWS_1252)?;
-        let recs = records(&src)?;
-        let Some((_, first)) = recs.first() else {
+        let mut rows = super::Rows::new(&src);
+        let Some((_, first)) = rows.next()? else {
             return Err(file_error(&src.display, "the file is empty"));
         };
         let header = Header::new(first);
@@ -229,9 +229,9 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 .push(format!("ignored unknown column(s): {}", unknown.join(", ")));
         }
         let width = header.names.len();
-        for (line, rec) in &recs[1..] {
+        while let Some((line, rec)) = rows.next()? {
             let v = row(ctx, &cols, width, rec);
-            ctx.tally(&mut rep, *line, rec, v);
+            ctx.tally(&mut rep, line, rec, v);
         }
         ctx.reports.push(rep);
     }

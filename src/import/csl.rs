@@ -3,7 +3,7 @@
 //! row holding only a DOS end-of-file byte (0x1A) is skipped.
 
 use super::{Bad, Ctx, FileReport, Header, ImportError, Verdict, WATCHLIST, bad, countries};
-use super::{file_error, join_list, list_item, records, split_multi};
+use super::{file_error, join_list, list_item, split_multi};
 use crate::codes::Country;
 
 const USED: &[&str] = &[
@@ -78,8 +78,8 @@ fn one_country(found: &[Country]) -> Option<Country> {
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     for path in ctx.opts.files.clone() {
         let src = super::load_source(&path, encoding_rs::WINDOWS_1252)?;
-        let recs = records(&src)?;
-        let Some((_, first)) = recs.first() else {
+        let mut rows = super::Rows::new(&src);
+        let Some((_, first)) = rows.next()? else {
             return Err(file_error(&src.display, "the file is empty"));
         };
         let h = Header::new(first);
@@ -120,7 +120,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 .push(format!("columns not used: {}", ignored.join(", ")));
         }
         let width = h.names.len();
-        for (line, rec) in &recs[1..] {
+        while let Some((line, rec)) = rows.next()? {
             let only_eof = super::width(rec) <= 1
                 && rec
                     .get(0)
@@ -130,7 +130,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             if only_eof {
                 ctx.tally(
                     &mut rep,
-                    *line,
+                    line,
                     rec,
                     Verdict::Skip("not a data row: the DOS end-of-file byte 0x1A".into()),
                 );
@@ -198,7 +198,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 );
                 Ok(())
             })();
-            ctx.tally(&mut rep, *line, rec, v);
+            ctx.tally(&mut rep, line, rec, v);
         }
         ctx.reports.push(rep);
     }

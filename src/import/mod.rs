@@ -391,6 +391,42 @@ pub(crate) fn records(src: &Source) -> Result<Vec<(u64, csv::StringRecord)>, Imp
     Ok(out)
 }
 
+/// Records read one at a time (the header-first formats stream: an OpenSanctions export runs to hundreds of
+/// megabytes).
+pub(crate) struct Rows<'s> {
+    rdr: csv::Reader<&'s [u8]>,
+    rec: csv::StringRecord,
+    file: &'s str,
+}
+
+impl<'s> Rows<'s> {
+    pub fn new(src: &'s Source) -> Rows<'s> {
+        Rows {
+            rdr: csv_reader(&src.text),
+            rec: csv::StringRecord::new(),
+            file: &src.display,
+        }
+    }
+
+    /// The next record and its line.
+    pub fn next(&mut self) -> Result<Option<(u64, &csv::StringRecord)>, ImportError> {
+        match self.rdr.read_record(&mut self.rec) {
+            Ok(true) => {
+                let line = self.rec.position().map(|p| p.line()).unwrap_or(0);
+                Ok(Some((line, &self.rec)))
+            }
+            Ok(false) => Ok(None),
+            Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                Err(file_error(
+                    self.file,
+                    format!("line {line}: cannot parse CSV: {e}"),
+                ))
+            }
+        }
+    }
+}
+
 /// A header cell as matched: BOM, TABs and surrounding blanks removed, lower case, inner blanks single.
 pub(crate) fn norm_header(s: &str) -> String {
     s.trim_start_matches('\u{feff}')

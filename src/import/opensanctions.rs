@@ -2,7 +2,7 @@
 //! change between versions; extra columns are ignored); multi-valued cells are `;`-joined; countries are
 //! lowercase alpha-2 codes.
 
-use super::{Bad, Ctx, FileReport, Header, ImportError, WATCHLIST, bad, file_error, records};
+use super::{Bad, Ctx, FileReport, Header, ImportError, WATCHLIST, bad, file_error};
 use super::{join_list, list_item, split_multi};
 use crate::codes::Country;
 
@@ -23,8 +23,8 @@ const USED: &[&str] = &[
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     for path in ctx.opts.files.clone() {
         let src = super::load_source(&path, encoding_rs::WINDOWS_1252)?;
-        let recs = records(&src)?;
-        let Some((_, first)) = recs.first() else {
+        let mut rows = super::Rows::new(&src);
+        let Some((_, first)) = rows.next()? else {
             return Err(file_error(&src.display, "the file is empty"));
         };
         let h = Header::new(first);
@@ -58,7 +58,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
         let width = h.names.len();
         let mut odd_countries: Vec<String> = Vec::new();
         let mut several = 0usize;
-        for (line, rec) in &recs[1..] {
+        while let Some((line, rec)) = rows.next()? {
             let v: Result<(), Bad> = (|| {
                 let n = super::width(rec);
                 if n > width {
@@ -132,7 +132,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 );
                 Ok(())
             })();
-            ctx.tally(&mut rep, *line, rec, v);
+            ctx.tally(&mut rep, line, rec, v);
         }
         if !odd_countries.is_empty() {
             rep.notes.push(format!(
