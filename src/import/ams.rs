@@ -646,10 +646,36 @@ fn settle_bill(
     };
     let s = party_row(files, shipper, "shipper", "shipper_party_name");
     let c = party_row(files, consignee, "consignee", "consignee_name");
-    // Judge the tariff rows.
+    // Judge the tariff rows. A line repeated (same container and line number, an amendment in a later
+    // drop) counts once: the last one.
+    let mut latest: HashMap<(String, String), (usize, usize)> = HashMap::new();
+    let mut tariffs: Vec<(usize, usize)> = Vec::new();
+    for &t in &b.tariffs {
+        let f = &files[t.0];
+        let key = (
+            f.cell(t.1, "container_number").unwrap_or("").to_string(),
+            f.cell(t.1, "description_sequence_number")
+                .unwrap_or("")
+                .to_string(),
+        );
+        if !key.1.is_empty()
+            && let Some(prev) = latest.insert(key, t)
+        {
+            tariffs.retain(|x| *x != prev);
+            set(
+                files,
+                prev,
+                Verdict::Skip(
+                    "superseded by a later tariff row for the same bill, container and line (an amendment)"
+                        .into(),
+                ),
+            );
+        }
+        tariffs.push(t);
+    }
     let mut lines: Vec<Line> = Vec::new();
     let mut tariff_problem: Option<String> = None;
-    for &t in &b.tariffs {
+    for &t in &tariffs {
         let f = &files[t.0];
         let r: Result<Option<Line>, Bad> = (|| {
             let Some(num) = f.cell(t.1, "harmonized_number") else {

@@ -861,3 +861,60 @@ fn usage_errors() {
     assert_eq!(r.code, 2);
     assert!(r.stderr.contains("not a Comtrade CSV"), "{}", r.stderr);
 }
+
+#[test]
+fn ams_amendments_in_a_later_drop_replace_the_earlier_rows() {
+    let d = tmp();
+    let drop2 = d.path().join("drop2");
+    std::fs::create_dir_all(&drop2).unwrap();
+    // The second weekly drop amends bill 1: a new tariff value, the same container and line.
+    for name in [
+        "ams__header_2023__202305221500.csv",
+        "ams__shipper_2023__202305221500.csv",
+        "ams__consignee_2023__202305221500.csv",
+        "ams__tariff_2023__202305221500.csv",
+    ] {
+        let src = std::fs::read_to_string(fixture("import/ams").join(name)).unwrap();
+        let mut lines = src.lines();
+        let mut out = format!("{}\n", lines.next().unwrap());
+        for l in lines.filter(|l| l.starts_with("2023052000001,")) {
+            out.push_str(
+                &l.replace(",250000,", ",260000,")
+                    .replace(",New,", ",Amended,"),
+            );
+            out.push('\n');
+        }
+        std::fs::write(
+            drop2.join(name.replace("202305221500", "202305291500")),
+            out,
+        )
+        .unwrap();
+    }
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(ams_files());
+    let mut second: Vec<String> = std::fs::read_dir(&drop2)
+        .unwrap()
+        .map(|e| s(&e.unwrap().path()))
+        .collect();
+    second.sort();
+    args.extend(second);
+    args.extend(["-o".into(), s(&d.path().join("out"))]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("superseded by a later header row"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("superseded by a later tariff row"),
+        "{}",
+        r.stderr
+    );
+    let ships = rows(&d.path().join("out/shipments.csv"));
+    assert_eq!(ships.len(), 4, "the amended bill is one shipment");
+    assert_eq!(
+        find(&ships, "shipment_id", "2023052000001")["value"],
+        "260000"
+    );
+}
