@@ -814,9 +814,10 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                     cands.extend(exact.get(k.as_str()).into_iter().flatten().copied());
                 }
                 if name.substantial() {
-                    // A fuzzy match of two names of substance at a threshold above 0.5 pairs at least two
-                    // tokens (2 · 1 / (2 + 2) = 0.5), so a candidate shares keys with two of the party's units.
-                    let need = if threshold > 0.5 { 2 } else { 1 };
+                    // One token pair scores at most 2 · 1 / (1 + 2) = 2/3 (when one name's syllables all
+                    // join into one token; both joining is the compact match above): above 2/3 a fuzzy match
+                    // pairs at least two tokens, so a candidate shares keys with two of the party's units.
+                    let need = if threshold > 2.0 / 3.0 { 2 } else { 1 };
                     let mut shared: HashMap<(u32, usize), usize> = HashMap::new();
                     for unit_keys in name_keys(&name.tokens) {
                         let mut hit: BTreeSet<(u32, usize)> = BTreeSet::new();
@@ -1069,7 +1070,7 @@ mod calibration {
             });
         }
         let entry_names: Vec<Name> = ds.watchlist.iter().map(|e| Name::new(&e.name)).collect();
-        for t in [0.3, 0.6, 0.9] {
+        for t in [0.3, 0.6, 0.7, 0.9] {
             let hits = screen(&ds, t);
             for (i, party) in ds.parties.iter().enumerate() {
                 let pn = Name::new(&party.name);
