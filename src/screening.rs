@@ -935,6 +935,44 @@ mod tests {
     }
 
     #[test]
+    fn screen_finds_a_match_resting_on_joined_syllables_alone() {
+        use crate::dataset::{Rec, WatchEntry};
+        let rec = Rec { file: 0, line: 0 };
+        let mut ds = Dataset::default();
+        ds.parties.push(Party {
+            id: "p".into(),
+            name: "丹东志诚".into(),
+            country: Country(*b"CN"),
+            region: None,
+            city: None,
+            aliases: vec![],
+            identifiers: vec![],
+            rec,
+        });
+        ds.watchlist.push(WatchEntry {
+            id: "e".into(),
+            name: "Dandongzhicheng Lustre".into(),
+            aliases: vec![],
+            country: None,
+            program: None,
+            identifiers: vec![],
+            source: None,
+            rec,
+        });
+        let t = 0.6;
+        let want = compare(
+            &Name::new("丹东志诚"),
+            None,
+            &Name::new("Dandongzhicheng Lustre"),
+            None,
+            t,
+        );
+        assert!(want.is_some());
+        assert_eq!(screen(&ds, t)[0].len(), 1);
+        assert!(screen(&ds, 0.9)[0].is_empty());
+    }
+
+    #[test]
     fn countries_count_when_both_sides_have_one() {
         let cn = Country::parse("CN").ok();
         let kp = Country::parse("KP").ok();
