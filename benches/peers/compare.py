@@ -1,0 +1,231 @@
+#!/usr/bin/env python3
+"""Compares origintrace's engine with its SQL twin (benches/peers/duckdb_model.py) on one dataset.
+
+Runs `origintrace report --format json --data DIR` and the twin on the same dataset, reports the largest
+absolute difference of every share column and the symmetric difference of the flagged shipment sets for
+`sanctioned-exposure`, `origin-mislabel` and `low-coverage`, and times both (wall clock, process start
+included) side by side. Exit 1 when a share differs by more than 1e-9, a flagged set differs, or a shipment is
+missing on either side.
+
+Usage: python3 benches/peers/compare.py [--data DIR | --each ROOT] [--binary PATH] [--build] [--runs N]
+                                       [--threads N] [--config FILE] [--lag-days N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+TWIN = os.path.join(HERE, "duckdb_model.py")
+TOL = 1e-9
+SHARES = ["sanctioned", "clean", "unknown", "documented", "declared", "statistical", "coverage"]
+RULES = ["sanctioned-exposure", "origin-mislabel", "low-coverage"]
+SEVERITY = {"none": 0, "low": 1, "medium": 2, "high": 3}
+# The severity the contract gives the two rules of fixed severity.
+FIXED = {"origin-mislabel": "high", "low-coverage": "low"}
+
+
+def timed(cmd: list[str], **kw) -> tuple[float, subprocess.CompletedProcess]:
+    t = time.perf_counter()
+    p = subprocess.run(cmd, capture_output=True, **kw)
+    return time.perf_counter() - t, p
+
+
+def run_engine(binary: str, data: str, extra: list[str]) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "report.json")
+        secs, p = timed([binary, "report", "--format", "json", "--data", data, "-o", out, *extra])
+        if p.returncode != 0:
+            sys.exit(f"engine failed ({p.returncode}): {p.stderr.decode(errors='replace').strip()}")
+        with open(out, encoding="utf-8") as f:
+            doc = json.load(f)
+    rows = {"__settings__": doc.get("run", {}).get("settings", {})}  # popped by main
+    for r in doc["shipments"]:
+        rows[r["shipment_id"]] = {
+            **{k: float(r[k]) for k in SHARES},
+            "flags": [f for f in r["flags"] if f in RULES],
+            "all_flags": list(r["flags"]),
+            "severity": r.get("severity", "none"),
+        }
+    return secs, rows
+
+
+def run_twin(data: str, extra: list[str], threads: int | None) -> tuple[float, dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "twin.csv")
+        cmd = [sys.executable, TWIN, "--data", data, "-o", out, *extra]
+        if threads:
+            cmd += ["--threads", str(threads)]
+        secs, p = timed(cmd)
+        if p.returncode != 0:
+            sys.exit(f"twin failed ({p.returncode}): {p.stderr.decode(errors='replace').strip()}")
+        rows = {}
+        with open(out, encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                rows[r["shipment_id"]] = {
+                    **{k: float(r[k]) for k in SHARES},
+                    "flags": [x for x in (r["flags"] or "").split(";") if x],
+                    "severity": r.get("severity") or "none",
+                }
+    return secs, rows
+
+
+def ensure_binary(path: str, default: bool) -> str:
+    if os.path.exists(path):
+        return path
+    if not default:
+        sys.exit(f"{path}: no such binary")
+    print("building the engine: cargo build --release", file=sys.stderr)
+    p = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    if p.returncode != 0 or not os.path.exists(path):
+        sys.exit("cargo build --release failed")
+    return path
+
+
+def datasets_under(root: str) -> list[str]:
+    """Every directory under `root` (itself included) that holds a canonical file."""
+    found = []
+    for d, _, files in os.walk(root):
+        if any(f in files for f in ("parties.csv", "shipments.csv")):
+            found.append(d)
+    return sorted(found)
+
+
+def each(a, binary: str) -> int:
+    bad = 0
+    for d in datasets_under(a.each):
+        cmd = [sys.executable, os.path.abspath(__file__), "--data", d, "--binary", binary]
+        if a.threads:
+            cmd += ["--threads", str(a.threads)]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        lines = (p.stdout + p.stderr).strip().splitlines()
+        verdict = lines[-1] if lines else "?"
+        bad += p.returncode != 0
+        print(f"{'ok  ' if p.returncode == 0 else 'FAIL'} {os.path.relpath(d)}: {verdict}", flush=True)
+    return 1 if bad else 0
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.path.join(ROOT, "data", "sample"))
+    ap.add_argument("--each", metavar="ROOT", help="compare on every dataset directory under ROOT, one line each")
+    default_bin = os.path.join(ROOT, "target", "release", "origintrace")
+    ap.add_argument("--binary", default=default_bin)
+    ap.add_argument("--build", action="store_true", help="cargo build --release first")
+    ap.add_argument("--config", help="settings file passed to both")
+    ap.add_argument("--lag-days", type=int, help="passed to both")
+    ap.add_argument("--runs", type=int, default=1, help="time each side this many times (best wall clock)")
+    ap.add_argument("--threads", type=int, help="DuckDB threads for the twin (default: all cores)")
+    ap.add_argument("--show", type=int, default=5, help="list this many worst shipments per column")
+    a = ap.parse_args(argv)
+    if a.build:
+        if subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT).returncode != 0:
+            sys.exit("cargo build --release failed")
+    binary = ensure_binary(a.binary, a.binary == default_bin)
+    if a.each:
+        return each(a, binary)
+    extra = []
+    if a.config:
+        extra += ["--config", a.config]
+    if a.lag_days is not None:
+        extra += ["--lag-days", str(a.lag_days)]
+
+    et, tt = [], []
+    for _ in range(max(1, a.runs)):
+        s, eng = run_engine(binary, a.data, extra)
+        et.append(s)
+        s, twin = run_twin(a.data, extra, a.threads)
+        tt.append(s)
+
+    eng.pop("__settings__")
+    ok = True
+    print(f"dataset: {a.data}")
+    print(f"shipments: engine {len(eng)}, twin {len(twin)}")
+    only_e = sorted(set(eng) - set(twin))
+    only_t = sorted(set(twin) - set(eng))
+    if only_e or only_t:
+        ok = False
+        print(f"  only in the engine: {only_e[:10]}{' …' if len(only_e) > 10 else ''}")
+        print(f"  only in the twin:   {only_t[:10]}{' …' if len(only_t) > 10 else ''}")
+    common = sorted(set(eng) & set(twin))
+
+    print(f"\n{'column':<12} {'max |diff|':>12}  worst shipment")
+    for k in SHARES:
+        diffs = sorted(((abs(eng[s][k] - twin[s][k]), s) for s in common), reverse=True)
+        worst, ws = diffs[0] if diffs else (0.0, "")
+        bad = worst > TOL
+        ok &= not bad
+        print(f"{k:<12} {worst:12.3e}  {ws if worst > 0 else ''}{'  > 1e-9' if bad else ''}")
+        if bad:
+            for d, s in diffs[: a.show]:
+                if d <= TOL:
+                    break
+                print(f"    {s}: engine {eng[s][k]!r}, twin {twin[s][k]!r}")
+
+    # A flag decided by a share within the tolerance of its threshold may differ: the shares themselves may
+    # differ by 1e-9 (summation order). Such cases are listed apart and do not fail the comparison.
+    # (When the flags differ but the deciding shares agree to 1e-9, the threshold lies between them.)
+    def near(s: str, *values) -> bool:
+        return all(abs(v(eng[s]) - v(twin[s])) <= TOL for v in values)
+
+    firm = lambda r: r["documented"] + r["declared"]  # noqa: E731
+    sanctioned = lambda r: r["sanctioned"]  # noqa: E731
+    deciding = {
+        "sanctioned-exposure": lambda s: near(s, sanctioned),
+        "origin-mislabel": lambda s: near(s, firm),
+        "low-coverage": lambda s: near(s, lambda r: r["coverage"]),
+    }
+    boundary = []
+    print(f"\n{'rule':<20} {'engine':>7} {'twin':>7}  symmetric difference")
+    for rule in RULES:
+        fe = {s for s in common if rule in eng[s]["flags"]}
+        ft = {s for s in common if rule in twin[s]["flags"]}
+        sym = sorted(fe ^ ft)
+        at = [s for s in sym if deciding[rule](s)]
+        boundary += [(s, rule) for s in at]
+        sym = [s for s in sym if s not in at]
+        ok &= not sym
+        shown = ", ".join(f"{s} ({'engine' if s in fe else 'twin'})" for s in sym[: a.show])
+        print(f"{rule:<20} {len(fe):7d} {len(ft):7d}  {len(sym)}{': ' + shown if sym else ''}")
+
+    # Severity: the report gives only a shipment's highest severity. Where every flag of the engine's row is
+    # one of the three rules, it must equal the highest of the twin's (sanctioned-exposure's own severity,
+    # high for origin-mislabel, low for low-coverage); elsewhere it cannot be lower.
+    sev_bad = []
+    for s in common:
+        t = twin[s]
+        want = max([SEVERITY[t["severity"]]] + [SEVERITY[FIXED[f]] for f in t["flags"] if f in FIXED])
+        got = SEVERITY.get(eng[s]["severity"], 0)
+        only_rules = all(f in RULES for f in eng[s]["all_flags"])
+        if (only_rules and got != want) or got < want:
+            if near(s, sanctioned, firm):
+                boundary.append((s, "severity"))
+            else:
+                sev_bad.append(s)
+    checked = sum(1 for s in common if all(f in RULES for f in eng[s]["all_flags"]))
+    print(f"severity: {checked} rows checked exactly, the rest as a lower bound; "
+          f"{len(sev_bad)} mismatches{': ' + ', '.join(sev_bad[: a.show]) if sev_bad else ''}")
+    ok &= not sev_bad
+    if boundary:
+        shown = ", ".join(f"{s} ({r})" for s, r in boundary[: a.show])
+        print(f"at a threshold (the deciding share within 1e-9 of it, not counted): {len(boundary)}: {shown}")
+
+    e, t = min(et), min(tt)
+    print(f"\n{'':<8} {'wall (s)':>9}")
+    print(f"{'engine':<8} {e:9.3f}   origintrace report --format json")
+    print(f"{'twin':<8} {t:9.3f}   python3 benches/peers/duckdb_model.py")
+    print(f"twin / engine: {t / e:.1f}x" if e > 0 else "")
+    print("\nAGREE" if ok else "\nDISAGREE")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

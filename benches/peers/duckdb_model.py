@@ -1,0 +1,790 @@
+#!/usr/bin/env python3
+"""The SQL twin of origintrace's attribution model (SPEC §3, docs/model.md), written in DuckDB SQL.
+
+It reads a canonical dataset directory with DuckDB's CSV reader and computes, for every shipment, the mix of
+its shipper's inputs (sanctioned / clean / unknown, the sanctioned share by evidence grade, coverage) and the
+flags `sanctioned-exposure`, `origin-mislabel` and `low-coverage`. It shares no code with the Rust engine: it
+is the independent check of the engine (benches/peers/compare.py) and the peer to beat.
+
+How it computes (docs/twin.md has the long version):
+  * outputs are (shipper, 4-digit heading, date); every static part of an output's decomposition is computed
+    once with set operations: D and O are RANGE-framed window sums, the supplier link a party link stands for
+    is an ASOF join, the statistics pools are an equi-join on (reporter, scope, heading, period) of the
+    periods each window touches, pro-rated in exact fixed point (HUGEINT, 1e-18 USD);
+  * the recursion (an output's mix depends on its upstream outputs' mixes) is iterated over the time-ordered
+    tiers, semi-naively: each round recomputes only the outputs downstream of a mix that changed in the
+    previous round, until nothing changes. Inputs are strictly earlier than outputs, so this ends after as
+    many rounds as the longest chain.
+
+Usage: python3 benches/peers/duckdb_model.py --data DIR [-o OUT.csv] [--config FILE] [--lag-days N]
+Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,flags,severity
+(sorted by shipment_id; `flags` is `;`-joined among sanctioned-exposure, origin-mislabel, low-coverage;
+`severity` is the severity of sanctioned-exposure, `none` when it is not raised).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import time
+import tomllib
+
+import duckdb
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+DEFAULTS_TOML = os.path.join(HERE, "..", "..", "data", "origintrace.toml")
+
+EPS = 1e-12
+COMPONENTS = ["sd", "sl", "ss", "cd", "cl", "cs", "u"]  # sanctioned / clean by grade, unknown
+
+# Canonical columns per file (SPEC §2); anything else is ignored.
+FILES = {
+    "parties": ("parties.csv", ["party_id", "name", "country", "region"]),
+    "shipments": (
+        "shipments.csv",
+        ["shipment_id", "date", "shipper", "consignee", "hs_code", "value", "currency", "origin_country"],
+    ),
+    "trade_flows": (
+        "trade_flows.csv",
+        ["flow_id", "period", "reporter", "region", "partner", "flow", "hs_code", "value", "currency"],
+    ),
+    "supplier_links": (
+        "supplier_links.csv",
+        ["link_id", "buyer", "supplier", "hs_code", "share", "valid_from", "valid_to"],
+    ),
+    "rates": ("rates.csv", ["currency", "period", "usd_per_unit"]),
+}
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Settings: the defaults of data/origintrace.toml, the dataset's origintrace.toml over them, then --config.
+
+
+def hs_norm(s: str) -> str:
+    return str(s).replace(".", "").replace(" ", "").strip()
+
+
+def default_settings() -> dict:
+    st = {
+        "sanctioned_origins": ["KP"],
+        "transit_partners": ["HK", "MO"],
+        "lag_days": 180,
+        "severity": {"medium": 0.01, "high": 0.10},
+        "hs_inputs": {"6704": ["0501", "6703", "6704"], "6703": ["0501", "6703"]},
+        "input_ratio": {},
+    }
+    if os.path.exists(DEFAULTS_TOML):
+        st = overlay(st, DEFAULTS_TOML)
+    return st
+
+
+def overlay(st: dict, path: str) -> dict:
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    st = {**st, "severity": dict(st["severity"]), "hs_inputs": dict(st["hs_inputs"]),
+          "input_ratio": dict(st["input_ratio"])}
+    if "sanctioned_origins" in raw:
+        st["sanctioned_origins"] = [c.strip().upper() for c in raw["sanctioned_origins"]]
+    if "transit_partners" in raw:
+        st["transit_partners"] = [c.strip().upper() for c in raw["transit_partners"]]
+    if "lag_days" in raw:
+        st["lag_days"] = int(raw["lag_days"])
+    for k in ("medium", "high"):
+        if k in raw.get("severity", {}):
+            st["severity"][k] = float(raw["severity"][k])
+    for k, v in raw.get("hs_inputs", {}).items():
+        st["hs_inputs"][hs_norm(k)] = [hs_norm(x) for x in v]
+    for k, v in raw.get("input_ratio", {}).items():
+        st["input_ratio"][hs_norm(k)] = float(v)
+    return st
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reading: DuckDB's CSV reader, every column as text; headers matched case-insensitively, values trimmed.
+
+
+def load_csv(con, data: str, table: str) -> None:
+    fname, cols = FILES[table]
+    path = os.path.join(data, fname)
+    if not os.path.exists(path):
+        con.execute(f"CREATE TABLE raw_{table} AS SELECT "
+                    + ", ".join(f"NULL::VARCHAR AS {c}" for c in cols) + " WHERE false")
+        return
+    if os.path.getsize(path) == 0:
+        raise SystemExit(f"{path}: empty file")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        header = next(csv.reader(f))
+    names = [h.strip().lower() for h in header]
+    spec = {f"c{i}": "VARCHAR" for i in range(len(names))}
+    sel = []
+    for c in cols:
+        if c in names:
+            sel.append(f"NULLIF(trim(c{names.index(c)}), '') AS {c}")
+        else:
+            sel.append(f"NULL::VARCHAR AS {c}")
+    con.execute(
+        f"CREATE TABLE raw_{table} AS SELECT {', '.join(sel)} FROM read_csv(?, header = true, "
+        f"delim = ',', quote = '\"', escape = '\"', auto_detect = false, columns = {spec!r})",
+        [path],
+    )
+
+
+def has_file(data: str, table: str) -> bool:
+    return os.path.exists(os.path.join(data, FILES[table][0]))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# SQL helpers.
+
+
+def tidy(x: str) -> str:
+    """SPEC §3: shares below 1e-12 are 0; each share clamped into [0, 1] (the engine's Mix::tidy)."""
+    return f"(CASE WHEN abs({x}) < {EPS!r} THEN 0.0 ELSE least(greatest({x}, 0.0), 1.0) END)"
+
+
+def shares_sql(p: str, rem: str | None) -> tuple[str, str, str]:
+    """Pool shares from figures p_S, p_U, p_I, p_E (HUGEINT fixed point): sanctioned S/T, unknown U/T,
+    clean (I-S-U)/T, and the domestic remainder (T-I)/T taking the mix rem_s, rem_c, rem_u (clean when
+    `rem` is None). Returns the SQL expressions of (sanctioned, clean, unknown)."""
+    t = f"greatest({p}_I, {p}_E)::DOUBLE"
+    s = f"({p}_S::DOUBLE / {t})"
+    u = f"({p}_U::DOUBLE / {t})"
+    i = f"({p}_I::DOUBLE / {t})"
+    c = f"greatest({i} - {s} - {u}, 0.0)"
+    r = f"greatest(1.0 - {i}, 0.0)"
+    if rem is None:
+        return s, f"{c} + {r}", u
+    return f"{s} + {r} * {rem}_s", f"{c} + {r} * {rem}_c", f"{u} + {r} * {rem}_u"
+
+
+def named(exprs: tuple[str, str, str], names: tuple[str, str, str]) -> str:
+    return ", ".join(f"{e} AS {n}" for e, n in zip(exprs, names))
+
+
+def col(c: str) -> str:
+    """A column name for a sanctioned partner's figure."""
+    return "s_" + "".join(ch for ch in c.lower() if ch.isalnum())
+
+
+def prorate(x: str) -> str:
+    """Pro-rating of a HUGEINT figure by `ov` of `days` days, rounded down, with no intermediate above 14x."""
+    return f"(CASE WHEN ov >= days THEN {x} ELSE ({x} // days) * ov + (({x} % days) * ov) // days END)"
+
+
+# Below a millionth of a dollar a difference of statistics sums is rounding noise (the engine's rule), in
+# units of 1e-18 USD.
+NOISE = 10**12
+
+
+class Twin:
+    def __init__(self, data: str, st: dict, threads: int | None = None, verbose: int = 0):
+        self.data = data
+        self.st = st
+        self.lag = int(st["lag_days"])
+        self.scols = [col(c) for c in dict.fromkeys(st["sanctioned_origins"])]
+        self.verbose = verbose
+        self.con = duckdb.connect(":memory:")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.con.execute("SET enable_progress_bar = false")
+        self.t0 = time.perf_counter()
+        self.rounds = 0
+
+    def log(self, msg: str) -> None:
+        if self.verbose:
+            print(f"[{time.perf_counter() - self.t0:8.3f}s] {msg}", file=sys.stderr)
+
+    def sql(self, q: str, params=None):
+        if self.verbose > 1:
+            t = time.perf_counter()
+            r = self.con.execute(q, params or [])
+            print(f"           {time.perf_counter() - t:7.3f}s  {' '.join(q.split())[:70]}", file=sys.stderr)
+            return r
+        return self.con.execute(q, params or [])
+
+    def count(self, table: str) -> int:
+        return self.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    # -----------------------------------------------------------------------------------------------------
+    def run(self, out: str | None) -> None:
+        self.load()
+        self.outputs()
+        self.documented()
+        self.links()
+        self.pools()
+        self.constants()
+        self.iterate()
+        self.write(out)
+
+    # -----------------------------------------------------------------------------------------------------
+    def load(self) -> None:
+        """The canonical tables, typed: parties and shipments keyed by integers, money as exact decimals (a
+        non-USD value takes the rate of its month, else of its year), dates as day numbers."""
+        con, st = self.con, self.st
+        for t in FILES:
+            load_csv(con, self.data, t)
+        if not any(has_file(self.data, t) for t in FILES):
+            raise SystemExit(f"{self.data}: no dataset files")
+        con.execute("CREATE TABLE so AS SELECT DISTINCT unnest(?::VARCHAR[]) AS c", [st["sanctioned_origins"]])
+        con.execute("CREATE TABLE tp AS SELECT DISTINCT unnest(?::VARCHAR[]) AS c", [st["transit_partners"]])
+        hs_rows = [(hs_norm(o), hs_norm(p)) for o, ps in st["hs_inputs"].items() for p in ps]
+        con.execute("CREATE TABLE hs_inputs (o VARCHAR, p VARCHAR)")
+        if hs_rows:
+            con.executemany("INSERT INTO hs_inputs VALUES (?, ?)", hs_rows)
+        con.execute("CREATE TABLE ratio (o VARCHAR, k DOUBLE)")
+        if st["input_ratio"]:
+            con.executemany("INSERT INTO ratio VALUES (?, ?)", list(st["input_ratio"].items()))
+
+        self.sql("""
+            CREATE TABLE parties AS
+            SELECT (row_number() OVER ())::INTEGER AS pn, party_id AS pid, upper(country) AS country,
+                   upper(region) AS region, upper(country) IN (SELECT c FROM so) AS sanc
+            FROM raw_parties""")
+        self.sql("""
+            CREATE TABLE rates AS
+            SELECT upper(currency) AS cur, period, CAST(usd_per_unit AS DECIMAL(14,10)) AS rate
+            FROM raw_rates""")
+        self.sql("""
+            CREATE TABLE ship AS
+            WITH s AS (
+                SELECT shipment_id AS sid, CAST(date AS DATE) AS dt, shipper, consignee,
+                       replace(replace(hs_code, '.', ''), ' ', '') AS hs,
+                       CAST(replace(value, ',', '') AS DECIMAL(24,8)) AS val,
+                       coalesce(upper(currency), 'USD') AS cur, upper(origin_country) AS origin
+                FROM raw_shipments)
+            SELECT s.sid, (s.dt - DATE '1970-01-01')::INTEGER AS day, sp.pn AS sp, cp.pn AS cp, s.hs,
+                   left(s.hs, 4) AS heading, s.origin,
+                   CAST(CASE WHEN s.cur = 'USD' THEN s.val
+                             ELSE s.val * coalesce(rm.rate, ry.rate) END AS DECIMAL(38,12)) AS v,
+                   coalesce(s.origin IN (SELECT c FROM so), false) AS decl_sanc,
+                   sp.sanc OR coalesce(s.origin IN (SELECT c FROM so), false) AS direct,
+                   sp.sanc AS shipper_sanc
+            FROM s
+            JOIN parties sp ON sp.pid = s.shipper
+            JOIN parties cp ON cp.pid = s.consignee
+            LEFT JOIN rates rm ON rm.cur = s.cur AND rm.period = strftime(s.dt, '%Y-%m')
+            LEFT JOIN rates ry ON ry.cur = s.cur AND ry.period = strftime(s.dt, '%Y')""")
+        if self.count("ship") != self.count("raw_shipments"):
+            raise SystemExit("shipments.csv: a shipper or consignee is not in parties.csv")
+        if self.count("ship WHERE v IS NULL"):
+            raise SystemExit("shipments.csv: a non-USD value without a rate for its month or year")
+        # Statistics rows: the period as a half-open day range [ps, pe), value in USD.
+        self.sql("""
+            CREATE TABLE flows AS
+            WITH f AS (
+                SELECT (row_number() OVER ())::INTEGER AS fid, upper(reporter) AS rep,
+                       coalesce(upper(region), '') AS rg, upper(partner) AS partner, lower(flow) AS flow,
+                       replace(replace(hs_code, '.', ''), ' ', '') AS hs, period,
+                       length(period) = 4 AS is_year,
+                       CAST(left(period, 4) AS INTEGER) AS y,
+                       CASE WHEN length(period) = 4 THEN 0 ELSE CAST(substr(period, 6, 2) AS INTEGER) END AS m,
+                       CAST(replace(value, ',', '') AS DECIMAL(24,8)) AS val,
+                       coalesce(upper(currency), 'USD') AS cur
+                FROM raw_trade_flows),
+            g AS (
+                SELECT f.*, make_date(y, greatest(m, 1), 1) AS ps_date,
+                       CASE WHEN is_year THEN make_date(y + 1, 1, 1)
+                            ELSE make_date(y, m, 1) + INTERVAL 1 MONTH END AS pe_date
+                FROM f)
+            SELECT g.fid, g.rep, g.rg, g.partner, g.flow, g.hs, g.is_year, g.y, g.m,
+                   g.y * 100 + g.m AS pk,
+                   (g.ps_date - DATE '1970-01-01')::INTEGER AS ps,
+                   (CAST(g.pe_date AS DATE) - DATE '1970-01-01')::INTEGER AS pe,
+                   CAST(CASE WHEN g.cur = 'USD' THEN g.val
+                             ELSE g.val * coalesce(rm.rate, ry.rate) END AS DECIMAL(38,12)) AS v
+            FROM g
+            LEFT JOIN rates rm ON rm.cur = g.cur AND NOT g.is_year AND rm.period = g.period
+            LEFT JOIN rates ry ON ry.cur = g.cur AND ry.period = left(g.period, 4)""")
+        if self.count("flows WHERE v IS NULL"):
+            raise SystemExit("trade_flows.csv: a non-USD value without a rate for its month or year")
+        self.sql("""
+            CREATE TABLE links AS
+            SELECT (row_number() OVER ())::INTEGER AS lid, b.pn AS buyer, sp.pn AS sup, sp.sanc AS party_sanc,
+                   CASE WHEN starts_with(l.supplier, 'country:') THEN upper(trim(substr(l.supplier, 9))) END
+                     AS sup_country,
+                   replace(replace(l.hs_code, '.', ''), ' ', '') AS hs,
+                   CAST(l.share AS DOUBLE) AS share,
+                   (CAST(l.valid_from AS DATE) - DATE '1970-01-01')::INTEGER AS vf,
+                   (CAST(l.valid_to AS DATE) - DATE '1970-01-01')::INTEGER AS vt
+            FROM raw_supplier_links l
+            JOIN parties b ON b.pid = l.buyer
+            LEFT JOIN parties sp ON sp.pid = l.supplier""")
+        self.log(f"loaded: {self.count('ship')} shipments, {self.count('flows')} statistics rows, "
+                 f"{self.count('links')} links")
+
+    # -----------------------------------------------------------------------------------------------------
+    def outputs(self) -> None:
+        """Outputs (keys): (shipper, heading, day), grouped in streams (shipper, heading); each shipment's key;
+        the relevance of every HS code to every output heading."""
+        self.sql("""
+            CREATE TABLE keys AS
+            WITH k AS (SELECT sp, heading, day, sum(v) AS kv, bool_or(shipper_sanc) AS sanc
+                       FROM ship GROUP BY ALL)
+            SELECT (row_number() OVER (ORDER BY day, sp, heading))::INTEGER AS kid,
+                   (dense_rank() OVER (ORDER BY sp, heading))::INTEGER AS stid,
+                   k.*, p.country, p.region
+            FROM k JOIN parties p ON p.pn = k.sp""")
+        self.sql("""
+            CREATE TABLE ship_key AS
+            SELECT s.sid, s.cp, s.hs, s.day, s.v, s.direct, s.decl_sanc, s.origin, k.kid
+            FROM ship s JOIN keys k ON k.sp = s.sp AND k.heading = s.heading AND k.day = s.day""")
+        # Relevant inputs of heading o: the prefixes of hs_inputs[o] and o itself.
+        self.sql("""
+            CREATE TABLE pre AS
+            SELECT DISTINCT o, p FROM (
+                SELECT DISTINCT heading AS o, heading AS p FROM keys
+                UNION ALL
+                SELECT h.o, h.p FROM hs_inputs h WHERE h.o IN (SELECT heading FROM keys))""")
+        # Every distinct HS code against every (o, prefix): "overlaps" = one is a prefix of the other. The
+        # distinct codes are few whatever the row count, so this small cross product replaces a range join.
+        self.sql("""
+            CREATE TABLE rel AS
+            WITH codes AS (SELECT DISTINCT hs FROM (SELECT hs FROM ship UNION ALL SELECT hs FROM links
+                                                    UNION ALL SELECT hs FROM flows WHERE flow = 'import'))
+            SELECT DISTINCT codes.hs, pre.o FROM codes, pre
+            WHERE starts_with(codes.hs, pre.p) OR starts_with(pre.p, codes.hs)""")
+        self.log(f"outputs: {self.count('keys')} keys")
+
+    # -----------------------------------------------------------------------------------------------------
+    def documented(self) -> None:
+        """Rule 1: D (relevant inbound in [t-lag, t)) and O (outbound of the heading in [t-lag, t]) as
+        RANGE-framed window sums over each stream; the inbound rows the recursion reads."""
+        lag = self.lag
+        # seq: each stream's relevant inbound shipments (streams of parties not in a sanctioned country).
+        self.sql("""
+            CREATE TABLE seq AS
+            WITH streams AS (SELECT DISTINCT stid, sp, heading AS o FROM keys WHERE NOT sanc)
+            SELECT st.stid, d.day, d.v, d.direct, d.kid AS src
+            FROM streams st
+            JOIN ship_key d ON d.cp = st.sp
+            JOIN rel ON rel.hs = d.hs AND rel.o = st.o""")
+        self.sql(f"""
+            CREATE TABLE kdoc AS
+            WITH u AS (
+                SELECT stid, day, v, CASE WHEN direct THEN v ELSE 0 END AS vdir, NULL::INTEGER AS kid FROM seq
+                UNION ALL
+                SELECT stid, day, 0, 0, kid FROM keys WHERE NOT sanc),
+            w AS (
+                SELECT kid, sum(v) OVER win AS d, sum(vdir) OVER win AS dd FROM u
+                WINDOW win AS (PARTITION BY stid ORDER BY day RANGE BETWEEN {lag} PRECEDING AND 1 PRECEDING))
+            SELECT kid, coalesce(d, 0) AS d, coalesce(dd, 0) AS dd FROM w WHERE kid IS NOT NULL""")
+        self.sql(f"""
+            CREATE TABLE kfig AS
+            WITH o AS (
+                SELECT kid, sum(kv) OVER (PARTITION BY stid ORDER BY day
+                                          RANGE BETWEEN {lag} PRECEDING AND CURRENT ROW) AS ov
+                FROM keys WHERE NOT sanc),
+            f AS (
+                SELECT k.kid, k.stid, k.sp, k.heading, k.day, k.country, k.region,
+                       kd.d::DOUBLE AS d, kd.dd::DOUBLE AS dd,
+                       greatest(kd.d::DOUBLE, coalesce(r.k, 1.0) * o.ov::DOUBLE) AS denom
+                FROM keys k JOIN kdoc kd USING (kid) JOIN o USING (kid)
+                LEFT JOIN ratio r ON r.o = k.heading)
+            SELECT f.*,
+                   CASE WHEN denom > 0 THEN 1.0 / denom ELSE 0.0 END AS inv,
+                   greatest(1.0 - CASE WHEN denom > 0 THEN d / denom ELSE 0.0 END, 0.0) AS r
+            FROM f""")
+        # The rows the recursion reads: inbound shipments that carry their shipper's mix.
+        self.sql("CREATE TABLE seq_nd AS SELECT stid, day, v::DOUBLE AS vd, src FROM seq WHERE NOT direct")
+        self.log(f"documented: {self.count('seq')} inbound rows, {self.count('seq_nd')} recursive")
+
+    # -----------------------------------------------------------------------------------------------------
+    def links(self) -> None:
+        """Rule 2: supplier links valid at t and relevant; shares scaled to 1 when over 1; what each stands
+        for."""
+        lag = self.lag
+        self.sql("""
+            CREATE TABLE lk0 AS
+            SELECT k.kid, k.heading AS o, k.day, l.lid, l.sup, l.sup_country, left(l.hs, 4) AS lh, l.share,
+                   l.sup_country IN (SELECT c FROM so) AS country_sanc, coalesce(l.party_sanc, false) AS party_sanc
+            FROM kfig k
+            JOIN links l ON l.buyer = k.sp
+            JOIN rel ON rel.hs = l.hs AND rel.o = k.heading
+            WHERE (l.vf IS NULL OR l.vf <= k.day) AND (l.vt IS NULL OR k.day <= l.vt)""")
+        self.sql("""
+            CREATE TABLE kshare AS
+            SELECT k.kid, k.r, coalesce(s.share_sum, 0.0) AS share_sum,
+                   CASE WHEN s.share_sum > 1.0 THEN 1.0 / s.share_sum ELSE 1.0 END AS scale,
+                   k.r * (1.0 - least(1.0, coalesce(s.share_sum, 0.0))) AS rem
+            FROM kfig k LEFT JOIN (SELECT kid, sum(share) AS share_sum FROM lk0 GROUP BY kid) s USING (kid)""")
+        # A party link takes the supplier's latest shipment of the link's heading dated in [t - lag, t) (ties:
+        # the largest shipment_id): per (supplier, heading prefix, day) the key of the largest shipment_id,
+        # then an ASOF join on the day.
+        self.sql("""
+            CREATE TABLE cand AS
+            WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
+            SELECT p.sup, p.lh, s.day, arg_max(sk.kid, s.sid) AS ukid
+            FROM pairs p
+            JOIN ship s ON s.sp = p.sup AND starts_with(s.heading, p.lh)
+            JOIN ship_key sk ON sk.sid = s.sid
+            GROUP BY ALL""")
+        self.sql(f"""
+            CREATE TABLE lk AS
+            WITH a AS (
+                SELECT lk0.*, c.ukid, c.day AS uday
+                FROM lk0 ASOF LEFT JOIN cand c ON c.sup = lk0.sup AND c.lh = lk0.lh AND lk0.day > c.day)
+            SELECT a.kid, a.o, a.day, a.lid, a.sup_country,
+                   ks.r * a.share * ks.scale AS w,
+                   CASE WHEN a.sup_country IS NOT NULL AND a.country_sanc THEN 'S_DECL'
+                        WHEN a.sup_country IS NOT NULL THEN 'COUNTRY'
+                        WHEN a.party_sanc THEN 'S_DECL'
+                        WHEN a.ukid IS NOT NULL AND a.uday >= a.day - {lag} THEN 'UP'
+                        ELSE 'UNKNOWN' END AS kind,
+                   CASE WHEN a.uday >= a.day - {lag} THEN a.ukid END AS up
+            FROM a JOIN kshare ks USING (kid)""")
+        self.sql("""
+            CREATE TABLE lkup AS
+            SELECT l.kid, k.stid, l.w, l.up FROM lk l JOIN kfig k USING (kid) WHERE l.kind = 'UP' AND l.w > 0""")
+        self.log(f"links: {self.count('lk')} link terms")
+
+    # -----------------------------------------------------------------------------------------------------
+    def pools(self) -> None:
+        """Rule 3: statistics pools, per (reporter, scope, heading, day) that some output needs."""
+        lag = self.lag
+        sc = self.scols
+        # Superseded rows (SPEC §3, docs/dataset.md): within one (reporter, region, partner, flow), a monthly
+        # row with a strictly finer code in the same month; a yearly row with a strictly finer yearly code, or
+        # any monthly row of its year whose code overlaps its own. Prefix tests become equi-joins on the
+        # expanded prefixes of each code.
+        self.sql("""
+            CREATE TABLE superseded AS
+            WITH pref AS (
+                SELECT f.*, left(f.hs, n::INTEGER) AS pfx, n::INTEGER AS n
+                FROM flows f, LATERAL (SELECT unnest(range(2, length(f.hs) + 1)) AS n))
+            -- a row under which a strictly finer row of the same month (of the same year, for yearly rows)
+            SELECT DISTINCT a.fid FROM flows a JOIN pref b
+              ON b.rep = a.rep AND b.rg = a.rg AND b.partner = a.partner AND b.flow = a.flow
+             AND b.y = a.y AND b.m = a.m AND b.pfx = a.hs AND b.n < length(b.hs)
+            UNION
+            -- a yearly row over a monthly row's code, or under it (the monthly rows win)
+            SELECT a.fid FROM flows a JOIN pref b
+              ON b.rep = a.rep AND b.rg = a.rg AND b.partner = a.partner AND b.flow = a.flow
+             AND b.y = a.y AND b.pfx = a.hs
+            WHERE a.is_year AND NOT b.is_year
+            UNION
+            SELECT a.fid FROM pref a JOIN flows b
+              ON b.rep = a.rep AND b.rg = a.rg AND b.partner = a.partner AND b.flow = a.flow
+             AND b.y = a.y AND a.pfx = b.hs
+            WHERE a.is_year AND NOT b.is_year""")
+        self.sql("CREATE TABLE fl AS SELECT * FROM flows ANTI JOIN superseded USING (fid)")
+        self.sql("CREATE TABLE hasnat AS SELECT DISTINCT rep FROM fl WHERE rg = ''")
+        self.sql("CREATE TABLE heads AS SELECT DISTINCT heading AS o FROM keys")
+        # Per (reporter, rows, output heading, period): I (relevant imports), U (transit partners and
+        # re-imports), E (exports whose HS starts with the heading) and each sanctioned partner's relevant
+        # imports, in exact fixed point (HUGEINT units of 1e-18 USD). Rows: a region's, the national ones
+        # (''), or all region rows ('*'). Each (reporter, rows, heading) gets an integer key.
+        s_cols = "".join(f", sum(v) FILTER (WHERE comp = 'I' AND partner = '{c}') AS {col(c)}"
+                         for c in dict.fromkeys(self.st["sanctioned_origins"]))
+
+        def units(x: str) -> str:  # an exact DECIMAL(38,12) as HUGEINT units of 1e-18
+            x = f"coalesce({x}, 0)"
+            return (f"CAST(trunc({x}) AS HUGEINT) * 1000000000000000000"
+                    f" + CAST(({x} - trunc({x})) * 1000000000000 AS HUGEINT) * 1000000")
+
+        as_units = ", ".join(f"{units(c)} AS {c}" for c in ["i", "u", "e"] + sc)
+        self.sql(f"""
+            CREATE TABLE pstat0 AS
+            WITH imp AS (
+                SELECT f.rep, f.rg, rel.o, f.pk, f.ps, f.pe, f.partner,
+                       CASE WHEN f.partner IN (SELECT c FROM so) THEN 'S'
+                            WHEN f.partner IN (SELECT c FROM tp) OR f.partner = f.rep THEN 'U'
+                            ELSE 'C' END AS cls,
+                       f.v
+                FROM fl f JOIN rel ON rel.hs = f.hs WHERE f.flow = 'import'),
+            exps AS (
+                SELECT f.rep, f.rg, h.o, f.pk, f.ps, f.pe, f.v
+                FROM fl f JOIN heads h ON left(f.hs, length(h.o)) = h.o
+                WHERE f.flow = 'export' AND length(f.hs) >= length(h.o)),
+            comp AS (
+                SELECT rep, rg, o, pk, ps, pe, 'I' AS comp, partner, cls, v FROM imp
+                UNION ALL
+                SELECT rep, rg, o, pk, ps, pe, 'E', '', '', v FROM exps),
+            scoped AS (
+                SELECT * FROM comp
+                UNION ALL
+                SELECT rep, '*', o, pk, ps, pe, comp, partner, cls, v FROM comp WHERE rg <> ''),
+            agg AS (
+                SELECT rep, rg, o, pk, ps, pe,
+                       sum(v) FILTER (WHERE comp = 'I') AS i,
+                       sum(v) FILTER (WHERE comp = 'I' AND cls = 'U') AS u,
+                       sum(v) FILTER (WHERE comp = 'E') AS e
+                       {s_cols}
+                FROM scoped GROUP BY ALL)
+            SELECT rep, rg, o, pk, ps, pe, {as_units} FROM agg""")
+        self.sql("""
+            CREATE TABLE sko AS
+            SELECT (row_number() OVER ())::INTEGER AS skid, rep, rg, o FROM (SELECT DISTINCT rep, rg, o FROM pstat0)""")
+        self.sql(f"""
+            CREATE TABLE pstat AS
+            SELECT k.skid, p.pk, p.ps, p.pe, p.pe - p.ps AS days, p.i, p.u, p.e{''.join(', p.' + c for c in sc)}
+            FROM pstat0 p JOIN sko k USING (rep, rg, o)""")
+        # Pool requests: party pools of outputs with a statistical remainder, and national pools of countries
+        # named by links with weight.
+        self.sql("""
+            CREATE TABLE preq AS
+            SELECT DISTINCT k.country AS rep, k.region AS r, k.heading AS o, k.day AS t
+            FROM kfig k JOIN kshare s USING (kid) WHERE s.rem > 0 AND k.region IS NOT NULL
+            UNION
+            SELECT DISTINCT k.country, NULL, k.heading, k.day
+            FROM kfig k JOIN kshare s USING (kid) WHERE s.rem > 0
+            UNION
+            SELECT DISTINCT sup_country, NULL, o, day FROM lk WHERE kind = 'COUNTRY' AND w > 0""")
+        # Figure requests: a region's own rows, the national rows and all region rows, each one integer key.
+        self.sql("""
+            CREATE TABLE freq AS
+            SELECT (row_number() OVER ())::INTEGER AS qid, q.*, k.skid FROM (
+                SELECT DISTINCT rep, r AS rg, o, t FROM preq WHERE r IS NOT NULL
+                UNION
+                SELECT DISTINCT rep, '', o, t FROM preq WHERE rep IN (SELECT rep FROM hasnat)
+                UNION
+                SELECT DISTINCT rep, '*', o, t FROM preq) q
+            LEFT JOIN sko k USING (rep, rg, o)""")
+        # Each window [t - lag, t) touches a few months and one or two years: enumerate those period keys and
+        # equi-join; pro-rate by the days of each period inside the window.
+        sums = ", ".join(f"coalesce(sum({prorate(c)}), 0)::HUGEINT AS {c}" for c in ["i", "u", "e"] + sc)
+        self.sql(f"""
+            CREATE TABLE pkq AS
+            WITH e AS (
+                SELECT qid, skid, t, t - {lag} AS lo,
+                       DATE '1970-01-01' + (t - {lag}) AS lo_d, DATE '1970-01-01' + (t - 1) AS hi_d
+                FROM freq WHERE skid IS NOT NULL)
+            SELECT qid, skid, t, lo, (mi // 12) * 100 + mi % 12 + 1 AS pk FROM (
+                SELECT qid, skid, t, lo,
+                       unnest(range(year(lo_d) * 12 + month(lo_d) - 1, year(hi_d) * 12 + month(hi_d))) AS mi
+                FROM e)
+            UNION ALL
+            SELECT qid, skid, t, lo, unnest(range(year(lo_d), year(hi_d) + 1)) * 100 AS pk FROM e""")
+        self.sql(f"""
+            CREATE TABLE figs AS
+            SELECT q.qid, {sums}
+            FROM pkq q JOIN pstat s ON s.skid = q.skid AND s.pk = q.pk,
+                 LATERAL (SELECT least(s.pe, q.t) - greatest(s.ps, q.lo) AS ov) x
+            WHERE x.ov > 0 GROUP BY q.qid""")
+        s_sum = " + ".join(f"f.{c}" for c in sc) if sc else "0"
+        self.sql(f"""
+            CREATE TABLE fw AS
+            SELECT q.rep, q.rg, q.o, q.t,
+                   coalesce({s_sum}, 0)::HUGEINT AS S, coalesce(f.u, 0) AS U, coalesce(f.i, 0) AS I,
+                   coalesce(f.e, 0) AS E{''.join(f', coalesce(f.{c}, 0) AS {c}' for c in sc)}
+            FROM freq q LEFT JOIN figs f USING (qid)""")
+        # A national pool, and the rest of a country, read the national rows when the reporter has national
+        # rows relevant to the heading inside the window; otherwise the sum of the region rows (the choice is
+        # made per window, so rows dated after t never change a result at t).
+        self.sql("""
+            CREATE TABLE pbase AS
+            SELECT q.rep, q.o, q.t, CASE WHEN n.I > 0 OR n.E > 0 THEN '' ELSE '*' END AS b
+            FROM (SELECT DISTINCT rep, o, t FROM preq) q
+            LEFT JOIN fw n ON n.rep = q.rep AND n.rg = '' AND n.o = q.o AND n.t = q.t""")
+        ns = shares_sql("n", None)
+        self.sql(f"""
+            CREATE TABLE npool AS
+            WITH n AS (
+                SELECT q.rep, q.o, q.t, f.S AS n_S, f.U AS n_U, f.I AS n_I, f.E AS n_E
+                FROM (SELECT DISTINCT rep, o, t FROM preq WHERE r IS NULL) q
+                JOIN pbase b USING (rep, o, t)
+                JOIN fw f ON f.rep = q.rep AND f.rg = b.b AND f.o = q.o AND f.t = q.t)
+            SELECT rep, o, t, {named(ns, ('ps', 'pc', 'pu'))} FROM n WHERE n_I > 0 AND n_E > 0""")
+        # Region pools. The rest of the country = base minus the region, class by class (each sanctioned
+        # partner, unknown, clean = I - S - U, exports), each floored at zero, below 1e-6 USD taken as zero;
+        # its imports are the sum of its classes, its remainder clean. The region's remainder takes the rest's
+        # mix when the rest is a pool, else clean.
+        def pos(x: str) -> str:
+            return f"(CASE WHEN ({x}) < {NOISE} THEN 0 ELSE ({x}) END)"
+
+        x_s = " + ".join(pos(f"bw.{c} - rw.{c}") for c in sc) if sc else "0"
+        xs = shares_sql("x", None)
+        ws = shares_sql("w", "rm")
+        self.sql(f"""
+            CREATE TABLE rpool AS
+            WITH own AS (
+                SELECT q.rep, q.r, q.o, q.t, b.b, f.S AS w_S, f.U AS w_U, f.I AS w_I, f.E AS w_E
+                FROM (SELECT DISTINCT rep, r, o, t FROM preq WHERE r IS NOT NULL) q
+                JOIN pbase b USING (rep, o, t)
+                JOIN fw f ON f.rep = q.rep AND f.rg = q.r AND f.o = q.o AND f.t = q.t
+                WHERE f.I > 0 AND f.E > 0),
+            rest AS (
+                SELECT q.rep, q.r, q.o, q.t,
+                       {x_s} AS x_S,
+                       {pos("bw.U - rw.U")} AS x_U,
+                       {pos("(bw.I - bw.S - bw.U) - (rw.I - rw.S - rw.U)")} AS x_C,
+                       {pos("bw.E - rw.E")} AS x_E
+                FROM own q
+                JOIN fw bw ON bw.rep = q.rep AND bw.rg = q.b AND bw.o = q.o AND bw.t = q.t
+                JOIN fw rw ON rw.rep = q.rep AND rw.rg = q.r AND rw.o = q.o AND rw.t = q.t),
+            restm AS (
+                SELECT rep, r, o, t, {named(xs, ('rm_s', 'rm_c', 'rm_u'))}
+                FROM (SELECT *, x_S + x_U + x_C AS x_I FROM rest)
+                WHERE x_I > 0 AND x_E > 0),
+            j AS (
+                SELECT own.*, coalesce(rm_s, 0.0) AS rm_s, coalesce(rm_c, 1.0) AS rm_c, coalesce(rm_u, 0.0) AS rm_u
+                FROM own LEFT JOIN restm USING (rep, r, o, t))
+            SELECT rep, r, o, t, {named(ws, ('ps', 'pc', 'pu'))} FROM j""")
+        self.log(f"pools: {self.count('preq')} pool requests, {self.count('freq')} figure requests")
+
+    # -----------------------------------------------------------------------------------------------------
+    def constants(self) -> None:
+        """Every term whose mix does not depend on another output: sanctioned parties, direct documented
+        inputs, constant links, the pool. `cmix` holds their weighted sum per output."""
+        z = "0.0::DOUBLE"
+        self.sql(f"""
+            CREATE TABLE cterms AS
+            -- rule 4: a party located in a sanctioned country
+            SELECT kid, 1.0::DOUBLE AS sd, {z} AS sl, {z} AS ss, {z} AS cd, {z} AS cl, {z} AS cs, {z} AS u
+            FROM keys WHERE sanc
+            UNION ALL
+            -- rule 1: inbound shipments from a sanctioned party or declaring a sanctioned origin
+            SELECT kid, dd * inv, 0, 0, 0, 0, 0, 0 FROM kfig WHERE dd > 0
+            UNION ALL
+            -- rule 2: links with a constant mix
+            SELECT l.kid,
+                   0.0,
+                   CASE WHEN l.kind = 'S_DECL' THEN l.w ELSE 0.0 END,
+                   CASE WHEN l.kind = 'COUNTRY' THEN l.w * coalesce(n.ps, 0.0) ELSE 0.0 END,
+                   0.0,
+                   CASE WHEN l.kind = 'COUNTRY' AND n.ps IS NULL THEN l.w ELSE 0.0 END,
+                   CASE WHEN l.kind = 'COUNTRY' THEN l.w * coalesce(n.pc, 0.0) ELSE 0.0 END,
+                   CASE WHEN l.kind = 'UNKNOWN' THEN l.w
+                        WHEN l.kind = 'COUNTRY' THEN l.w * coalesce(n.pu, 0.0) ELSE 0.0 END
+            FROM lk l LEFT JOIN npool n ON n.rep = l.sup_country AND n.o = l.o AND n.t = l.day
+            WHERE l.kind <> 'UP' AND l.w > 0
+            UNION ALL
+            -- rule 3: the pool (region, else national, else unknown)
+            SELECT k.kid, 0.0, 0.0, s.rem * coalesce(rp.ps, np.ps, 0.0), 0.0, 0.0,
+                   s.rem * coalesce(rp.pc, np.pc, 0.0),
+                   s.rem * CASE WHEN rp.ps IS NULL AND np.ps IS NULL THEN 1.0 ELSE coalesce(rp.pu, np.pu) END
+            FROM kfig k JOIN kshare s USING (kid)
+            LEFT JOIN rpool rp ON rp.rep = k.country AND rp.r = k.region AND rp.o = k.heading AND rp.t = k.day
+            LEFT JOIN npool np ON np.rep = k.country AND np.o = k.heading AND np.t = k.day
+            WHERE s.rem > 0""")
+        sums = ", ".join(f"coalesce(sum(t.{c}), 0.0) AS {c}" for c in COMPONENTS)
+        self.sql(f"""
+            CREATE TABLE cmix AS
+            SELECT k.kid, k.stid, k.day, {sums}
+            FROM keys k LEFT JOIN cterms t USING (kid) GROUP BY ALL""")
+        self.log("constants")
+
+    # -----------------------------------------------------------------------------------------------------
+    def iterate(self) -> None:
+        """The recursion, iterated over the time-ordered tiers, semi-naively: a round recomputes the outputs
+        of every stream fed by an output whose mix changed in the previous round (through an inbound shipment
+        or a party link), until nothing changes."""
+        lag = self.lag
+        tcols = ", ".join(f"{tidy(c)} AS {c}" for c in COMPONENTS)
+        self.sql(f"CREATE TABLE cur AS SELECT kid, {tcols} FROM cmix")
+        self.sql("CREATE TABLE delta AS SELECT kid FROM keys")
+        inb = ", ".join(f"s.vd * m.{c} AS x_{c}" for c in COMPONENTS)
+        zeros = ", ".join(f"0.0::DOUBLE AS x_{c}" for c in COMPONENTS)
+        wins = ", ".join(f"sum(x_{c}) OVER win AS d_{c}" for c in COMPONENTS)
+        # A party link is declared evidence: the upstream documented share becomes declared.
+        at_most = {"sd": "0.0", "sl": "m.sd + m.sl", "ss": "m.ss", "cd": "0.0", "cl": "m.cd + m.cl",
+                   "cs": "m.cs", "u": "m.u"}
+        lsum = ", ".join(f"sum(l.w * ({at_most[c]})) AS l_{c}" for c in COMPONENTS)
+        total = ", ".join(
+            tidy(f"(c.{c} + coalesce(d.d_{c}, 0.0) * f.inv + coalesce(l.l_{c}, 0.0))") + f" AS {c}"
+            for c in COMPONENTS)
+        differs = " OR ".join(f"n.{c} <> m.{c}" for c in COMPONENTS)
+        keep = ", ".join(f"coalesce(n.{c}, m.{c}) AS {c}" for c in COMPONENTS)
+        while True:
+            self.rounds += 1
+            self.sql("""
+                CREATE OR REPLACE TABLE aff AS
+                SELECT DISTINCT stid FROM (
+                    SELECT s.stid FROM seq_nd s SEMI JOIN delta d ON d.kid = s.src
+                    UNION ALL
+                    SELECT l.stid FROM lkup l SEMI JOIN delta d ON d.kid = l.up)""")
+            self.sql(f"""
+                CREATE OR REPLACE TABLE newm AS
+                WITH u AS (
+                    SELECT s.stid, s.day, NULL::INTEGER AS kid, {inb}
+                    FROM seq_nd s SEMI JOIN aff a USING (stid)
+                    JOIN cur m ON m.kid = s.src
+                    UNION ALL
+                    SELECT c.stid, c.day, c.kid, {zeros}
+                    FROM cmix c SEMI JOIN aff a USING (stid)),
+                w AS (
+                    SELECT kid, {wins} FROM u
+                    WINDOW win AS (PARTITION BY stid ORDER BY day RANGE BETWEEN {lag} PRECEDING AND 1 PRECEDING)),
+                d AS (SELECT * FROM w WHERE kid IS NOT NULL),
+                l AS (SELECT l.kid, {lsum} FROM lkup l SEMI JOIN aff a USING (stid)
+                      JOIN cur m ON m.kid = l.up GROUP BY l.kid)
+                SELECT c.kid, {total}
+                FROM d JOIN cmix c USING (kid) JOIN kfig f USING (kid) LEFT JOIN l USING (kid)""")
+            self.sql(f"""
+                CREATE OR REPLACE TABLE delta AS
+                SELECT n.kid FROM newm n JOIN cur m USING (kid) WHERE {differs}""")
+            changed = self.count("delta")
+            self.log(f"round {self.rounds}: {self.count('newm')} recomputed, {changed} changed")
+            if changed == 0:
+                break
+            self.sql(f"""
+                CREATE OR REPLACE TABLE cur AS
+                SELECT m.kid, {keep} FROM cur m LEFT JOIN (newm n SEMI JOIN delta USING (kid)) n USING (kid)""")
+
+    # -----------------------------------------------------------------------------------------------------
+    def write(self, out: str | None) -> None:
+        sev = self.st["severity"]
+        # A shipment that itself declares a sanctioned origin carries sanctioned goods on its own document,
+        # whatever its shipper's inputs: sanctioned 1, documented (the engine's decision).
+        own = {c: ("1.0" if c == "sd" else "0.0") for c in COMPONENTS}
+        cols = ", ".join(f"CASE WHEN s.decl_sanc THEN {own[c]} ELSE m.{c} END AS {c}" for c in COMPONENTS)
+        q = f"""
+            WITH sm AS (
+                SELECT s.sid, s.origin, {cols}
+                FROM ship_key s JOIN cur m USING (kid)),
+            m AS (
+                SELECT sm.*, sd + sl + ss AS sanctioned, cd + cl + cs AS clean, sd + sl + cd + cl AS coverage
+                FROM sm),
+            r AS (
+                SELECT m.sid AS shipment_id, m.sanctioned, m.clean, m.u AS unknown,
+                       m.sd AS documented, m.sl AS declared, m.ss AS statistical, m.coverage,
+                       CASE WHEN m.sanctioned <= {EPS!r} THEN 'none'
+                            WHEN m.sanctioned >= {float(sev['high'])!r} OR m.sd + m.sl > {EPS!r} THEN 'high'
+                            WHEN m.sanctioned >= {float(sev['medium'])!r} THEN 'medium'
+                            ELSE 'low' END AS severity,
+                       m.origin IS NOT NULL AND m.origin NOT IN (SELECT c FROM so)
+                         AND m.sd + m.sl >= 0.5 AS mislabel
+                FROM m)
+            SELECT shipment_id, sanctioned, clean, unknown, documented, declared, statistical, coverage,
+                   concat_ws(';', CASE WHEN severity <> 'none' THEN 'sanctioned-exposure' END,
+                                  CASE WHEN mislabel THEN 'origin-mislabel' END,
+                                  CASE WHEN coverage < 0.5 THEN 'low-coverage' END) AS flags,
+                   severity
+            FROM r ORDER BY shipment_id"""
+        if out:
+            self.sql(f"COPY ({q}) TO '{out.replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')")
+        else:
+            w = csv.writer(sys.stdout, lineterminator="\n")
+            cur = self.sql(q)
+            w.writerow([d[0] for d in cur.description])
+            while rows := cur.fetchmany(10000):
+                w.writerows(rows)
+        self.log(f"written ({self.rounds} rounds)")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "data", "sample"))
+    ap.add_argument("-o", "--output", help="CSV file (default: stdout)")
+    ap.add_argument("--config", help="settings file laid over the dataset's")
+    ap.add_argument("--lag-days", type=int)
+    ap.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    ap.add_argument("-v", "--verbose", action="count", default=0,
+                    help="timings and rounds on stderr (-vv: every statement)")
+    a = ap.parse_args(argv)
+    st = default_settings()
+    own = os.path.join(a.data, "origintrace.toml")
+    if os.path.exists(own):
+        st = overlay(st, own)
+    if a.config:
+        st = overlay(st, a.config)
+    if a.lag_days is not None:
+        st["lag_days"] = a.lag_days
+    Twin(a.data, st, a.threads, a.verbose).run(a.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
