@@ -74,7 +74,9 @@ impl<'a> Analysis<'a> {
             kind: HopKind::Shipment,
             records: vec![(RecordRef::Shipment(ship), s.value_usd)],
         };
-        let declared_sanctioned = s.origin.filter(|c| self.st().is_sanctioned(*c) && !self.engine.is_sanctioned_party(s.shipper));
+        let declared_sanctioned = s
+            .origin
+            .filter(|c| self.st().is_sanctioned(*c) && !self.engine.is_sanctioned_party(s.shipper));
         let (outcome, paths): (Outcome, Vec<Path>) = match declared_sanctioned {
             // A shipment that itself declares a sanctioned origin carries sanctioned goods on its own
             // document, whatever its shipper's inputs: sanctioned 1, documented, on the path origin > shipper >
@@ -89,7 +91,12 @@ impl<'a> Analysis<'a> {
                     share: 1.0,
                     grade: crate::model::Grade::Documented,
                     hops: vec![
-                        Hop { from: Node::Country(c), to: Node::Party(s.shipper), kind: HopKind::Shipment, records: last.records.clone() },
+                        Hop {
+                            from: Node::Country(c),
+                            to: Node::Party(s.shipper),
+                            kind: HopKind::Shipment,
+                            records: last.records.clone(),
+                        },
                         last,
                     ],
                 }],

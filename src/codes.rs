@@ -89,6 +89,31 @@ impl Date {
 
     /// Parses `YYYY-MM-DD` and rejects days that do not exist (2023-02-30).
     pub fn parse(s: &str) -> Result<Date, String> {
+        let b = s.as_bytes();
+        // The common case, checked byte by byte without allocating; anything else gets a precise message.
+        if b.len() == 10
+            && b[4] == b'-'
+            && b[7] == b'-'
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
+        {
+            let num = |r: std::ops::Range<usize>| {
+                b[r].iter().fold(0u32, |a, c| a * 10 + (c - b'0') as u32)
+            };
+            let (y, m, d) = (num(0..4) as i32, num(5..7), num(8..10));
+            if (MIN_YEAR..=MAX_YEAR).contains(&y)
+                && (1..=12).contains(&m)
+                && d >= 1
+                && d <= days_in_month(y, m)
+            {
+                return Ok(Date::from_ymd(y, m, d));
+            }
+        }
+        Date::parse_slow(s)
+    }
+
+    fn parse_slow(s: &str) -> Result<Date, String> {
         let parts: Vec<&str> = s.split('-').collect();
         if parts.len() != 3 {
             return Err(format!("'{s}' is not a date YYYY-MM-DD"));
@@ -215,26 +240,27 @@ const POW10: [u64; 11] = [
 impl Hs {
     /// Parses an HS code; dots and spaces are stripped (`6704.20` is `670420`).
     pub fn parse(s: &str) -> Result<Hs, String> {
-        let digits: String = s.chars().filter(|c| *c != '.' && *c != ' ').collect();
-        if digits.is_empty() {
+        let mut code: u64 = 0;
+        let mut len = 0u8;
+        for c in s.bytes() {
+            match c {
+                b'0'..=b'9' => {
+                    len = len.saturating_add(1);
+                    if len <= 10 {
+                        code = code * 10 + (c - b'0') as u64;
+                    }
+                }
+                b'.' | b' ' => {}
+                _ => return Err(format!("HS code '{s}' is not digits")),
+            }
+        }
+        if len == 0 {
             return Err("empty HS code".into());
         }
-        if !digits.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(format!("HS code '{s}' is not digits"));
+        if !(2..=10).contains(&len) {
+            return Err(format!("HS code '{s}' has {len} digits, expected 2 to 10"));
         }
-        if digits.len() < 2 || digits.len() > 10 {
-            return Err(format!(
-                "HS code '{s}' has {} digits, expected 2 to 10",
-                digits.len()
-            ));
-        }
-        let code: u64 = digits
-            .parse()
-            .map_err(|_| format!("HS code '{s}' is not digits"))?;
-        Ok(Hs {
-            code,
-            len: digits.len() as u8,
-        })
+        Ok(Hs { code, len })
     }
 
     /// The first `n` digits (the whole code when it is shorter).
@@ -278,15 +304,16 @@ pub struct Country(pub [u8; 2]);
 
 impl Country {
     pub fn parse(s: &str) -> Result<Country, String> {
-        let up = s.trim().to_ascii_uppercase();
-        if up.len() != 2 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
+        let t = s.trim().as_bytes();
+        if t.len() != 2 || !t.iter().all(|b| b.is_ascii_alphabetic()) {
             return Err(format!("'{s}' is not an ISO 3166-1 alpha-2 country code"));
         }
-        if rust_iso3166::from_alpha2(&up).is_none() {
+        let up = [t[0].to_ascii_uppercase(), t[1].to_ascii_uppercase()];
+        let code = std::str::from_utf8(&up).map_err(|_| format!("'{s}' is not a country code"))?;
+        if rust_iso3166::from_alpha2(code).is_none() {
             return Err(format!("unknown country code '{s}' (not in ISO 3166-1)"));
         }
-        let b = up.as_bytes();
-        Ok(Country([b[0], b[1]]))
+        Ok(Country(up))
     }
 
     pub fn as_str(&self) -> &str {
@@ -370,15 +397,17 @@ pub fn parse_amount(s: &str) -> Result<Decimal, String> {
         Some(rest) => (true, rest),
         None => (false, t.strip_prefix('+').unwrap_or(t)),
     };
-    let plain: String = if body.contains(',') {
+    let stripped: String;
+    let plain: &str = if body.contains(',') {
         if !thousands_ok(body) {
             return Err(format!(
                 "'{t}' is not a number (misplaced thousands separator)"
             ));
         }
-        body.chars().filter(|c| *c != ',').collect()
+        stripped = body.chars().filter(|c| *c != ',').collect();
+        &stripped
     } else {
-        body.to_string()
+        body
     };
     let mut dots = 0;
     for ch in plain.chars() {
@@ -400,7 +429,7 @@ pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     if int_digits > 18 {
         return Err(format!("'{t}' is too large (more than 10^15)"));
     }
-    let v = Decimal::from_str(&plain).map_err(|e| format!("'{t}' is not a number: {e}"))?;
+    let v = Decimal::from_str(plain).map_err(|e| format!("'{t}' is not a number: {e}"))?;
     if neg && !v.is_zero() {
         return Err(format!("negative value '{t}'"));
     }

@@ -225,7 +225,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         && !st.is_sanctioned(origin)
         && m.firm_sanctioned() >= 0.5
     {
-            flags.push(Flag {
+        flags.push(Flag {
                 rule: "origin-mislabel".into(),
                 severity: Severity::High,
                 detail: format!("declared origin {origin}, but {} of its inputs are sanctioned on documents or declarations", pct(m.firm_sanctioned())),
@@ -234,31 +234,51 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     if let (Some(v), Some(med)) = (per_kg(s), cx.medians.get(&price_group(s.hs)))
         && v < *med / Decimal::TWO
     {
-            flags.push(Flag {
-                rule: "low-price".into(),
-                severity: Severity::Medium,
-                detail: format!(
-                    "{} USD/kg is under half the median {} USD/kg of HS {}",
-                    v.round_dp(2),
-                    med.round_dp(2),
-                    price_group(s.hs)
-                ),
-            });
+        flags.push(Flag {
+            rule: "low-price".into(),
+            severity: Severity::Medium,
+            detail: format!(
+                "{} USD/kg is under half the median {} USD/kg of HS {}",
+                v.round_dp(2),
+                med.round_dp(2),
+                price_group(s.hs)
+            ),
+        });
     }
     let consignee_country = ds.party(s.consignee).country;
     for (i, pat) in st.patterns.iter().enumerate() {
-        if !pat.hs.iter().any(|h| s.hs.starts_with(*h)) || !pat.destinations.contains(&consignee_country) {
+        if !pat.hs.iter().any(|h| s.hs.starts_with(*h))
+            || !pat.destinations.contains(&consignee_country)
+        {
             continue;
         }
         // Whether a contributing path matches is carried by the engine's marks (every path, listed or not);
         // a listed path that matches names the route in the detail.
-        let Some(firm) = crate::model::pattern_hit(cx.outcome.marks.pattern, i) else { continue };
-        let severity = if firm { Severity::High } else { Severity::Medium };
+        let Some(firm) = crate::model::pattern_hit(cx.outcome.marks.pattern, i) else {
+            continue;
+        };
+        let severity = if firm {
+            Severity::High
+        } else {
+            Severity::Medium
+        };
         let mut detail = format!(
             "a {} path from {} runs via {} to a {} consignee",
-            if firm { "documented or declared" } else { "statistical" },
-            pat.origins.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("/"),
-            pat.via_regions.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("/"),
+            if firm {
+                "documented or declared"
+            } else {
+                "statistical"
+            },
+            pat.origins
+                .iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
+            pat.via_regions
+                .iter()
+                .map(|r| r.to_string())
+                .collect::<Vec<_>>()
+                .join("/"),
             consignee_country
         );
         for p in cx.paths {
@@ -273,15 +293,28 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
             };
             let via = nodes.iter().find_map(|n| match n {
                 Node::Region(r) if pat.via_regions.contains(r) => Some(r.to_string()),
-                Node::Party(q) => ds.party(*q).region.filter(|r| pat.via_regions.contains(r)).map(|r| format!("{} in {r}", ds.party(*q).id)),
+                Node::Party(q) => ds
+                    .party(*q)
+                    .region
+                    .filter(|r| pat.via_regions.contains(r))
+                    .map(|r| format!("{} in {r}", ds.party(*q).id)),
                 _ => None,
             });
             if let (true, Some(via)) = (origin_ok, via) {
-                detail = format!("a {} path ({} of the value) runs via {via} to a {} consignee", p.grade.as_str(), pct(p.share), consignee_country);
+                detail = format!(
+                    "a {} path ({} of the value) runs via {via} to a {} consignee",
+                    p.grade.as_str(),
+                    pct(p.share),
+                    consignee_country
+                );
                 break;
             }
         }
-        flags.push(Flag { rule: format!("pattern:{}", pat.name), severity, detail });
+        flags.push(Flag {
+            rule: format!("pattern:{}", pat.name),
+            severity,
+            detail,
+        });
     }
     let coverage = m.coverage();
     if coverage < 0.5 {

@@ -203,7 +203,10 @@ fn run(cli: Cli) -> Result<Outcome> {
         rejects: c.rejects.clone(),
     };
     if let Command::Synth { shipments, seed } = cli.command {
-        let dir = c.output.as_ref().ok_or_else(|| anyhow!("synth needs -o DIR"))?;
+        let dir = c
+            .output
+            .as_ref()
+            .ok_or_else(|| anyhow!("synth needs -o DIR"))?;
         let spec = origintrace::synth::SynthSpec { shipments, seed };
         let s = origintrace::synth::generate(&spec, dir).map_err(|e| anyhow!("synth: {e}"))?;
         eprintln!(
@@ -216,7 +219,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             s.watchlist,
             s.headings
         );
-        return Ok(Outcome { bytes: vec![], failed: false });
+        return Ok(Outcome {
+            bytes: vec![],
+            failed: false,
+        });
     }
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;

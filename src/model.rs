@@ -5,11 +5,11 @@
 
 use crate::codes::{Country, Date, Hs, Region};
 use crate::dataset::{Dataset, LinkSupplier};
+use crate::fxhash::FxMap;
 use crate::pool::{self, Pool, PoolIndex, Scope};
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use crate::fxhash::FxMap;
 use std::sync::{Arc, RwLock};
 
 /// Shares below this are zero (SPEC §3: "> 0" means "> 1e-12").
@@ -200,12 +200,20 @@ pub const MAX_PATTERNS: usize = 16;
 
 /// One bit per pattern: the patterns whose origins include `c`.
 fn origin_mask(st: &Settings, c: Country) -> u64 {
-    st.patterns.iter().enumerate().filter(|(_, p)| p.origins.contains(&c)).fold(0, |m, (i, _)| m | 1 << i)
+    st.patterns
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.origins.contains(&c))
+        .fold(0, |m, (i, _)| m | 1 << i)
 }
 
 /// One bit per pattern: the patterns whose regions include `r`.
 fn region_mask(st: &Settings, r: Region) -> u64 {
-    st.patterns.iter().enumerate().filter(|(_, p)| p.via_regions.contains(&r)).fold(0, |m, (i, _)| m | 1 << i)
+    st.patterns
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.via_regions.contains(&r))
+        .fold(0, |m, (i, _)| m | 1 << i)
 }
 
 /// The pattern bits of a path that starts at an origin (`origin`: one bit per pattern), has passed the
@@ -426,7 +434,11 @@ pub struct PoolCache {
 }
 
 /// Looks `key` up in a memo, computing and storing it when missing.
-fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(m: &RwLock<FxMap<K, V>>, key: K, f: impl FnOnce() -> V) -> V {
+fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(
+    m: &RwLock<FxMap<K, V>>,
+    key: K,
+    f: impl FnOnce() -> V,
+) -> V {
     if let Ok(r) = m.read()
         && let Some(v) = r.get(&key)
     {
@@ -460,11 +472,40 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     fn new(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Engine<'a> {
         let ix = Index::new(ds, st);
-        let sanctioned_party = ds.parties.iter().map(|p| st.is_sanctioned(p.country)).collect();
+        let sanctioned_party = ds
+            .parties
+            .iter()
+            .map(|p| st.is_sanctioned(p.country))
+            .collect();
         let hits = crate::screening::screen(ds, st.match_threshold);
-        let watch = hits.iter().map(|h| if h.iter().any(|x| x.exact) { 2 } else if h.is_empty() { 0 } else { 1 }).collect();
-        let party_via = ds.parties.iter().map(|p| p.region.map(|r| region_mask(st, r)).unwrap_or(0)).collect();
-        Engine { ds, st, outcomes, ix, pools: PoolCache::default(), sanctioned_party, hits, watch, party_via }
+        let watch = hits
+            .iter()
+            .map(|h| {
+                if h.iter().any(|x| x.exact) {
+                    2
+                } else if h.is_empty() {
+                    0
+                } else {
+                    1
+                }
+            })
+            .collect();
+        let party_via = ds
+            .parties
+            .iter()
+            .map(|p| p.region.map(|r| region_mask(st, r)).unwrap_or(0))
+            .collect();
+        Engine {
+            ds,
+            st,
+            outcomes,
+            ix,
+            pools: PoolCache::default(),
+            sanctioned_party,
+            hits,
+            watch,
+            party_via,
+        }
     }
 
     /// Indexes the dataset and computes every output's mix in date order.
@@ -480,7 +521,11 @@ impl<'a> Engine<'a> {
     }
 
     /// Builds an engine from outcomes computed earlier (a snapshot) without recomputing them.
-    pub fn with_outcomes(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Option<Engine<'a>> {
+    pub fn with_outcomes(
+        ds: &'a Dataset,
+        st: &'a Settings,
+        outcomes: Vec<Outcome>,
+    ) -> Option<Engine<'a>> {
         let e = Engine::new(ds, st, outcomes);
         (e.outcomes.len() == e.ix.keys.len()).then_some(e)
     }
@@ -488,7 +533,15 @@ impl<'a> Engine<'a> {
     /// The marks of a shipment that itself declares sanctioned origin `c`: the path `c > shipper`.
     pub fn declared_origin_marks(&self, ship: u32, c: Country) -> Marks {
         let q = self.ds.shipments[ship as usize].shipper;
-        Marks { pattern: mark(self.st, origin_mask(self.st, c), self.party_via[q as usize], true), watch: self.watch[q as usize] }
+        Marks {
+            pattern: mark(
+                self.st,
+                origin_mask(self.st, c),
+                self.party_via[q as usize],
+                true,
+            ),
+            watch: self.watch[q as usize],
+        }
     }
 
     /// The watchlist level of a party: 0 none, 1 a fuzzy hit, 2 an exact hit.
@@ -503,24 +556,59 @@ impl<'a> Engine<'a> {
         let party = |q: u32| ds.party(q);
         let upstream = |u: u32| {
             let o = &self.outcomes[u as usize];
-            if o.mix.sanctioned() > EPS { Marks { pattern: carry(o.marks.pattern, via, st.patterns.len()), watch: o.marks.watch } } else { Marks::default() }
+            if o.mix.sanctioned() > EPS {
+                Marks {
+                    pattern: carry(o.marks.pattern, via, st.patterns.len()),
+                    watch: o.marks.watch,
+                }
+            } else {
+                Marks::default()
+            }
         };
         match src {
-            Source::SanctionedParty => Marks { pattern: mark(st, origin_mask(st, party(key.party).country), via, true), watch: 0 },
-            Source::Shipment { ship, direct: true, .. } => {
+            Source::SanctionedParty => Marks {
+                pattern: mark(st, origin_mask(st, party(key.party).country), via, true),
+                watch: 0,
+            },
+            Source::Shipment {
+                ship, direct: true, ..
+            } => {
                 let s = &ds.shipments[*ship as usize];
                 let q = s.shipper;
-                let origin = if self.sanctioned_party[q as usize] { party(q).country } else { s.origin.unwrap_or(party(q).country) };
-                Marks { pattern: mark(st, origin_mask(st, origin), via | self.party_via[q as usize], true), watch: self.watch[q as usize] }
+                let origin = if self.sanctioned_party[q as usize] {
+                    party(q).country
+                } else {
+                    s.origin.unwrap_or(party(q).country)
+                };
+                Marks {
+                    pattern: mark(
+                        st,
+                        origin_mask(st, origin),
+                        via | self.party_via[q as usize],
+                        true,
+                    ),
+                    watch: self.watch[q as usize],
+                }
             }
-            Source::Shipment { upstream: Some(u), .. } | Source::LinkParty { upstream: u, .. } => upstream(*u),
+            Source::Shipment {
+                upstream: Some(u), ..
+            }
+            | Source::LinkParty { upstream: u, .. } => upstream(*u),
             Source::LinkSanctionedCountry { link } => match ds.links[*link as usize].supplier {
-                LinkSupplier::Country(c) => Marks { pattern: mark(st, origin_mask(st, c), via, true), watch: 0 },
+                LinkSupplier::Country(c) => Marks {
+                    pattern: mark(st, origin_mask(st, c), via, true),
+                    watch: 0,
+                },
                 LinkSupplier::Party(_) => Marks::default(),
             },
             Source::LinkSanctionedParty { link } => match ds.links[*link as usize].supplier {
                 LinkSupplier::Party(q) => Marks {
-                    pattern: mark(st, origin_mask(st, party(q).country), via | self.party_via[q as usize], true),
+                    pattern: mark(
+                        st,
+                        origin_mask(st, party(q).country),
+                        via | self.party_via[q as usize],
+                        true,
+                    ),
                     watch: self.watch[q as usize],
                 },
                 LinkSupplier::Country(_) => Marks::default(),
@@ -538,7 +626,9 @@ impl<'a> Engine<'a> {
             }
             Source::Pool { .. } => {
                 let mut m = Marks::default();
-                let Some(p) = self.party_pool(key.party, key.heading, key.date) else { return m };
+                let Some(p) = self.party_pool(key.party, key.heading, key.date) else {
+                    return m;
+                };
                 let here = match p.scope {
                     Scope::Region(r) => region_mask(st, r),
                     _ => 0,
@@ -560,11 +650,25 @@ impl<'a> Engine<'a> {
                     // names can change a mark, so only those are read.
                     if !self.national_mode(p.reporter, key.heading, key.date) {
                         for pat in &st.patterns {
-                            for &other in pat.via_regions.iter().filter(|x| **x != r && x.country() == p.reporter) {
-                                let f = self.figures(p.reporter, Scope::Region(other), key.heading, key.date);
+                            for &other in pat
+                                .via_regions
+                                .iter()
+                                .filter(|x| **x != r && x.country() == p.reporter)
+                            {
+                                let f = self.figures(
+                                    p.reporter,
+                                    Scope::Region(other),
+                                    key.heading,
+                                    key.date,
+                                );
                                 for (k, v) in &f.sanctioned {
                                     if !v.is_zero() {
-                                        m.pattern |= mark(st, origin_mask(st, *k), via | here | region_mask(st, other), false);
+                                        m.pattern |= mark(
+                                            st,
+                                            origin_mask(st, *k),
+                                            via | here | region_mask(st, other),
+                                            false,
+                                        );
                                     }
                                 }
                             }
@@ -573,7 +677,10 @@ impl<'a> Engine<'a> {
                 }
                 m
             }
-            Source::Shipment { .. } | Source::LinkCountryClean { .. } | Source::LinkPartyUnknown { .. } | Source::NoPool => Marks::default(),
+            Source::Shipment { .. }
+            | Source::LinkCountryClean { .. }
+            | Source::LinkPartyUnknown { .. }
+            | Source::NoPool => Marks::default(),
         }
     }
 
@@ -591,17 +698,23 @@ impl<'a> Engine<'a> {
 
     /// The pool of `scope` in `reporter` for heading `o` at `t`, memoised.
     pub fn pool(&self, reporter: Country, scope: Scope, o: Hs, t: Date) -> Option<Arc<Pool>> {
-        memo(&self.pools.map, (reporter, scope, o, t), || pool::compute(&self.ix.pools, self.st, reporter, scope, o, t).map(Arc::new))
+        memo(&self.pools.map, (reporter, scope, o, t), || {
+            pool::compute(&self.ix.pools, self.st, reporter, scope, o, t).map(Arc::new)
+        })
     }
 
     /// The figures of a scope (whether or not its pool exists), memoised.
     pub fn figures(&self, reporter: Country, scope: Scope, o: Hs, t: Date) -> Arc<pool::Figures> {
-        memo(&self.pools.figures, (reporter, scope, o, t), || Arc::new(self.ix.pools.figures_fast(self.st, reporter, scope, o, t)))
+        memo(&self.pools.figures, (reporter, scope, o, t), || {
+            Arc::new(self.ix.pools.figures_fast(self.st, reporter, scope, o, t))
+        })
     }
 
     /// [`PoolIndex::national_mode`], memoised.
     pub fn national_mode(&self, reporter: Country, o: Hs, t: Date) -> bool {
-        memo(&self.pools.national, (reporter, o, t), || self.ix.pools.national_mode(self.st, reporter, o, t))
+        memo(&self.pools.national, (reporter, o, t), || {
+            self.ix.pools.national_mode(self.st, reporter, o, t)
+        })
     }
 
     /// The pool an output of party `p` falls back on: its region's, else its country's.
@@ -858,6 +971,10 @@ impl<'a> Engine<'a> {
         } else {
             marks = Marks::default();
         }
-        Outcome { mix, reachable: reachable || mix.sanctioned() > EPS, marks }
+        Outcome {
+            mix,
+            reachable: reachable || mix.sanctioned() > EPS,
+            marks,
+        }
     }
 }

@@ -185,14 +185,28 @@ impl Engine<'_> {
     /// Terminal chains through a pool of heading `o` at `t`: (contribution factor, source, hops source-first).
     /// With `records`, the trade-flow hops list the statistics rows behind them (a scan of those rows);
     /// without, only the figures are read.
-    fn pool_chains(&self, pool: &Pool, o: Hs, t: Date, to: Node, last_kind: HopKind, records: bool) -> Vec<(f64, Node, Vec<Hop>)> {
+    fn pool_chains(
+        &self,
+        pool: &Pool,
+        o: Hs,
+        t: Date,
+        to: Node,
+        last_kind: HopKind,
+        records: bool,
+    ) -> Vec<(f64, Node, Vec<Hop>)> {
         let mut out = Vec::new();
         let tt = to_f64(pool.own.throughput());
         if tt <= 0.0 {
             return out;
         }
         let (ds, st, ix) = (self.ds, self.st, &self.ix.pools);
-        let rows_of = |scope: Scope| if records { ix.sanctioned_rows(ds, st, pool.reporter, scope, o, t) } else { Vec::new() };
+        let rows_of = |scope: Scope| {
+            if records {
+                ix.sanctioned_rows(ds, st, pool.reporter, scope, o, t)
+            } else {
+                Vec::new()
+            }
+        };
         let here = match pool.scope {
             Scope::Region(r) => Node::Region(r),
             _ => Node::Country(pool.reporter),
@@ -204,12 +218,24 @@ impl Engine<'_> {
                 continue;
             }
             let hops = vec![
-                Hop { from: Node::Country(*k), to: here, kind: HopKind::TradeFlow, records: self.flow_records(&own_rows, *k, None) },
-                Hop { from: here, to, kind: last_kind, records: vec![] },
+                Hop {
+                    from: Node::Country(*k),
+                    to: here,
+                    kind: HopKind::TradeFlow,
+                    records: self.flow_records(&own_rows, *k, None),
+                },
+                Hop {
+                    from: here,
+                    to,
+                    kind: last_kind,
+                    records: vec![],
+                },
             ];
             out.push((f, Node::Country(*k), hops));
         }
-        let (Scope::Region(r), Some(rest)) = (pool.scope, &pool.rest) else { return out };
+        let (Scope::Region(r), Some(rest)) = (pool.scope, &pool.rest) else {
+            return out;
+        };
         let rem = pool.remainder_share();
         let tr = to_f64(rest.throughput());
         if rem <= EPS || tr <= 0.0 {
@@ -219,20 +245,47 @@ impl Engine<'_> {
         let parts: Vec<(Node, Scope, Option<Region>)> = if self.national_mode(pool.reporter, o, t) {
             vec![(Node::Country(pool.reporter), Scope::RestOf(r), None)]
         } else {
-            ix.regions_of(pool.reporter).into_iter().filter(|x| *x != r).map(|x| (Node::Region(x), Scope::Region(x), Some(x))).collect()
+            ix.regions_of(pool.reporter)
+                .into_iter()
+                .filter(|x| *x != r)
+                .map(|x| (Node::Region(x), Scope::Region(x), Some(x)))
+                .collect()
         };
         for (node, scope, region) in parts {
-            let fig = if region.is_some() { (*self.figures(pool.reporter, scope, o, t)).clone() } else { rest.clone() };
-            let part_rows = if fig.s_total().is_zero() { Vec::new() } else { rows_of(scope) };
+            let fig = if region.is_some() {
+                (*self.figures(pool.reporter, scope, o, t)).clone()
+            } else {
+                rest.clone()
+            };
+            let part_rows = if fig.s_total().is_zero() {
+                Vec::new()
+            } else {
+                rows_of(scope)
+            };
             for (k, v) in &fig.sanctioned {
                 let f = rem * to_f64(*v) / tr;
                 if f <= EPS {
                     continue;
                 }
                 let hops = vec![
-                    Hop { from: Node::Country(*k), to: node, kind: HopKind::TradeFlow, records: self.flow_records(&part_rows, *k, Some(region)) },
-                    Hop { from: node, to: Node::Region(r), kind: HopKind::NationalPool, records: vec![] },
-                    Hop { from: Node::Region(r), to, kind: last_kind, records: vec![] },
+                    Hop {
+                        from: Node::Country(*k),
+                        to: node,
+                        kind: HopKind::TradeFlow,
+                        records: self.flow_records(&part_rows, *k, Some(region)),
+                    },
+                    Hop {
+                        from: node,
+                        to: Node::Region(r),
+                        kind: HopKind::NationalPool,
+                        records: vec![],
+                    },
+                    Hop {
+                        from: Node::Region(r),
+                        to,
+                        kind: last_kind,
+                        records: vec![],
+                    },
                 ];
                 out.push((f, Node::Country(*k), hops));
             }
@@ -281,7 +334,7 @@ impl Engine<'_> {
                     break;
                 }
                 if let Some(k) = limits.top
-                    && done.len() % 8 == 0
+                    && done.len().is_multiple_of(8)
                     && settled(&groups, k, root_s - found)
                 {
                     break;
@@ -325,7 +378,10 @@ impl Engine<'_> {
                 });
             };
             // The same upstream output is reached by many chains: decompose it once per search.
-            let items = memo.entry(u).or_insert_with(|| Rc::new(self.decompose(u))).clone();
+            let items = memo
+                .entry(u)
+                .or_insert_with(|| Rc::new(self.decompose(u)))
+                .clone();
             for item in items.iter() {
                 let w = item.weight;
                 if w <= 0.0 {
@@ -416,9 +472,14 @@ impl Engine<'_> {
                         if let Some(pool) =
                             self.pool(*country, Scope::National, key.heading, key.date)
                         {
-                            for (f, src, mut hops) in
-                                self.pool_chains(&pool, key.heading, key.date, here, HopKind::Declared, limits.records)
-                            {
+                            for (f, src, mut hops) in self.pool_chains(
+                                &pool,
+                                key.heading,
+                                key.date,
+                                here,
+                                HopKind::Declared,
+                                limits.records,
+                            ) {
                                 if let Some(last) = hops.last_mut() {
                                     last.records = one(RecordRef::Link(*link), Decimal::ZERO);
                                 }
@@ -433,7 +494,14 @@ impl Engine<'_> {
                             } else {
                                 HopKind::NationalPool
                             };
-                            for (f, src, hops) in self.pool_chains(&pool, key.heading, key.date, here, kind, limits.records) {
+                            for (f, src, hops) in self.pool_chains(
+                                &pool,
+                                key.heading,
+                                key.date,
+                                here,
+                                kind,
+                                limits.records,
+                            ) {
                                 push(a * f, None, src, hops, &mut heap);
                             }
                         }

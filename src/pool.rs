@@ -52,14 +52,21 @@ impl Figures {
     /// result stays a consistent pool (`S + U <= I`) even when national and region rows disagree.
     fn subtract(&self, other: &Figures) -> Figures {
         // Below a millionth of a dollar a difference is rounding noise of the running integrals, not trade.
-        let pos = |d: Decimal| if d < Decimal::new(1, 6) { Decimal::ZERO } else { d };
+        let pos = |d: Decimal| {
+            if d < Decimal::new(1, 6) {
+                Decimal::ZERO
+            } else {
+                d
+            }
+        };
         let mut sanctioned = BTreeMap::new();
         for (k, v) in &self.sanctioned {
             let o = other.sanctioned.get(k).copied().unwrap_or_default();
             sanctioned.insert(*k, pos(*v - o));
         }
         let unknown = pos(self.unknown - other.unknown);
-        let clean = pos((self.imports - self.s_total() - self.unknown) - (other.imports - other.s_total() - other.unknown));
+        let clean = pos((self.imports - self.s_total() - self.unknown)
+            - (other.imports - other.s_total() - other.unknown));
         let imports = sanctioned.values().copied().sum::<Decimal>() + unknown + clean;
         Figures {
             sanctioned,
@@ -152,7 +159,11 @@ impl Series {
     /// The sum over `[lo, hi)`. Below a millionth of a dollar it is rounding noise of the rates, and zero.
     fn between(&self, lo: Date, hi: Date) -> Decimal {
         let v = self.at(hi.0) - self.at(lo.0);
-        if v < Decimal::new(1, 6) { Decimal::ZERO } else { v }
+        if v < Decimal::new(1, 6) {
+            Decimal::ZERO
+        } else {
+            v
+        }
     }
 }
 
@@ -163,6 +174,9 @@ struct Classes {
     unknown: Series,
     sanctioned: Vec<(Country, Series)>,
 }
+
+/// (reporter, rows, flow, HS code): one set of running integrals.
+type SeriesKey = (Country, Rows, Flow, Hs);
 
 /// Which rows a series set sums: one region's, the national rows, or all region rows of the reporter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -177,11 +191,11 @@ enum Rows {
 #[derive(Default)]
 pub struct PoolIndex {
     /// Running integrals per (reporter, rows, flow, HS code): what the engine reads.
-    series: HashMap<(Country, Rows, Flow, Hs), Classes>,
+    series: HashMap<SeriesKey, Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
-    relevant: std::sync::RwLock<crate::fxhash::FxMap<(Country, Rows, Flow, Hs), std::sync::Arc<Vec<Hs>>>>,
+    relevant: std::sync::RwLock<crate::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
     regions: HashMap<Country, BTreeSet<Region>>,
@@ -196,7 +210,8 @@ impl PoolIndex {
         let mut ix = PoolIndex::default();
         // (reporter, rows, flow, code) -> class -> rows; class 0 total, 1 unknown, 2 a sanctioned partner.
         type Class = (u8, Option<Country>);
-        let mut groups: BTreeMap<(Country, Rows, Flow, Hs), BTreeMap<Class, Vec<(Date, Date, Decimal)>>> = BTreeMap::new();
+        type Spans = Vec<(Date, Date, Decimal)>;
+        let mut groups: BTreeMap<SeriesKey, BTreeMap<Class, Spans>> = BTreeMap::new();
         for f in ds.flows.iter().filter(|f| !f.superseded) {
             let span = (f.period.start(), f.period.end(), f.value_usd);
             let rows = match f.region {
@@ -226,7 +241,12 @@ impl PoolIndex {
                     _ => {}
                 }
             }
-            ix.codes.entry((rep, rw, flow)).or_default().entry(code.heading()).or_default().push(code);
+            ix.codes
+                .entry((rep, rw, flow))
+                .or_default()
+                .entry(code.heading())
+                .or_default()
+                .push(code);
             ix.series.insert((rep, rw, flow, code), c);
         }
         for (i, f) in ds.flows.iter().enumerate() {
@@ -368,14 +388,27 @@ impl PoolIndex {
     }
 
     /// [`PoolIndex::relevant_codes`], memoised per (reporter, rows, flow, heading).
-    fn relevant_cached(&self, st: &Settings, reporter: Country, rows: Rows, flow: Flow, o: Hs) -> std::sync::Arc<Vec<Hs>> {
+    fn relevant_cached(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        rows: Rows,
+        flow: Flow,
+        o: Hs,
+    ) -> std::sync::Arc<Vec<Hs>> {
         let key = (reporter, rows, flow, o);
         if let Ok(m) = self.relevant.read()
             && let Some(v) = m.get(&key)
         {
             return v.clone();
         }
-        let v = std::sync::Arc::new(self.relevant_codes(reporter, rows, flow, &st.input_prefixes(o), o));
+        let v = std::sync::Arc::new(self.relevant_codes(
+            reporter,
+            rows,
+            flow,
+            &st.input_prefixes(o),
+            o,
+        ));
         if let Ok(mut m) = self.relevant.write() {
             m.insert(key, v.clone());
         }
@@ -383,11 +416,23 @@ impl PoolIndex {
     }
 
     /// The codes under `rows` whose HS overlaps one of `prefixes` (imports) or starts with `o` (exports).
-    fn relevant_codes(&self, reporter: Country, rows: Rows, flow: Flow, prefixes: &[Hs], o: Hs) -> Vec<Hs> {
-        let Some(by_heading) = self.codes.get(&(reporter, rows, flow)) else { return vec![] };
+    fn relevant_codes(
+        &self,
+        reporter: Country,
+        rows: Rows,
+        flow: Flow,
+        prefixes: &[Hs],
+        o: Hs,
+    ) -> Vec<Hs> {
+        let Some(by_heading) = self.codes.get(&(reporter, rows, flow)) else {
+            return vec![];
+        };
         let mut out: Vec<Hs> = Vec::new();
         if flow == Flow::Export {
-            return by_heading.get(&o).map(|v| v.iter().copied().filter(|c| c.starts_with(o)).collect()).unwrap_or_default();
+            return by_heading
+                .get(&o)
+                .map(|v| v.iter().copied().filter(|c| c.starts_with(o)).collect())
+                .unwrap_or_default();
         }
         for p in prefixes {
             // Headings that can hold an overlapping code: p's own heading, the codes shorter than a heading
@@ -395,8 +440,14 @@ impl PoolIndex {
             let mut headings: Vec<Hs> = (2..=p.len.min(4)).map(|n| p.prefix(n)).collect();
             if p.len < 4 {
                 let scale = 10u64.pow(4 - p.len as u32);
-                let lo = Hs { code: p.code * scale, len: 4 };
-                let hi = Hs { code: p.code * scale + scale - 1, len: 4 };
+                let lo = Hs {
+                    code: p.code * scale,
+                    len: 4,
+                };
+                let hi = Hs {
+                    code: p.code * scale + scale - 1,
+                    len: 4,
+                };
                 headings.extend(by_heading.range(lo..=hi).map(|(h, _)| *h));
             }
             for h in headings {
@@ -411,10 +462,20 @@ impl PoolIndex {
     }
 
     /// Pro-rated sums of `rows` in `[t - lag, t)` from the running integrals (no row is visited).
-    fn series_figures(&self, st: &Settings, reporter: Country, rows: Rows, o: Hs, t: Date) -> Figures {
+    fn series_figures(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        rows: Rows,
+        o: Hs,
+        t: Date,
+    ) -> Figures {
         let lo = t.add_days(-st.lag_days);
         let mut fig = Figures::default();
-        for &code in self.relevant_cached(st, reporter, rows, Flow::Import, o).iter() {
+        for &code in self
+            .relevant_cached(st, reporter, rows, Flow::Import, o)
+            .iter()
+        {
             if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
                 fig.imports += c.total.between(lo, t);
                 fig.unknown += c.unknown.between(lo, t);
@@ -426,7 +487,10 @@ impl PoolIndex {
                 }
             }
         }
-        for &code in self.relevant_cached(st, reporter, rows, Flow::Export, o).iter() {
+        for &code in self
+            .relevant_cached(st, reporter, rows, Flow::Export, o)
+            .iter()
+        {
             if let Some(c) = self.series.get(&(reporter, rows, Flow::Export, code)) {
                 fig.exports += c.total.between(lo, t);
             }
@@ -436,14 +500,31 @@ impl PoolIndex {
 
     /// The figures of a scope from the running integrals: what the engine uses. Same numbers as
     /// [`PoolIndex::figures`], without the rows behind them.
-    pub fn figures_fast(&self, st: &Settings, reporter: Country, scope: Scope, o: Hs, t: Date) -> Figures {
+    pub fn figures_fast(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        scope: Scope,
+        o: Hs,
+        t: Date,
+    ) -> Figures {
         let national = !matches!(scope, Scope::Region(_)) && self.national_mode(st, reporter, o, t);
         match scope {
             Scope::Region(r) => self.series_figures(st, reporter, Rows::Region(r), o, t),
             Scope::National if national => self.series_figures(st, reporter, Rows::National, o, t),
             Scope::National => self.series_figures(st, reporter, Rows::AllRegions, o, t),
             Scope::RestOf(r) => {
-                let whole = self.series_figures(st, reporter, if national { Rows::National } else { Rows::AllRegions }, o, t);
+                let whole = self.series_figures(
+                    st,
+                    reporter,
+                    if national {
+                        Rows::National
+                    } else {
+                        Rows::AllRegions
+                    },
+                    o,
+                    t,
+                );
                 whole.subtract(&self.series_figures(st, reporter, Rows::Region(r), o, t))
             }
         }
@@ -451,11 +532,22 @@ impl PoolIndex {
 
     /// The regions of a reporter that have rows.
     pub fn regions_of(&self, reporter: Country) -> Vec<Region> {
-        self.regions.get(&reporter).map(|s| s.iter().copied().collect()).unwrap_or_default()
+        self.regions
+            .get(&reporter)
+            .map(|s| s.iter().copied().collect())
+            .unwrap_or_default()
     }
 
     /// The sanctioned rows behind a scope's figures, pro-rated (for paths and traces that list records).
-    pub fn sanctioned_rows(&self, ds: &Dataset, st: &Settings, reporter: Country, scope: Scope, o: Hs, t: Date) -> Vec<(u32, Decimal)> {
+    pub fn sanctioned_rows(
+        &self,
+        ds: &Dataset,
+        st: &Settings,
+        reporter: Country,
+        scope: Scope,
+        o: Hs,
+        t: Date,
+    ) -> Vec<(u32, Decimal)> {
         self.figures(ds, st, reporter, scope, o, t).sanctioned_rows
     }
 
@@ -573,7 +665,14 @@ mod tests {
     #[test]
     fn fast_figures_equal_the_row_scan() {
         let dir = std::env::temp_dir().join(format!("ot-pool-{}", std::process::id()));
-        crate::synth::generate(&crate::synth::SynthSpec { shipments: 20_000, seed: 7 }, &dir).unwrap();
+        crate::synth::generate(
+            &crate::synth::SynthSpec {
+                shipments: 20_000,
+                seed: 7,
+            },
+            &dir,
+        )
+        .unwrap();
         let ds = load(&[DataSource::Dir(dir.clone())]).unwrap();
         let text = std::fs::read_to_string(dir.join("origintrace.toml")).unwrap();
         let st = Settings::default().overlay_str(&text, "synth").unwrap();
@@ -587,10 +686,25 @@ mod tests {
                 let slow = ix.figures(&ds, &st, cn, scope, s.hs.heading(), s.date);
                 let fast = ix.figures_fast(&st, cn, scope, s.hs.heading(), s.date);
                 let close = |a: Decimal, b: Decimal| (a - b).abs() < Decimal::new(1, 4);
-                assert!(close(slow.imports, fast.imports), "imports {scope:?} {i}: {} vs {}", slow.imports, fast.imports);
-                assert!(close(slow.exports, fast.exports), "exports {scope:?} {i}: {} vs {}", slow.exports, fast.exports);
+                assert!(
+                    close(slow.imports, fast.imports),
+                    "imports {scope:?} {i}: {} vs {}",
+                    slow.imports,
+                    fast.imports
+                );
+                assert!(
+                    close(slow.exports, fast.exports),
+                    "exports {scope:?} {i}: {} vs {}",
+                    slow.exports,
+                    fast.exports
+                );
                 assert!(close(slow.unknown, fast.unknown), "unknown {scope:?} {i}");
-                assert!(close(slow.s_total(), fast.s_total()), "sanctioned {scope:?} {i}: {} vs {}", slow.s_total(), fast.s_total());
+                assert!(
+                    close(slow.s_total(), fast.s_total()),
+                    "sanctioned {scope:?} {i}: {} vs {}",
+                    slow.s_total(),
+                    fast.s_total()
+                );
                 checked += 1;
             }
         }

@@ -251,7 +251,11 @@ impl Settings {
                 return Err(SettingsError::Value {
                     file: file.into(),
                     key: "patterns".into(),
-                    message: format!("{} patterns; at most {} are supported", out.len(), crate::model::MAX_PATTERNS),
+                    message: format!(
+                        "{} patterns; at most {} are supported",
+                        out.len(),
+                        crate::model::MAX_PATTERNS
+                    ),
                 });
             }
             s.patterns = out;

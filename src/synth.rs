@@ -56,7 +56,9 @@ impl PowerLaw {
     fn sample(&self, r: &mut Rng) -> usize {
         let total = self.cum.last().copied().unwrap_or(1.0);
         let x = r.unit() * total;
-        self.cum.partition_point(|c| *c < x).min(self.cum.len().saturating_sub(1))
+        self.cum
+            .partition_point(|c| *c < x)
+            .min(self.cum.len().saturating_sub(1))
     }
 }
 
@@ -80,8 +82,9 @@ pub struct SynthSummary {
 
 const TIERS: usize = 6;
 const PROVINCES: [&str; 31] = [
-    "CN-AH", "CN-BJ", "CN-CQ", "CN-FJ", "CN-GD", "CN-GS", "CN-GX", "CN-GZ", "CN-HA", "CN-HB", "CN-HE", "CN-HI", "CN-HL", "CN-HN", "CN-JL",
-    "CN-JS", "CN-JX", "CN-LN", "CN-NM", "CN-NX", "CN-QH", "CN-SC", "CN-SD", "CN-SH", "CN-SN", "CN-SX", "CN-TJ", "CN-XJ", "CN-XZ", "CN-YN",
+    "CN-AH", "CN-BJ", "CN-CQ", "CN-FJ", "CN-GD", "CN-GS", "CN-GX", "CN-GZ", "CN-HA", "CN-HB",
+    "CN-HE", "CN-HI", "CN-HL", "CN-HN", "CN-JL", "CN-JS", "CN-JX", "CN-LN", "CN-NM", "CN-NX",
+    "CN-QH", "CN-SC", "CN-SD", "CN-SH", "CN-SN", "CN-SX", "CN-TJ", "CN-XJ", "CN-XZ", "CN-YN",
     "CN-ZJ",
 ];
 
@@ -103,11 +106,15 @@ fn money(cents: u64) -> String {
 /// Writes a synthetic dataset into `dir` (created if missing).
 pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
-    let mut r = Rng(spec.seed ^ 0x5EED_0F_0A161);
+    let mut r = Rng(spec.seed ^ 0x0005_EED0_F0A1_6100);
     let n_ship = spec.shipments;
     // Countries: the ISO list, without China and North Korea (which play their own parts).
-    let countries: Vec<&'static str> =
-        rust_iso3166::ALL_ALPHA2.iter().copied().filter(|c| *c != "CN" && *c != "KP" && *c != "HK" && *c != "MO").take(200).collect();
+    let countries: Vec<&'static str> = rust_iso3166::ALL_ALPHA2
+        .iter()
+        .copied()
+        .filter(|c| *c != "CN" && *c != "KP" && *c != "HK" && *c != "MO")
+        .take(200)
+        .collect();
     // Product families: a chain of headings, one per tier of processing (raw → … → finished).
     let n_fam = 60usize;
     let mut headings: Vec<[String; TIERS]> = Vec::with_capacity(n_fam);
@@ -144,18 +151,43 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
             _ => (countries[r.below(countries.len())], None),
         };
         by_tier[tier].push(i);
-        firms.push(Firm { country, region, tier, family });
+        firms.push(Firm {
+            country,
+            region,
+            tier,
+            family,
+        });
     }
-    let pick: Vec<PowerLaw> = by_tier.iter().map(|v| PowerLaw::new(v.len(), 1.05)).collect();
+    let pick: Vec<PowerLaw> = by_tier
+        .iter()
+        .map(|v| PowerLaw::new(v.len(), 1.05))
+        .collect();
     let pid = |i: usize| format!("F{i:07}");
     // parties.csv
     let path = dir.join("parties.csv");
     let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io(&path, e))?);
-    writeln!(w, "party_id,name,country,region,city,aliases,identifiers").map_err(|e| io(&path, e))?;
+    writeln!(w, "party_id,name,country,region,city,aliases,identifiers")
+        .map_err(|e| io(&path, e))?;
     for (i, f) in firms.iter().enumerate() {
-        let kind = ["Raw Materials", "Processing", "Manufacturing", "Assembly", "Finishing", "Imports"][f.tier];
-        writeln!(w, "{},\"Synthetic {} {:07} Co., Ltd.\",{},{},,,uscc:S{:017}", pid(i), kind, i, f.country, f.region.unwrap_or(""), i)
-            .map_err(|e| io(&path, e))?;
+        let kind = [
+            "Raw Materials",
+            "Processing",
+            "Manufacturing",
+            "Assembly",
+            "Finishing",
+            "Imports",
+        ][f.tier];
+        writeln!(
+            w,
+            "{},\"Synthetic {} {:07} Co., Ltd.\",{},{},,,uscc:S{:017}",
+            pid(i),
+            kind,
+            i,
+            f.country,
+            f.region.unwrap_or(""),
+            i
+        )
+        .map_err(|e| io(&path, e))?;
     }
     w.flush().map_err(|e| io(&path, e))?;
     // shipments.csv, and the statistics they imply.
@@ -163,9 +195,14 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     let days = 3 * 365;
     let path = dir.join("shipments.csv");
     let mut w = BufWriter::with_capacity(1 << 22, File::create(&path).map_err(|e| io(&path, e))?);
-    writeln!(w, "shipment_id,date,shipper,consignee,hs_code,value,weight_kg,origin_country").map_err(|e| io(&path, e))?;
+    writeln!(
+        w,
+        "shipment_id,date,shipper,consignee,hs_code,value,weight_kg,origin_country"
+    )
+    .map_err(|e| io(&path, e))?;
     // (year, month, region, partner, export?, heading) -> cents
-    let mut stats: HashMap<(i32, u32, &'static str, &'static str, bool, String), u64> = HashMap::new();
+    let mut stats: HashMap<(i32, u32, &'static str, &'static str, bool, String), u64> =
+        HashMap::new();
     let mut written = 0usize;
     let mut i = 0u64;
     while written < n_ship {
@@ -181,10 +218,14 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
             consignee = by_tier[tier + 1][pick[tier + 1].sample(&mut r)];
         }
         // The loop through KP: a Chinese processor sends inputs to a KP processor, and goods come back.
-        if tier >= 1 && firms[shipper].country == "CN" && r.chance(0.002) {
-            if let Some(&kp) = by_tier[tier + 1].iter().find(|&&x| firms[x].country == "KP") {
-                consignee = kp;
-            }
+        if tier >= 1
+            && firms[shipper].country == "CN"
+            && r.chance(0.002)
+            && let Some(&kp) = by_tier[tier + 1]
+                .iter()
+                .find(|&&x| firms[x].country == "KP")
+        {
+            consignee = kp;
         }
         let fam = firms[shipper].family;
         let hs = format!("{}{:02}", headings[fam][tier], r.below(5) * 10);
@@ -199,20 +240,38 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
         } else {
             ""
         };
-        writeln!(w, "S{:09},{},{},{},{},{},{},{}", i, date, pid(shipper), pid(consignee), hs, money(cents), weight, origin).map_err(|e| io(&path, e))?;
+        writeln!(
+            w,
+            "S{:09},{},{},{},{},{},{},{}",
+            i,
+            date,
+            pid(shipper),
+            pid(consignee),
+            hs,
+            money(cents),
+            weight,
+            origin
+        )
+        .map_err(|e| io(&path, e))?;
         written += 1;
         let (y, m, _) = date.ymd();
         let (fs, fc) = (&firms[shipper], &firms[consignee]);
         let heading = hs[..4].to_string();
-        if fc.country == "CN" && fs.country != "CN" {
-            if let Some(reg) = fc.region {
-                *stats.entry((y, m, reg, fs.country, false, heading.clone())).or_default() += cents * 3;
-            }
+        if fc.country == "CN"
+            && fs.country != "CN"
+            && let Some(reg) = fc.region
+        {
+            *stats
+                .entry((y, m, reg, fs.country, false, heading.clone()))
+                .or_default() += cents * 3;
         }
-        if fs.country == "CN" && fc.country != "CN" {
-            if let Some(reg) = fs.region {
-                *stats.entry((y, m, reg, fc.country, true, heading)).or_default() += cents * 3;
-            }
+        if fs.country == "CN"
+            && fc.country != "CN"
+            && let Some(reg) = fs.region
+        {
+            *stats
+                .entry((y, m, reg, fc.country, true, heading))
+                .or_default() += cents * 3;
         }
     }
     w.flush().map_err(|e| io(&path, e))?;
@@ -220,20 +279,37 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     // through Hong Kong.
     let path = dir.join("trade_flows.csv");
     let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io(&path, e))?);
-    writeln!(w, "period,reporter,region,partner,flow,hs_code,value,regime").map_err(|e| io(&path, e))?;
+    writeln!(
+        w,
+        "period,reporter,region,partner,flow,hs_code,value,regime"
+    )
+    .map_err(|e| io(&path, e))?;
     let mut rows: Vec<_> = stats.into_iter().collect();
     rows.sort_unstable();
     let n_flows = rows.len();
     for ((y, m, reg, partner, export, heading), cents) in &rows {
-        let regime = if *partner == "KP" { "outward-processing" } else { "general" };
-        writeln!(w, "{y:04}-{m:02},CN,{reg},{partner},{},{heading},{},{regime}", if *export { "export" } else { "import" }, money(*cents))
-            .map_err(|e| io(&path, e))?;
+        let regime = if *partner == "KP" {
+            "outward-processing"
+        } else {
+            "general"
+        };
+        writeln!(
+            w,
+            "{y:04}-{m:02},CN,{reg},{partner},{},{heading},{},{regime}",
+            if *export { "export" } else { "import" },
+            money(*cents)
+        )
+        .map_err(|e| io(&path, e))?;
     }
     w.flush().map_err(|e| io(&path, e))?;
     // supplier_links.csv: a few percent of processors declare their inputs.
     let path = dir.join("supplier_links.csv");
     let mut w = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
-    writeln!(w, "link_id,buyer,supplier,hs_code,share,valid_from,valid_to,source").map_err(|e| io(&path, e))?;
+    writeln!(
+        w,
+        "link_id,buyer,supplier,hs_code,share,valid_from,valid_to,source"
+    )
+    .map_err(|e| io(&path, e))?;
     let mut n_links = 0;
     for (i, f) in firms.iter().enumerate() {
         if f.tier == 0 || f.tier == TIERS - 1 || !r.chance(0.03) {
@@ -241,18 +317,35 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
         }
         let input = &headings[f.family][f.tier - 1];
         let supplier = if r.chance(0.5) {
-            format!("country:{}", if r.chance(0.05) { "KP" } else { countries[r.below(countries.len())] })
+            format!(
+                "country:{}",
+                if r.chance(0.05) {
+                    "KP"
+                } else {
+                    countries[r.below(countries.len())]
+                }
+            )
         } else {
             pid(by_tier[f.tier - 1][pick[f.tier - 1].sample(&mut r)])
         };
         n_links += 1;
-        writeln!(w, "L{n_links:07},{},{supplier},{input},{:.2},2021-01-01,,questionnaire", pid(i), 0.1 + 0.5 * r.unit()).map_err(|e| io(&path, e))?;
+        writeln!(
+            w,
+            "L{n_links:07},{},{supplier},{input},{:.2},2021-01-01,,questionnaire",
+            pid(i),
+            0.1 + 0.5 * r.unit()
+        )
+        .map_err(|e| io(&path, e))?;
     }
     w.flush().map_err(|e| io(&path, e))?;
     // watchlist.csv: some KP and border firms by name, and near misses.
     let path = dir.join("watchlist.csv");
     let mut w = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
-    writeln!(w, "entry_id,name,aliases,country,program,identifiers,source").map_err(|e| io(&path, e))?;
+    writeln!(
+        w,
+        "entry_id,name,aliases,country,program,identifiers,source"
+    )
+    .map_err(|e| io(&path, e))?;
     let mut n_watch = 0;
     for (i, f) in firms.iter().enumerate() {
         if f.country == "KP" && r.chance(0.2) || f.country == "CN" && r.chance(0.001) {
@@ -263,12 +356,21 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     w.flush().map_err(|e| io(&path, e))?;
     // origintrace.toml: the processing chains as hs_inputs.
     let path = dir.join("origintrace.toml");
-    let mut t = String::from("# Written by `origintrace synth`: each synthetic heading takes the heading of the tier before it.\n[hs_inputs]\n");
+    let mut t = String::from(
+        "# Written by `origintrace synth`: each synthetic heading takes the heading of the tier before it.\n[hs_inputs]\n",
+    );
     for chain in &headings {
         for k in 1..TIERS {
             t.push_str(&format!("\"{}\" = [\"{}\"]\n", chain[k], chain[k - 1]));
         }
     }
     std::fs::write(&path, t).map_err(|e| io(&path, e))?;
-    Ok(SynthSummary { parties: firms.len(), shipments: written, trade_flows: n_flows, supplier_links: n_links, watchlist: n_watch, headings: n_fam * TIERS })
+    Ok(SynthSummary {
+        parties: firms.len(),
+        shipments: written,
+        trade_flows: n_flows,
+        supplier_links: n_links,
+        watchlist: n_watch,
+        headings: n_fam * TIERS,
+    })
 }

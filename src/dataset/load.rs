@@ -20,7 +20,10 @@ pub enum DataSource {
     Dir(PathBuf),
     Embedded(&'static EmbeddedDataset),
     /// Files held in memory, by canonical name (tests and fuzzing feed bytes through the same loader).
-    Memory { name: String, files: Vec<(String, Vec<u8>)> },
+    Memory {
+        name: String,
+        files: Vec<(String, Vec<u8>)>,
+    },
 }
 
 impl DataSource {
@@ -186,14 +189,25 @@ fn parse_identifiers(s: Option<&str>) -> Result<Vec<String>, String> {
 
 /// Ids seen so far for one kind of record, with the place each was defined.
 #[derive(Default)]
-struct Ids(HashMap<String, String>);
+struct Ids(crate::fxhash::FxMap<Box<str>, (u32, u64)>);
 
 impl Ids {
-    fn claim(&mut self, id: &str, place: String) -> Result<(), String> {
-        if let Some(first) = self.0.get(id) {
-            return Err(format!("duplicate id '{id}' (first defined at {first})"));
+    /// Claims `id` for the row at `file` (an index into `files`) and `line`; a second claim names the first.
+    fn claim(
+        &mut self,
+        id: &str,
+        file: u32,
+        line: u64,
+        files: &[SourceFile],
+    ) -> Result<(), String> {
+        if let Some((f, l)) = self.0.get(id) {
+            let path = files
+                .get(*f as usize)
+                .map(|x| x.path.as_str())
+                .unwrap_or("?");
+            return Err(format!("duplicate id '{id}' (first defined at {path}:{l})"));
         }
-        self.0.insert(id.to_string(), place);
+        self.0.insert(id.into(), (file, line));
         Ok(())
     }
 }
@@ -342,7 +356,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     let identifiers =
                         parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
                     party_ids
-                        .claim(id, format!("{}:{}", row.file, row.line))
+                        .claim(id, fidx, row.line, &l.ds.files)
                         .map_err(|m| row.reject(0, m))?;
                     let rec = Rec {
                         file: fidx,
@@ -385,7 +399,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             .to_usd(value, currency, Period { year: y, month: m })
                             .map_err(|e| row.reject(6, e))?;
                         shipment_ids
-                            .claim(id, format!("{}:{}", row.file, row.line))
+                            .claim(id, fidx, row.line, &l.ds.files)
                             .map_err(|m| row.reject(0, m))?;
                         let t = &mut l.ds.text;
                         let s = Shipment {
@@ -447,7 +461,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         }
                     };
                     flow_ids
-                        .claim(id, format!("{}:{}", row.file, row.line))
+                        .claim(id, fidx, row.line, &l.ds.files)
                         .map_err(|m| row.reject(0, m))?;
                     let t = &mut l.ds.text;
                     l.ds.flows.push(TradeFlow {
@@ -509,7 +523,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             }
                         };
                         link_ids
-                            .claim(id, format!("{}:{}", row.file, row.line))
+                            .claim(id, fidx, row.line, &l.ds.files)
                             .map_err(|m| row.reject(0, m))?;
                         l.ds.links.push(SupplierLink {
                             id: id.to_string(),
@@ -535,7 +549,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     let identifiers =
                         parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
                     entry_ids
-                        .claim(id, format!("{}:{}", row.file, row.line))
+                        .claim(id, fidx, row.line, &l.ds.files)
                         .map_err(|m| row.reject(0, m))?;
                     l.ds.watchlist.push(WatchEntry {
                         id: id.to_string(),

@@ -50,7 +50,9 @@ pub enum FileError {
     },
     #[error("{file}:1: header: column '{column}' appears twice")]
     DuplicateColumn { file: String, column: String },
-    #[error("{file}:{line}: header: not valid UTF-8 at byte offset {offset}; convert the file to UTF-8")]
+    #[error(
+        "{file}:{line}: header: not valid UTF-8 at byte offset {offset}; convert the file to UTF-8"
+    )]
     Encoding {
         file: String,
         line: u64,

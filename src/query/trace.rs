@@ -142,7 +142,13 @@ fn hop_hs(mut codes: Vec<crate::codes::Hs>) -> Option<String> {
     if codes.is_empty() {
         return None;
     }
-    Some(codes.iter().map(|c| c.to_string()).collect::<Vec<_>>().join("/"))
+    Some(
+        codes
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>()
+            .join("/"),
+    )
 }
 
 /// The JSON form of a hop.

@@ -13,7 +13,12 @@ fn write(dir: &Path, name: &str, text: &str) {
 
 fn no_panic(r: &Run) {
     assert!(!r.stderr.contains("panicked"), "panic:\n{}", r.stderr);
-    assert!(r.code == 0 || r.code == 1 || r.code == 2, "exit {}: {}", r.code, r.stderr);
+    assert!(
+        r.code == 0 || r.code == 1 || r.code == 2,
+        "exit {}: {}",
+        r.code,
+        r.stderr
+    );
 }
 
 #[test]
@@ -24,18 +29,40 @@ fn a_bad_last_row_of_a_large_file_names_its_line_and_writes_nothing() {
     let mut s = String::with_capacity(n * 48);
     s.push_str("shipment_id,date,shipper,consignee,hs_code,value\n");
     for i in 0..n {
-        let _ = writeln!(s, "S{i},2023-0{}-1{},X,Y,670420,{}", 1 + i % 9, i % 10, 1000 + i % 777);
+        let _ = writeln!(
+            s,
+            "S{i},2023-0{}-1{},X,Y,670420,{}",
+            1 + i % 9,
+            i % 10,
+            1000 + i % 777
+        );
     }
     s.push_str("BAD,2023-02-30,X,Y,670420,5\n");
     write(dir.path(), "shipments.csv", &s);
     let out = dir.path().join("report.csv");
-    let r = run(["report", "--data", dir.path().to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    let r = run([
+        "report",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     no_panic(&r);
     assert_eq!(r.code, 2);
     let line = n + 2;
-    assert!(r.stderr.contains(&format!("shipments.csv:{line}: date: '2023-02-30' is not a calendar day")), "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!(
+            "shipments.csv:{line}: date: '2023-02-30' is not a calendar day"
+        )),
+        "{}",
+        r.stderr
+    );
     assert!(!out.exists(), "a failed run must not leave an output file");
-    let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().contains(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left behind");
 }
 
@@ -43,16 +70,34 @@ fn a_bad_last_row_of_a_large_file_names_its_line_and_writes_nothing() {
 fn a_file_cut_mid_row_and_nul_bytes_are_rejected_or_read_never_a_panic() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "parties.csv", PARTIES);
-    write(dir.path(), "shipments.csv", "shipment_id,date,shipper,consignee,hs_code,value\nS1,2023-03-01,X,Y,670420,100\nS2,2023-03-02,X,\"Y");
+    write(
+        dir.path(),
+        "shipments.csv",
+        "shipment_id,date,shipper,consignee,hs_code,value\nS1,2023-03-01,X,Y,670420,100\nS2,2023-03-02,X,\"Y",
+    );
     let r = run(["check", "--data", dir.path().to_str().unwrap()]);
     no_panic(&r);
     assert_eq!(r.code, 2, "{}", r.stdout);
     assert!(r.stderr.contains("shipments.csv:3:"), "{}", r.stderr);
-    write(dir.path(), "shipments.csv", "shipment_id,date,shipper,consignee,hs_code,value\nS\u{0}1,2023-03-01,X,Y,670420,100\nS2,2023-03-02,X,Y,67\u{0}0420,100\n");
-    let r = run(["check", "--data", dir.path().to_str().unwrap(), "--format", "json"]);
+    write(
+        dir.path(),
+        "shipments.csv",
+        "shipment_id,date,shipper,consignee,hs_code,value\nS\u{0}1,2023-03-01,X,Y,670420,100\nS2,2023-03-02,X,Y,67\u{0}0420,100\n",
+    );
+    let r = run([
+        "check",
+        "--data",
+        dir.path().to_str().unwrap(),
+        "--format",
+        "json",
+    ]);
     no_panic(&r);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("shipments.csv:3: hs_code:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("shipments.csv:3: hs_code:"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -60,7 +105,13 @@ fn a_megabyte_field_is_read() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "parties.csv", PARTIES);
     let big = "x".repeat(1 << 20);
-    write(dir.path(), "shipments.csv", &format!("shipment_id,date,shipper,consignee,hs_code,value,description\nS1,2023-03-01,X,Y,670420,100,{big}\n"));
+    write(
+        dir.path(),
+        "shipments.csv",
+        &format!(
+            "shipment_id,date,shipper,consignee,hs_code,value,description\nS1,2023-03-01,X,Y,670420,100,{big}\n"
+        ),
+    );
     let r = run(["report", "--data", dir.path().to_str().unwrap()]);
     no_panic(&r);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -76,10 +127,17 @@ fn a_ring_of_a_thousand_parties_finishes_within_its_limits() {
     }
     write(dir.path(), "parties.csv", &p);
     // Each firm ships to the next, a day later, around the ring three times; K feeds the ring once.
-    let mut s = String::from("shipment_id,date,shipper,consignee,hs_code,value\nS-K,2020-01-01,K,P0,670420,1000\n");
+    let mut s = String::from(
+        "shipment_id,date,shipper,consignee,hs_code,value\nS-K,2020-01-01,K,P0,670420,1000\n",
+    );
     for j in 0..3 * n {
-        let d = 2 + j as i32;
-        let date = format!("{}", origintrace::codes::Date::parse("2020-01-01").unwrap().add_days(d));
+        let d = 2 + j;
+        let date = format!(
+            "{}",
+            origintrace::codes::Date::parse("2020-01-01")
+                .unwrap()
+                .add_days(d)
+        );
         let _ = writeln!(s, "S{j},{date},P{},P{},670420,1000", j % n, (j + 1) % n);
     }
     write(dir.path(), "shipments.csv", &s);
@@ -88,10 +146,29 @@ fn a_ring_of_a_thousand_parties_finishes_within_its_limits() {
     no_panic(&r);
     assert_eq!(r.code, 0, "{}", r.stderr);
     // The chain from K is far longer than --max-hops: the trace says its list was cut.
-    let v = run_json(["trace", "S170", "--format", "json", "--max-hops", "8", "--data", data]);
+    let v = run_json([
+        "trace",
+        "S170",
+        "--format",
+        "json",
+        "--max-hops",
+        "8",
+        "--data",
+        data,
+    ]);
     assert!(num(&v, "/exposure/sanctioned") > 0.0);
     assert_eq!(v["paths_truncated"], true);
-    let w = run(["paths", "--from", "KP", "--to", "P500", "--max-hops", "6", "--data", data]);
+    let w = run([
+        "paths",
+        "--from",
+        "KP",
+        "--to",
+        "P500",
+        "--max-hops",
+        "6",
+        "--data",
+        data,
+    ]);
     no_panic(&w);
     assert_eq!(w.code, 0, "{}", w.stderr);
 }
@@ -100,14 +177,30 @@ fn a_ring_of_a_thousand_parties_finishes_within_its_limits() {
 fn a_hundred_thousand_links_on_one_party_finish() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "parties.csv", PARTIES);
-    write(dir.path(), "shipments.csv", "shipment_id,date,shipper,consignee,hs_code,value\nS1,2023-03-01,L,X,670420,100\nS2,2023-04-01,X,Y,670420,200\n");
+    write(
+        dir.path(),
+        "shipments.csv",
+        "shipment_id,date,shipper,consignee,hs_code,value\nS1,2023-03-01,L,X,670420,100\nS2,2023-04-01,X,Y,670420,200\n",
+    );
     let mut l = String::from("buyer,supplier,hs_code,share\n");
     for i in 0..100_000 {
-        let _ = writeln!(l, "X,{},0501,0.00001", if i % 2 == 0 { "country:IN" } else { "L" });
+        let _ = writeln!(
+            l,
+            "X,{},0501,0.00001",
+            if i % 2 == 0 { "country:IN" } else { "L" }
+        );
     }
     write(dir.path(), "supplier_links.csv", &l);
-    let v = run_json(["trace", "S2", "--format", "json", "--data", dir.path().to_str().unwrap()]);
-    let sum = num(&v, "/exposure/sanctioned") + num(&v, "/exposure/clean") + num(&v, "/exposure/unknown");
+    let v = run_json([
+        "trace",
+        "S2",
+        "--format",
+        "json",
+        "--data",
+        dir.path().to_str().unwrap(),
+    ]);
+    let sum =
+        num(&v, "/exposure/sanctioned") + num(&v, "/exposure/clean") + num(&v, "/exposure/unknown");
     close(sum, 1.0, 1e-9);
 }
 
@@ -128,13 +221,32 @@ fn distant_dates_extreme_values_and_a_shipment_to_itself() {
     let r = run(["check", "--data", dir.path().to_str().unwrap()]);
     no_panic(&r);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("shipments.csv:6: value: '10000000000000000' is too large"), "{}", r.stderr);
-    let r = run(["report", "--skip-invalid", "--data", dir.path().to_str().unwrap()]);
+    assert!(
+        r.stderr
+            .contains("shipments.csv:6: value: '10000000000000000' is too large"),
+        "{}",
+        r.stderr
+    );
+    let r = run([
+        "report",
+        "--skip-invalid",
+        "--data",
+        dir.path().to_str().unwrap(),
+    ]);
     no_panic(&r);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("SELF2,"), "{}", r.stdout);
-    let v = run_json(["trace", "SELF2", "--format", "json", "--skip-invalid", "--data", dir.path().to_str().unwrap()]);
-    let sum = num(&v, "/exposure/sanctioned") + num(&v, "/exposure/clean") + num(&v, "/exposure/unknown");
+    let v = run_json([
+        "trace",
+        "SELF2",
+        "--format",
+        "json",
+        "--skip-invalid",
+        "--data",
+        dir.path().to_str().unwrap(),
+    ]);
+    let sum =
+        num(&v, "/exposure/sanctioned") + num(&v, "/exposure/clean") + num(&v, "/exposure/unknown");
     close(sum, 1.0, 1e-9);
 }
 

@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 
 /// The path of a fixture dataset or file under `tests/fixtures/`.
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 /// What a run printed and how it ended.
@@ -21,7 +23,11 @@ where
     I: IntoIterator<Item = S>,
     S: AsRef<std::ffi::OsStr>,
 {
-    let out = Command::cargo_bin("origintrace").expect("binary built").args(args).output().expect("binary runs");
+    let out = Command::cargo_bin("origintrace")
+        .expect("binary built")
+        .args(args)
+        .output()
+        .expect("binary runs");
     Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -37,17 +43,23 @@ where
 {
     let r = run(args);
     assert_eq!(r.code, 0, "exit code; stderr:\n{}", r.stderr);
-    serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", r.stdout))
+    serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", r.stdout))
 }
 
 /// Asserts two floats agree within `tol`.
 #[track_caller]
 pub fn close(actual: f64, expected: f64, tol: f64) {
-    assert!((actual - expected).abs() <= tol, "expected {expected}, got {actual} (tolerance {tol})");
+    assert!(
+        (actual - expected).abs() <= tol,
+        "expected {expected}, got {actual} (tolerance {tol})"
+    );
 }
 
 /// The f64 at a JSON pointer.
 #[track_caller]
 pub fn num(v: &serde_json::Value, pointer: &str) -> f64 {
-    v.pointer(pointer).and_then(|x| x.as_f64()).unwrap_or_else(|| panic!("no number at {pointer} in {v}"))
+    v.pointer(pointer)
+        .and_then(|x| x.as_f64())
+        .unwrap_or_else(|| panic!("no number at {pointer} in {v}"))
 }
