@@ -506,16 +506,22 @@ fn report_error(e: &anyhow::Error) {
 }
 
 fn find_rejected(e: &anyhow::Error) -> Option<&origintrace::dataset::DatasetError> {
+    use origintrace::dataset::DatasetError;
     e.chain().find_map(|c| {
-        c.downcast_ref::<origintrace::dataset::DatasetError>()
-            .filter(|d| matches!(d, origintrace::dataset::DatasetError::Rejected { .. }))
+        let d = c
+            .downcast_ref::<DatasetError>()
             .or_else(
                 || match c.downcast_ref::<origintrace::session::SessionError>() {
-                    Some(origintrace::session::SessionError::Dataset(
-                        d @ origintrace::dataset::DatasetError::Rejected { .. },
-                    )) => Some(d),
+                    Some(origintrace::session::SessionError::Dataset(d)) => Some(d),
                     _ => None,
                 },
             )
+            .or_else(
+                || match c.downcast_ref::<origintrace::import::ImportError>() {
+                    Some(origintrace::import::ImportError::Dataset(d)) => Some(d),
+                    _ => None,
+                },
+            )?;
+        matches!(d, DatasetError::Rejected { .. }).then_some(d)
     })
 }

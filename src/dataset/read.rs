@@ -8,11 +8,43 @@ use std::collections::HashMap;
 use std::io::Read;
 
 /// Wraps a reader and hashes every byte that passes, so a file's SHA-256 comes from the same single pass
-/// that parses it.
+/// that parses it. It also notes where each line ends, because the csv crate's own line count goes wrong on
+/// CRLF files, and a `FILE:LINE` must name the line a user sees in an editor.
 pub struct HashingReader<R> {
     inner: R,
     hasher: Sha256,
     bytes: u64,
+    lines: std::rc::Rc<std::cell::RefCell<LineIndex>>,
+}
+
+/// Byte offsets of the line-end bytes (`\r`, `\n`) read but not yet passed by a record, and how many
+/// `\n`s were passed.
+#[derive(Default)]
+pub struct LineIndex {
+    pending: std::collections::VecDeque<(u64, u8)>,
+    passed: u64,
+}
+
+impl LineIndex {
+    /// The 1-based line of a record whose parse started at byte `offset`. The csv crate starts a record where
+    /// the previous one stopped, which may be on line ends it then skips (the `\n` of a CRLF, blank lines),
+    /// so those are stepped over first. Offsets must not decrease from one call to the next.
+    pub fn line_at(&mut self, offset: u64) -> u64 {
+        let mut start = offset;
+        while let Some(&(p, b)) = self.pending.front() {
+            if p > start {
+                break;
+            }
+            if p == start {
+                start += 1;
+            }
+            self.pending.pop_front();
+            if b == b'\n' {
+                self.passed += 1;
+            }
+        }
+        self.passed + 1
+    }
 }
 
 impl<R: Read> HashingReader<R> {
@@ -21,7 +53,13 @@ impl<R: Read> HashingReader<R> {
             inner,
             hasher: Sha256::new(),
             bytes: 0,
+            lines: Default::default(),
         }
+    }
+
+    /// A handle on the line index, to look lines up while a parser owns the reader.
+    pub fn lines(&self) -> std::rc::Rc<std::cell::RefCell<LineIndex>> {
+        self.lines.clone()
     }
 
     pub fn finish(self) -> (String, u64) {
@@ -37,6 +75,14 @@ impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         self.hasher.update(&buf[..n]);
+        let mut lines = self.lines.borrow_mut();
+        for (i, b) in buf[..n]
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| **b == b'\n' || **b == b'\r')
+        {
+            lines.pending.push_back((self.bytes + i as u64, *b));
+        }
         self.bytes += n as u64;
         Ok(n)
     }
@@ -156,6 +202,7 @@ pub fn read_table<R: Read>(
     mut on_row: impl FnMut(&Row) -> Result<(), Rejection>,
 ) -> Result<FileStats, FileError> {
     let mut hashing = HashingReader::new(input);
+    let lines = hashing.lines();
     let mut stats = FileStats {
         file: file.to_string(),
         ..Default::default()
@@ -252,7 +299,7 @@ pub fn read_table<R: Read>(
                 Err(e) => return Err(csv_err(e)),
             }
             let pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
-            let line = pos.line();
+            let line = lines.borrow_mut().line_at(pos.byte());
             // A blank line is not a row (the csv crate already skips them); a row of only empty cells is.
             stats.read += 1;
             let mut n = rec.len();

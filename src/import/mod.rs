@@ -210,6 +210,9 @@ fn per_file<T: Copy>(v: &[T], i: usize) -> Option<T> {
 pub enum ImportError {
     #[error("{0}")]
     Usage(String),
+    /// Rejected rows (strict mode) or a failure writing the rejects file.
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
     #[error("{file}: {message}")]
     File { file: String, message: String },
     #[error("{file}: cannot read: {source}")]
@@ -766,13 +769,12 @@ pub struct Summary {
 /// Runs an import: reads the sources, judges every row, prints the accounting to `log`, and writes the
 /// canonical files (all or none). Rejected rows without `--skip-invalid` are an error
 /// ([`DatasetError::Rejected`]) and nothing is written.
-pub fn run(opts: &Options, log: &mut dyn Write) -> anyhow::Result<Summary> {
+pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> {
     if opts.out.exists() && !opts.out.is_dir() {
         return Err(ImportError::Usage(format!(
             "-o {}: not a directory (import writes canonical CSV files into a dataset directory)",
             opts.out.display()
-        ))
-        .into());
+        )));
     }
     let existing = if opts.out.is_dir() {
         read_existing(&opts.out)?

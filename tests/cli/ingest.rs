@@ -1069,3 +1069,33 @@ fn lag_days_on_a_snapshot_recomputes() {
         }
     }
 }
+
+/// Line numbers count the lines an editor shows, whatever the line ends, blank lines and quoted line breaks.
+#[test]
+fn line_numbers_are_right_with_crlf_blank_lines_and_quoted_line_breaks() {
+    for (ends, expected) in [("\n", [5, 6, 8]), ("\r\n", [5, 6, 8])] {
+        let dir = tempfile::tempdir().unwrap();
+        let text = [
+            "party_id,name,country",
+            "A,x,CN",
+            "",
+            "",
+            "B,y,ZZ",
+            "\"C",
+            "D\",z,QQ",
+            "E,z,Q1",
+            "",
+        ]
+        .join(ends);
+        std::fs::write(dir.path().join("parties.csv"), text).unwrap();
+        let r = run(["check", "--data", dir.path().to_str().unwrap()]);
+        assert_eq!(r.code, 2);
+        for line in expected {
+            assert!(
+                r.stderr.contains(&format!("parties.csv:{line}: country:")),
+                "line {line} with {ends:?}:\n{}",
+                r.stderr
+            );
+        }
+    }
+}
