@@ -1,0 +1,9 @@
+#![no_main]
+//! Fuzzes the `china-customs` import: any bytes are imported or refused with a reason, never a panic.
+
+#[path = "../common/import.rs"]
+mod import;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    import::run("china-customs", "source.csv", data);
+});
