@@ -222,7 +222,8 @@ def main(argv=None) -> int:
     print(f"\n{'':<8} {'wall (s)':>9}")
     print(f"{'engine':<8} {e:9.3f}   origintrace report --format json")
     print(f"{'twin':<8} {t:9.3f}   python3 benches/peers/duckdb_model.py")
-    print(f"twin / engine: {t / e:.1f}x" if e > 0 else "")
+    if e > 0 and t > 0:
+        print(f"engine {t / e:.1f}x faster than the twin" if t >= e else f"twin {e / t:.1f}x faster than the engine")
     print("\nAGREE" if ok else "\nDISAGREE")
     return 0 if ok else 1
 
