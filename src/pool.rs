@@ -344,7 +344,15 @@ impl PoolIndex {
         for h in import_headings {
             visit(Flow::Import, h, &mut fig);
         }
-        visit(Flow::Export, o, &mut fig);
+        let export_keys = self
+            .headings
+            .get(&(reporter, region, Flow::Export))
+            .into_iter()
+            .flatten()
+            .copied();
+        for h in export_headings(export_keys, o) {
+            visit(Flow::Export, h, &mut fig);
+        }
         fig
     }
 
@@ -429,10 +437,13 @@ impl PoolIndex {
         };
         let mut out: Vec<Hs> = Vec::new();
         if flow == Flow::Export {
-            return by_heading
-                .get(&o)
-                .map(|v| v.iter().copied().filter(|c| c.starts_with(o)).collect())
-                .unwrap_or_default();
+            // Exports "of heading o": codes starting with o. For a code shorter than a heading (an output of
+            // HS `67`) that is every heading under it as well as the short code itself.
+            return export_headings(by_heading.keys().copied(), o)
+                .into_iter()
+                .flat_map(|h| by_heading.get(&h).into_iter().flatten().copied())
+                .filter(|c| c.starts_with(o))
+                .collect();
         }
         for p in prefixes {
             // Headings that can hold an overlapping code: p's own heading, the codes shorter than a heading
@@ -566,6 +577,15 @@ impl PoolIndex {
         let f = self.series_figures(st, reporter, Rows::National, o, t);
         f.imports > Decimal::ZERO || f.exports > Decimal::ZERO
     }
+}
+
+/// The headings (among `headings`) whose rows can be exports of output heading `o`: `o` itself, and when `o`
+/// is shorter than four digits, every heading under it.
+fn export_headings(headings: impl Iterator<Item = Hs>, o: Hs) -> Vec<Hs> {
+    if o.len >= 4 {
+        return vec![o];
+    }
+    headings.filter(|h| h.starts_with(o)).collect()
 }
 
 /// The shares of a pool whose domestic remainder takes `remainder` (clean for national pools and for the

@@ -230,42 +230,38 @@ fn window_of(a: &Analysis, date: Date) -> String {
     format!("{}..{}", date.add_days(-a.st().lag_days), date.add_days(-1))
 }
 
+impl PoolJson {
+    /// The figures of a pool over `window`, with the rest of the country its remainder takes.
+    pub fn of(pl: &crate::pool::Pool, window: String) -> PoolJson {
+        let figures =
+            |scope: String, f: &crate::pool::Figures, m: crate::pool::PoolMix, rest| PoolJson {
+                scope,
+                window: window.clone(),
+                sanctioned_imports_usd: money(f.s_total()),
+                unknown_imports_usd: money(f.unknown),
+                imports_usd: money(f.imports),
+                exports_usd: money(f.exports),
+                sanctioned: m.sanctioned,
+                clean: m.clean,
+                unknown: m.unknown,
+                rest_of_country: rest,
+            };
+        let rest = pl.rest.as_ref().map(|r| {
+            let m = crate::pool::shares(r, crate::pool::CLEAN);
+            Box::new(figures(format!("rest of {}", pl.reporter), r, m, None))
+        });
+        let scope = match pl.scope {
+            crate::pool::Scope::Region(r) => format!("region {r}"),
+            _ => format!("national {}", pl.reporter),
+        };
+        figures(scope, &pl.own, pl.mix, rest)
+    }
+}
+
 fn pool_json(a: &Analysis, ship: u32) -> Option<PoolJson> {
-    let ds = a.ds();
-    let s = &ds.shipments[ship as usize];
+    let s = &a.ds().shipments[ship as usize];
     let pl = a.engine.party_pool(s.shipper, s.hs.heading(), s.date)?;
-    let window = window_of(a, s.date);
-    let scope = match pl.scope {
-        crate::pool::Scope::Region(r) => format!("region {r}"),
-        _ => format!("national {}", pl.reporter),
-    };
-    let rest = pl.rest.as_ref().map(|r| {
-        let m = crate::pool::shares(r, crate::pool::CLEAN);
-        Box::new(PoolJson {
-            scope: format!("rest of {}", pl.reporter),
-            window: window.clone(),
-            sanctioned_imports_usd: money(r.s_total()),
-            unknown_imports_usd: money(r.unknown),
-            imports_usd: money(r.imports),
-            exports_usd: money(r.exports),
-            sanctioned: m.sanctioned,
-            clean: m.clean,
-            unknown: m.unknown,
-            rest_of_country: None,
-        })
-    });
-    Some(PoolJson {
-        scope,
-        window,
-        sanctioned_imports_usd: money(pl.own.s_total()),
-        unknown_imports_usd: money(pl.own.unknown),
-        imports_usd: money(pl.own.imports),
-        exports_usd: money(pl.own.exports),
-        sanctioned: pl.mix.sanctioned,
-        clean: pl.mix.clean,
-        unknown: pl.mix.unknown,
-        rest_of_country: rest,
-    })
+    Some(PoolJson::of(&pl, window_of(a, s.date)))
 }
 
 /// Builds the trace of a shipment id, showing the top `k` paths.

@@ -195,21 +195,9 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                 }
             })
             .collect();
-        let pool = e.party_pool(p, *h, t).map(|pl| super::trace::PoolJson {
-            scope: match pl.scope {
-                crate::pool::Scope::Region(r) => format!("region {r}"),
-                _ => format!("national {}", pl.reporter),
-            },
-            window: format!("{}..{}", lo, as_of),
-            sanctioned_imports_usd: money(pl.own.s_total()),
-            unknown_imports_usd: money(pl.own.unknown),
-            imports_usd: money(pl.own.imports),
-            exports_usd: money(pl.own.exports),
-            sanctioned: pl.mix.sanctioned,
-            clean: pl.mix.clean,
-            unknown: pl.mix.unknown,
-            rest_of_country: None,
-        });
+        let pool = e
+            .party_pool(p, *h, t)
+            .map(|pl| super::trace::PoolJson::of(&pl, format!("{lo}..{as_of}")));
         // What evidence is missing for this heading.
         let doc_weight: f64 = items
             .iter()

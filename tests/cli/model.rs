@@ -593,3 +593,21 @@ fn national_row_after_t_does_not_change_t() {
     let after = trace("future_national_row/after", "OUT");
     mix(&after, 0.1, 0.9, 0.0);
 }
+
+/// An output of a code shorter than a heading (HS `67`) has as exports every row under it.
+/// S = 10 (KP 670420), I = 10 + 40 = 50, E = 200 (US 6704), T = 200:
+/// sanctioned 10/200 = 0.05, clean 40/200 + 150/200 = 0.95, all statistical.
+#[test]
+fn short_heading_exports_count_every_heading_under_it() {
+    let v = run_json([
+        "trace",
+        "OUT",
+        "--format",
+        "json",
+        "--data",
+        fixture("model/short_heading").to_str().unwrap(),
+    ]);
+    close(num(&v, "/exposure/sanctioned"), 0.05, 1e-9);
+    close(num(&v, "/exposure/clean"), 0.95, 1e-9);
+    close(num(&v, "/exposure/by_evidence/statistical"), 0.05, 1e-9);
+}
