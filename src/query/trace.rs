@@ -197,12 +197,12 @@ pub fn hop_json(ds: &Dataset, h: &Hop, window: &str, heading: &str) -> HopJson {
         to: node_id(ds, h.to),
         kind: h.kind.as_str(),
         date: if pool {
-            Some(window.to_string())
+            (!window.is_empty()).then(|| window.to_string())
         } else {
             range(dates)
         },
         hs_code: if pool {
-            Some(heading.to_string())
+            (!heading.is_empty()).then(|| heading.to_string())
         } else {
             hop_hs(codes)
         },
