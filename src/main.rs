@@ -154,9 +154,10 @@ fn severity(s: &str, what: &str) -> Result<Severity> {
     }
 }
 
-/// What a command produced: bytes for the output, and whether `--fail-on` tripped.
+/// What a command produced: the bytes for stdout or `-o` (`None` when the command wrote its own files, as
+/// `build`, `import` and `synth` do with `-o`), and whether `--fail-on` tripped.
 struct Outcome {
-    bytes: Vec<u8>,
+    bytes: Option<Vec<u8>>,
     failed: bool,
 }
 
@@ -220,7 +221,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             s.headings
         );
         return Ok(Outcome {
-            bytes: vec![],
+            bytes: None,
             failed: false,
         });
     }
@@ -244,7 +245,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .unwrap_or_else(|| anyhow!("rejected rows")));
         }
         return Ok(Outcome {
-            bytes,
+            bytes: Some(bytes),
             failed: false,
         });
     }
@@ -272,7 +273,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         )?;
         origintrace::import::run(&opts, &mut std::io::stderr())?;
         return Ok(Outcome {
-            bytes: vec![],
+            bytes: None,
             failed: false,
         });
     }
@@ -312,7 +313,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 a.engine.outcomes.len()
             );
             Ok(Outcome {
-                bytes: vec![],
+                bytes: None,
                 failed: false,
             })
         }
@@ -326,7 +327,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 _ => origintrace::query::trace::trace_text(&t).into_bytes(),
             };
             Ok(Outcome {
-                bytes,
+                bytes: Some(bytes),
                 failed: trip(sev),
             })
         }
@@ -342,7 +343,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 _ => origintrace::query::vet::vet_text(&v).into_bytes(),
             };
             Ok(Outcome {
-                bytes,
+                bytes: Some(bytes),
                 failed: trip(v.severity),
             })
         }
@@ -371,7 +372,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 _ => origintrace::query::walk::walk_text(&w).into_bytes(),
             };
             Ok(Outcome {
-                bytes,
+                bytes: Some(bytes),
                 failed: false,
             })
         }
@@ -380,7 +381,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes =
                 origintrace::export::export(&a, around.as_deref().map(|p| (p, hops)), &fmt)?;
             Ok(Outcome {
-                bytes,
+                bytes: Some(bytes),
                 failed: false,
             })
         }
@@ -439,7 +440,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .export(&a, &r)
                 .map_err(|e| anyhow!("cannot write the report: {e}"))?;
             Ok(Outcome {
-                bytes,
+                bytes: Some(bytes),
                 failed: trip(worst),
             })
         }
@@ -471,11 +472,9 @@ fn main() -> ExitCode {
         }
     };
     let common = cli.common.clone();
-    let is_build = matches!(cli.command, Command::Build | Command::Synth { .. });
-    let is_build = is_build || matches!(cli.command, Command::Import { .. });
     let result = run(cli).and_then(|o| {
-        if !is_build {
-            emit(&common, &o.bytes)?;
+        if let Some(bytes) = &o.bytes {
+            emit(&common, bytes)?;
         }
         Ok(o.failed)
     });
