@@ -136,7 +136,8 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count.
+    /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count. Each
+    /// result keeps only its top path (what a report prints); `score` gives a shipment's full path list.
     pub fn score_all(&self, progress: Option<&indicatif::ProgressBar>) -> Vec<Scored> {
         let n_keys = self.engine.ix.keys.len();
         // A report prints no records, so statistics rows need not be listed: same paths, same shares.
@@ -148,8 +149,13 @@ impl<'a> Analysis<'a> {
         let sets: Vec<Option<PathSet>> = (0..n_keys as u32)
             .into_par_iter()
             .map(|k| {
-                (self.engine.outcome(k).mix.sanctioned() > EPS)
-                    .then(|| self.engine.paths_of_key(k, batch))
+                (self.engine.outcome(k).mix.sanctioned() > EPS).then(|| {
+                    // Only the top path is certain after a `top: Some(1)` search, and only it is printed
+                    // (flags come from the engine's marks): keep one per output, not thousands.
+                    let mut set = self.engine.paths_of_key(k, batch);
+                    set.paths.truncate(1);
+                    set
+                })
             })
             .collect();
         let empty = PathSet::default();
