@@ -165,7 +165,8 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             entry.2.add_scaled(w, &mix);
             entry.3 += w;
             total += s.value_usd;
-            let sc = a.score(i);
+            // Flags come from the engine's marks; the rule counts need no path search.
+            let sc = a.score_with(i, &crate::paths::PathSet::default());
             for f in &sc.flags {
                 let c = flag_counts
                     .entry(f.rule.clone())
@@ -217,7 +218,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             .collect();
         if now.sanctioned() > EPS {
             next_steps.push(format!(
-                "HS {h}: {} of its goods may carry sanctioned inputs (exposure {} to {}); do not buy until the paths below are explained (run `trace` on its shipments).",
+                "HS {h}: {} of its goods may carry sanctioned inputs (exposure {} to {}); do not buy until those paths are explained (run `trace` on its shipments to see them).",
                 pct(now.sanctioned()),
                 pct(now.sanctioned()),
                 pct(now.sanctioned() + now.u)
