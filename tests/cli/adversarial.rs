@@ -271,3 +271,14 @@ fn every_report_format_is_identical_on_one_and_two_threads() {
         assert!(a == b, "output differs between 1 and 2 threads");
     }
 }
+
+#[test]
+fn an_output_that_cannot_be_written_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("no-such-dir").join("report.csv");
+    let r = run(["report", "-o", target.to_str().unwrap()]);
+    no_panic(&r);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("cannot write"), "{}", r.stderr);
+    assert!(!target.exists());
+}
