@@ -42,6 +42,22 @@ fn cut_note(shown: usize, total: usize, what: &str) -> String {
     }
 }
 
+/// Flags as a list: severity badge, rule, detail.
+fn flag_list(flags: &[crate::flags::Flag]) -> String {
+    let mut o = String::from("<ul class=\"flags\">");
+    for f in flags {
+        let _ = write!(
+            o,
+            "<li>{} <b>{}</b>: {}</li>",
+            sev_badge(f.severity.as_str()),
+            esc(&f.rule),
+            esc(&f.detail)
+        );
+    }
+    o.push_str("</ul>");
+    o
+}
+
 /// Escapes text for HTML element content and attribute values.
 pub fn esc(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
@@ -956,17 +972,7 @@ fn shipment_card(a: &Analysis, k: usize, x: &ShipmentRow, sc: &Scored) -> String
         pct(x.statistical),
     );
     if !sc.flags.is_empty() {
-        o.push_str("<ul class=\"flags\">");
-        for f in &sc.flags {
-            let _ = write!(
-                o,
-                "<li>{} <b>{}</b>: {}</li>",
-                sev_badge(f.severity.as_str()),
-                esc(&f.rule),
-                esc(&f.detail)
-            );
-        }
-        o.push_str("</ul>");
+        o.push_str(&flag_list(&sc.flags));
     }
     let shown = &sc.paths[..sc.paths.len().min(PATHS_PER_DIAGRAM)];
     if shown.is_empty() {
@@ -1338,17 +1344,8 @@ pub fn trace_page(a: &Analysis, t: &TraceJson) -> String {
     if t.flags.is_empty() {
         b.push_str("<p>None.</p>\n");
     } else {
-        b.push_str("<ul class=\"flags\">");
-        for f in &t.flags {
-            let _ = write!(
-                b,
-                "<li>{} <b>{}</b>: {}</li>",
-                sev_badge(f.severity.as_str()),
-                esc(&f.rule),
-                esc(&f.detail)
-            );
-        }
-        b.push_str("</ul>\n");
+        b.push_str(&flag_list(&t.flags));
+        b.push('\n');
     }
     if let Some(p) = &t.pool {
         let _ = write!(
