@@ -8,6 +8,7 @@ use crate::model::{EPS, Engine, Outcome};
 use crate::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
 use crate::screening::Hit;
 use crate::settings::Settings;
+use crate::toppath::{Memo, TopPaths};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -146,15 +147,27 @@ impl<'a> Analysis<'a> {
             top: Some(1),
             ..self.limits
         };
+        // The top path of every output from one pass in date order; the few outputs whose top path that
+        // pass cannot settle (near ties, or prefixes dropped upstream) are searched.
+        let tops = TopPaths::compute(&self.engine, batch.max_hops);
         let sets: Vec<Option<PathSet>> = (0..n_keys as u32)
             .into_par_iter()
-            .map(|k| {
+            .map_init(Memo::default, |memo, k| {
                 (self.engine.outcome(k).mix.sanctioned() > EPS).then(|| {
-                    // Only the top path is certain after a `top: Some(1)` search, and only it is printed
-                    // (flags come from the engine's marks): keep one per output, not thousands.
-                    let mut set = self.engine.paths_of_key(k, batch);
-                    set.paths.truncate(1);
-                    set
+                    match tops.top(&self.engine, k, memo) {
+                        Some(p) => PathSet {
+                            paths: vec![p],
+                            truncated: false,
+                            self_source: false,
+                        },
+                        None => {
+                            // Only the top path is certain after a `top: Some(1)` search, and only it is
+                            // printed (flags come from the engine's marks): keep one per output.
+                            let mut set = self.engine.paths_of_key(k, batch);
+                            set.paths.truncate(1);
+                            set
+                        }
+                    }
                 })
             })
             .collect();

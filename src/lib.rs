@@ -28,3 +28,4 @@ pub const MODEL_VERSION: &str = "1";
 pub mod report;
 pub mod snapshot;
 pub mod synth;
+pub mod toppath;

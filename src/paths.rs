@@ -185,7 +185,7 @@ impl Engine<'_> {
     /// Terminal chains through a pool of heading `o` at `t`: (contribution factor, source, hops source-first).
     /// With `records`, the trade-flow hops list the statistics rows behind them (a scan of those rows);
     /// without, only the figures are read.
-    fn pool_chains(
+    pub(crate) fn pool_chains(
         &self,
         pool: &Pool,
         o: Hs,
