@@ -163,6 +163,12 @@ impl TopPaths {
     /// One pass over the outputs in date order. `max_hops` is the path search's limit: longer chains are
     /// not paths, here as there.
     pub fn compute(e: &Engine, max_hops: usize) -> TopPaths {
+        TopPaths::compute_keeping(e, max_hops, KEEP)
+    }
+
+    /// [`TopPaths::compute`] keeping `keep` chains per output (at least one): fewer make the bounds and
+    /// the exact shares do more of the work, which is what the tests want.
+    pub fn compute_keeping(e: &Engine, max_hops: usize, keep: usize) -> TopPaths {
         let n = e.ix.keys.len();
         let mut t = TopPaths {
             chains: Chains::default(),
@@ -182,7 +188,7 @@ impl TopPaths {
                 groups.cap.clear();
                 let items = e.decompose(k);
                 t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
-                t.keep(s, &mut terms, &groups);
+                t.keep(s, keep.max(1), &mut terms, &groups);
             } else {
                 t.cap.push(0.0);
             }
@@ -358,7 +364,7 @@ impl TopPaths {
     }
 
     /// Merges the terms of an output by chain, keeps the largest, and bounds the rest.
-    fn keep(&mut self, s: f64, terms: &mut [Term], groups: &Groups) {
+    fn keep(&mut self, s: f64, keep: usize, terms: &mut [Term], groups: &Groups) {
         terms.sort_by_key(|x| x.0);
         let mut merged: Vec<Entry> = Vec::new();
         let mut group_of: Vec<u32> = Vec::new();
@@ -394,10 +400,10 @@ impl TopPaths {
         merged.sort_by(|a, b| b.lo.total_cmp(&a.lo).then(a.chain.cmp(&b.chain)));
         // Chains not kept: those merged here but cut, and those whose prefix no upstream output kept.
         let mut cap = groups.cap.iter().copied().fold(0.0, f64::max);
-        for m in merged.iter().skip(KEEP) {
+        for m in merged.iter().skip(keep) {
             cap = cap.max(m.lo + m.slack);
         }
-        merged.truncate(KEEP);
+        merged.truncate(keep);
         let kept: f64 = merged.iter().map(|x| x.lo).sum();
         self.ent.extend(merged);
         self.cap.push(cap.min((s - kept).max(0.0)));

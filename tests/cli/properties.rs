@@ -6,9 +6,10 @@
 
 use crate::harness::run;
 use origintrace::dataset::{DataSource, Dataset, load};
-use origintrace::model::{Engine, Key, Outcome};
+use origintrace::model::{EPS, Engine, Key, Outcome};
 use origintrace::paths::Limits;
 use origintrace::settings::Settings;
+use origintrace::toppath::{Memo, TopPaths};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::collections::BTreeMap;
@@ -494,6 +495,34 @@ proptest! {
             let sum: f64 = set.paths.iter().map(|p| p.share).sum();
             let s = e.outcomes[k as usize].mix.sanctioned();
             prop_assert!((sum - s).abs() <= 1e-9, "output {:?}: paths add up to {sum}, sanctioned {s}", e.ix.keys[k as usize]);
+        }
+    }
+
+    /// The top path carried through the pass is the search's first path, with the same share, however few
+    /// chains each output keeps; where the bounds cannot settle it, it says so rather than guess.
+    #[test]
+    fn top_paths_match_the_search(d in data_strategy(), keep in 1usize..4) {
+        let dir = write_temp(&d);
+        let ds = load_dir(dir.path());
+        let st = d.settings();
+        let e = Engine::run(&ds, &st);
+        let tops = TopPaths::compute_keeping(&e, Limits::default().max_hops, keep);
+        let mut memo = Memo::default();
+        for k in 0..e.ix.keys.len() as u32 {
+            let set = e.paths_of_key(k, Limits::default());
+            let top = tops.top(&e, k, &mut memo);
+            if e.outcomes[k as usize].mix.sanctioned() <= EPS {
+                prop_assert!(top.is_none());
+                continue;
+            }
+            let Some(top) = top else { continue };
+            prop_assert!(!set.truncated, "a search within the limits was cut");
+            let first = &set.paths[0];
+            let tie = set.paths.get(1).is_some_and(|p| (p.share - first.share).abs() <= 1e-12);
+            prop_assert!(!tie, "output {:?}: a tie was settled", e.ix.keys[k as usize]);
+            prop_assert_eq!(top.nodes(), first.nodes(), "output {:?}", e.ix.keys[k as usize]);
+            prop_assert!((top.share - first.share).abs() <= 1e-12, "output {:?}: share {} vs {}", e.ix.keys[k as usize], top.share, first.share);
+            prop_assert_eq!(top.grade, first.grade);
         }
     }
 }
