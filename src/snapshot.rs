@@ -16,6 +16,10 @@
 //! per load, against well under 0.1 s for XXH3. Decoded values are also range-checked (party, shipment,
 //! key and row numbers, HS codes, dates, decimal scales), so even a file with a matching checksum cannot
 //! make a later command read out of bounds.
+//!
+//! A load still builds the owned [`Dataset`], index and outcomes (about 400 bytes of fresh memory per
+//! shipment), which bounds it at roughly 0.4 s of CPU per million shipments; going further means reading
+//! them in place from the map (see `docs/benchmarks.md`).
 
 use crate::codes::{Country, Date, Hs, Period, Region};
 use crate::dataset::{
