@@ -38,8 +38,17 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {
-        let hits = engine.hits.clone();
         let medians = flags::price_medians(engine.ds);
+        Analysis::with_medians(engine, limits, medians)
+    }
+
+    /// An analysis with price medians computed earlier (a snapshot stores them: they span every shipment).
+    pub fn with_medians(
+        engine: Engine<'a>,
+        limits: Limits,
+        medians: HashMap<crate::codes::Hs, Decimal>,
+    ) -> Analysis<'a> {
+        let hits = engine.hits.clone();
         Analysis {
             engine,
             hits,

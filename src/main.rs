@@ -4,13 +4,11 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
-use origintrace::analysis::Analysis;
 use origintrace::codes::{Country, Date, Hs};
 use origintrace::flags::Severity;
 use origintrace::paths::Limits;
 use origintrace::report::{self, Exporter, Table};
 use origintrace::session::{Request, Session};
-use origintrace::snapshot::Snapshot;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -281,7 +279,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     session.dataset.ensure_valid(c.skip_invalid)?;
     let ds = &session.dataset;
     let st = &session.settings;
-    let a = Analysis::with_engine(session.engine(), limits);
+    let a = session.analysis(limits);
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     match cli.command {
         Command::Check | Command::Synth { .. } => unreachable!("handled above"),
@@ -291,16 +289,17 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .output
                 .as_ref()
                 .ok_or_else(|| anyhow!("build needs -o FILE for the snapshot"))?;
-            let snap = Snapshot {
-                tool_version: env!("CARGO_PKG_VERSION").into(),
-                model_version: origintrace::MODEL_VERSION.into(),
-                settings: st.clone(),
-                dataset: ds.clone(),
-                outcomes: a.engine.outcomes.clone(),
-            };
-            let bytes = snap
-                .to_bytes()
-                .map_err(|e| anyhow!("cannot encode the snapshot: {e}"))?;
+            let bytes = origintrace::snapshot::encode(&origintrace::snapshot::Parts {
+                tool_version: env!("CARGO_PKG_VERSION"),
+                model_version: origintrace::MODEL_VERSION,
+                settings: st,
+                dataset: ds,
+                index: &a.engine.ix,
+                outcomes: &a.engine.outcomes,
+                hits: &a.engine.hits,
+                medians: &a.medians,
+            })
+            .map_err(|e| anyhow!("cannot encode the snapshot: {e}"))?;
             origintrace::output::write_atomic(out, &bytes)
                 .with_context(|| format!("{}: cannot write", out.display()))?;
             eprintln!(

@@ -255,21 +255,22 @@ pub fn pattern_hit(marks: u64, i: usize) -> Option<bool> {
     }
 }
 
-/// The model's index over a dataset: shipments per party in date order, outputs, supplier links.
+/// The model's index over a dataset: shipments per party in date order, outputs, supplier links. Its fields
+/// are public so a snapshot can store them and load them back without re-sorting.
 pub struct Index {
     /// Inbound shipments per party, sorted by (date, id): `inbound[in_off[p]..in_off[p+1]]`.
-    in_off: Vec<u32>,
-    inbound: Vec<u32>,
+    pub in_off: Vec<u32>,
+    pub inbound: Vec<u32>,
     /// Outbound shipments per party, sorted by (heading, date, id).
-    out_off: Vec<u32>,
-    outbound: Vec<u32>,
+    pub out_off: Vec<u32>,
+    pub outbound: Vec<u32>,
     /// Running sum of outbound values in `outbound` order (`out_sum[i]` = sum before position i).
-    out_sum: Vec<Decimal>,
+    pub out_sum: Vec<Decimal>,
     /// The key of each position of `outbound`.
-    out_key: Vec<u32>,
+    pub out_key: Vec<u32>,
     /// Supplier links per buyer.
-    link_off: Vec<u32>,
-    links: Vec<u32>,
+    pub link_off: Vec<u32>,
+    pub links: Vec<u32>,
     /// Outputs in date order.
     pub keys: Vec<Key>,
     /// Output of each shipment (as shipper).
@@ -472,12 +473,37 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     fn new(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Engine<'a> {
         let ix = Index::new(ds, st);
+        let hits = crate::screening::screen(ds, st.match_threshold);
+        Engine::assemble(ds, st, ix, outcomes, hits)
+    }
+
+    /// An engine from parts a snapshot stored (index, outcomes, watchlist hits), so loading one recomputes
+    /// nothing; `None` when they do not fit the dataset.
+    pub fn from_parts(
+        ds: &'a Dataset,
+        st: &'a Settings,
+        ix: Index,
+        outcomes: Vec<Outcome>,
+        hits: Vec<Vec<crate::screening::Hit>>,
+    ) -> Option<Engine<'a>> {
+        let fits = outcomes.len() == ix.keys.len()
+            && hits.len() == ds.parties.len()
+            && ix.key_of_shipment.len() == ds.shipments.len();
+        fits.then(|| Engine::assemble(ds, st, ix, outcomes, hits))
+    }
+
+    fn assemble(
+        ds: &'a Dataset,
+        st: &'a Settings,
+        ix: Index,
+        outcomes: Vec<Outcome>,
+        hits: Vec<Vec<crate::screening::Hit>>,
+    ) -> Engine<'a> {
         let sanctioned_party = ds
             .parties
             .iter()
             .map(|p| st.is_sanctioned(p.country))
             .collect();
-        let hits = crate::screening::screen(ds, st.match_threshold);
         let watch = hits
             .iter()
             .map(|h| {

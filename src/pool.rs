@@ -6,6 +6,7 @@ use crate::dataset::{Dataset, Flow, TradeFlow};
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Which rows of a reporter a pool is computed over.
@@ -104,12 +105,14 @@ pub struct PoolMix {
 /// The running integral of a piecewise-constant daily rate. A statistics row spreads its value evenly over
 /// the days of its period, so the pro-rated sum of any set of rows over any window is `F(hi) - F(lo)`: two
 /// binary searches, whatever the number of rows.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Series {
     days: Vec<i32>,
     /// The integral up to `days[i]`.
+    #[serde(with = "crate::snapshot::decimals")]
     integral: Vec<Decimal>,
     /// The rate from `days[i]` to the next point.
+    #[serde(with = "crate::snapshot::decimals")]
     rate: Vec<Decimal>,
 }
 
@@ -168,7 +171,7 @@ impl Series {
 }
 
 /// The series of one (reporter, rows, flow, HS code), split the way pools need it.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct Classes {
     total: Series,
     unknown: Series,
@@ -179,7 +182,7 @@ struct Classes {
 type SeriesKey = (Country, Rows, Flow, Hs);
 
 /// Which rows a series set sums: one region's, the national rows, or all region rows of the reporter.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 enum Rows {
     Region(Region),
     National,
@@ -187,21 +190,27 @@ enum Rows {
 }
 
 /// Rows of one reporter, bucketed by (scope rows, flow, heading of the row) and sorted by period start, so a
-/// pool reads only the headings it needs inside its window.
-#[derive(Default)]
+/// pool reads only the headings it needs inside its window. Serialisable so a snapshot stores it built.
+#[derive(Default, Serialize, Deserialize)]
 pub struct PoolIndex {
     /// Running integrals per (reporter, rows, flow, HS code): what the engine reads.
+    #[serde(serialize_with = "crate::snapshot::sorted_map")]
     series: HashMap<SeriesKey, Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
+    #[serde(serialize_with = "crate::snapshot::sorted_map")]
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
+    #[serde(skip)]
     relevant: std::sync::RwLock<crate::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
+    #[serde(serialize_with = "crate::snapshot::sorted_map")]
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
+    #[serde(serialize_with = "crate::snapshot::sorted_map")]
     regions: HashMap<Country, BTreeSet<Region>>,
     /// Reporters with at least one national row.
     has_national: BTreeSet<Country>,
     /// Headings with rows, per (reporter, region, flow) (for prefixes shorter than a heading).
+    #[serde(serialize_with = "crate::snapshot::sorted_map")]
     headings: HashMap<(Country, Option<Region>, Flow), BTreeSet<Hs>>,
 }
 
@@ -274,6 +283,22 @@ impl PoolIndex {
             v.sort_by_key(|&i| (ds.flows[i as usize].period.start(), i));
         }
         ix
+    }
+
+    /// Whether an index loaded from a snapshot can serve a dataset of `n_flows` statistics rows without an
+    /// out-of-range read: row numbers in range, and each series' columns of one length.
+    pub fn fits(&self, n_flows: usize) -> bool {
+        let series_ok =
+            |s: &Series| s.integral.len() == s.days.len() && s.rate.len() == s.days.len();
+        self.buckets
+            .values()
+            .flatten()
+            .all(|&i| (i as usize) < n_flows)
+            && self.series.values().all(|c| {
+                series_ok(&c.total)
+                    && series_ok(&c.unknown)
+                    && c.sanctioned.iter().all(|(_, s)| series_ok(s))
+            })
     }
 
     /// Sums over the rows of one (reporter, region-or-national) in the window `[t - lag, t)`.

@@ -18,7 +18,7 @@
 
 use crate::codes::Country;
 use crate::dataset::{Dataset, Party, WatchEntry};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 use unicode_normalization::UnicodeNormalization;
 
@@ -626,7 +626,7 @@ pub fn compare(
 }
 
 /// One watchlist hit of a party.
-#[derive(Clone, Debug, Serialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Hit {
     pub entry: u32,
     pub entry_id: String,

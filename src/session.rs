@@ -1,11 +1,14 @@
 //! Opening the data a command runs on: dataset directories, a snapshot, or the compiled-in sample; and the
 //! settings in force (defaults, then the dataset's own file, then `--config`, then `--lag-days`).
 
+use crate::analysis::Analysis;
 use crate::dataset::{self, DataSource, Dataset, DatasetError};
-use crate::model::{Engine, Outcome};
+use crate::model::Engine;
+use crate::paths::Limits;
 use crate::settings::{Settings, SettingsError};
-use crate::snapshot::{Snapshot, SnapshotError};
+use crate::snapshot::{Derived, Snapshot, SnapshotError};
 use std::path::PathBuf;
+use std::sync::Mutex;
 use thiserror::Error;
 
 #[derive(Debug, Error)]
@@ -30,13 +33,13 @@ pub struct Request {
     pub rejects: Option<PathBuf>,
 }
 
-/// Loaded data with its settings, and the engine outcomes when a snapshot already holds them for exactly
-/// these settings.
+/// Loaded data with its settings, and what a snapshot derived when it was built for exactly these settings.
 pub struct Session {
     pub dataset: Dataset,
     pub settings: Settings,
-    pub outcomes: Option<Vec<Outcome>>,
     pub from_snapshot: bool,
+    /// Moved into the first engine built, not cloned: at scale it is as large as the dataset.
+    derived: Mutex<Option<Derived>>,
 }
 
 impl Session {
@@ -47,12 +50,12 @@ impl Session {
             .data
             .iter()
             .any(|p| p.is_file() && Snapshot::is_snapshot(p));
-        let (dataset, base, outcomes, from_snapshot) = if snapshot {
+        let (dataset, base, derived, from_snapshot) = if snapshot {
             if req.data.len() != 1 {
                 return Err(SessionError::MixedSnapshot(req.data.len()));
             }
             let snap = Snapshot::read(&req.data[0])?;
-            (snap.dataset, snap.settings, Some(snap.outcomes), true)
+            (snap.dataset, snap.settings, Some(snap.derived), true)
         } else {
             for p in &req.data {
                 if p.is_file() {
@@ -91,26 +94,43 @@ impl Session {
             }
             settings.lag_days = l;
         }
-        // A snapshot's outcomes hold only for the settings it was built with.
-        let outcomes = if settings == base { outcomes } else { None };
+        // What a snapshot derived holds only for the settings it was built with.
+        let derived = if settings == base { derived } else { None };
         if let Some(path) = &req.rejects {
             dataset::load::write_rejects(path, &dataset.rejections)?;
         }
         Ok(Session {
             dataset,
             settings,
-            outcomes,
             from_snapshot,
+            derived: Mutex::new(derived),
         })
     }
 
-    /// The engine: the snapshot's outcomes when they fit, else one pass over the data.
+    /// The snapshot's derived parts, the first time they are asked for.
+    fn take_derived(&self) -> Option<Derived> {
+        self.derived.lock().ok().and_then(|mut d| d.take())
+    }
+
+    /// The engine: the snapshot's when it fits, else one pass over the data.
     pub fn engine(&self) -> Engine<'_> {
-        if let Some(o) = &self.outcomes
-            && let Some(e) = Engine::with_outcomes(&self.dataset, &self.settings, o.clone())
-        {
-            return e;
+        self.take_derived()
+            .and_then(|d| {
+                Engine::from_parts(&self.dataset, &self.settings, d.index, d.outcomes, d.hits)
+            })
+            .unwrap_or_else(|| Engine::run(&self.dataset, &self.settings))
+    }
+
+    /// The analysis: the snapshot's engine and price medians when they fit, else computed.
+    pub fn analysis(&self, limits: Limits) -> Analysis<'_> {
+        if let Some(d) = self.take_derived() {
+            let medians = d.medians;
+            if let Some(e) =
+                Engine::from_parts(&self.dataset, &self.settings, d.index, d.outcomes, d.hits)
+            {
+                return Analysis::with_medians(e, limits, medians);
+            }
         }
-        Engine::run(&self.dataset, &self.settings)
+        Analysis::with_engine(Engine::run(&self.dataset, &self.settings), limits)
     }
 }

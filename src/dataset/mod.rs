@@ -136,6 +136,15 @@ impl Arena {
         s.map(|s| self.push(s)).unwrap_or_default()
     }
 
+    /// The whole arena, for snapshots.
+    pub fn as_str(&self) -> &str {
+        &self.buf
+    }
+
+    pub fn from_string(buf: String) -> Arena {
+        Arena { buf }
+    }
+
     pub fn get(&self, t: Text) -> &str {
         let a = t.start as usize;
         self.buf.get(a..a + t.len as usize).unwrap_or("")
@@ -285,6 +294,10 @@ pub struct Dataset {
     party_index: HashMap<String, u32>,
     #[serde(skip)]
     shipment_index: HashMap<String, u32>,
+    /// Shipments in id order, when a snapshot supplied it: a binary search through it replaces
+    /// `shipment_index`, whose millions of heap strings would cost a load more than everything else.
+    #[serde(skip)]
+    shipment_order: Vec<u32>,
 }
 
 impl Dataset {
@@ -302,6 +315,36 @@ impl Dataset {
             .enumerate()
             .map(|(i, s)| (self.text.get(s.id).to_string(), i as u32))
             .collect();
+        self.shipment_order = Vec::new();
+    }
+
+    /// Like [`Dataset::reindex`], with shipments looked up through `order` (every shipment, sorted by (id,
+    /// index)) instead of a hash map. Refused (false) when an entry is out of range; the order itself is
+    /// trusted (a snapshot's checksum covers it), as checking it would cost a string comparison per row.
+    pub fn reindex_sorted(&mut self, order: Vec<u32>) -> bool {
+        let n = self.shipments.len();
+        if order.len() != n || order.iter().any(|&i| i as usize >= n) {
+            return false;
+        }
+        self.party_index = self
+            .parties
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (p.id.clone(), i as u32))
+            .collect();
+        self.shipment_index = HashMap::new();
+        self.shipment_order = order;
+        true
+    }
+
+    /// Shipment indices sorted by (id, index): what [`Dataset::reindex_sorted`] takes.
+    pub fn shipment_order(&self) -> Vec<u32> {
+        let mut order: Vec<u32> = (0..self.shipments.len() as u32).collect();
+        order.sort_unstable_by(|&a, &b| {
+            let id = |i: u32| self.text.get(self.shipments[i as usize].id);
+            id(a).cmp(id(b)).then(a.cmp(&b))
+        });
+        order
     }
 
     /// In strict mode (no `--skip-invalid`), any rejected row is an error listing the first 50.
@@ -320,7 +363,14 @@ impl Dataset {
     }
 
     pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
-        self.shipment_index.get(id).copied()
+        if self.shipment_order.is_empty() {
+            return self.shipment_index.get(id).copied();
+        }
+        // The last of equal ids, as the hash map (filled in row order) keeps it.
+        let key = |i: &u32| self.text.get(self.shipments[*i as usize].id);
+        let end = self.shipment_order.partition_point(|i| key(i) <= id);
+        let last = *self.shipment_order.get(end.checked_sub(1)?)?;
+        (key(&last) == id).then_some(last)
     }
 
     pub fn party(&self, i: u32) -> &Party {
