@@ -14,7 +14,7 @@ files written earlier (docs/parquet.md).
 
 Usage: python3 benches/peers/compare.py [--data DIR | --each ROOT] [--binary PATH] [--build] [--runs N]
                                        [--threads N] [--config FILE] [--lag-days N]
-                                       [--via-parquet | --parquet DIR]
+                                       [--via-parquet | --parquet DIR | --twin-output FILE]
 """
 
 from __future__ import annotations
@@ -107,15 +107,21 @@ def run_twin(data: str, extra: list[str], threads: int | None, parquet: str | No
         secs, p = timed(cmd)
         if p.returncode != 0:
             sys.exit(f"twin failed ({p.returncode}): {p.stderr.decode(errors='replace').strip()}")
-        rows = {}
-        with open(out, encoding="utf-8", newline="") as f:
-            for r in csv.DictReader(f):
-                rows[r["shipment_id"]] = {
-                    **{k: float(r[k]) for k in SHARES},
-                    "flags": [x for x in (r["flags"] or "").split(";") if x],
-                    "severity": r.get("severity") or "none",
-                }
-    return secs, rows
+        return secs, read_twin(out)
+
+
+def read_twin(path: str) -> dict:
+    """A twin's output CSV: `shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,
+    flags,severity` (docs/twin.md), from this twin or from a port of it to another engine."""
+    rows = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            rows[r["shipment_id"]] = {
+                **{k: float(r[k]) for k in SHARES},
+                "flags": [x for x in (r["flags"] or "").split(";") if x],
+                "severity": r.get("severity") or "none",
+            }
+    return rows
 
 
 def cargo_build(features: list[str]) -> list[str]:
@@ -176,6 +182,9 @@ def main(argv=None) -> int:
                      help="the twin reads Parquet written by `origintrace export --format parquet` (needs a "
                           "binary built with --features parquet)")
     src.add_argument("--parquet", metavar="DIR", help="the twin reads these Parquet files (written earlier)")
+    src.add_argument("--twin-output", metavar="FILE",
+                     help="compare the engine with this twin output CSV instead of running the twin (e.g. the "
+                          "result of a port of the twin to Spark; docs/parquet.md)")
     a = ap.parse_args(argv)
     features = ["parquet"] if a.via_parquet else []
     if a.build:
@@ -200,7 +209,10 @@ def main(argv=None) -> int:
         for _ in range(max(1, a.runs)):
             s, eng = run_engine(binary, a.data, extra)
             et.append(s)
-            s, twin = run_twin(a.data, extra, a.threads, pq)
+            if a.twin_output:
+                s, twin = 0.0, read_twin(a.twin_output)
+            else:
+                s, twin = run_twin(a.data, extra, a.threads, pq)
             tt.append(s)
         mixes = mixes_vs_report(pq, {k: v for k, v in eng.items() if k != "__settings__"}) if a.via_parquet else None
 
@@ -286,7 +298,10 @@ def main(argv=None) -> int:
     e, t = min(et), min(tt)
     print(f"\n{'':<8} {'wall (s)':>9}")
     print(f"{'engine':<8} {e:9.3f}   origintrace report --format json")
-    print(f"{'twin':<8} {t:9.3f}   python3 benches/peers/duckdb_model.py" + (" --parquet" if pq else ""))
+    if a.twin_output:
+        print(f"{'twin':<8} {'':>9}   read from {a.twin_output}")
+    else:
+        print(f"{'twin':<8} {t:9.3f}   python3 benches/peers/duckdb_model.py" + (" --parquet" if pq else ""))
     if export_secs is not None:
         print(f"{'export':<8} {export_secs:9.3f}   origintrace export --format parquet (not in either time)")
     if e > 0 and t > 0:
