@@ -1,7 +1,7 @@
 //! `export --format dot|graphml|json` through the binary: the graph's numbers against the report, the
 //! neighbourhood of `--around`, GraphML well-formed with every key declared (and valid against the GraphML
 //! schema where xmllint is installed), DOT rendered by Graphviz where it is installed, and deterministic
-//! output.
+//! output; and `export --format parquet` (feature `parquet`) read back with the parquet crate.
 
 use crate::harness::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
