@@ -69,8 +69,9 @@ def export_parquet(binary: str, data: str, extra: list[str], out: str) -> float:
     """`origintrace export --format parquet -o OUT`: the tables the twin reads with --parquet."""
     secs, p = timed([binary, "export", "--format", "parquet", "--data", data, "-o", out, *extra])
     if p.returncode != 0:
-        sys.exit(f"export --format parquet failed ({p.returncode}): {p.stderr.decode(errors='replace').strip()}"
-                 "\n(a binary built with `cargo build --release --features parquet` is needed; --build makes one)")
+        err = p.stderr.decode(errors="replace").strip()
+        hint = ("\n(--build makes a binary with the parquet feature)" if "--features parquet" in err else "")
+        sys.exit(f"export --format parquet failed ({p.returncode}): {err.splitlines()[-1] if err else ''}{hint}")
     return secs
 
 
