@@ -43,7 +43,8 @@ struct Common {
     /// Write rejected rows as CSV (file, line, column, reason, raw row).
     #[arg(long, global = true, value_name = "FILE")]
     rejects: Option<PathBuf>,
-    /// Output format (trace, vet, paths: text, json, html; report: csv, json, md, html; check: text, json).
+    /// Output format (trace, vet, paths: text, json, html; report: csv, json, md, html; check: text, json;
+    /// export: dot, graphml, json, parquet).
     #[arg(long, global = true)]
     format: Option<String>,
     /// Write the output to FILE (atomically) instead of stdout.
@@ -134,7 +135,8 @@ enum Command {
         table: String,
     },
     /// The goods-flow graph (countries, regions, parties; shipments, supplier links, statistics, pools) as
-    /// DOT, GraphML or JSON (--format dot|graphml|json), whole or around one party.
+    /// DOT, GraphML or JSON (--format dot|graphml|json), whole or around one party; or, with --format parquet
+    /// -o DIR (a build with the `parquet` feature), the canonical tables and every shipment's mix as Parquet.
     Export {
         /// Only the neighbourhood of this party (an id or a name).
         #[arg(long, value_name = "PARTY")]
@@ -275,6 +277,12 @@ fn run(cli: Cli) -> Result<Outcome> {
             failed: false,
         });
     }
+    // Refused before the data is read: no point computing a dataset for a format this build cannot write.
+    if let Command::Export { around, .. } = &cli.command
+        && format_of(c, &origintrace::export::ALL_FORMATS)? == "parquet"
+    {
+        parquet_preflight(c, around.is_some())?;
+    }
     let session = Session::open(&req)?;
     session.dataset.ensure_valid(c.skip_invalid)?;
     let ds = &session.dataset;
@@ -376,7 +384,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             })
         }
         Command::Export { around, hops } => {
-            let fmt = format_of(c, &origintrace::export::FORMATS)?;
+            let fmt = format_of(c, &origintrace::export::ALL_FORMATS)?;
+            if fmt == "parquet" {
+                return export_parquet(c, &a, around.is_some());
+            }
             let bytes =
                 origintrace::export::export(&a, around.as_deref().map(|p| (p, hops)), &fmt)?;
             Ok(Outcome {
@@ -444,6 +455,48 @@ fn run(cli: Cli) -> Result<Outcome> {
             })
         }
     }
+}
+
+/// What `export --format parquet` needs before any data is read: a build with the `parquet` feature (else
+/// an error saying how to get it), `-o DIR`, and no `--around`.
+fn parquet_preflight(c: &Common, around: bool) -> Result<&PathBuf> {
+    if !origintrace::export::PARQUET {
+        bail!("{}", origintrace::export::NO_PARQUET);
+    }
+    if around {
+        bail!("--around does not apply to --format parquet: it writes whole tables");
+    }
+    c.output.as_ref().ok_or_else(|| {
+        anyhow!("export --format parquet needs -o DIR: the directory to write the files in")
+    })
+}
+
+/// `export --format parquet -o DIR`: the canonical tables and every shipment's mix as Parquet files
+/// (docs/parquet.md).
+fn export_parquet(c: &Common, a: &Analysis, around: bool) -> Result<Outcome> {
+    let dir = parquet_preflight(c, around)?;
+    #[cfg(feature = "parquet")]
+    {
+        let w = origintrace::export::parquet::write_dir(a, dir)?;
+        let files: Vec<String> = w
+            .files
+            .iter()
+            .map(|(p, n)| {
+                let name = p
+                    .file_name()
+                    .map(|f| f.to_string_lossy())
+                    .unwrap_or_default();
+                format!("{name} ({n} rows)")
+            })
+            .collect();
+        eprintln!("wrote {}: {}", dir.display(), files.join(", "));
+    }
+    #[cfg(not(feature = "parquet"))]
+    let _ = (a, dir);
+    Ok(Outcome {
+        bytes: None,
+        failed: false,
+    })
 }
 
 /// Writes the output: atomically to `-o FILE`, else to stdout (a closed pipe is not an error).

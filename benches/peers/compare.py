@@ -7,8 +7,14 @@ absolute difference of every share column and the symmetric difference of the fl
 included) side by side. Exit 1 when a share differs by more than 1e-9, a flagged set differs, or a shipment is
 missing on either side.
 
+With `--via-parquet` the twin reads the tables from Parquet instead of CSV: the engine first writes them with
+`origintrace export --format parquet` (a binary built with `--features parquet`; `--build` builds one), and
+the engine's own mixes.parquet is checked against its report too. `--parquet DIR` gives the twin Parquet
+files written earlier (docs/parquet.md).
+
 Usage: python3 benches/peers/compare.py [--data DIR | --each ROOT] [--binary PATH] [--build] [--runs N]
                                        [--threads N] [--config FILE] [--lag-days N]
+                                       [--via-parquet | --parquet DIR | --twin-output FILE]
 """
 
 from __future__ import annotations
@@ -53,38 +59,83 @@ def run_engine(binary: str, data: str, extra: list[str]) -> tuple[float, dict]:
             **{k: float(r[k]) for k in SHARES},
             "flags": [f for f in r["flags"] if f in RULES],
             "all_flags": list(r["flags"]),
+            "reachable": r.get("reachable"),
             "severity": r.get("severity", "none"),
         }
     return secs, rows
 
 
-def run_twin(data: str, extra: list[str], threads: int | None) -> tuple[float, dict]:
+def export_parquet(binary: str, data: str, extra: list[str], out: str) -> float:
+    """`origintrace export --format parquet -o OUT`: the tables the twin reads with --parquet."""
+    secs, p = timed([binary, "export", "--format", "parquet", "--data", data, "-o", out, *extra])
+    if p.returncode != 0:
+        err = p.stderr.decode(errors="replace").strip()
+        hint = ("\n(--build makes a binary with the parquet feature)" if "--features parquet" in err else "")
+        sys.exit(f"export --format parquet failed ({p.returncode}): {err.splitlines()[-1] if err else ''}{hint}")
+    return secs
+
+
+def mixes_vs_report(pq: str, eng: dict) -> tuple[int, float, int]:
+    """The engine's mixes.parquet against its own report: (rows compared, largest |diff| of any share,
+    rows missing on either side or whose `reachable` differs). Both come from the same engine: they must be equal."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    rows = con.execute(f"SELECT shipment_id, reachable, {', '.join(SHARES)} FROM read_parquet(?)",
+                       [os.path.join(pq, "mixes.parquet")]).fetchall()
+    worst, bad = 0.0, 0
+    seen = set()
+    for r in rows:
+        sid, reachable, vals = r[0], r[1], r[2:]
+        seen.add(sid)
+        e = eng.get(sid)
+        if e is None or e["reachable"] != reachable:
+            bad += 1
+            continue
+        worst = max([worst] + [abs(e[k] - v) for k, v in zip(SHARES, vals)])
+    bad += len(set(eng) - seen)
+    return len(rows), worst, bad
+
+
+def run_twin(data: str, extra: list[str], threads: int | None, parquet: str | None = None) -> tuple[float, dict]:
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "twin.csv")
         cmd = [sys.executable, TWIN, "--data", data, "-o", out, *extra]
+        if parquet:
+            cmd += ["--parquet", parquet]
         if threads:
             cmd += ["--threads", str(threads)]
         secs, p = timed(cmd)
         if p.returncode != 0:
             sys.exit(f"twin failed ({p.returncode}): {p.stderr.decode(errors='replace').strip()}")
-        rows = {}
-        with open(out, encoding="utf-8", newline="") as f:
-            for r in csv.DictReader(f):
-                rows[r["shipment_id"]] = {
-                    **{k: float(r[k]) for k in SHARES},
-                    "flags": [x for x in (r["flags"] or "").split(";") if x],
-                    "severity": r.get("severity") or "none",
-                }
-    return secs, rows
+        return secs, read_twin(out)
 
 
-def ensure_binary(path: str, default: bool) -> str:
+def read_twin(path: str) -> dict:
+    """A twin's output CSV: `shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,
+    flags,severity` (docs/twin.md), from this twin or from a port of it to another engine."""
+    rows = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f):
+            rows[r["shipment_id"]] = {
+                **{k: float(r[k]) for k in SHARES},
+                "flags": [x for x in (r["flags"] or "").split(";") if x],
+                "severity": r.get("severity") or "none",
+            }
+    return rows
+
+
+def cargo_build(features: list[str]) -> list[str]:
+    return ["cargo", "build", "--release", "--quiet"] + (["--features", ",".join(features)] if features else [])
+
+
+def ensure_binary(path: str, default: bool, features: list[str]) -> str:
     if os.path.exists(path):
         return path
     if not default:
         sys.exit(f"{path}: no such binary")
-    print("building the engine: cargo build --release", file=sys.stderr)
-    p = subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT)
+    print(f"building the engine: {' '.join(cargo_build(features)[:3])}", file=sys.stderr)
+    p = subprocess.run(cargo_build(features), cwd=ROOT)
     if p.returncode != 0 or not os.path.exists(path):
         sys.exit("cargo build --release failed")
     return path
@@ -103,6 +154,8 @@ def each(a, binary: str) -> int:
     bad = 0
     for d in datasets_under(a.each):
         cmd = [sys.executable, os.path.abspath(__file__), "--data", d, "--binary", binary]
+        if a.via_parquet:
+            cmd.append("--via-parquet")
         if a.threads:
             cmd += ["--threads", str(a.threads)]
         p = subprocess.run(cmd, capture_output=True, text=True)
@@ -125,11 +178,20 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=1, help="time each side this many times (best wall clock)")
     ap.add_argument("--threads", type=int, help="DuckDB threads for the twin (default: all cores)")
     ap.add_argument("--show", type=int, default=5, help="list this many worst shipments per column")
+    src = ap.add_mutually_exclusive_group()
+    src.add_argument("--via-parquet", action="store_true",
+                     help="the twin reads Parquet written by `origintrace export --format parquet` (needs a "
+                          "binary built with --features parquet)")
+    src.add_argument("--parquet", metavar="DIR", help="the twin reads these Parquet files (written earlier)")
+    src.add_argument("--twin-output", metavar="FILE",
+                     help="compare the engine with this twin output CSV instead of running the twin (e.g. the "
+                          "result of a port of the twin to Spark; docs/parquet.md)")
     a = ap.parse_args(argv)
+    features = ["parquet"] if a.via_parquet else []
     if a.build:
-        if subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT).returncode != 0:
+        if subprocess.run(cargo_build(features), cwd=ROOT).returncode != 0:
             sys.exit("cargo build --release failed")
-    binary = ensure_binary(a.binary, a.binary == default_bin)
+    binary = ensure_binary(a.binary, a.binary == default_bin, features)
     if a.each:
         return each(a, binary)
     extra = []
@@ -139,15 +201,31 @@ def main(argv=None) -> int:
         extra += ["--lag-days", str(a.lag_days)]
 
     et, tt = [], []
-    for _ in range(max(1, a.runs)):
-        s, eng = run_engine(binary, a.data, extra)
-        et.append(s)
-        s, twin = run_twin(a.data, extra, a.threads)
-        tt.append(s)
+    with tempfile.TemporaryDirectory() as pq_tmp:
+        pq = a.parquet
+        export_secs = None
+        if a.via_parquet:
+            pq = pq_tmp
+            export_secs = export_parquet(binary, a.data, extra, pq)
+        for _ in range(max(1, a.runs)):
+            s, eng = run_engine(binary, a.data, extra)
+            et.append(s)
+            if a.twin_output:
+                s, twin = 0.0, read_twin(a.twin_output)
+            else:
+                s, twin = run_twin(a.data, extra, a.threads, pq)
+            tt.append(s)
+        mixes = mixes_vs_report(pq, {k: v for k, v in eng.items() if k != "__settings__"}) if a.via_parquet else None
 
     eng.pop("__settings__")
     ok = True
-    print(f"dataset: {a.data}")
+    print(f"dataset: {a.data}" + (f" (the twin read Parquet: {'written by export' if a.via_parquet else pq})"
+                                  if pq else ""))
+    if mixes is not None:
+        n, worst, bad = mixes
+        print(f"mixes.parquet vs the engine's report: {n} rows, max |diff| {worst:.3e}, "
+              f"{bad} missing, extra or differing in reachable")
+        ok &= worst == 0.0 and bad == 0
     print(f"shipments: engine {len(eng)}, twin {len(twin)}")
     only_e = sorted(set(eng) - set(twin))
     only_t = sorted(set(twin) - set(eng))
@@ -221,7 +299,12 @@ def main(argv=None) -> int:
     e, t = min(et), min(tt)
     print(f"\n{'':<8} {'wall (s)':>9}")
     print(f"{'engine':<8} {e:9.3f}   origintrace report --format json")
-    print(f"{'twin':<8} {t:9.3f}   python3 benches/peers/duckdb_model.py")
+    if a.twin_output:
+        print(f"{'twin':<8} {'':>9}   read from {a.twin_output}")
+    else:
+        print(f"{'twin':<8} {t:9.3f}   python3 benches/peers/duckdb_model.py" + (" --parquet" if pq else ""))
+    if export_secs is not None:
+        print(f"{'export':<8} {export_secs:9.3f}   origintrace export --format parquet (not in either time)")
     if e > 0 and t > 0:
         print(f"engine {t / e:.1f}x faster than the twin" if t >= e else f"twin {e / t:.1f}x faster than the engine")
     print("\nAGREE" if ok else "\nDISAGREE")

@@ -17,6 +17,8 @@ How it computes (docs/twin.md has the long version):
     many rounds as the longest chain.
 
 Usage: python3 benches/peers/duckdb_model.py --data DIR [-o OUT.csv] [--config FILE] [--lag-days N]
+       python3 benches/peers/duckdb_model.py --parquet DIR [...]   (the files of `origintrace export --format
+       parquet -o DIR` instead of CSV; the settings the export used, kept in mixes.parquet, then --config)
 Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,flags,severity
 (sorted by shipment_id; `flags` is `;`-joined among sanctioned-exposure, origin-mislabel, low-coverage;
 `severity` is the severity of sanctioned-exposure, `none` when it is not raised).
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 import time
@@ -82,7 +85,22 @@ def default_settings() -> dict:
 
 def overlay(st: dict, path: str) -> dict:
     with open(path, "rb") as f:
-        raw = tomllib.load(f)
+        return overlay_raw(st, tomllib.load(f))
+
+
+def parquet_settings(data: str) -> dict | None:
+    """The settings an `origintrace export --format parquet` computed its mixes with: the JSON it keeps in
+    mixes.parquet's key-value metadata (`origintrace.settings`), so a Parquet directory carries its own."""
+    path = os.path.join(data, "mixes.parquet")
+    if not os.path.exists(path):
+        return None
+    rows = duckdb.connect(":memory:").execute(
+        "SELECT decode(value) FROM parquet_kv_metadata(?) WHERE decode(key) = 'origintrace.settings'",
+        [path]).fetchall()
+    return json.loads(rows[0][0]) if rows and rows[0][0] else None
+
+
+def overlay_raw(st: dict, raw: dict) -> dict:
     st = {**st, "severity": dict(st["severity"]), "hs_inputs": dict(st["hs_inputs"]),
           "input_ratio": dict(st["input_ratio"])}
     if "sanctioned_origins" in raw:
@@ -131,8 +149,28 @@ def load_csv(con, data: str, table: str) -> None:
     )
 
 
+def load_parquet(con, data: str, table: str) -> None:
+    """The same raw table from `origintrace export --format parquet` (docs/parquet.md): every column cast to
+    text, so the rest of the model runs unchanged on either source. DECIMAL becomes its exact digits, DATE
+    `YYYY-MM-DD`, DOUBLE (a link's share) its shortest round-trip text: nothing is rounded on the way."""
+    _, cols = FILES[table]
+    path = os.path.join(data, f"{table}.parquet")
+    if not os.path.exists(path):
+        con.execute(f"CREATE TABLE raw_{table} AS SELECT "
+                    + ", ".join(f"NULL::VARCHAR AS {c}" for c in cols) + " WHERE false")
+        return
+    present = {r[0].lower() for r in con.execute("DESCRIBE SELECT * FROM read_parquet(?)", [path]).fetchall()}
+    sel = [f"NULLIF(trim(CAST(\"{c}\" AS VARCHAR)), '') AS {c}" if c in present else f"NULL::VARCHAR AS {c}"
+           for c in cols]
+    con.execute(f"CREATE TABLE raw_{table} AS SELECT {', '.join(sel)} FROM read_parquet(?)", [path])
+
+
 def has_file(data: str, table: str) -> bool:
     return os.path.exists(os.path.join(data, FILES[table][0]))
+
+
+def has_parquet(data: str, table: str) -> bool:
+    return os.path.exists(os.path.join(data, f"{table}.parquet"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -179,8 +217,10 @@ NOISE = 10**12
 
 
 class Twin:
-    def __init__(self, data: str, st: dict, threads: int | None = None, verbose: int = 0):
+    def __init__(self, data: str, st: dict, threads: int | None = None, verbose: int = 0,
+                 parquet: bool = False):
         self.data = data
+        self.parquet = parquet
         self.st = st
         self.lag = int(st["lag_days"])
         self.scols = [col(c) for c in dict.fromkeys(st["sanctioned_origins"])]
@@ -224,10 +264,12 @@ class Twin:
         """The canonical tables, typed: parties and shipments keyed by integers, money as exact decimals (a
         non-USD value takes the rate of its month, else of its year), dates as day numbers."""
         con, st = self.con, self.st
+        load, has = (load_parquet, has_parquet) if self.parquet else (load_csv, has_file)
         for t in FILES:
-            load_csv(con, self.data, t)
-        if not any(has_file(self.data, t) for t in FILES):
-            raise SystemExit(f"{self.data}: no dataset files")
+            load(con, self.data, t)
+        if not any(has(self.data, t) for t in FILES):
+            kind = "Parquet files (origintrace export --format parquet)" if self.parquet else "dataset files"
+            raise SystemExit(f"{self.data}: no {kind}")
         con.execute("CREATE TABLE so AS SELECT DISTINCT unnest(?::VARCHAR[]) AS c", [st["sanctioned_origins"]])
         con.execute("CREATE TABLE tp AS SELECT DISTINCT unnest(?::VARCHAR[]) AS c", [st["transit_partners"]])
         hs_rows = [(hs_norm(o), hs_norm(p)) for o, ps in st["hs_inputs"].items() for p in ps]
@@ -766,7 +808,11 @@ class Twin:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "data", "sample"))
+    ap.add_argument("--data", default=os.path.join(HERE, "..", "..", "data", "sample"),
+                    help="canonical dataset directory (with --parquet: only its origintrace.toml, and only when "
+                         "the Parquet files carry no settings)")
+    ap.add_argument("--parquet", metavar="DIR",
+                    help="read the tables from the Parquet files of `origintrace export --format parquet -o DIR`")
     ap.add_argument("-o", "--output", help="CSV file (default: stdout)")
     ap.add_argument("--config", help="settings file laid over the dataset's")
     ap.add_argument("--lag-days", type=int)
@@ -775,14 +821,20 @@ def main(argv=None) -> int:
                     help="timings and rounds on stderr (-vv: every statement)")
     a = ap.parse_args(argv)
     st = default_settings()
+    from_files = parquet_settings(a.parquet) if a.parquet else None
     own = os.path.join(a.data, "origintrace.toml")
-    if os.path.exists(own):
+    if from_files is not None:
+        st = overlay_raw(st, from_files)
+    elif os.path.exists(own):
         st = overlay(st, own)
     if a.config:
         st = overlay(st, a.config)
     if a.lag_days is not None:
         st["lag_days"] = a.lag_days
-    Twin(a.data, st, a.threads, a.verbose).run(a.output)
+    if a.parquet:
+        Twin(a.parquet, st, a.threads, a.verbose, parquet=True).run(a.output)
+    else:
+        Twin(a.data, st, a.threads, a.verbose).run(a.output)
     return 0
 
 

@@ -7,10 +7,16 @@
 //! place, HS codes, dates, values and the model's computed shares (for a party: the value-weighted mix of its
 //! outbound shipments). One [`ExportGraph`] is built, then written by one [`GraphWriter`] per format. The
 //! output is sorted, so the same data always gives the same bytes.
+//!
+//! `--format parquet` is another kind of export: the canonical tables and the computed mixes as Parquet
+//! files in a directory ([`parquet`], behind the cargo feature `parquet`, off by default so the default build
+//! stays lean).
 
 pub mod dot;
 pub mod graphml;
 pub mod json;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 
 use crate::analysis::Analysis;
 use crate::codes::{Country, Date, Hs, Period, Region};
@@ -185,6 +191,17 @@ pub fn writer(format: &str) -> Option<Box<dyn GraphWriter>> {
 
 /// The formats, for messages.
 pub const FORMATS: [&str; 3] = ["dot", "graphml", "json"];
+
+/// Every `--format` of `export`: the graph formats, and `parquet` (tables in a directory). `parquet` is listed
+/// whether or not the feature is compiled in, so a build without it can say how to get it instead of calling
+/// the format unknown.
+pub const ALL_FORMATS: [&str; 4] = ["dot", "graphml", "json", "parquet"];
+
+/// Whether this build can write `--format parquet` (the cargo feature `parquet`).
+pub const PARQUET: bool = cfg!(feature = "parquet");
+
+/// Why `--format parquet` is unavailable in this build, with the way to get it.
+pub const NO_PARQUET: &str = "--format parquet is not compiled into this build of origintrace: rebuild with `cargo build --release --features parquet` (or `cargo install --features parquet`); see docs/parquet.md";
 
 fn country_id(c: Country) -> String {
     format!("country:{c}")

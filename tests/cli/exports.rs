@@ -1,7 +1,7 @@
 //! `export --format dot|graphml|json` through the binary: the graph's numbers against the report, the
 //! neighbourhood of `--around`, GraphML well-formed with every key declared (and valid against the GraphML
 //! schema where xmllint is installed), DOT rendered by Graphviz where it is installed, and deterministic
-//! output.
+//! output; and `export --format parquet` (feature `parquet`) read back with the parquet crate.
 
 use crate::harness::*;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -566,4 +566,214 @@ fn snapshot_export_around_a_party() {
             &fixture("example_b").display().to_string()
         ])
     );
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// `export --format parquet` (cargo feature `parquet`): the files read back with the parquet crate's own
+// reader; without the feature, a clear error.
+
+#[cfg(feature = "parquet")]
+mod parquet_export {
+    use super::*;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    use parquet::record::Field;
+    use rust_decimal::Decimal;
+    use std::path::Path;
+
+    const TABLES: [&str; 7] = [
+        "parties",
+        "shipments",
+        "trade_flows",
+        "supplier_links",
+        "watchlist",
+        "rates",
+        "mixes",
+    ];
+
+    fn export(dir: &Path, extra: &[&str]) {
+        let mut args = vec!["export", "--format", "parquet", "-o"];
+        let d = dir.display().to_string();
+        args.push(&d);
+        args.extend(extra);
+        ok(&args);
+    }
+
+    /// Every row of a file as column name -> field.
+    fn rows(path: &Path) -> Vec<BTreeMap<String, Field>> {
+        let f = std::fs::File::open(path).unwrap();
+        let r = SerializedFileReader::new(f).unwrap();
+        r.get_row_iter(None)
+            .unwrap()
+            .map(|row| {
+                row.unwrap()
+                    .get_column_iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .collect()
+    }
+
+    fn decimal(f: &Field) -> Decimal {
+        match f {
+            Field::Decimal(d) => {
+                let mut b = [if d.data()[0] & 0x80 != 0 { 0xff } else { 0 }; 16];
+                let n = d.data().len();
+                b[16 - n..].copy_from_slice(d.data());
+                Decimal::from_i128_with_scale(i128::from_be_bytes(b), d.scale() as u32)
+            }
+            other => panic!("not a decimal: {other:?}"),
+        }
+    }
+
+    fn string(f: &Field) -> &str {
+        match f {
+            Field::Str(s) => s,
+            other => panic!("not a string: {other:?}"),
+        }
+    }
+
+    fn double(f: &Field) -> f64 {
+        match f {
+            Field::Double(x) => *x,
+            other => panic!("not a double: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parquet_export_reads_back_exactly() {
+        let dir = tempfile::tempdir().unwrap();
+        export(dir.path(), &[]);
+        // Seven files, no temporary file left behind.
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        let mut want: Vec<String> = TABLES.iter().map(|t| format!("{t}.parquet")).collect();
+        want.sort();
+        assert_eq!(names, want);
+
+        // Row counts: each table has the rows `check` accepted.
+        let check = run_json(["check", "--format", "json"]);
+        let accepted: HashMap<String, u64> = check["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                let file = f["file"].as_str().unwrap();
+                let name = file.rsplit('/').next().unwrap().trim_end_matches(".csv");
+                (name.to_string(), f["accepted"].as_u64().unwrap())
+            })
+            .collect();
+        let read: HashMap<&str, Vec<BTreeMap<String, Field>>> = TABLES
+            .iter()
+            .map(|t| (*t, rows(&dir.path().join(format!("{t}.parquet")))))
+            .collect();
+        for t in &TABLES[..6] {
+            assert_eq!(read[t].len() as u64, accepted[*t], "{t}.parquet rows");
+        }
+        assert_eq!(read["mixes"].len(), read["shipments"].len());
+
+        // Money is exact: one known value, and the column's sum equals the CSV's to the last digit.
+        let ship = &read["shipments"];
+        let first = ship
+            .iter()
+            .find(|r| string(&r["shipment_id"]) == "SH-2022-0003")
+            .unwrap();
+        assert_eq!(decimal(&first["value"]), Decimal::new(9_556_000, 2));
+        assert_eq!(decimal(&first["weight_kg"]).to_string(), "1035.7");
+        assert!(matches!(first["date"], Field::Date(d) if d == 19268)); // 2022-10-03
+        let csv_sum: Decimal = csv::Reader::from_path(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/shipments.csv"),
+        )
+        .unwrap()
+        .deserialize::<HashMap<String, String>>()
+        .map(|r| {
+            r.unwrap()["value"]
+                .replace(',', "")
+                .parse::<Decimal>()
+                .unwrap()
+        })
+        .sum();
+        let pq_sum: Decimal = ship.iter().map(|r| decimal(&r["value"])).sum();
+        assert_eq!(pq_sum, csv_sum);
+        let rates: Decimal = read["rates"]
+            .iter()
+            .map(|r| decimal(&r["usd_per_unit"]))
+            .sum();
+        assert!(rates > Decimal::ZERO);
+
+        // The mixes are the report's (benches/peers/compare.py --via-parquet checks them to the bit; here
+        // serde_json's default float parser may land one unit in the last place away).
+        let report = run_json(["report", "--format", "json"]);
+        let by_id: HashMap<&str, &serde_json::Value> = report["shipments"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| (r["shipment_id"].as_str().unwrap(), r))
+            .collect();
+        for m in &read["mixes"] {
+            let r = by_id[string(&m["shipment_id"])];
+            for k in [
+                "sanctioned",
+                "clean",
+                "unknown",
+                "documented",
+                "declared",
+                "statistical",
+                "coverage",
+            ] {
+                close(double(&m[k]), r[k].as_f64().unwrap(), 1e-15);
+            }
+            assert_eq!(
+                m["reachable"],
+                Field::Bool(r["reachable"].as_bool().unwrap())
+            );
+        }
+    }
+
+    #[test]
+    fn parquet_export_is_deterministic_and_refuses_bad_usage() {
+        let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        export(
+            a.path(),
+            &["--data", &fixture("example_b").display().to_string()],
+        );
+        export(
+            b.path(),
+            &["--data", &fixture("example_b").display().to_string()],
+        );
+        for t in TABLES {
+            let f = format!("{t}.parquet");
+            assert!(
+                std::fs::read(a.path().join(&f)).unwrap()
+                    == std::fs::read(b.path().join(&f)).unwrap(),
+                "{f} differs between two runs"
+            );
+        }
+        let r = run(["export", "--format", "parquet"]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("needs -o DIR"), "{}", r.stderr);
+        let d = a.path().display().to_string();
+        let r = run(["export", "--format", "parquet", "-o", &d, "--around", "X"]);
+        assert_eq!(r.code, 2);
+        assert!(r.stderr.contains("--around"), "{}", r.stderr);
+    }
+}
+
+#[cfg(not(feature = "parquet"))]
+#[test]
+fn parquet_export_needs_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pq");
+    let r = run([
+        "export",
+        "--format",
+        "parquet",
+        "-o",
+        &out.display().to_string(),
+    ]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--features parquet"), "{}", r.stderr);
+    assert!(!out.exists(), "nothing is written");
 }
