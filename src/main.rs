@@ -473,7 +473,7 @@ fn parquet_preflight(c: &Common, around: bool) -> Result<&PathBuf> {
 
 /// `export --format parquet -o DIR`: the canonical tables and every shipment's mix as Parquet files
 /// (docs/parquet.md).
-fn export_parquet(c: &Common, a: &Analysis, around: bool) -> Result<Outcome> {
+fn export_parquet(c: &Common, a: &origintrace::analysis::Analysis, around: bool) -> Result<Outcome> {
     let dir = parquet_preflight(c, around)?;
     #[cfg(feature = "parquet")]
     {
