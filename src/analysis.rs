@@ -146,9 +146,9 @@ impl<'a> Analysis<'a> {
         }
     }
 
-    /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count. Each
-    /// result keeps only its top path (what a report prints); `score` gives a shipment's full path list.
-    pub fn score_all(&self, progress: Option<&indicatif::ProgressBar>) -> Vec<Scored> {
+    /// The top path of every output with a sanctioned share (what a report prints), one per output. Flags
+    /// come from the engine's marks, so no other path is needed.
+    pub fn batch_paths(&self) -> BatchPaths {
         let n_keys = self.engine.ix.keys.len();
         // A report prints no records, so statistics rows need not be listed: same paths, same shares.
         let batch = Limits {
@@ -159,7 +159,7 @@ impl<'a> Analysis<'a> {
         // The top path of every output from one pass in date order; the few outputs whose top path that
         // pass cannot settle (near ties, or prefixes dropped upstream) are searched.
         let tops = TopPaths::compute(&self.engine, batch.max_hops);
-        let sets: Vec<Option<PathSet>> = (0..n_keys as u32)
+        let sets = (0..n_keys as u32)
             .into_par_iter()
             .map_init(Memo::default, |memo, k| {
                 (self.engine.outcome(k).mix.sanctioned() > EPS).then(|| {
@@ -171,7 +171,7 @@ impl<'a> Analysis<'a> {
                         },
                         None => {
                             // Only the top path is certain after a `top: Some(1)` search, and only it is
-                            // printed (flags come from the engine's marks): keep one per output.
+                            // printed: keep one per output.
                             let mut set = self.engine.paths_of_key(k, batch);
                             set.paths.truncate(1);
                             set
@@ -180,12 +180,24 @@ impl<'a> Analysis<'a> {
                 })
             })
             .collect();
+        BatchPaths { sets }
+    }
+
+    /// Scores one shipment for a batch report, from [`Analysis::batch_paths`].
+    pub fn score_batch(&self, ship: u32, paths: &BatchPaths) -> Scored {
+        let key = self.engine.ix.key_of_shipment[ship as usize];
         let empty = PathSet::default();
+        self.score_with(ship, paths.sets[key as usize].as_ref().unwrap_or(&empty))
+    }
+
+    /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count. Each
+    /// result keeps only its top path (what a report prints); `score` gives a shipment's full path list.
+    pub fn score_all(&self, progress: Option<&indicatif::ProgressBar>) -> Vec<Scored> {
+        let paths = self.batch_paths();
         (0..self.ds().shipments.len() as u32)
             .into_par_iter()
             .map(|i| {
-                let key = self.engine.ix.key_of_shipment[i as usize];
-                let r = self.score_with(i, sets[key as usize].as_ref().unwrap_or(&empty));
+                let r = self.score_batch(i, &paths);
                 if let Some(pb) = progress {
                     pb.inc(1);
                 }
@@ -193,6 +205,41 @@ impl<'a> Analysis<'a> {
             })
             .collect()
     }
+
+    /// A shipment's sanctioned share as its report row shows it: its output's, or 1 where the shipment
+    /// itself declares a sanctioned origin (see [`Analysis::score_with`]).
+    pub fn shipment_sanctioned(&self, ship: u32) -> f64 {
+        let s = &self.ds().shipments[ship as usize];
+        if s.origin.is_some_and(|c| {
+            self.st().is_sanctioned(c) && !self.engine.is_sanctioned_party(s.shipper)
+        }) {
+            return crate::model::Mix::sanctioned_at(crate::model::Grade::Documented).sanctioned();
+        }
+        let key = self.engine.ix.key_of_shipment[ship as usize];
+        self.engine.outcome(key).mix.sanctioned()
+    }
+
+    /// Every shipment in report order (SPEC §4): sanctioned share descending, then shipment id. Known before
+    /// any shipment is scored, so a report can be scored and written in that order, a block at a time.
+    pub fn report_order(&self) -> Vec<u32> {
+        let ds = self.ds();
+        let mut order: Vec<(f64, u32)> = (0..ds.shipments.len() as u32)
+            .into_par_iter()
+            .map(|i| (self.shipment_sanctioned(i), i))
+            .collect();
+        order.par_sort_by(|(a, i), (b, j)| {
+            b.total_cmp(a).then_with(|| {
+                ds.shipment_id(&ds.shipments[*i as usize])
+                    .cmp(ds.shipment_id(&ds.shipments[*j as usize]))
+            })
+        });
+        order.into_iter().map(|(_, i)| i).collect()
+    }
+}
+
+/// The top path of every output, for scoring a batch (see [`Analysis::batch_paths`]).
+pub struct BatchPaths {
+    sets: Vec<Option<PathSet>>,
 }
 
 /// The node id used in paths and `top_path`: countries and regions by code, parties by party_id.

@@ -423,6 +423,23 @@ fn run(cli: Cli) -> Result<Outcome> {
             } else {
                 None
             };
+            if fmt == "csv" && table == Table::Shipments {
+                // The shipments table is streamed: scored and written a block at a time, never held whole.
+                let filter = report::Filter {
+                    flagged_only,
+                    min_severity,
+                };
+                let worst = emit_with(c, |w| {
+                    report::csv::stream_shipments(&a, filter, w, pb.as_ref())
+                })?;
+                if let Some(pb) = pb {
+                    pb.finish_and_clear();
+                }
+                return Ok(Outcome {
+                    bytes: None,
+                    failed: worst.is_some_and(trip),
+                });
+            }
             let scored = a.score_all(pb.as_ref());
             if let Some(pb) = pb {
                 pb.finish_and_clear();
@@ -473,7 +490,11 @@ fn parquet_preflight(c: &Common, around: bool) -> Result<&PathBuf> {
 
 /// `export --format parquet -o DIR`: the canonical tables and every shipment's mix as Parquet files
 /// (docs/parquet.md).
-fn export_parquet(c: &Common, a: &origintrace::analysis::Analysis, around: bool) -> Result<Outcome> {
+fn export_parquet(
+    c: &Common,
+    a: &origintrace::analysis::Analysis,
+    around: bool,
+) -> Result<Outcome> {
     let dir = parquet_preflight(c, around)?;
     #[cfg(feature = "parquet")]
     {
@@ -509,6 +530,26 @@ fn emit(c: &Common, bytes: &[u8]) -> Result<()> {
             match out.write_all(bytes).and_then(|_| out.flush()) {
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
                 r => r.context("cannot write to stdout"),
+            }
+        }
+    }
+}
+
+/// Streams what `f` writes to `-o` (atomically) or stdout. `None` when stdout was closed early (a closed
+/// pipe is success, and what was not written was not wanted).
+fn emit_with<T>(
+    c: &Common,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
+) -> Result<Option<T>> {
+    match &c.output {
+        Some(path) => origintrace::output::write_atomic_with(path, f)
+            .map(Some)
+            .with_context(|| format!("{}: cannot write", path.display())),
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, std::io::stdout().lock());
+            match f(&mut out).and_then(|v| out.flush().map(|_| v)) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(None),
+                r => r.map(Some).context("cannot write to stdout"),
             }
         }
     }

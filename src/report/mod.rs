@@ -119,6 +119,13 @@ pub struct Filter {
     pub min_severity: Severity,
 }
 
+impl Filter {
+    /// Whether a row is shown.
+    pub fn keeps(&self, r: &ShipmentRow) -> bool {
+        (!self.flagged_only || !r.flags.is_empty()) && r.severity >= self.min_severity
+    }
+}
+
 fn cents(d: Decimal) -> String {
     money(d.round_dp(2))
 }
@@ -129,7 +136,7 @@ pub fn exposed(value: Decimal, share: f64) -> Decimal {
         .unwrap_or(Decimal::ZERO)
 }
 
-fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
+pub(crate) fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
     let ds = a.ds();
     let s = &ds.shipments[sc.ship as usize];
     let (sh, co) = (ds.party(s.shipper), ds.party(s.consignee));
@@ -264,9 +271,7 @@ pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
         flagged_value_usd: money(flagged_value),
         by_severity,
     };
-    let keep = |r: &ShipmentRow| {
-        (!filter.flagged_only || !r.flags.is_empty()) && r.severity >= filter.min_severity
-    };
+    let keep = |r: &ShipmentRow| filter.keeps(r);
     let (rows, scored): (Vec<ShipmentRow>, Vec<Scored>) =
         all.into_iter().filter(|(r, _)| keep(r)).unzip();
     let meta = RunMeta {
