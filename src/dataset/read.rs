@@ -74,18 +74,40 @@ impl<R: Read> HashingReader<R> {
 impl<R: Read> Read for HashingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.hasher.update(&buf[..n]);
+        let data = &buf[..n];
+        self.hasher.update(data);
         let mut lines = self.lines.borrow_mut();
-        for (i, b) in buf[..n]
-            .iter()
-            .enumerate()
-            .filter(|(_, b)| **b == b'\n' || **b == b'\r')
-        {
-            lines.pending.push_back((self.bytes + i as u64, *b));
+        // Line ends are about one byte in sixty: skip eight bytes at a time that hold none.
+        let mut i = 0;
+        while i < n {
+            if let Some(w) = data.get(i..i + 8) {
+                let mut word = [0u8; 8];
+                word.copy_from_slice(w);
+                if !has_line_end(u64::from_le_bytes(word)) {
+                    i += 8;
+                    continue;
+                }
+            }
+            let end = (i + 8).min(n);
+            for (j, &b) in data[i..end].iter().enumerate() {
+                if b == b'\n' || b == b'\r' {
+                    lines.pending.push_back((self.bytes + (i + j) as u64, b));
+                }
+            }
+            i = end;
         }
         self.bytes += n as u64;
         Ok(n)
     }
+}
+
+/// Whether any byte of `w` is `\n` or `\r` (the classic has-zero-byte test on `w` xor each of them). It may
+/// answer true for a word without one, never false for a word with one; the caller checks byte by byte.
+fn has_line_end(w: u64) -> bool {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let zero = |x: u64| x.wrapping_sub(LO) & !x & HI != 0;
+    zero(w ^ (LO * b'\n' as u64)) || zero(w ^ (LO * b'\r' as u64))
 }
 
 /// A column a file may carry, and whether it must.
@@ -113,7 +135,10 @@ pub const fn opt(name: &'static str) -> Column {
 pub struct Row<'a> {
     pub file: &'a str,
     pub line: u64,
-    fields: Vec<&'a str>,
+    /// The record's fields back to back, checked to be UTF-8 with every field starting on a character
+    /// boundary, so each field is a slice of it and no row needs a vector of its own.
+    text: &'a str,
+    rec: &'a csv::ByteRecord,
     index: &'a [Option<usize>],
     columns: &'a [Column],
 }
@@ -122,7 +147,7 @@ impl<'a> Row<'a> {
     /// The trimmed value of the `i`-th declared column; `None` when the column is absent or the cell empty.
     pub fn get(&self, i: usize) -> Option<&'a str> {
         let idx = self.index.get(i).copied().flatten()?;
-        let v = self.fields.get(idx)?.trim();
+        let v = self.text.get(self.rec.range(idx)?)?.trim();
         if v.is_empty() { None } else { Some(v) }
     }
 
@@ -190,6 +215,27 @@ fn raw_row(rec: &csv::ByteRecord) -> String {
     String::from_utf8_lossy(&bytes)
         .trim_end_matches('\n')
         .to_string()
+}
+
+/// The record's bytes as one `&str` when every field is UTF-8, else the first bad field and how far into it
+/// the valid bytes go. The whole record is checked in one call; fields are looked at one by one only when
+/// that fails, to name the culprit. A valid whole whose fields all start on a character boundary has valid
+/// fields, because a field ends where the next one starts.
+fn record_text(rec: &csv::ByteRecord) -> Result<&str, (usize, usize)> {
+    let all = rec.as_slice();
+    if let Ok(text) = std::str::from_utf8(all)
+        && (all.is_ascii()
+            || (0..rec.len()).all(|i| rec.range(i).is_some_and(|r| text.is_char_boundary(r.start))))
+    {
+        return Ok(text);
+    }
+    for (i, f) in rec.iter().enumerate() {
+        if let Err(e) = std::str::from_utf8(f) {
+            return Err((i, e.valid_up_to()));
+        }
+    }
+    // Unreachable: fields that are each valid make a valid whole with a boundary at each field's start.
+    Err((0, 0))
 }
 
 /// Reads one CSV file: matches the header against `columns`, then calls `on_row` for every data row. A row
@@ -321,19 +367,8 @@ pub fn read_table<R: Read>(
                     raw: String::new(),
                 })
             } else {
-                let mut strs: Vec<&str> = Vec::with_capacity(width);
-                let mut bad = None;
-                for (i, f) in rec.iter().take(width).enumerate() {
-                    match std::str::from_utf8(f) {
-                        Ok(s) => strs.push(s),
-                        Err(e) => {
-                            bad = Some((i, e.valid_up_to()));
-                            break;
-                        }
-                    }
-                }
-                match bad {
-                    Some((i, at)) => Err(Rejection {
+                match record_text(&rec) {
+                    Err((i, at)) => Err(Rejection {
                         file: file.to_string(),
                         line,
                         column: header.get(i).cloned().unwrap_or_else(|| "-".into()),
@@ -343,11 +378,12 @@ pub fn read_table<R: Read>(
                         ),
                         raw: String::new(),
                     }),
-                    None => {
+                    Ok(text) => {
                         let row = Row {
                             file,
                             line,
-                            fields: strs,
+                            text,
+                            rec: &rec,
                             index: &index,
                             columns,
                         };
