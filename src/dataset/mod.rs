@@ -8,8 +8,8 @@ pub mod sample;
 use crate::codes::{Country, Date, Hs, Period, Region};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 use thiserror::Error;
 
 pub use load::{DataSource, load};
@@ -266,6 +266,36 @@ pub struct SourceFile {
     pub name: String,
 }
 
+/// Party ids back to back, in party order. Every shipment looks up two parties; comparing against this
+/// small contiguous copy stays in cache, where each `Party` and its heap `id` would be two misses.
+#[derive(Clone, Debug, Default)]
+struct KeyStore {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl KeyStore {
+    fn push(&mut self, id: &str) {
+        self.buf.push_str(id);
+        self.ends.push(self.buf.len());
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0)
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.buf.get(start..end).unwrap_or("")
+    }
+}
+
+fn shipment_key<'a>(shipments: &[Shipment], text: &'a Arena, i: u32) -> &'a str {
+    shipments.get(i as usize).map_or("", |s| text.get(s.id))
+}
+
 /// A whole dataset: every accepted row of every file of every `--data` directory.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Dataset {
@@ -282,26 +312,102 @@ pub struct Dataset {
     /// Rejected rows (only with `--skip-invalid`; otherwise loading fails).
     pub rejections: Vec<Rejection>,
     #[serde(skip)]
-    party_index: HashMap<String, u32>,
+    party_index: IdIndex,
     #[serde(skip)]
-    shipment_index: HashMap<String, u32>,
+    party_keys: KeyStore,
+    #[serde(skip)]
+    shipment_index: IdIndex,
+}
+
+/// Row numbers by id. The ids themselves stay where the rows keep them (a party's `id`, the text arena), so
+/// a million shipment ids cost eight bytes each here instead of a second heap copy of every id. Each entry
+/// keeps 32 bits of its id's hash: probes and growth then touch the rows only for a likely match, not for
+/// every neighbour in the table (each such touch is a cache miss into a large array).
+#[derive(Clone, Default)]
+pub(crate) struct IdIndex {
+    table: hashbrown::HashTable<(u32, u32)>,
+    state: hashbrown::DefaultHashBuilder,
+}
+
+impl fmt::Debug for IdIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdIndex({} ids)", self.table.len())
+    }
+}
+
+/// The table's hash for a stored 32-bit hash: the same bits serve for the bucket (low) and the tag (high).
+fn spread(h: u32) -> u64 {
+    (h as u64) << 32 | h as u64
+}
+
+impl IdIndex {
+    fn hash(&self, id: &str) -> u32 {
+        (self.state.hash_one(id) >> 32) as u32
+    }
+
+    /// The row holding `id`, where `key` gives the id of a row already in the index.
+    pub(crate) fn get<'k>(&self, id: &str, key: impl Fn(u32) -> &'k str) -> Option<u32> {
+        let h = self.hash(id);
+        self.table
+            .find(spread(h), |&(j, hj)| hj == h && key(j) == id)
+            .map(|&(j, _)| j)
+    }
+
+    /// Files row `i` under `id`, unless a row already holds it: then that row is the error.
+    pub(crate) fn claim<'k>(
+        &mut self,
+        id: &str,
+        i: u32,
+        key: impl Fn(u32) -> &'k str,
+    ) -> Result<(), u32> {
+        let h = self.hash(id);
+        match self.table.entry(
+            spread(h),
+            |&(j, hj)| hj == h && key(j) == id,
+            |&(_, hj)| spread(hj),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => Err(e.get().0),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert((i, h));
+                Ok(())
+            }
+        }
+    }
+
+    /// Indexes every row, a later row taking the id from an earlier one.
+    fn rebuild<'k>(n: usize, key: impl Fn(u32) -> &'k str) -> IdIndex {
+        let mut ix = IdIndex::default();
+        ix.table.reserve(n, |&(_, hj)| spread(hj));
+        for i in 0..n as u32 {
+            let id = key(i);
+            let h = ix.hash(id);
+            match ix.table.entry(
+                spread(h),
+                |&(j, hj)| hj == h && key(j) == id,
+                |&(_, hj)| spread(hj),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().0 = i,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert((i, h));
+                }
+            }
+        }
+        ix
+    }
 }
 
 impl Dataset {
     /// Rebuilds the lookup tables that are not stored in a snapshot.
     pub fn reindex(&mut self) {
-        self.party_index = self
-            .parties
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i as u32))
-            .collect();
-        self.shipment_index = self
-            .shipments
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (self.text.get(s.id).to_string(), i as u32))
-            .collect();
+        let mut keys = KeyStore::default();
+        for p in &self.parties {
+            keys.push(&p.id);
+        }
+        self.party_index = IdIndex::rebuild(keys.ends.len(), |i| keys.get(i));
+        self.party_keys = keys;
+        let (shipments, text) = (&self.shipments, &self.text);
+        self.shipment_index =
+            IdIndex::rebuild(shipments.len(), |i| shipment_key(shipments, text, i));
     }
 
     /// In strict mode (no `--skip-invalid`), any rejected row is an error listing the first 50.
@@ -316,11 +422,12 @@ impl Dataset {
     }
 
     pub fn party_by_id(&self, id: &str) -> Option<u32> {
-        self.party_index.get(id).copied()
+        self.party_index.get(id, |i| self.party_keys.get(i))
     }
 
     pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
-        self.shipment_index.get(id).copied()
+        self.shipment_index
+            .get(id, |i| shipment_key(&self.shipments, &self.text, i))
     }
 
     pub fn party(&self, i: u32) -> &Party {
