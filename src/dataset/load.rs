@@ -225,6 +225,31 @@ fn duplicate(id: &str, first: Rec, files: &[SourceFile]) -> String {
     )
 }
 
+/// Shipment ids claimed so far. Files are often written in id order: while each id is greater than the one
+/// before, none can repeat and nothing needs hashing. The first id out of order indexes all the ids before
+/// it, and from then on every id is claimed in that index.
+enum ShipmentIds {
+    Ascending,
+    Indexed(IdIndex),
+}
+
+impl ShipmentIds {
+    /// Claims `id` for the next shipment; a clash is the shipment that holds it.
+    fn claim(&mut self, id: &str, shipments: &[Shipment], text: &Arena) -> Result<(), u32> {
+        let key = |j| shipment_key(shipments, text, j);
+        if let ShipmentIds::Ascending = self {
+            if shipments.last().is_none_or(|s| text.get(s.id) < id) {
+                return Ok(());
+            }
+            *self = ShipmentIds::Indexed(IdIndex::rebuild(shipments.len(), key));
+        }
+        match self {
+            ShipmentIds::Indexed(ix) => ix.claim(id, shipments.len() as u32, key),
+            ShipmentIds::Ascending => Ok(()),
+        }
+    }
+}
+
 struct Loader {
     ds: Dataset,
     rejects: Vec<Rejection>,
@@ -319,6 +344,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         .collect();
     // Party and shipment ids are claimed in the dataset's own indexes, flow ids in one kept for the load;
     // a clash names the row that holds the id through that row's `rec`.
+    let mut shipment_ids = ShipmentIds::Ascending;
     let mut flow_ids = IdIndex::default();
     let mut default_id = String::new();
     let mut link_ids = Ids::default();
@@ -416,14 +442,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             .to_usd(value, currency, Period { year: y, month: m })
                             .map_err(|e| row.reject(6, e))?;
                         let (shipments, text) = (&l.ds.shipments, &l.ds.text);
-                        l.ds.shipment_index
-                            .claim(id, shipments.len() as u32, |j| {
-                                shipment_key(shipments, text, j)
-                            })
-                            .map_err(|j| {
-                                let first = shipments[j as usize].rec;
-                                row.reject(0, duplicate(id, first, &l.ds.files))
-                            })?;
+                        shipment_ids.claim(id, shipments, text).map_err(|j| {
+                            let first = shipments[j as usize].rec;
+                            row.reject(0, duplicate(id, first, &l.ds.files))
+                        })?;
                         let t = &mut l.ds.text;
                         let s = Shipment {
                             id: t.push(id),
@@ -606,6 +628,9 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoFiles { path });
     }
     mark_superseded(&mut l.ds.flows);
+    if let ShipmentIds::Indexed(ix) = shipment_ids {
+        l.ds.shipment_index = ix.into();
+    }
     let mut ds = l.ds;
     ds.rejections = l.rejects;
     Ok(ds)
@@ -810,6 +835,60 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    fn memory(files: &[(&str, &str)]) -> DataSource {
+        DataSource::Memory {
+            name: "m".into(),
+            files: files
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn shipment_ids_clash_in_and_out_of_order() {
+        let parties = "party_id,name,country\nA,a,CN\nB,b,US\n";
+        let head = "shipment_id,date,shipper,consignee,hs_code,value\n";
+        let row = |id: &str| format!("{id},2023-01-01,A,B,6704,1\n");
+        let cases: &[(&[&str], &[(u64, &str)])] = &[
+            (&["S1", "S2", "S3"], &[]),
+            (
+                &["S1", "S2", "S2"],
+                &[(4, "duplicate id 'S2' (first defined at m/shipments.csv:3)")],
+            ),
+            (
+                &["S3", "S1", "S3", "S2", "S1"],
+                &[
+                    (4, "duplicate id 'S3' (first defined at m/shipments.csv:2)"),
+                    (6, "duplicate id 'S1' (first defined at m/shipments.csv:3)"),
+                ],
+            ),
+            (
+                &["S1", "S3", "S2", "S4", "S2", "S5"],
+                &[(6, "duplicate id 'S2' (first defined at m/shipments.csv:4)")],
+            ),
+        ];
+        for (ids, want) in cases {
+            let text: String = head.to_string() + &ids.iter().map(|i| row(i)).collect::<String>();
+            let ds = load(&[memory(&[
+                ("parties.csv", parties),
+                ("shipments.csv", &text),
+            ])])
+            .unwrap();
+            let got: Vec<(u64, &str)> = ds
+                .rejections
+                .iter()
+                .map(|r| (r.line, r.reason.as_str()))
+                .collect();
+            assert_eq!(&got, want, "{ids:?}");
+            for (i, s) in ds.shipments.iter().enumerate() {
+                assert_eq!(ds.shipment_by_id(ds.shipment_id(s)), Some(i as u32));
+            }
+            assert_eq!(ds.shipment_by_id("S9"), None);
+            assert_eq!(ds.party_by_id("B"), Some(1));
+        }
     }
 
     #[test]

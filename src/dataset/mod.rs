@@ -315,8 +315,10 @@ pub struct Dataset {
     party_index: IdIndex,
     #[serde(skip)]
     party_keys: KeyStore,
+    /// Built on the first look-up: a batch run never looks a shipment up by id, and the loader needs no
+    /// index while the ids come in ascending order.
     #[serde(skip)]
-    shipment_index: IdIndex,
+    shipment_index: std::sync::OnceLock<IdIndex>,
 }
 
 /// Row numbers by id. The ids themselves stay where the rows keep them (a party's `id`, the text arena), so
@@ -375,7 +377,7 @@ impl IdIndex {
     }
 
     /// Indexes every row, a later row taking the id from an earlier one.
-    fn rebuild<'k>(n: usize, key: impl Fn(u32) -> &'k str) -> IdIndex {
+    pub(crate) fn rebuild<'k>(n: usize, key: impl Fn(u32) -> &'k str) -> IdIndex {
         let mut ix = IdIndex::default();
         ix.table.reserve(n, |&(_, hj)| spread(hj));
         for i in 0..n as u32 {
@@ -405,9 +407,7 @@ impl Dataset {
         }
         self.party_index = IdIndex::rebuild(keys.ends.len(), |i| keys.get(i));
         self.party_keys = keys;
-        let (shipments, text) = (&self.shipments, &self.text);
-        self.shipment_index =
-            IdIndex::rebuild(shipments.len(), |i| shipment_key(shipments, text, i));
+        self.shipment_index = std::sync::OnceLock::new();
     }
 
     /// In strict mode (no `--skip-invalid`), any rejected row is an error listing the first 50.
@@ -426,8 +426,10 @@ impl Dataset {
     }
 
     pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
+        let key = |i| shipment_key(&self.shipments, &self.text, i);
         self.shipment_index
-            .get(id, |i| shipment_key(&self.shipments, &self.text, i))
+            .get_or_init(|| IdIndex::rebuild(self.shipments.len(), key))
+            .get(id, key)
     }
 
     pub fn party(&self, i: u32) -> &Party {
