@@ -852,7 +852,8 @@ mod tests {
         let parties = "party_id,name,country\nA,a,CN\nB,b,US\n";
         let head = "shipment_id,date,shipper,consignee,hs_code,value\n";
         let row = |id: &str| format!("{id},2023-01-01,A,B,6704,1\n");
-        let cases: &[(&[&str], &[(u64, &str)])] = &[
+        type Case<'a> = (&'a [&'a str], &'a [(u64, &'a str)]);
+        let cases: &[Case] = &[
             (&["S1", "S2", "S3"], &[]),
             (
                 &["S1", "S2", "S2"],
