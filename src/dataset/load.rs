@@ -1,13 +1,13 @@
 //! Loading: every canonical file of every source, in dependency order (rates before money, parties before
 //! anything that names one), with duplicate ids refused across sources.
 
-use super::read::{Column, opt, read_table, req};
+use super::read::{self, Column, opt, read_table, req};
 use super::*;
 use super::{IdIndex, shipment_key};
 use crate::codes::{self, Country, Date, Hs, Period, Region};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A dataset compiled into the binary.
@@ -49,7 +49,7 @@ impl DataSource {
         }
     }
 
-    fn open(&self, file: &str) -> Result<Option<Box<dyn Read + '_>>, FileError> {
+    fn open(&self, file: &str) -> Result<Option<Box<dyn Read + Send + '_>>, FileError> {
         match self {
             DataSource::Dir(p) => {
                 let path = p.join(file);
@@ -60,17 +60,19 @@ impl DataSource {
                     file: path.display().to_string(),
                     source,
                 })?;
-                Ok(Some(Box::new(BufReader::with_capacity(1 << 20, f))))
+                // Unbuffered: the CSV reader has a buffer of its own, and a second one would copy every byte
+                // once more.
+                Ok(Some(Box::new(f)))
             }
             DataSource::Embedded(e) => Ok(e
                 .files
                 .iter()
                 .find(|(n, _)| *n == file)
-                .map(|(_, b)| Box::new(*b) as Box<dyn Read>)),
+                .map(|(_, b)| Box::new(*b) as Box<dyn Read + Send>)),
             DataSource::Memory { files, .. } => Ok(files
                 .iter()
                 .find(|(n, _)| n == file)
-                .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + '_>)),
+                .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + Send + '_>)),
         }
     }
 
@@ -250,21 +252,19 @@ impl ShipmentIds {
     }
 }
 
-struct Loader {
-    ds: Dataset,
-    rejects: Vec<Rejection>,
-    rates: HashMap<([u8; 3], Period), Decimal>,
-}
+/// USD per unit of a currency, by month or year (rates.csv).
+#[derive(Default)]
+struct Rates(HashMap<([u8; 3], Period), Decimal>);
 
-impl Loader {
+impl Rates {
     fn rate(&self, cur: [u8; 3], month: Period) -> Option<Decimal> {
         if &cur == b"USD" {
             return Some(Decimal::ONE);
         }
-        self.rates
+        self.0
             .get(&(cur, month))
             .or_else(|| {
-                self.rates.get(&(
+                self.0.get(&(
                     cur,
                     Period {
                         year: month.year,
@@ -293,7 +293,15 @@ impl Loader {
         }
         Ok(usd)
     }
+}
 
+struct Loader {
+    ds: Dataset,
+    rejects: Vec<Rejection>,
+    rates: Rates,
+}
+
+impl Loader {
     fn add_file(&mut self, src: &DataSource, dataset: &str, name: &str) -> u32 {
         self.ds.files.push(SourceFile {
             path: src.display(name),
@@ -304,6 +312,34 @@ impl Loader {
     }
 }
 
+/// A shipment row's values, parsed on the reading thread; the id and the free text are added in file order.
+struct ShipmentValues {
+    date: Date,
+    shipper: u32,
+    consignee: u32,
+    hs: Hs,
+    value: Decimal,
+    currency: [u8; 3],
+    value_usd: Decimal,
+    quantity: Option<Decimal>,
+    weight_kg: Option<Decimal>,
+    origin: Option<Country>,
+}
+
+/// A statistics row's values, parsed on the reading thread.
+struct FlowValues {
+    period: Period,
+    reporter: Country,
+    region: Option<Region>,
+    partner: Country,
+    flow: Flow,
+    hs: Hs,
+    value: Decimal,
+    currency: [u8; 3],
+    value_usd: Decimal,
+    quantity: Option<Decimal>,
+}
+
 /// Reads every source. Rows that break a rule are collected in `Dataset::rejections` and counted in
 /// `Dataset::stats`; whether they are fatal is the caller's choice ([`Dataset::ensure_valid`]), so that
 /// `check` can print its table either way.
@@ -311,7 +347,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
     let mut l = Loader {
         ds: Dataset::default(),
         rejects: Vec::new(),
-        rates: HashMap::new(),
+        rates: Rates::default(),
     };
     let mut any = false;
     for src in sources {
@@ -358,74 +394,93 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             let fidx = l.add_file(src, dataset_name, file);
             let display = src.display(file);
             let mut rejects = std::mem::take(&mut l.rejects);
+            let rec = |row: &read::Row| Rec {
+                file: fidx,
+                line: row.line as u32,
+            };
             let stats = match file {
-                "rates.csv" => read_table(&display, input, RATE_COLS, &mut rejects, |row| {
-                    let cur = row.parse(0, codes::parse_currency)?;
-                    let period = row.parse(1, Period::parse)?;
-                    let rate = row.parse(2, codes::parse_amount)?;
-                    if rate.is_zero() {
-                        return Err(row.reject(2, "a rate must be greater than 0"));
-                    }
-                    if l.rates.contains_key(&(cur, period)) {
-                        return Err(row.reject(
-                            1,
-                            format!(
-                                "duplicate rate for {} {}",
-                                String::from_utf8_lossy(&cur),
-                                period
-                            ),
-                        ));
-                    }
-                    l.rates.insert((cur, period), rate);
-                    l.ds.rates.push((cur, period, rate));
-                    Ok(())
-                }),
-                "parties.csv" => read_table(&display, input, PARTY_COLS, &mut rejects, |row| {
-                    let id = row.need(0)?;
-                    let name = row.need(1)?;
-                    let country = row.parse(2, Country::parse)?;
-                    let region = row.parse_opt(3, Region::parse)?;
-                    if let Some(r) = region
-                        && r.country() != country
-                    {
-                        return Err(row.reject(
-                            3,
-                            format!("region {r} is not in the party's country {country}"),
-                        ));
-                    }
-                    let identifiers =
-                        parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
-                    let (parties, keys) = (&l.ds.parties, &l.ds.party_keys);
-                    l.ds.party_index
-                        .claim(id, parties.len() as u32, |j| keys.get(j))
-                        .map_err(|j| {
-                            let first = parties[j as usize].rec;
-                            row.reject(0, duplicate(id, first, &l.ds.files))
-                        })?;
-                    l.ds.party_keys.push(id);
-                    let rec = Rec {
-                        file: fidx,
-                        line: row.line as u32,
-                    };
-                    l.ds.parties.push(Party {
-                        id: id.to_string(),
-                        name: name.to_string(),
-                        country,
-                        region,
-                        city: row.get(4).map(String::from),
-                        aliases: split_list(row.get(5)),
-                        identifiers,
-                        rec,
-                    });
-                    Ok(())
-                }),
-                "shipments.csv" => {
-                    read_table(&display, input, SHIPMENT_COLS, &mut rejects, |row| {
+                "rates.csv" => read_table(
+                    &display,
+                    input,
+                    RATE_COLS,
+                    &mut rejects,
+                    |row| {
+                        let cur = row.parse(0, codes::parse_currency)?;
+                        let period = row.parse(1, Period::parse)?;
+                        let rate = row.parse(2, codes::parse_amount)?;
+                        if rate.is_zero() {
+                            return Err(row.reject(2, "a rate must be greater than 0"));
+                        }
+                        Ok((cur, period, rate))
+                    },
+                    |row, (cur, period, rate)| {
+                        if l.rates.0.contains_key(&(cur, period)) {
+                            return Err(row.reject(
+                                1,
+                                format!(
+                                    "duplicate rate for {} {}",
+                                    String::from_utf8_lossy(&cur),
+                                    period
+                                ),
+                            ));
+                        }
+                        l.rates.0.insert((cur, period), rate);
+                        l.ds.rates.push((cur, period, rate));
+                        Ok(())
+                    },
+                ),
+                "parties.csv" => read_table(
+                    &display,
+                    input,
+                    PARTY_COLS,
+                    &mut rejects,
+                    |row| {
                         let id = row.need(0)?;
+                        let name = row.need(1)?;
+                        let country = row.parse(2, Country::parse)?;
+                        let region = row.parse_opt(3, Region::parse)?;
+                        if let Some(r) = region
+                            && r.country() != country
+                        {
+                            return Err(row.reject(
+                                3,
+                                format!("region {r} is not in the party's country {country}"),
+                            ));
+                        }
+                        let identifiers =
+                            parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
+                        Ok(Party {
+                            id: id.to_string(),
+                            name: name.to_string(),
+                            country,
+                            region,
+                            city: row.get(4).map(String::from),
+                            aliases: split_list(row.get(5)),
+                            identifiers,
+                            rec: rec(row),
+                        })
+                    },
+                    |row, party| {
+                        let parties = &l.ds.parties;
+                        l.ds.party_ids.claim(&party.id).map_err(|j| {
+                            let first = parties[j as usize].rec;
+                            row.reject(0, duplicate(&party.id, first, &l.ds.files))
+                        })?;
+                        l.ds.parties.push(party);
+                        Ok(())
+                    },
+                ),
+                "shipments.csv" => read_table(
+                    &display,
+                    input,
+                    SHIPMENT_COLS,
+                    &mut rejects,
+                    |row| {
+                        row.need(0)?;
                         let date = row.parse(1, Date::parse)?;
                         let party = |i: usize| -> Result<u32, Rejection> {
                             let p = row.need(i)?;
-                            l.ds.party_by_id(p).ok_or_else(|| {
+                            l.ds.party_ids.get(p).ok_or_else(|| {
                                 row.reject(i, format!("unknown party '{p}' (not in parties.csv)"))
                             })
                         };
@@ -439,16 +494,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let origin = row.parse_opt(10, Country::parse)?;
                         let (y, m, _) = date.ymd();
                         let value_usd = l
+                            .rates
                             .to_usd(value, currency, Period { year: y, month: m })
                             .map_err(|e| row.reject(6, e))?;
-                        let (shipments, text) = (&l.ds.shipments, &l.ds.text);
-                        shipment_ids.claim(id, shipments, text).map_err(|j| {
-                            let first = shipments[j as usize].rec;
-                            row.reject(0, duplicate(id, first, &l.ds.files))
-                        })?;
-                        let t = &mut l.ds.text;
-                        let s = Shipment {
-                            id: t.push(id),
+                        Ok(ShipmentValues {
                             date,
                             shipper,
                             consignee,
@@ -457,102 +506,146 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             currency,
                             value_usd,
                             quantity,
-                            unit: t.push_opt(row.get(8)),
                             weight_kg,
                             origin,
+                        })
+                    },
+                    |row, v| {
+                        let id = row.need(0)?;
+                        let (shipments, text) = (&l.ds.shipments, &l.ds.text);
+                        shipment_ids.claim(id, shipments, text).map_err(|j| {
+                            let first = shipments[j as usize].rec;
+                            row.reject(0, duplicate(id, first, &l.ds.files))
+                        })?;
+                        let t = &mut l.ds.text;
+                        l.ds.shipments.push(Shipment {
+                            id: t.push(id),
+                            date: v.date,
+                            shipper: v.shipper,
+                            consignee: v.consignee,
+                            hs: v.hs,
+                            value: v.value,
+                            currency: v.currency,
+                            value_usd: v.value_usd,
+                            quantity: v.quantity,
+                            unit: t.push_opt(row.get(8)),
+                            weight_kg: v.weight_kg,
+                            origin: v.origin,
                             description: t.push_opt(row.get(11)),
                             port_lading: t.push_opt(row.get(12)),
                             port_unlading: t.push_opt(row.get(13)),
-                            rec: Rec {
-                                file: fidx,
-                                line: row.line as u32,
-                            },
-                        };
-                        l.ds.shipments.push(s);
+                            rec: rec(row),
+                        });
                         Ok(())
-                    })
-                }
-                "trade_flows.csv" => read_table(&display, input, FLOW_COLS, &mut rejects, |row| {
-                    let period = row.parse(1, Period::parse)?;
-                    let reporter = row.parse(2, Country::parse)?;
-                    let region = row.parse_opt(3, Region::parse)?;
-                    if let Some(r) = region
-                        && r.country() != reporter
-                    {
-                        return Err(row.reject(
-                            3,
-                            format!("region {r} is not in the reporter's country {reporter}"),
-                        ));
-                    }
-                    let partner = row.parse(4, Country::parse)?;
-                    let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
-                        "import" => Ok(Flow::Import),
-                        "export" => Ok(Flow::Export),
-                        _ => Err(format!("'{s}' is not import or export")),
-                    })?;
-                    let hs = row.parse(6, Hs::parse)?;
-                    let value = row.parse(7, codes::parse_amount)?;
-                    let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
-                    let quantity = row.parse_opt(9, codes::parse_amount)?;
-                    let value_usd = l
-                        .to_usd(value, currency, period)
-                        .map_err(|e| row.reject(8, e))?;
-                    let id = match row.get(0) {
-                        Some(id) => id,
-                        None => {
-                            use std::fmt::Write;
-                            default_id.clear();
-                            let _ =
-                                write!(default_id, "{dataset_name}/trade_flows.csv:{}", row.line);
-                            &default_id
+                    },
+                ),
+                "trade_flows.csv" => read_table(
+                    &display,
+                    input,
+                    FLOW_COLS,
+                    &mut rejects,
+                    |row| {
+                        let period = row.parse(1, Period::parse)?;
+                        let reporter = row.parse(2, Country::parse)?;
+                        let region = row.parse_opt(3, Region::parse)?;
+                        if let Some(r) = region
+                            && r.country() != reporter
+                        {
+                            return Err(row.reject(
+                                3,
+                                format!("region {r} is not in the reporter's country {reporter}"),
+                            ));
                         }
-                    };
-                    let (flows, text) = (&l.ds.flows, &l.ds.text);
-                    flow_ids
-                        .claim(id, flows.len() as u32, |j| {
-                            flows.get(j as usize).map_or("", |f| text.get(f.id))
-                        })
-                        .map_err(|j| {
-                            let first = flows[j as usize].rec;
-                            row.reject(0, duplicate(id, first, &l.ds.files))
+                        let partner = row.parse(4, Country::parse)?;
+                        let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
+                            "import" => Ok(Flow::Import),
+                            "export" => Ok(Flow::Export),
+                            _ => Err(format!("'{s}' is not import or export")),
                         })?;
-                    let t = &mut l.ds.text;
-                    l.ds.flows.push(TradeFlow {
-                        id: t.push(id),
-                        period,
-                        reporter,
-                        region,
-                        partner,
-                        flow,
-                        hs,
-                        value,
-                        currency,
-                        value_usd,
-                        quantity,
-                        unit: t.push_opt(row.get(10)),
-                        regime: t.push_opt(row.get(11)),
-                        rec: Rec {
-                            file: fidx,
-                            line: row.line as u32,
-                        },
-                        superseded: false,
-                    });
-                    Ok(())
-                }),
-                "supplier_links.csv" => {
-                    read_table(&display, input, LINK_COLS, &mut rejects, |row| {
+                        let hs = row.parse(6, Hs::parse)?;
+                        let value = row.parse(7, codes::parse_amount)?;
+                        let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
+                        let quantity = row.parse_opt(9, codes::parse_amount)?;
+                        let value_usd = l
+                            .rates
+                            .to_usd(value, currency, period)
+                            .map_err(|e| row.reject(8, e))?;
+                        Ok(FlowValues {
+                            period,
+                            reporter,
+                            region,
+                            partner,
+                            flow,
+                            hs,
+                            value,
+                            currency,
+                            value_usd,
+                            quantity,
+                        })
+                    },
+                    |row, v| {
+                        let id = match row.get(0) {
+                            Some(id) => id,
+                            None => {
+                                use std::fmt::Write;
+                                default_id.clear();
+                                let _ = write!(
+                                    default_id,
+                                    "{dataset_name}/trade_flows.csv:{}",
+                                    row.line
+                                );
+                                &default_id
+                            }
+                        };
+                        let (flows, text) = (&l.ds.flows, &l.ds.text);
+                        flow_ids
+                            .claim(id, flows.len() as u32, |j| {
+                                flows.get(j as usize).map_or("", |f| text.get(f.id))
+                            })
+                            .map_err(|j| {
+                                let first = flows[j as usize].rec;
+                                row.reject(0, duplicate(id, first, &l.ds.files))
+                            })?;
+                        let t = &mut l.ds.text;
+                        l.ds.flows.push(TradeFlow {
+                            id: t.push(id),
+                            period: v.period,
+                            reporter: v.reporter,
+                            region: v.region,
+                            partner: v.partner,
+                            flow: v.flow,
+                            hs: v.hs,
+                            value: v.value,
+                            currency: v.currency,
+                            value_usd: v.value_usd,
+                            quantity: v.quantity,
+                            unit: t.push_opt(row.get(10)),
+                            regime: t.push_opt(row.get(11)),
+                            rec: rec(row),
+                            superseded: false,
+                        });
+                        Ok(())
+                    },
+                ),
+                "supplier_links.csv" => read_table(
+                    &display,
+                    input,
+                    LINK_COLS,
+                    &mut rejects,
+                    |row| {
                         let b = row.need(1)?;
-                        let buyer = l.ds.party_by_id(b).ok_or_else(|| {
+                        let buyer = l.ds.party_ids.get(b).ok_or_else(|| {
                             row.reject(1, format!("unknown party '{b}' (not in parties.csv)"))
                         })?;
                         let s = row.need(2)?;
                         let supplier = match s.strip_prefix("country:") {
-                        Some(c) => LinkSupplier::Country(Country::parse(c).map_err(|m| row.reject(2, m))?),
-                        None => LinkSupplier::Party(
-                            l.ds.party_by_id(s)
-                                .ok_or_else(|| row.reject(2, format!("unknown party '{s}' (not in parties.csv; a country is written country:XX)")))?,
-                        ),
-                    };
+                            Some(c) => LinkSupplier::Country(
+                                Country::parse(c).map_err(|m| row.reject(2, m))?,
+                            ),
+                            None => LinkSupplier::Party(l.ds.party_ids.get(s).ok_or_else(|| {
+                                row.reject(2, format!("unknown party '{s}' (not in parties.csv; a country is written country:XX)"))
+                            })?),
+                        };
                         let hs = row.parse(3, Hs::parse)?;
                         let share = row.parse(4, codes::parse_share)?;
                         let valid_from = row.parse_opt(5, Date::parse)?;
@@ -564,20 +657,8 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                                 row.reject(6, format!("valid_to {t} is before valid_from {f}"))
                             );
                         }
-                        let default_id;
-                        let id = match row.get(0) {
-                            Some(id) => id,
-                            None => {
-                                default_id =
-                                    format!("{dataset_name}/supplier_links.csv:{}", row.line);
-                                &default_id
-                            }
-                        };
-                        link_ids
-                            .claim(id, fidx, row.line, &l.ds.files)
-                            .map_err(|m| row.reject(0, m))?;
-                        l.ds.links.push(SupplierLink {
-                            id: id.to_string(),
+                        Ok(SupplierLink {
+                            id: String::new(),
                             buyer,
                             supplier,
                             hs,
@@ -585,38 +666,51 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             valid_from,
                             valid_to,
                             source: row.get(7).map(String::from),
-                            rec: Rec {
-                                file: fidx,
-                                line: row.line as u32,
-                            },
-                        });
+                            rec: rec(row),
+                        })
+                    },
+                    |row, mut link| {
+                        link.id = match row.get(0) {
+                            Some(id) => id.to_string(),
+                            None => format!("{dataset_name}/supplier_links.csv:{}", row.line),
+                        };
+                        link_ids
+                            .claim(&link.id, fidx, row.line, &l.ds.files)
+                            .map_err(|m| row.reject(0, m))?;
+                        l.ds.links.push(link);
                         Ok(())
-                    })
-                }
-                "watchlist.csv" => read_table(&display, input, WATCH_COLS, &mut rejects, |row| {
-                    let id = row.need(0)?;
-                    let name = row.need(1)?;
-                    let country = row.parse_opt(3, Country::parse)?;
-                    let identifiers =
-                        parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
-                    entry_ids
-                        .claim(id, fidx, row.line, &l.ds.files)
-                        .map_err(|m| row.reject(0, m))?;
-                    l.ds.watchlist.push(WatchEntry {
-                        id: id.to_string(),
-                        name: name.to_string(),
-                        aliases: split_list(row.get(2)),
-                        country,
-                        program: row.get(4).map(String::from),
-                        identifiers,
-                        source: row.get(6).map(String::from),
-                        rec: Rec {
-                            file: fidx,
-                            line: row.line as u32,
-                        },
-                    });
-                    Ok(())
-                }),
+                    },
+                ),
+                "watchlist.csv" => read_table(
+                    &display,
+                    input,
+                    WATCH_COLS,
+                    &mut rejects,
+                    |row| {
+                        let id = row.need(0)?;
+                        let name = row.need(1)?;
+                        let country = row.parse_opt(3, Country::parse)?;
+                        let identifiers =
+                            parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
+                        Ok(WatchEntry {
+                            id: id.to_string(),
+                            name: name.to_string(),
+                            aliases: split_list(row.get(2)),
+                            country,
+                            program: row.get(4).map(String::from),
+                            identifiers,
+                            source: row.get(6).map(String::from),
+                            rec: rec(row),
+                        })
+                    },
+                    |row, entry| {
+                        entry_ids
+                            .claim(&entry.id, fidx, row.line, &l.ds.files)
+                            .map_err(|m| row.reject(0, m))?;
+                        l.ds.watchlist.push(entry);
+                        Ok(())
+                    },
+                ),
                 _ => unreachable!("FILES lists only the canonical files"),
             }?;
             l.rejects = rejects;

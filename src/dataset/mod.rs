@@ -266,8 +266,7 @@ pub struct SourceFile {
     pub name: String,
 }
 
-/// Party ids back to back, in party order. Every shipment looks up two parties; comparing against this
-/// small contiguous copy stays in cache, where each `Party` and its heap `id` would be two misses.
+/// Ids back to back, in row order.
 #[derive(Clone, Debug, Default)]
 struct KeyStore {
     buf: String,
@@ -292,6 +291,110 @@ impl KeyStore {
     }
 }
 
+/// Parties by id. Every shipment looks up two parties, so an id of up to 11 bytes is kept in the table
+/// entry itself: a look-up then reads one entry, where going through the party and its heap `id` would be
+/// two more cache misses. Longer ids are compared in a contiguous copy of all ids.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PartyIds {
+    table: hashbrown::HashTable<PartySlot>,
+    state: hashbrown::DefaultHashBuilder,
+    keys: KeyStore,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PartySlot {
+    party: u32,
+    /// The id's length when it is inline, else [`PartySlot::LONG`].
+    len: u8,
+    inline: [u8; PartySlot::INLINE],
+}
+
+impl PartySlot {
+    const INLINE: usize = 11;
+    const LONG: u8 = u8::MAX;
+
+    fn new(party: u32, id: &[u8]) -> PartySlot {
+        let mut inline = [0u8; PartySlot::INLINE];
+        let len = match inline.get_mut(..id.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(id);
+                id.len() as u8
+            }
+            None => PartySlot::LONG,
+        };
+        PartySlot { party, len, inline }
+    }
+
+    fn id<'k>(&'k self, keys: &'k KeyStore) -> &'k [u8] {
+        match self.inline.get(..self.len as usize) {
+            Some(id) if self.len != PartySlot::LONG => id,
+            _ => keys.get(self.party).as_bytes(),
+        }
+    }
+
+    /// Whether the slot holds the id of which `probe` is the slot form (see [`PartySlot::new`]).
+    fn is(&self, probe: &PartySlot, id: &[u8], keys: &KeyStore) -> bool {
+        if probe.len != PartySlot::LONG {
+            // Whole fixed-size arrays: compared in registers, without a call to memcmp.
+            self.len == probe.len && self.inline == probe.inline
+        } else {
+            self.len == PartySlot::LONG && keys.get(self.party).as_bytes() == id
+        }
+    }
+}
+
+impl PartyIds {
+    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+        let id = id.as_bytes();
+        let probe = PartySlot::new(0, id);
+        self.table
+            .find(self.state.hash_one(id), |s| s.is(&probe, id, &self.keys))
+            .map(|s| s.party)
+    }
+
+    /// Files the next party under `id`, unless a party already has it: then that party is the error.
+    pub(crate) fn claim(&mut self, id: &str) -> Result<(), u32> {
+        let party = self.keys.ends.len() as u32;
+        let (keys, state) = (&self.keys, &self.state);
+        let b = id.as_bytes();
+        let slot = PartySlot::new(party, b);
+        match self.table.entry(
+            state.hash_one(b),
+            |s| s.is(&slot, b, keys),
+            |s| state.hash_one(s.id(keys)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => return Err(e.get().party),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(slot);
+            }
+        }
+        self.keys.push(id);
+        Ok(())
+    }
+
+    /// Indexes every party, a later party taking the id from an earlier one.
+    fn rebuild(parties: &[Party]) -> PartyIds {
+        let mut ix = PartyIds::default();
+        for (i, p) in parties.iter().enumerate() {
+            ix.keys.push(&p.id);
+            let (keys, state) = (&ix.keys, &ix.state);
+            let b = p.id.as_bytes();
+            let slot = PartySlot::new(i as u32, b);
+            match ix.table.entry(
+                state.hash_one(b),
+                |s| s.is(&slot, b, keys),
+                |s| state.hash_one(s.id(keys)),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().party = i as u32,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(slot);
+                }
+            }
+        }
+        ix
+    }
+}
+
 fn shipment_key<'a>(shipments: &[Shipment], text: &'a Arena, i: u32) -> &'a str {
     shipments.get(i as usize).map_or("", |s| text.get(s.id))
 }
@@ -312,9 +415,7 @@ pub struct Dataset {
     /// Rejected rows (only with `--skip-invalid`; otherwise loading fails).
     pub rejections: Vec<Rejection>,
     #[serde(skip)]
-    party_index: IdIndex,
-    #[serde(skip)]
-    party_keys: KeyStore,
+    party_ids: PartyIds,
     /// Built on the first look-up: a batch run never looks a shipment up by id, and the loader needs no
     /// index while the ids come in ascending order.
     #[serde(skip)]
@@ -401,12 +502,7 @@ impl IdIndex {
 impl Dataset {
     /// Rebuilds the lookup tables that are not stored in a snapshot.
     pub fn reindex(&mut self) {
-        let mut keys = KeyStore::default();
-        for p in &self.parties {
-            keys.push(&p.id);
-        }
-        self.party_index = IdIndex::rebuild(keys.ends.len(), |i| keys.get(i));
-        self.party_keys = keys;
+        self.party_ids = PartyIds::rebuild(&self.parties);
         self.shipment_index = std::sync::OnceLock::new();
     }
 
@@ -422,7 +518,7 @@ impl Dataset {
     }
 
     pub fn party_by_id(&self, id: &str) -> Option<u32> {
-        self.party_index.get(id, |i| self.party_keys.get(i))
+        self.party_ids.get(id)
     }
 
     pub fn shipment_by_id(&self, id: &str) -> Option<u32> {

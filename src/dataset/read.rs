@@ -136,8 +136,10 @@ pub struct Row<'a> {
     pub file: &'a str,
     pub line: u64,
     /// The record's fields back to back, checked to be UTF-8 with every field starting on a character
-    /// boundary, so each field is a slice of it and no row needs a vector of its own.
-    text: &'a str,
+    /// boundary, so each field is a slice of it and no row needs a vector of its own. `None` on the loading
+    /// thread, which reads few fields: those are taken one by one from the record, checked by the parsing
+    /// thread already, rather than checking the whole record a second time.
+    text: Option<&'a str>,
     rec: &'a csv::ByteRecord,
     index: &'a [Option<usize>],
     columns: &'a [Column],
@@ -147,7 +149,11 @@ impl<'a> Row<'a> {
     /// The trimmed value of the `i`-th declared column; `None` when the column is absent or the cell empty.
     pub fn get(&self, i: usize) -> Option<&'a str> {
         let idx = self.index.get(i).copied().flatten()?;
-        let v = self.text.get(self.rec.range(idx)?)?.trim();
+        let v = match self.text {
+            Some(text) => text.get(self.rec.range(idx)?)?,
+            None => std::str::from_utf8(self.rec.get(idx)?).ok()?,
+        }
+        .trim();
         if v.is_empty() { None } else { Some(v) }
     }
 
@@ -238,35 +244,212 @@ fn record_text(rec: &csv::ByteRecord) -> Result<&str, (usize, usize)> {
     Err((0, 0))
 }
 
-/// Reads one CSV file: matches the header against `columns`, then calls `on_row` for every data row. A row
-/// for which `on_row` returns a rejection (or that is ragged, or not UTF-8) is pushed to `rejects`.
-pub fn read_table<R: Read>(
+/// A header matched against the declared columns.
+#[derive(Clone)]
+struct Header {
+    /// Trimmed and lower-cased, to name the column of a bad cell.
+    names: Vec<String>,
+    /// For each declared column, its position in the file.
+    index: Vec<Option<usize>>,
+    unknown: Vec<String>,
+}
+
+fn read_header(file: &str, rec: &csv::ByteRecord, columns: &[Column]) -> Result<Header, FileError> {
+    // The header: trimmed, case-insensitive, a UTF-8 BOM removed.
+    let mut header: Vec<String> = Vec::with_capacity(rec.len());
+    // Bytes before the current field: the fields so far and their separators (headers are not quoted).
+    let mut before = rec.position().map(|p| p.byte()).unwrap_or(0);
+    for (i, raw) in rec.iter().enumerate() {
+        let f = if i == 0 {
+            raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
+        } else {
+            raw
+        };
+        let skipped = (raw.len() - f.len()) as u64;
+        let s = std::str::from_utf8(f).map_err(|e| FileError::Encoding {
+            file: file.to_string(),
+            line: 1,
+            offset: before + skipped + e.valid_up_to() as u64,
+        })?;
+        before += raw.len() as u64 + 1;
+        header.push(s.trim().to_ascii_lowercase());
+    }
+    // A trailing empty header cell (a line ending in a comma) is not a column.
+    while header.last().is_some_and(|h| h.is_empty()) && header.len() > 1 {
+        header.pop();
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for (i, h) in header.iter().enumerate() {
+        if h.is_empty() {
+            continue;
+        }
+        if seen.insert(h.as_str(), i).is_some() {
+            return Err(FileError::DuplicateColumn {
+                file: file.to_string(),
+                column: h.clone(),
+            });
+        }
+    }
+    let index: Vec<Option<usize>> = columns.iter().map(|c| seen.get(c.name).copied()).collect();
+    let missing: Vec<&str> = columns
+        .iter()
+        .zip(&index)
+        .filter(|(c, i)| c.required && i.is_none())
+        .map(|(c, _)| c.name)
+        .collect();
+    if !missing.is_empty() {
+        return Err(FileError::MissingColumns {
+            file: file.to_string(),
+            missing: missing.join(", "),
+            found: header
+                .iter()
+                .filter(|h| !h.is_empty())
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    let unknown = header
+        .iter()
+        .filter(|h| !h.is_empty() && !columns.iter().any(|c| c.name == h.as_str()))
+        .cloned()
+        .collect();
+    Ok(Header {
+        names: header,
+        index,
+        unknown,
+    })
+}
+
+/// Records handed from the parsing thread to the loading one, with each record's line and what `prepare`
+/// made of it. The records' buffers go back and forth instead of being allocated per row.
+struct Batch<P> {
+    recs: Vec<csv::ByteRecord>,
+    lines: Vec<u64>,
+    prepared: Vec<Result<P, Rejection>>,
+}
+
+const BATCH: usize = 1024;
+
+/// What the parsing thread sends: the header once, then batches of rows.
+enum Msg<P> {
+    Header(Header),
+    Rows(Batch<P>),
+}
+
+/// Reads one CSV file: matches the header against `columns`, then for every data row calls `prepare` and,
+/// if that accepts it, `on_row` with its result. A row that either rejects (or that is ragged, or not
+/// UTF-8) is pushed to `rejects`.
+///
+/// Two threads share the work. One reads, hashes and parses the CSV, finds each row's line and runs
+/// `prepare`, which must therefore depend only on the row and on state that no row of this file changes
+/// (parsing values, looking up parties); the calling thread runs `on_row` on the rows in file order, for
+/// what does depend on earlier rows (claiming ids, appending). Rows, rejections and their order are those
+/// of a single pass.
+pub fn read_table<R, P, F, G>(
     file: &str,
     input: R,
     columns: &[Column],
     rejects: &mut Vec<Rejection>,
-    mut on_row: impl FnMut(&Row) -> Result<(), Rejection>,
-) -> Result<FileStats, FileError> {
-    let mut hashing = HashingReader::new(input);
-    let lines = hashing.lines();
+    prepare: F,
+    mut on_row: G,
+) -> Result<FileStats, FileError>
+where
+    R: Read + Send,
+    P: Send,
+    F: Fn(&Row) -> Result<P, Rejection> + Sync,
+    G: FnMut(&Row, P) -> Result<(), Rejection>,
+{
     let mut stats = FileStats {
         file: file.to_string(),
         ..Default::default()
+    };
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<P>>(4);
+    let (back_tx, back_rx) = std::sync::mpsc::channel::<Batch<P>>();
+    let parsed = std::thread::scope(|scope| {
+        let parser = scope.spawn(|| parse_rows(file, input, columns, &prepare, tx, back_rx));
+        let mut header: Option<Header> = None;
+        for msg in rx {
+            let mut batch = match msg {
+                Msg::Header(h) => {
+                    stats.unknown_columns = h.unknown.clone();
+                    header = Some(h);
+                    continue;
+                }
+                Msg::Rows(b) => b,
+            };
+            let Some(h) = &header else { continue };
+            for ((rec, &line), prepared) in batch
+                .recs
+                .iter()
+                .zip(&batch.lines)
+                .zip(batch.prepared.drain(..))
+            {
+                stats.read += 1;
+                let outcome = prepared.and_then(|p| {
+                    let row = Row {
+                        file,
+                        line,
+                        text: None,
+                        rec,
+                        index: &h.index,
+                        columns,
+                    };
+                    on_row(&row, p)
+                });
+                match outcome {
+                    Ok(()) => stats.accepted += 1,
+                    Err(mut r) => {
+                        stats.rejected += 1;
+                        r.raw = raw_row(rec);
+                        rejects.push(r);
+                    }
+                }
+            }
+            batch.lines.clear();
+            // The parser may have finished; then the batch is simply dropped.
+            let _ = back_tx.send(batch);
+        }
+        parser
+            .join()
+            .unwrap_or_else(|e| std::panic::resume_unwind(e))
+    });
+    let (sha, bytes) = parsed?;
+    stats.sha256 = sha;
+    stats.bytes = bytes;
+    Ok(stats)
+}
+
+/// The parsing thread of [`read_table`]: the header, then every row prepared, in batches; it ends with the
+/// file's SHA-256 and size, or the error that stopped it.
+fn parse_rows<R: Read, P, F>(
+    file: &str,
+    input: R,
+    columns: &[Column],
+    prepare: &F,
+    tx: std::sync::mpsc::SyncSender<Msg<P>>,
+    back: std::sync::mpsc::Receiver<Batch<P>>,
+) -> Result<(String, u64), FileError>
+where
+    F: Fn(&Row) -> Result<P, Rejection>,
+{
+    let mut hashing = HashingReader::new(input);
+    let lines = hashing.lines();
+    let csv_err = |e: csv::Error| {
+        let line = e.position().map(|p| p.line()).unwrap_or(0);
+        FileError::Csv {
+            file: file.to_string(),
+            line,
+            message: e.to_string(),
+        }
     };
     {
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
+            .buffer_capacity(1 << 18)
             .from_reader(&mut hashing);
         let mut rec = csv::ByteRecord::new();
-        let csv_err = |e: csv::Error| {
-            let line = e.position().map(|p| p.line()).unwrap_or(0);
-            FileError::Csv {
-                file: file.to_string(),
-                line,
-                message: e.to_string(),
-            }
-        };
         if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
             let expected: Vec<&str> = columns
                 .iter()
@@ -278,131 +461,104 @@ pub fn read_table<R: Read>(
                 expected: expected.join(", "),
             });
         }
-        // The header: trimmed, case-insensitive, a UTF-8 BOM removed.
-        let mut header: Vec<String> = Vec::with_capacity(rec.len());
-        // Bytes before the current field: the fields so far and their separators (headers are not quoted).
-        let mut before = rec.position().map(|p| p.byte()).unwrap_or(0);
-        for (i, raw) in rec.iter().enumerate() {
-            let f = if i == 0 {
-                raw.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(raw)
-            } else {
-                raw
-            };
-            let skipped = (raw.len() - f.len()) as u64;
-            let s = std::str::from_utf8(f).map_err(|e| FileError::Encoding {
-                file: file.to_string(),
-                line: 1,
-                offset: before + skipped + e.valid_up_to() as u64,
-            })?;
-            before += raw.len() as u64 + 1;
-            header.push(s.trim().to_ascii_lowercase());
+        let header = read_header(file, &rec, columns)?;
+        if tx.send(Msg::Header(header.clone())).is_err() {
+            return Ok((String::new(), 0));
         }
-        // A trailing empty header cell (a line ending in a comma) is not a column.
-        while header.last().is_some_and(|h| h.is_empty()) && header.len() > 1 {
-            header.pop();
-        }
-        let mut seen: HashMap<&str, usize> = HashMap::new();
-        for (i, h) in header.iter().enumerate() {
-            if h.is_empty() {
-                continue;
-            }
-            if seen.insert(h.as_str(), i).is_some() {
-                return Err(FileError::DuplicateColumn {
-                    file: file.to_string(),
-                    column: h.clone(),
-                });
-            }
-        }
-        let index: Vec<Option<usize>> = columns.iter().map(|c| seen.get(c.name).copied()).collect();
-        let missing: Vec<&str> = columns
-            .iter()
-            .zip(&index)
-            .filter(|(c, i)| c.required && i.is_none())
-            .map(|(c, _)| c.name)
-            .collect();
-        if !missing.is_empty() {
-            return Err(FileError::MissingColumns {
-                file: file.to_string(),
-                missing: missing.join(", "),
-                found: header
-                    .iter()
-                    .filter(|h| !h.is_empty())
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", "),
+        let mut done = false;
+        while !done {
+            let mut batch = back.try_recv().unwrap_or_else(|_| Batch {
+                recs: Vec::new(),
+                lines: Vec::new(),
+                prepared: Vec::new(),
             });
-        }
-        stats.unknown_columns = header
-            .iter()
-            .filter(|h| !h.is_empty() && !columns.iter().any(|c| c.name == h.as_str()))
-            .cloned()
-            .collect();
-        let width = header.len();
-        loop {
-            match rdr.read_byte_record(&mut rec) {
-                Ok(true) => {}
-                Ok(false) => break,
-                Err(e) => return Err(csv_err(e)),
-            }
-            let pos = rec.position().cloned().unwrap_or_else(csv::Position::new);
-            let line = lines.borrow_mut().line_at(pos.byte());
-            // A blank line is not a row (the csv crate already skips them); a row of only empty cells is.
-            stats.read += 1;
-            let mut n = rec.len();
-            // Files whose every line ends in a comma carry one empty trailing cell more than the header.
-            while n > width && rec.get(n - 1).is_some_and(|f| f.is_empty()) {
-                n -= 1;
-            }
-            let outcome = if n != width {
-                let hint = if n > width {
-                    " (an unquoted ',' inside a value? quote values such as \"1,000\")"
-                } else {
-                    ""
-                };
-                Err(Rejection {
-                    file: file.to_string(),
-                    line,
-                    column: "-".into(),
-                    reason: format!("expected {width} fields, found {n}{hint}"),
-                    raw: String::new(),
-                })
-            } else {
-                match record_text(&rec) {
-                    Err((i, at)) => Err(Rejection {
-                        file: file.to_string(),
-                        line,
-                        column: header.get(i).cloned().unwrap_or_else(|| "-".into()),
-                        reason: format!(
-                            "not valid UTF-8 (byte {at} of this field; the row starts at byte offset {}); convert the file to UTF-8",
-                            pos.byte()
-                        ),
-                        raw: String::new(),
-                    }),
-                    Ok(text) => {
-                        let row = Row {
-                            file,
-                            line,
-                            text,
-                            rec: &rec,
-                            index: &index,
-                            columns,
-                        };
-                        on_row(&row)
+            let mut failed = None;
+            while batch.lines.len() < BATCH {
+                let n = batch.lines.len();
+                if batch.recs.len() == n {
+                    batch.recs.push(csv::ByteRecord::new());
+                }
+                let rec = &mut batch.recs[n];
+                match rdr.read_byte_record(rec) {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        done = true;
+                        break;
+                    }
+                    Err(e) => {
+                        failed = Some(csv_err(e));
+                        break;
                     }
                 }
-            };
-            match outcome {
-                Ok(()) => stats.accepted += 1,
-                Err(mut r) => {
-                    stats.rejected += 1;
-                    r.raw = raw_row(&rec);
-                    rejects.push(r);
-                }
+                let pos = rec.position().map_or(0, |p| p.byte());
+                let line = lines.borrow_mut().line_at(pos);
+                batch.lines.push(line);
+                let row = check_row(file, line, pos, rec, &header, columns, prepare);
+                batch.prepared.push(row);
+            }
+            // Rows read before an error are loaded, as they would be in one pass, before it is reported.
+            let sent = batch.lines.is_empty() || tx.send(Msg::Rows(batch)).is_ok();
+            if let Some(e) = failed {
+                return Err(e);
+            }
+            if !sent {
+                return Ok((String::new(), 0));
             }
         }
     }
-    let (sha, bytes) = hashing.finish();
-    stats.sha256 = sha;
-    stats.bytes = bytes;
-    Ok(stats)
+    Ok(hashing.finish())
+}
+
+/// The checks every row gets, then `prepare`: the number of fields, UTF-8.
+fn check_row<P, F>(
+    file: &str,
+    line: u64,
+    pos: u64,
+    rec: &csv::ByteRecord,
+    header: &Header,
+    columns: &[Column],
+    prepare: &F,
+) -> Result<P, Rejection>
+where
+    F: Fn(&Row) -> Result<P, Rejection>,
+{
+    let width = header.names.len();
+    let mut n = rec.len();
+    // Files whose every line ends in a comma carry one empty trailing cell more than the header.
+    while n > width && rec.get(n - 1).is_some_and(|f| f.is_empty()) {
+        n -= 1;
+    }
+    if n != width {
+        let hint = if n > width {
+            " (an unquoted ',' inside a value? quote values such as \"1,000\")"
+        } else {
+            ""
+        };
+        return Err(Rejection {
+            file: file.to_string(),
+            line,
+            column: "-".into(),
+            reason: format!("expected {width} fields, found {n}{hint}"),
+            raw: String::new(),
+        });
+    }
+    match record_text(rec) {
+        Err((i, at)) => Err(Rejection {
+            file: file.to_string(),
+            line,
+            column: header.names.get(i).cloned().unwrap_or_else(|| "-".into()),
+            reason: format!(
+                "not valid UTF-8 (byte {at} of this field; the row starts at byte offset {pos}); convert the file to UTF-8"
+            ),
+            raw: String::new(),
+        }),
+        Ok(text) => prepare(&Row {
+            file,
+            line,
+            text: Some(text),
+            rec,
+            index: &header.index,
+            columns,
+        }),
+    }
 }
