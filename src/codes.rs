@@ -419,8 +419,8 @@ const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false
 /// (`"5,848,714"`), as SPEC §2 allows.
 pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     let t = s.trim();
-    if let Some(v) = plain_amount(t.as_bytes()) {
-        if v > MAX_AMOUNT {
+    if let Some((v, too_large)) = plain_amount(t.as_bytes()) {
+        if too_large {
             return Err(format!("'{t}' is too large (more than 10^15)"));
         }
         return Ok(v);
@@ -477,8 +477,9 @@ pub fn parse_amount(s: &str) -> Result<Decimal, String> {
 /// The common shape of an amount, `DIGITS` or `DIGITS.DIGITS` with at most 18 digits in all, read straight
 /// into a mantissa and a scale. It gives the same `Decimal`, trailing zeros and scale included, as
 /// `Decimal::from_str` (a test holds the two together); every other shape returns `None` and takes the
-/// general path with its precise messages.
-fn plain_amount(b: &[u8]) -> Option<Decimal> {
+/// general path with its precise messages. The flag says whether the amount is above [`max_amount`],
+/// found on the integers (a `Decimal` comparison across scales costs more than the parse).
+fn plain_amount(b: &[u8]) -> Option<(Decimal, bool)> {
     let mut mantissa: u64 = 0;
     let mut digits = 0u32;
     let mut int_digits = 0u32;
@@ -510,13 +511,9 @@ fn plain_amount(b: &[u8]) -> Option<Decimal> {
         }
         0
     };
-    Some(Decimal::from_parts(
-        mantissa as u32,
-        (mantissa >> 32) as u32,
-        0,
-        false,
-        scale,
-    ))
+    let too_large = mantissa as u128 > 10u128.pow(15 + scale);
+    let v = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale);
+    Some((v, too_large))
 }
 
 fn thousands_ok(body: &str) -> bool {
@@ -635,6 +632,9 @@ mod tests {
             "1000000000000000",
             "1000000000000000.0",
             "1000000000000001",
+            "1000000000000000.000001",
+            "999999999999999.999",
+            "0001000000000000000.0",
         ]
         .iter()
         .map(|s| s.to_string())
@@ -663,7 +663,33 @@ mod tests {
                 continue;
             }
             let want = Decimal::from_str(c).unwrap();
-            assert_eq!(got.unwrap().serialize(), want.serialize(), "{c}");
+            let (v, too_large) = got.unwrap();
+            assert_eq!(v.serialize(), want.serialize(), "{c}");
+            assert_eq!(too_large, want > max_amount(), "{c}");
+            // Converting a non-zero USD amount to USD leaves the very same value, scale included (the
+            // loader skips that multiplication); zero loses its scale, so it is still multiplied.
+            if !v.is_zero() {
+                assert_eq!(
+                    v.checked_mul(Decimal::ONE).unwrap().serialize(),
+                    v.serialize(),
+                    "{c}"
+                );
+            }
+        }
+        for c in [
+            "0.1234567890123456789012345678",
+            "999999999999999.9999999999999",
+            "1,000,000.0000000000000000000001",
+            ".5",
+            "5.",
+            "1.000000000000000000000000000000001",
+        ] {
+            let v = parse_amount(c).unwrap();
+            assert_eq!(
+                v.checked_mul(Decimal::ONE).unwrap().serialize(),
+                v.serialize(),
+                "{c}"
+            );
         }
         for c in [
             "",

@@ -275,7 +275,20 @@ impl Rates {
             .copied()
     }
 
-    fn to_usd(&self, value: Decimal, cur: [u8; 3], period: Period) -> Result<Decimal, String> {
+    /// `value` comes from [`codes::parse_amount`], so it is at most [`codes::max_amount`].
+    /// The period is asked for only when a rate is needed: a date's month takes some arithmetic.
+    fn to_usd(
+        &self,
+        value: Decimal,
+        cur: [u8; 3],
+        period: impl FnOnce() -> Period,
+    ) -> Result<Decimal, String> {
+        if &cur == b"USD" && !value.is_zero() {
+            // Multiplying a non-zero amount by one gives the same value, scale included (tested in
+            // codes); a zero would lose its scale, as it always has.
+            return Ok(value);
+        }
+        let period = period();
         let rate = self.rate(cur, period).ok_or_else(|| {
             format!(
                 "no rate for {} in {} (add a row to rates.csv: {},{},USD-per-unit)",
@@ -492,10 +505,13 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let quantity = row.parse_opt(7, codes::parse_amount)?;
                         let weight_kg = row.parse_opt(9, codes::parse_amount)?;
                         let origin = row.parse_opt(10, Country::parse)?;
-                        let (y, m, _) = date.ymd();
+                        let month = || {
+                            let (year, month, _) = date.ymd();
+                            Period { year, month }
+                        };
                         let value_usd = l
                             .rates
-                            .to_usd(value, currency, Period { year: y, month: m })
+                            .to_usd(value, currency, month)
                             .map_err(|e| row.reject(6, e))?;
                         Ok(ShipmentValues {
                             date,
@@ -568,7 +584,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let quantity = row.parse_opt(9, codes::parse_amount)?;
                         let value_usd = l
                             .rates
-                            .to_usd(value, currency, period)
+                            .to_usd(value, currency, || period)
                             .map_err(|e| row.reject(8, e))?;
                         Ok(FlowValues {
                             period,

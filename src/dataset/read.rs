@@ -145,6 +145,17 @@ pub struct Row<'a> {
     columns: &'a [Column],
 }
 
+/// `str::trim`, without its character-by-character look at both ends in the usual case where neither end
+/// is whitespace.
+fn trim(s: &str) -> &str {
+    let plain = |b: Option<&u8>| b.is_some_and(|&b| b.is_ascii() && !(b as char).is_whitespace());
+    if plain(s.as_bytes().first()) && plain(s.as_bytes().last()) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 impl<'a> Row<'a> {
     /// The trimmed value of the `i`-th declared column; `None` when the column is absent or the cell empty.
     pub fn get(&self, i: usize) -> Option<&'a str> {
@@ -152,8 +163,8 @@ impl<'a> Row<'a> {
         let v = match self.text {
             Some(text) => text.get(self.rec.range(idx)?)?,
             None => std::str::from_utf8(self.rec.get(idx)?).ok()?,
-        }
-        .trim();
+        };
+        let v = trim(v);
         if v.is_empty() { None } else { Some(v) }
     }
 
@@ -447,7 +458,7 @@ where
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
-            .buffer_capacity(1 << 18)
+            .buffer_capacity(1 << 16)
             .from_reader(&mut hashing);
         let mut rec = csv::ByteRecord::new();
         if !rdr.read_byte_record(&mut rec).map_err(csv_err)? {
@@ -560,5 +571,41 @@ where
             index: &header.index,
             columns,
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_is_str_trim() {
+        let ends = [
+            "", " ", "\t", "\n", "\r", "\u{b}", "\u{c}", "\u{1c}", "\u{85}", "\u{a0}", "\u{3000}",
+            "a", "é", "-", "0",
+        ];
+        for a in ends {
+            for b in ends {
+                for mid in ["", "x", " y z "] {
+                    let s = format!("{a}{mid}{b}");
+                    assert_eq!(trim(&s), s.trim(), "{s:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn line_end_words_are_found() {
+        for i in 0..8 {
+            for b in [b'\n', b'\r'] {
+                let mut w = [b'a'; 8];
+                w[i] = b;
+                assert!(has_line_end(u64::from_le_bytes(w)));
+            }
+        }
+        assert!(!has_line_end(u64::from_le_bytes(*b"abcdefgh")));
+        assert!(!has_line_end(u64::from_le_bytes([
+            0x8a, 0x8d, 0x0b, 0x0c, 0, 0xff, 0x0e, 0x09
+        ])));
     }
 }
