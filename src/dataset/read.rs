@@ -136,11 +136,11 @@ pub struct Row<'a> {
     pub file: &'a str,
     pub line: u64,
     /// The record's fields back to back, checked to be UTF-8 with every field starting on a character
-    /// boundary, so each field is a slice of it and no row needs a vector of its own. `None` on the loading
-    /// thread, which reads few fields: those are taken one by one from the record, checked by the parsing
-    /// thread already, rather than checking the whole record a second time.
-    text: Option<&'a str>,
-    rec: &'a csv::ByteRecord,
+    /// boundary, and where each field ends in it: each field is a slice, and no row needs a vector of its
+    /// own. Both live in flat per-batch buffers, which the loading thread reads in order where a
+    /// `csv::ByteRecord` would be a chain of pointers per row.
+    text: &'a str,
+    ends: &'a [usize],
     index: &'a [Option<usize>],
     columns: &'a [Column],
 }
@@ -160,11 +160,11 @@ impl<'a> Row<'a> {
     /// The trimmed value of the `i`-th declared column; `None` when the column is absent or the cell empty.
     pub fn get(&self, i: usize) -> Option<&'a str> {
         let idx = self.index.get(i).copied().flatten()?;
-        let v = match self.text {
-            Some(text) => text.get(self.rec.range(idx)?)?,
-            None => std::str::from_utf8(self.rec.get(idx)?).ok()?,
+        let start = match idx {
+            0 => 0,
+            _ => *self.ends.get(idx - 1)?,
         };
-        let v = trim(v);
+        let v = trim(self.text.get(start..*self.ends.get(idx)?)?);
         if v.is_empty() { None } else { Some(v) }
     }
 
@@ -338,6 +338,16 @@ struct Batch<P> {
     recs: Vec<csv::ByteRecord>,
     lines: Vec<u64>,
     prepared: Vec<Result<P, Rejection>>,
+    flat: Flat,
+}
+
+/// The text of the prepared rows and their field ends (see [`Row`]), and for each row where its text
+/// starts and ends and where its field ends start.
+#[derive(Default)]
+struct Flat {
+    text: String,
+    ends: Vec<usize>,
+    spans: Vec<(usize, usize, usize)>,
 }
 
 const BATCH: usize = 1024;
@@ -390,19 +400,21 @@ where
                 Msg::Rows(b) => b,
             };
             let Some(h) = &header else { continue };
-            for ((rec, &line), prepared) in batch
+            let width = h.names.len();
+            for (((rec, &line), prepared), &(t0, t1, e0)) in batch
                 .recs
                 .iter()
                 .zip(&batch.lines)
                 .zip(batch.prepared.drain(..))
+                .zip(&batch.flat.spans)
             {
                 stats.read += 1;
                 let outcome = prepared.and_then(|p| {
                     let row = Row {
                         file,
                         line,
-                        text: None,
-                        rec,
+                        text: batch.flat.text.get(t0..t1).unwrap_or(""),
+                        ends: batch.flat.ends.get(e0..e0 + width).unwrap_or(&[]),
                         index: &h.index,
                         columns,
                     };
@@ -482,15 +494,20 @@ where
                 recs: Vec::new(),
                 lines: Vec::new(),
                 prepared: Vec::new(),
+                flat: Flat::default(),
             });
+            batch.lines.clear();
+            batch.prepared.clear();
+            batch.flat.text.clear();
+            batch.flat.ends.clear();
+            batch.flat.spans.clear();
             let mut failed = None;
             while batch.lines.len() < BATCH {
                 let n = batch.lines.len();
                 if batch.recs.len() == n {
                     batch.recs.push(csv::ByteRecord::new());
                 }
-                let rec = &mut batch.recs[n];
-                match rdr.read_byte_record(rec) {
+                match rdr.read_byte_record(&mut batch.recs[n]) {
                     Ok(true) => {}
                     Ok(false) => {
                         done = true;
@@ -501,10 +518,11 @@ where
                         break;
                     }
                 }
+                let rec = &batch.recs[n];
                 let pos = rec.position().map_or(0, |p| p.byte());
                 let line = lines.borrow_mut().line_at(pos);
                 batch.lines.push(line);
-                let row = check_row(file, line, pos, rec, &header, columns, prepare);
+                let row = check_row(file, line, pos, rec, &header, columns, prepare, &mut batch.flat);
                 batch.prepared.push(row);
             }
             // Rows read before an error are loaded, as they would be in one pass, before it is reported.
@@ -520,7 +538,9 @@ where
     Ok(hashing.finish())
 }
 
-/// The checks every row gets, then `prepare`: the number of fields, UTF-8.
+/// The checks every row gets, then `prepare`: the number of fields, UTF-8. A row that passes them is
+/// copied into the batch's flat buffers, where `prepare` and the loading thread read it.
+#[allow(clippy::too_many_arguments)]
 fn check_row<P, F>(
     file: &str,
     line: u64,
@@ -529,10 +549,14 @@ fn check_row<P, F>(
     header: &Header,
     columns: &[Column],
     prepare: &F,
+    flat: &mut Flat,
 ) -> Result<P, Rejection>
 where
     F: Fn(&Row) -> Result<P, Rejection>,
 {
+    // A rejected row has an empty span: the loading thread does not look at its fields.
+    let at = flat.text.len();
+    flat.spans.push((at, at, flat.ends.len()));
     let width = header.names.len();
     let mut n = rec.len();
     // Files whose every line ends in a comma carry one empty trailing cell more than the header.
@@ -563,14 +587,23 @@ where
             ),
             raw: String::new(),
         }),
-        Ok(text) => prepare(&Row {
-            file,
-            line,
-            text: Some(text),
-            rec,
-            index: &header.index,
-            columns,
-        }),
+        Ok(text) => {
+            let e0 = flat.ends.len();
+            flat.text.push_str(text);
+            flat.ends
+                .extend((0..width).map(|i| rec.range(i).map_or(0, |r| r.end)));
+            if let Some(span) = flat.spans.last_mut() {
+                span.1 = flat.text.len();
+            }
+            prepare(&Row {
+                file,
+                line,
+                text,
+                ends: flat.ends.get(e0..).unwrap_or(&[]),
+                index: &header.index,
+                columns,
+            })
+        }
     }
 }
 
