@@ -227,27 +227,30 @@ fn duplicate(id: &str, first: Rec, files: &[SourceFile]) -> String {
     )
 }
 
-/// Shipment ids claimed so far. Files are often written in id order: while each id is greater than the one
-/// before, none can repeat and nothing needs hashing. The first id out of order indexes all the ids before
-/// it, and from then on every id is claimed in that index.
-enum ShipmentIds {
+/// Ids claimed so far for one kind of row. Files are often written in id order: while each id comes
+/// after the one before (shorter first, then byte by byte, so that `S9` < `S10` and the default
+/// `DATASET/trade_flows.csv:LINE` ids ascend with their lines), none can repeat and nothing needs hashing.
+/// The first id out of order indexes all the ids before it, and from then on every id is claimed there.
+#[derive(Default)]
+enum AscendingIds {
+    #[default]
     Ascending,
     Indexed(IdIndex),
 }
 
-impl ShipmentIds {
-    /// Claims `id` for the next shipment; a clash is the shipment that holds it.
-    fn claim(&mut self, id: &str, shipments: &[Shipment], text: &Arena) -> Result<(), u32> {
-        let key = |j| shipment_key(shipments, text, j);
-        if let ShipmentIds::Ascending = self {
-            if shipments.last().is_none_or(|s| text.get(s.id) < id) {
+impl AscendingIds {
+    /// Claims `id` for row `n`, where `key` gives the ids of rows `0..n`; a clash is the row that holds it.
+    fn claim<'k>(&mut self, id: &str, n: usize, key: impl Fn(u32) -> &'k str) -> Result<(), u32> {
+        if let AscendingIds::Ascending = self {
+            let after = |last: &str| (last.len(), last.as_bytes()) < (id.len(), id.as_bytes());
+            if n == 0 || after(key(n as u32 - 1)) {
                 return Ok(());
             }
-            *self = ShipmentIds::Indexed(IdIndex::rebuild(shipments.len(), key));
+            *self = AscendingIds::Indexed(IdIndex::rebuild(n, &key));
         }
         match self {
-            ShipmentIds::Indexed(ix) => ix.claim(id, shipments.len() as u32, key),
-            ShipmentIds::Ascending => Ok(()),
+            AscendingIds::Indexed(ix) => ix.claim(id, n as u32, key),
+            AscendingIds::Ascending => Ok(()),
         }
     }
 }
@@ -393,8 +396,8 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         .collect();
     // Party and shipment ids are claimed in the dataset's own indexes, flow ids in one kept for the load;
     // a clash names the row that holds the id through that row's `rec`.
-    let mut shipment_ids = ShipmentIds::Ascending;
-    let mut flow_ids = IdIndex::default();
+    let mut shipment_ids = AscendingIds::default();
+    let mut flow_ids = AscendingIds::default();
     let mut default_id = String::new();
     let mut link_ids = Ids::default();
     let mut entry_ids = Ids::default();
@@ -529,7 +532,8 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     |row, v| {
                         let id = row.need(0)?;
                         let (shipments, text) = (&l.ds.shipments, &l.ds.text);
-                        shipment_ids.claim(id, shipments, text).map_err(|j| {
+                        let key = |j| shipment_key(shipments, text, j);
+                        shipment_ids.claim(id, shipments.len(), key).map_err(|j| {
                             let first = shipments[j as usize].rec;
                             row.reject(0, duplicate(id, first, &l.ds.files))
                         })?;
@@ -615,7 +619,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         };
                         let (flows, text) = (&l.ds.flows, &l.ds.text);
                         flow_ids
-                            .claim(id, flows.len() as u32, |j| {
+                            .claim(id, flows.len(), |j| {
                                 flows.get(j as usize).map_or("", |f| text.get(f.id))
                             })
                             .map_err(|j| {
@@ -738,7 +742,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoFiles { path });
     }
     mark_superseded(&mut l.ds.flows);
-    if let ShipmentIds::Indexed(ix) = shipment_ids {
+    if let AscendingIds::Indexed(ix) = shipment_ids {
         l.ds.shipment_index = ix.into();
     }
     let mut ds = l.ds;
@@ -980,6 +984,14 @@ mod tests {
                 &["S1", "S3", "S2", "S4", "S2", "S5"],
                 &[(6, "duplicate id 'S2' (first defined at m/shipments.csv:4)")],
             ),
+            (
+                &["S8", "S9", "S10", "S11", "S9"],
+                &[(6, "duplicate id 'S9' (first defined at m/shipments.csv:3)")],
+            ),
+            (
+                &["S10", "S9", "S10", "S1"],
+                &[(4, "duplicate id 'S10' (first defined at m/shipments.csv:2)")],
+            ),
         ];
         for (ids, want) in cases {
             let text: String = head.to_string() + &ids.iter().map(|i| row(i)).collect::<String>();
@@ -997,9 +1009,64 @@ mod tests {
             for (i, s) in ds.shipments.iter().enumerate() {
                 assert_eq!(ds.shipment_by_id(ds.shipment_id(s)), Some(i as u32));
             }
-            assert_eq!(ds.shipment_by_id("S9"), None);
+            assert_eq!(ds.shipment_by_id("S99"), None);
             assert_eq!(ds.party_by_id("B"), Some(1));
         }
+    }
+
+    #[test]
+    fn default_flow_ids_clash_with_explicit_ones() {
+        let head = "flow_id,period,reporter,partner,flow,hs_code,value\n";
+        let row = |id: &str| format!("{id},2023-04,CN,KP,import,6704,1\n");
+        let ids = [
+            "",
+            "",
+            "m/trade_flows.csv:3",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "m/trade_flows.csv:9",
+            "",
+            "F1",
+            "F1",
+        ];
+        let text: String = head.to_string() + &ids.iter().map(|i| row(i)).collect::<String>();
+        let ds = load(&[memory(&[("trade_flows.csv", &text)])]).unwrap();
+        let got: Vec<(u64, &str)> = ds
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    4,
+                    "duplicate id 'm/trade_flows.csv:3' (first defined at m/trade_flows.csv:3)"
+                ),
+                (
+                    13,
+                    "duplicate id 'm/trade_flows.csv:9' (first defined at m/trade_flows.csv:9)"
+                ),
+                (
+                    16,
+                    "duplicate id 'F1' (first defined at m/trade_flows.csv:15)"
+                ),
+            ]
+        );
+        let twice = load(&[
+            memory(&[("trade_flows.csv", &text)]),
+            memory(&[("trade_flows.csv", &text)]),
+        ])
+        .unwrap();
+        // Two sources of one name give the same default ids: every row of the second is a duplicate.
+        assert_eq!(twice.flows.len(), ds.flows.len());
+        assert_eq!(twice.rejections.len(), ds.rejections.len() + ids.len());
     }
 
     #[test]
