@@ -1,6 +1,7 @@
 //! `check`: read and validate everything; per-file accounting, unknown columns, superseded statistics rows,
 //! problems, and a summary of what the dataset holds.
 
+use crate::codes::Date;
 use crate::dataset::{Dataset, FileStats, Rejection};
 use crate::query::money;
 use rust_decimal::Decimal;
@@ -83,10 +84,15 @@ pub fn check(ds: &Dataset) -> CheckReport {
         }
         headings.insert(f.hs.heading());
     }
+    // One pass over the shipments, the largest table by far.
     let mut value = Decimal::ZERO;
+    let mut dates: Option<(Date, Date)> = None;
     for s in &ds.shipments {
         headings.insert(s.hs.heading());
         value += s.value_usd;
+        dates = Some(dates.map_or((s.date, s.date), |(lo, hi)| {
+            (lo.min(s.date), hi.max(s.date))
+        }));
     }
     // Sorted as text, as the output has always been (a two-digit heading before its four-digit ones).
     fn sorted<T: ToString>(set: FxSet<T>) -> BTreeSet<String> {
@@ -99,18 +105,8 @@ pub fn check(ds: &Dataset) -> CheckReport {
         trade_flows: ds.flows.len(),
         supplier_links: ds.links.len(),
         watchlist_entries: ds.watchlist.len(),
-        first_date: ds
-            .shipments
-            .iter()
-            .map(|s| s.date)
-            .min()
-            .map(|d| d.to_string()),
-        last_date: ds
-            .shipments
-            .iter()
-            .map(|s| s.date)
-            .max()
-            .map(|d| d.to_string()),
+        first_date: dates.map(|d| d.0.to_string()),
+        last_date: dates.map(|d| d.1.to_string()),
         countries: countries.into_iter().collect(),
         regions: regions.into_iter().collect(),
         hs_headings: headings.into_iter().collect(),
