@@ -522,7 +522,16 @@ where
                 let pos = rec.position().map_or(0, |p| p.byte());
                 let line = lines.borrow_mut().line_at(pos);
                 batch.lines.push(line);
-                let row = check_row(file, line, pos, rec, &header, columns, prepare, &mut batch.flat);
+                let row = check_row(
+                    file,
+                    line,
+                    pos,
+                    rec,
+                    &header,
+                    columns,
+                    prepare,
+                    &mut batch.flat,
+                );
                 batch.prepared.push(row);
             }
             // Rows read before an error are loaded, as they would be in one pass, before it is reported.
