@@ -159,14 +159,15 @@ pub struct Period {
 
 impl Period {
     pub fn parse(s: &str) -> Result<Period, String> {
-        let parts: Vec<&str> = s.split('-').collect();
-        match parts.as_slice() {
-            [y] => Ok(Period {
+        // Split without collecting: a statistics file has one period per row.
+        let mut parts = s.split('-');
+        match (parts.next(), parts.next(), parts.next()) {
+            (Some(y), None, _) => Ok(Period {
                 year: parse_year(y)
                     .map_err(|e| format!("'{s}' is not a period YYYY-MM or YYYY: {e}"))?,
                 month: 0,
             }),
-            [y, m] => {
+            (Some(y), Some(m), None) => {
                 let year = parse_year(y)
                     .map_err(|e| format!("'{s}' is not a period YYYY-MM or YYYY: {e}"))?;
                 let month = parse_month(m)
@@ -298,6 +299,25 @@ impl fmt::Display for Hs {
     }
 }
 
+/// Whether two ASCII capitals are an ISO 3166-1 alpha-2 code. Every row carries a country or two, so the
+/// standard's list is turned once into a 26 x 26 table instead of hashing each code into it.
+fn alpha2_known(up: [u8; 2]) -> bool {
+    static KNOWN: std::sync::OnceLock<[bool; 26 * 26]> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        let mut t = [false; 26 * 26];
+        for (i, slot) in t.iter_mut().enumerate() {
+            let code = [b'A' + (i / 26) as u8, b'A' + (i % 26) as u8];
+            *slot = std::str::from_utf8(&code)
+                .ok()
+                .and_then(rust_iso3166::from_alpha2)
+                .is_some();
+        }
+        t
+    });
+    let (a, b) = (up[0].wrapping_sub(b'A'), up[1].wrapping_sub(b'A'));
+    a < 26 && b < 26 && known[a as usize * 26 + b as usize]
+}
+
 /// An ISO 3166-1 alpha-2 country code, two ASCII capitals.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Country(pub [u8; 2]);
@@ -309,8 +329,7 @@ impl Country {
             return Err(format!("'{s}' is not an ISO 3166-1 alpha-2 country code"));
         }
         let up = [t[0].to_ascii_uppercase(), t[1].to_ascii_uppercase()];
-        let code = std::str::from_utf8(&up).map_err(|_| format!("'{s}' is not a country code"))?;
-        if rust_iso3166::from_alpha2(code).is_none() {
+        if !alpha2_known(up) {
             return Err(format!("unknown country code '{s}' (not in ISO 3166-1)"));
         }
         Ok(Country(up))
@@ -333,12 +352,20 @@ pub struct Region(pub [u8; 6]);
 
 impl Region {
     pub fn parse(s: &str) -> Result<Region, String> {
-        let up = s.trim().to_ascii_uppercase();
-        if up.len() > 6 || rust_iso3166::iso3166_2::from_code(&up).is_none() {
-            return Err(format!("unknown region code '{s}' (not in ISO 3166-2)"));
+        let unknown = || format!("unknown region code '{s}' (not in ISO 3166-2)");
+        let t = s.trim().as_bytes();
+        if t.len() > 6 {
+            return Err(unknown());
         }
+        // Upper-cased in place: no heap string per row.
         let mut b = [0u8; 6];
-        b[..up.len()].copy_from_slice(up.as_bytes());
+        for (d, c) in b.iter_mut().zip(t) {
+            *d = c.to_ascii_uppercase();
+        }
+        let up = std::str::from_utf8(&b[..t.len()]).map_err(|_| unknown())?;
+        if rust_iso3166::iso3166_2::from_code(up).is_none() {
+            return Err(unknown());
+        }
         Ok(Region(b))
     }
 
@@ -382,14 +409,22 @@ serde_as_code!(Region);
 /// The largest money amount (in USD or in the source currency) the tool accepts. It keeps every sum over a
 /// dataset far inside `Decimal`'s range, so totals can never overflow; a larger figure is a data error.
 pub fn max_amount() -> Decimal {
-    Decimal::from(1_000_000_000_000_000_u64)
+    MAX_AMOUNT
 }
+
+const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
 /// Parses an exact non-negative decimal. A `,` can only reach this function from a quoted CSV field (an
 /// unquoted one splits the row), so thousands separators are accepted here when they group digits by three
 /// (`"5,848,714"`), as SPEC §2 allows.
 pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     let t = s.trim();
+    if let Some((v, too_large)) = plain_amount(t.as_bytes()) {
+        if too_large {
+            return Err(format!("'{t}' is too large (more than 10^15)"));
+        }
+        return Ok(v);
+    }
     if t.is_empty() {
         return Err("empty value".into());
     }
@@ -439,6 +474,48 @@ pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     Ok(v)
 }
 
+/// The common shape of an amount, `DIGITS` or `DIGITS.DIGITS` with at most 18 digits in all, read straight
+/// into a mantissa and a scale. It gives the same `Decimal`, trailing zeros and scale included, as
+/// `Decimal::from_str` (a test holds the two together); every other shape returns `None` and takes the
+/// general path with its precise messages. The flag says whether the amount is above [`max_amount`],
+/// found on the integers (a `Decimal` comparison across scales costs more than the parse).
+fn plain_amount(b: &[u8]) -> Option<(Decimal, bool)> {
+    let mut mantissa: u64 = 0;
+    let mut digits = 0u32;
+    let mut int_digits = 0u32;
+    let mut dot = false;
+    for &c in b {
+        match c {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + (c - b'0') as u64;
+                digits += 1;
+                if digits > 18 {
+                    return None;
+                }
+            }
+            b'.' if !dot && digits > 0 => {
+                dot = true;
+                int_digits = digits;
+            }
+            _ => return None,
+        }
+    }
+    let scale = if dot {
+        if digits == int_digits {
+            return None;
+        }
+        digits - int_digits
+    } else {
+        if digits == 0 {
+            return None;
+        }
+        0
+    };
+    let too_large = mantissa as u128 > 10u128.pow(15 + scale);
+    let v = Decimal::from_parts(mantissa as u32, (mantissa >> 32) as u32, 0, false, scale);
+    Some((v, too_large))
+}
+
 fn thousands_ok(body: &str) -> bool {
     let int = body.split('.').next().unwrap_or("");
     let groups: Vec<&str> = int.split(',').collect();
@@ -469,12 +546,14 @@ pub fn parse_share(s: &str) -> Result<f64, String> {
 
 /// An ISO 4217 code: three ASCII letters, upper-cased.
 pub fn parse_currency(s: &str) -> Result<[u8; 3], String> {
-    let up = s.trim().to_ascii_uppercase();
-    if up.len() != 3 || !up.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(format!("'{s}' is not an ISO 4217 currency code"));
+    match s.trim().as_bytes() {
+        [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_alphabetic()) => Ok([
+            a.to_ascii_uppercase(),
+            b.to_ascii_uppercase(),
+            c.to_ascii_uppercase(),
+        ]),
+        _ => Err(format!("'{s}' is not an ISO 4217 currency code")),
     }
-    let b = up.as_bytes();
-    Ok([b[0], b[1], b[2]])
 }
 
 #[cfg(test)]
@@ -532,6 +611,154 @@ mod tests {
         assert!(parse_amount("12a").is_err());
         assert!(parse_amount("1,00").is_err());
         assert!(parse_amount("1e5").is_err());
+    }
+
+    #[test]
+    fn plain_amounts_match_decimal_from_str() {
+        let mut cases: Vec<String> = [
+            "0",
+            "00",
+            "0.0",
+            "0.000",
+            "7",
+            "007",
+            "1.50",
+            "71796.08",
+            "000123.4500",
+            "1.00000000000000000",
+            "123456789012345678",
+            "99999999999999999.9",
+            "0.000000000000000001",
+            "1000000000000000",
+            "1000000000000000.0",
+            "1000000000000001",
+            "1000000000000000.000001",
+            "999999999999999.999",
+            "0001000000000000000.0",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let int_len = (x % 12) as usize + 1;
+            let frac_len = ((x >> 8) % 9) as usize;
+            let digits: String = (0..int_len + frac_len)
+                .map(|i| (b'0' + ((x >> (i * 3 % 60)) % 10) as u8) as char)
+                .collect();
+            let (a, b) = digits.split_at(int_len);
+            cases.push(if b.is_empty() {
+                a.to_string()
+            } else {
+                format!("{a}.{b}")
+            });
+        }
+        for c in &cases {
+            let got = plain_amount(c.as_bytes());
+            if c.bytes().filter(u8::is_ascii_digit).count() > 18 {
+                assert!(got.is_none(), "{c}");
+                continue;
+            }
+            let want = Decimal::from_str(c).unwrap();
+            let (v, too_large) = got.unwrap();
+            assert_eq!(v.serialize(), want.serialize(), "{c}");
+            assert_eq!(too_large, want > max_amount(), "{c}");
+            // Converting a non-zero USD amount to USD leaves the very same value, scale included (the
+            // loader skips that multiplication); zero loses its scale, so it is still multiplied.
+            if !v.is_zero() {
+                assert_eq!(
+                    v.checked_mul(Decimal::ONE).unwrap().serialize(),
+                    v.serialize(),
+                    "{c}"
+                );
+            }
+        }
+        for c in [
+            "0.1234567890123456789012345678",
+            "999999999999999.9999999999999",
+            "1,000,000.0000000000000000000001",
+            ".5",
+            "5.",
+            "1.000000000000000000000000000000001",
+        ] {
+            let v = parse_amount(c).unwrap();
+            assert_eq!(
+                v.checked_mul(Decimal::ONE).unwrap().serialize(),
+                v.serialize(),
+                "{c}"
+            );
+        }
+        for c in [
+            "",
+            ".",
+            ".5",
+            "5.",
+            "1.2.3",
+            "-1",
+            "+1",
+            "1,000",
+            "1e5",
+            "1234567890123456789",
+        ] {
+            assert!(plain_amount(c.as_bytes()).is_none(), "{c}");
+        }
+        assert!(
+            parse_amount("1000000000000001")
+                .unwrap_err()
+                .contains("too large")
+        );
+        assert_eq!(parse_amount("1000000000000000").unwrap(), max_amount());
+        assert_eq!(max_amount(), Decimal::from(1_000_000_000_000_000_u64));
+    }
+
+    #[test]
+    fn country_table_matches_the_standard() {
+        for a in 0u8..=255 {
+            for b in [b'P', b'p', b'S', b'Z', b'0', a] {
+                let s = String::from_utf8_lossy(&[a, b]).into_owned();
+                let t = s.trim().as_bytes();
+                let want = t.len() == 2
+                    && t.iter().all(|c| c.is_ascii_alphabetic())
+                    && rust_iso3166::from_alpha2(&s.trim().to_ascii_uppercase()).is_some();
+                assert_eq!(Country::parse(&s).is_ok(), want, "{s:?}");
+            }
+        }
+        assert_eq!(Country::parse(" kp ").unwrap().as_str(), "KP");
+    }
+
+    #[test]
+    fn currencies_periods_and_regions_keep_their_rules() {
+        assert_eq!(parse_currency(" eur ").unwrap(), *b"EUR");
+        assert!(parse_currency("EU1").is_err());
+        assert!(parse_currency("EURO").is_err());
+        assert!(parse_currency("é€").is_err());
+        assert_eq!(
+            Period::parse("2023").unwrap(),
+            Period {
+                year: 2023,
+                month: 0
+            }
+        );
+        assert_eq!(
+            Period::parse("2023-04").unwrap(),
+            Period {
+                year: 2023,
+                month: 4
+            }
+        );
+        assert_eq!(
+            Period::parse("2023-04-01").unwrap_err(),
+            "'2023-04-01' is not a period YYYY-MM or YYYY"
+        );
+        assert!(Period::parse("").is_err());
+        assert!(Period::parse("-").is_err());
+        assert_eq!(Region::parse(" cn-ha ").unwrap().as_str(), "CN-HA");
+        assert!(Region::parse("CN-HAX").is_err());
+        assert!(Region::parse("CN-HAXXX").is_err());
+        assert!(Region::parse("é").is_err());
     }
 
     #[test]

@@ -1,12 +1,13 @@
 //! Loading: every canonical file of every source, in dependency order (rates before money, parties before
 //! anything that names one), with duplicate ids refused across sources.
 
-use super::read::{Column, opt, read_table, req};
+use super::read::{self, Column, opt, read_table, req};
 use super::*;
+use super::{IdIndex, shipment_key};
 use crate::codes::{self, Country, Date, Hs, Period, Region};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufReader, Read};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// A dataset compiled into the binary.
@@ -48,7 +49,7 @@ impl DataSource {
         }
     }
 
-    fn open(&self, file: &str) -> Result<Option<Box<dyn Read + '_>>, FileError> {
+    fn open(&self, file: &str) -> Result<Option<Box<dyn Read + Send + '_>>, FileError> {
         match self {
             DataSource::Dir(p) => {
                 let path = p.join(file);
@@ -59,17 +60,19 @@ impl DataSource {
                     file: path.display().to_string(),
                     source,
                 })?;
-                Ok(Some(Box::new(BufReader::with_capacity(1 << 20, f))))
+                // Unbuffered: the CSV reader has a buffer of its own, and a second one would copy every byte
+                // once more.
+                Ok(Some(Box::new(f)))
             }
             DataSource::Embedded(e) => Ok(e
                 .files
                 .iter()
                 .find(|(n, _)| *n == file)
-                .map(|(_, b)| Box::new(*b) as Box<dyn Read>)),
+                .map(|(_, b)| Box::new(*b) as Box<dyn Read + Send>)),
             DataSource::Memory { files, .. } => Ok(files
                 .iter()
                 .find(|(n, _)| n == file)
-                .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + '_>)),
+                .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + Send + '_>)),
         }
     }
 
@@ -212,21 +215,59 @@ impl Ids {
     }
 }
 
-struct Loader {
-    ds: Dataset,
-    rejects: Vec<Rejection>,
-    rates: HashMap<([u8; 3], Period), Decimal>,
+/// The message for an id already taken by the row recorded at `first`.
+fn duplicate(id: &str, first: Rec, files: &[SourceFile]) -> String {
+    let path = files
+        .get(first.file as usize)
+        .map(|x| x.path.as_str())
+        .unwrap_or("?");
+    format!(
+        "duplicate id '{id}' (first defined at {path}:{})",
+        first.line
+    )
 }
 
-impl Loader {
+/// Ids claimed so far for one kind of row. Files are often written in id order: while each id comes
+/// after the one before (shorter first, then byte by byte, so that `S9` < `S10` and the default
+/// `DATASET/trade_flows.csv:LINE` ids ascend with their lines), none can repeat and nothing needs hashing.
+/// The first id out of order indexes all the ids before it, and from then on every id is claimed there.
+#[derive(Default)]
+enum AscendingIds {
+    #[default]
+    Ascending,
+    Indexed(IdIndex),
+}
+
+impl AscendingIds {
+    /// Claims `id` for row `n`, where `key` gives the ids of rows `0..n`; a clash is the row that holds it.
+    fn claim<'k>(&mut self, id: &str, n: usize, key: impl Fn(u32) -> &'k str) -> Result<(), u32> {
+        if let AscendingIds::Ascending = self {
+            let after = |last: &str| (last.len(), last.as_bytes()) < (id.len(), id.as_bytes());
+            if n == 0 || after(key(n as u32 - 1)) {
+                return Ok(());
+            }
+            *self = AscendingIds::Indexed(IdIndex::rebuild(n, &key));
+        }
+        match self {
+            AscendingIds::Indexed(ix) => ix.claim(id, n as u32, key),
+            AscendingIds::Ascending => Ok(()),
+        }
+    }
+}
+
+/// USD per unit of a currency, by month or year (rates.csv).
+#[derive(Default)]
+struct Rates(HashMap<([u8; 3], Period), Decimal>);
+
+impl Rates {
     fn rate(&self, cur: [u8; 3], month: Period) -> Option<Decimal> {
         if &cur == b"USD" {
             return Some(Decimal::ONE);
         }
-        self.rates
+        self.0
             .get(&(cur, month))
             .or_else(|| {
-                self.rates.get(&(
+                self.0.get(&(
                     cur,
                     Period {
                         year: month.year,
@@ -237,7 +278,20 @@ impl Loader {
             .copied()
     }
 
-    fn to_usd(&self, value: Decimal, cur: [u8; 3], period: Period) -> Result<Decimal, String> {
+    /// `value` comes from [`codes::parse_amount`], so it is at most [`codes::max_amount`].
+    /// The period is asked for only when a rate is needed: a date's month takes some arithmetic.
+    fn to_usd(
+        &self,
+        value: Decimal,
+        cur: [u8; 3],
+        period: impl FnOnce() -> Period,
+    ) -> Result<Decimal, String> {
+        if &cur == b"USD" && !value.is_zero() {
+            // Multiplying a non-zero amount by one gives the same value, scale included (tested in
+            // codes); a zero would lose its scale, as it always has.
+            return Ok(value);
+        }
+        let period = period();
         let rate = self.rate(cur, period).ok_or_else(|| {
             format!(
                 "no rate for {} in {} (add a row to rates.csv: {},{},USD-per-unit)",
@@ -255,7 +309,15 @@ impl Loader {
         }
         Ok(usd)
     }
+}
 
+struct Loader {
+    ds: Dataset,
+    rejects: Vec<Rejection>,
+    rates: Rates,
+}
+
+impl Loader {
     fn add_file(&mut self, src: &DataSource, dataset: &str, name: &str) -> u32 {
         self.ds.files.push(SourceFile {
             path: src.display(name),
@@ -266,6 +328,34 @@ impl Loader {
     }
 }
 
+/// A shipment row's values, parsed on the reading thread; the id and the free text are added in file order.
+struct ShipmentValues {
+    date: Date,
+    shipper: u32,
+    consignee: u32,
+    hs: Hs,
+    value: Decimal,
+    currency: [u8; 3],
+    value_usd: Decimal,
+    quantity: Option<Decimal>,
+    weight_kg: Option<Decimal>,
+    origin: Option<Country>,
+}
+
+/// A statistics row's values, parsed on the reading thread.
+struct FlowValues {
+    period: Period,
+    reporter: Country,
+    region: Option<Region>,
+    partner: Country,
+    flow: Flow,
+    hs: Hs,
+    value: Decimal,
+    currency: [u8; 3],
+    value_usd: Decimal,
+    quantity: Option<Decimal>,
+}
+
 /// Reads every source. Rows that break a rule are collected in `Dataset::rejections` and counted in
 /// `Dataset::stats`; whether they are fatal is the caller's choice ([`Dataset::ensure_valid`]), so that
 /// `check` can print its table either way.
@@ -273,7 +363,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
     let mut l = Loader {
         ds: Dataset::default(),
         rejects: Vec::new(),
-        rates: HashMap::new(),
+        rates: Rates::default(),
     };
     let mut any = false;
     for src in sources {
@@ -304,9 +394,11 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             }
         })
         .collect();
-    let mut party_ids = Ids::default();
-    let mut shipment_ids = Ids::default();
-    let mut flow_ids = Ids::default();
+    // Party and shipment ids are claimed in the dataset's own indexes, flow ids in one kept for the load;
+    // a clash names the row that holds the id through that row's `rec`.
+    let mut shipment_ids = AscendingIds::default();
+    let mut flow_ids = AscendingIds::default();
+    let mut default_id = String::new();
     let mut link_ids = Ids::default();
     let mut entry_ids = Ids::default();
     for file in FILES {
@@ -318,71 +410,93 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             let fidx = l.add_file(src, dataset_name, file);
             let display = src.display(file);
             let mut rejects = std::mem::take(&mut l.rejects);
+            let rec = |row: &read::Row| Rec {
+                file: fidx,
+                line: row.line as u32,
+            };
             let stats = match file {
-                "rates.csv" => read_table(&display, input, RATE_COLS, &mut rejects, |row| {
-                    let cur = row.parse(0, codes::parse_currency)?;
-                    let period = row.parse(1, Period::parse)?;
-                    let rate = row.parse(2, codes::parse_amount)?;
-                    if rate.is_zero() {
-                        return Err(row.reject(2, "a rate must be greater than 0"));
-                    }
-                    if l.rates.contains_key(&(cur, period)) {
-                        return Err(row.reject(
-                            1,
-                            format!(
-                                "duplicate rate for {} {}",
-                                String::from_utf8_lossy(&cur),
-                                period
-                            ),
-                        ));
-                    }
-                    l.rates.insert((cur, period), rate);
-                    l.ds.rates.push((cur, period, rate));
-                    Ok(())
-                }),
-                "parties.csv" => read_table(&display, input, PARTY_COLS, &mut rejects, |row| {
-                    let id = row.need(0)?;
-                    let name = row.need(1)?;
-                    let country = row.parse(2, Country::parse)?;
-                    let region = row.parse_opt(3, Region::parse)?;
-                    if let Some(r) = region
-                        && r.country() != country
-                    {
-                        return Err(row.reject(
-                            3,
-                            format!("region {r} is not in the party's country {country}"),
-                        ));
-                    }
-                    let identifiers =
-                        parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
-                    party_ids
-                        .claim(id, fidx, row.line, &l.ds.files)
-                        .map_err(|m| row.reject(0, m))?;
-                    let rec = Rec {
-                        file: fidx,
-                        line: row.line as u32,
-                    };
-                    l.ds.party_index
-                        .insert(id.to_string(), l.ds.parties.len() as u32);
-                    l.ds.parties.push(Party {
-                        id: id.to_string(),
-                        name: name.to_string(),
-                        country,
-                        region,
-                        city: row.get(4).map(String::from),
-                        aliases: split_list(row.get(5)),
-                        identifiers,
-                        rec,
-                    });
-                    Ok(())
-                }),
-                "shipments.csv" => {
-                    read_table(&display, input, SHIPMENT_COLS, &mut rejects, |row| {
+                "rates.csv" => read_table(
+                    &display,
+                    input,
+                    RATE_COLS,
+                    &mut rejects,
+                    |row| {
+                        let cur = row.parse(0, codes::parse_currency)?;
+                        let period = row.parse(1, Period::parse)?;
+                        let rate = row.parse(2, codes::parse_amount)?;
+                        if rate.is_zero() {
+                            return Err(row.reject(2, "a rate must be greater than 0"));
+                        }
+                        Ok((cur, period, rate))
+                    },
+                    |row, (cur, period, rate)| {
+                        if l.rates.0.contains_key(&(cur, period)) {
+                            return Err(row.reject(
+                                1,
+                                format!(
+                                    "duplicate rate for {} {}",
+                                    String::from_utf8_lossy(&cur),
+                                    period
+                                ),
+                            ));
+                        }
+                        l.rates.0.insert((cur, period), rate);
+                        l.ds.rates.push((cur, period, rate));
+                        Ok(())
+                    },
+                ),
+                "parties.csv" => read_table(
+                    &display,
+                    input,
+                    PARTY_COLS,
+                    &mut rejects,
+                    |row| {
                         let id = row.need(0)?;
+                        let name = row.need(1)?;
+                        let country = row.parse(2, Country::parse)?;
+                        let region = row.parse_opt(3, Region::parse)?;
+                        if let Some(r) = region
+                            && r.country() != country
+                        {
+                            return Err(row.reject(
+                                3,
+                                format!("region {r} is not in the party's country {country}"),
+                            ));
+                        }
+                        let identifiers =
+                            parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
+                        Ok(Party {
+                            id: id.to_string(),
+                            name: name.to_string(),
+                            country,
+                            region,
+                            city: row.get(4).map(String::from),
+                            aliases: split_list(row.get(5)),
+                            identifiers,
+                            rec: rec(row),
+                        })
+                    },
+                    |row, party| {
+                        let parties = &l.ds.parties;
+                        l.ds.party_ids.claim(&party.id).map_err(|j| {
+                            let first = parties[j as usize].rec;
+                            row.reject(0, duplicate(&party.id, first, &l.ds.files))
+                        })?;
+                        l.ds.parties.push(party);
+                        Ok(())
+                    },
+                ),
+                "shipments.csv" => read_table(
+                    &display,
+                    input,
+                    SHIPMENT_COLS,
+                    &mut rejects,
+                    |row| {
+                        row.need(0)?;
                         let date = row.parse(1, Date::parse)?;
                         let party = |i: usize| -> Result<u32, Rejection> {
                             let p = row.need(i)?;
-                            l.ds.party_index.get(p).copied().ok_or_else(|| {
+                            l.ds.party_ids.get(p).ok_or_else(|| {
                                 row.reject(i, format!("unknown party '{p}' (not in parties.csv)"))
                             })
                         };
@@ -394,16 +508,15 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let quantity = row.parse_opt(7, codes::parse_amount)?;
                         let weight_kg = row.parse_opt(9, codes::parse_amount)?;
                         let origin = row.parse_opt(10, Country::parse)?;
-                        let (y, m, _) = date.ymd();
+                        let month = || {
+                            let (year, month, _) = date.ymd();
+                            Period { year, month }
+                        };
                         let value_usd = l
-                            .to_usd(value, currency, Period { year: y, month: m })
+                            .rates
+                            .to_usd(value, currency, month)
                             .map_err(|e| row.reject(6, e))?;
-                        shipment_ids
-                            .claim(id, fidx, row.line, &l.ds.files)
-                            .map_err(|m| row.reject(0, m))?;
-                        let t = &mut l.ds.text;
-                        let s = Shipment {
-                            id: t.push(id),
+                        Ok(ShipmentValues {
                             date,
                             shipper,
                             consignee,
@@ -412,96 +525,147 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             currency,
                             value_usd,
                             quantity,
-                            unit: t.push_opt(row.get(8)),
                             weight_kg,
                             origin,
+                        })
+                    },
+                    |row, v| {
+                        let id = row.need(0)?;
+                        let (shipments, text) = (&l.ds.shipments, &l.ds.text);
+                        let key = |j| shipment_key(shipments, text, j);
+                        shipment_ids.claim(id, shipments.len(), key).map_err(|j| {
+                            let first = shipments[j as usize].rec;
+                            row.reject(0, duplicate(id, first, &l.ds.files))
+                        })?;
+                        let t = &mut l.ds.text;
+                        l.ds.shipments.push(Shipment {
+                            id: t.push(id),
+                            date: v.date,
+                            shipper: v.shipper,
+                            consignee: v.consignee,
+                            hs: v.hs,
+                            value: v.value,
+                            currency: v.currency,
+                            value_usd: v.value_usd,
+                            quantity: v.quantity,
+                            unit: t.push_opt(row.get(8)),
+                            weight_kg: v.weight_kg,
+                            origin: v.origin,
                             description: t.push_opt(row.get(11)),
                             port_lading: t.push_opt(row.get(12)),
                             port_unlading: t.push_opt(row.get(13)),
-                            rec: Rec {
-                                file: fidx,
-                                line: row.line as u32,
-                            },
-                        };
-                        l.ds.shipments.push(s);
+                            rec: rec(row),
+                        });
                         Ok(())
-                    })
-                }
-                "trade_flows.csv" => read_table(&display, input, FLOW_COLS, &mut rejects, |row| {
-                    let period = row.parse(1, Period::parse)?;
-                    let reporter = row.parse(2, Country::parse)?;
-                    let region = row.parse_opt(3, Region::parse)?;
-                    if let Some(r) = region
-                        && r.country() != reporter
-                    {
-                        return Err(row.reject(
-                            3,
-                            format!("region {r} is not in the reporter's country {reporter}"),
-                        ));
-                    }
-                    let partner = row.parse(4, Country::parse)?;
-                    let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
-                        "import" => Ok(Flow::Import),
-                        "export" => Ok(Flow::Export),
-                        _ => Err(format!("'{s}' is not import or export")),
-                    })?;
-                    let hs = row.parse(6, Hs::parse)?;
-                    let value = row.parse(7, codes::parse_amount)?;
-                    let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
-                    let quantity = row.parse_opt(9, codes::parse_amount)?;
-                    let value_usd = l
-                        .to_usd(value, currency, period)
-                        .map_err(|e| row.reject(8, e))?;
-                    let default_id;
-                    let id = match row.get(0) {
-                        Some(id) => id,
-                        None => {
-                            default_id = format!("{dataset_name}/trade_flows.csv:{}", row.line);
-                            &default_id
+                    },
+                ),
+                "trade_flows.csv" => read_table(
+                    &display,
+                    input,
+                    FLOW_COLS,
+                    &mut rejects,
+                    |row| {
+                        let period = row.parse(1, Period::parse)?;
+                        let reporter = row.parse(2, Country::parse)?;
+                        let region = row.parse_opt(3, Region::parse)?;
+                        if let Some(r) = region
+                            && r.country() != reporter
+                        {
+                            return Err(row.reject(
+                                3,
+                                format!("region {r} is not in the reporter's country {reporter}"),
+                            ));
                         }
-                    };
-                    flow_ids
-                        .claim(id, fidx, row.line, &l.ds.files)
-                        .map_err(|m| row.reject(0, m))?;
-                    let t = &mut l.ds.text;
-                    l.ds.flows.push(TradeFlow {
-                        id: t.push(id),
-                        period,
-                        reporter,
-                        region,
-                        partner,
-                        flow,
-                        hs,
-                        value,
-                        currency,
-                        value_usd,
-                        quantity,
-                        unit: t.push_opt(row.get(10)),
-                        regime: t.push_opt(row.get(11)),
-                        rec: Rec {
-                            file: fidx,
-                            line: row.line as u32,
-                        },
-                        superseded: false,
-                    });
-                    Ok(())
-                }),
-                "supplier_links.csv" => {
-                    read_table(&display, input, LINK_COLS, &mut rejects, |row| {
+                        let partner = row.parse(4, Country::parse)?;
+                        let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
+                            "import" => Ok(Flow::Import),
+                            "export" => Ok(Flow::Export),
+                            _ => Err(format!("'{s}' is not import or export")),
+                        })?;
+                        let hs = row.parse(6, Hs::parse)?;
+                        let value = row.parse(7, codes::parse_amount)?;
+                        let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
+                        let quantity = row.parse_opt(9, codes::parse_amount)?;
+                        let value_usd = l
+                            .rates
+                            .to_usd(value, currency, || period)
+                            .map_err(|e| row.reject(8, e))?;
+                        Ok(FlowValues {
+                            period,
+                            reporter,
+                            region,
+                            partner,
+                            flow,
+                            hs,
+                            value,
+                            currency,
+                            value_usd,
+                            quantity,
+                        })
+                    },
+                    |row, v| {
+                        let id = match row.get(0) {
+                            Some(id) => id,
+                            None => {
+                                use std::fmt::Write;
+                                default_id.clear();
+                                let _ = write!(
+                                    default_id,
+                                    "{dataset_name}/trade_flows.csv:{}",
+                                    row.line
+                                );
+                                &default_id
+                            }
+                        };
+                        let (flows, text) = (&l.ds.flows, &l.ds.text);
+                        flow_ids
+                            .claim(id, flows.len(), |j| {
+                                flows.get(j as usize).map_or("", |f| text.get(f.id))
+                            })
+                            .map_err(|j| {
+                                let first = flows[j as usize].rec;
+                                row.reject(0, duplicate(id, first, &l.ds.files))
+                            })?;
+                        let t = &mut l.ds.text;
+                        l.ds.flows.push(TradeFlow {
+                            id: t.push(id),
+                            period: v.period,
+                            reporter: v.reporter,
+                            region: v.region,
+                            partner: v.partner,
+                            flow: v.flow,
+                            hs: v.hs,
+                            value: v.value,
+                            currency: v.currency,
+                            value_usd: v.value_usd,
+                            quantity: v.quantity,
+                            unit: t.push_opt(row.get(10)),
+                            regime: t.push_opt(row.get(11)),
+                            rec: rec(row),
+                            superseded: false,
+                        });
+                        Ok(())
+                    },
+                ),
+                "supplier_links.csv" => read_table(
+                    &display,
+                    input,
+                    LINK_COLS,
+                    &mut rejects,
+                    |row| {
                         let b = row.need(1)?;
-                        let buyer = l.ds.party_index.get(b).copied().ok_or_else(|| {
+                        let buyer = l.ds.party_ids.get(b).ok_or_else(|| {
                             row.reject(1, format!("unknown party '{b}' (not in parties.csv)"))
                         })?;
                         let s = row.need(2)?;
                         let supplier = match s.strip_prefix("country:") {
-                        Some(c) => LinkSupplier::Country(Country::parse(c).map_err(|m| row.reject(2, m))?),
-                        None => LinkSupplier::Party(
-                            l.ds.party_index
-                                .get(s)
-                                .copied()
-                                .ok_or_else(|| row.reject(2, format!("unknown party '{s}' (not in parties.csv; a country is written country:XX)")))?,
-                        ),
-                    };
+                            Some(c) => LinkSupplier::Country(
+                                Country::parse(c).map_err(|m| row.reject(2, m))?,
+                            ),
+                            None => LinkSupplier::Party(l.ds.party_ids.get(s).ok_or_else(|| {
+                                row.reject(2, format!("unknown party '{s}' (not in parties.csv; a country is written country:XX)"))
+                            })?),
+                        };
                         let hs = row.parse(3, Hs::parse)?;
                         let share = row.parse(4, codes::parse_share)?;
                         let valid_from = row.parse_opt(5, Date::parse)?;
@@ -513,20 +677,8 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                                 row.reject(6, format!("valid_to {t} is before valid_from {f}"))
                             );
                         }
-                        let default_id;
-                        let id = match row.get(0) {
-                            Some(id) => id,
-                            None => {
-                                default_id =
-                                    format!("{dataset_name}/supplier_links.csv:{}", row.line);
-                                &default_id
-                            }
-                        };
-                        link_ids
-                            .claim(id, fidx, row.line, &l.ds.files)
-                            .map_err(|m| row.reject(0, m))?;
-                        l.ds.links.push(SupplierLink {
-                            id: id.to_string(),
+                        Ok(SupplierLink {
+                            id: String::new(),
                             buyer,
                             supplier,
                             hs,
@@ -534,38 +686,51 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             valid_from,
                             valid_to,
                             source: row.get(7).map(String::from),
-                            rec: Rec {
-                                file: fidx,
-                                line: row.line as u32,
-                            },
-                        });
+                            rec: rec(row),
+                        })
+                    },
+                    |row, mut link| {
+                        link.id = match row.get(0) {
+                            Some(id) => id.to_string(),
+                            None => format!("{dataset_name}/supplier_links.csv:{}", row.line),
+                        };
+                        link_ids
+                            .claim(&link.id, fidx, row.line, &l.ds.files)
+                            .map_err(|m| row.reject(0, m))?;
+                        l.ds.links.push(link);
                         Ok(())
-                    })
-                }
-                "watchlist.csv" => read_table(&display, input, WATCH_COLS, &mut rejects, |row| {
-                    let id = row.need(0)?;
-                    let name = row.need(1)?;
-                    let country = row.parse_opt(3, Country::parse)?;
-                    let identifiers =
-                        parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
-                    entry_ids
-                        .claim(id, fidx, row.line, &l.ds.files)
-                        .map_err(|m| row.reject(0, m))?;
-                    l.ds.watchlist.push(WatchEntry {
-                        id: id.to_string(),
-                        name: name.to_string(),
-                        aliases: split_list(row.get(2)),
-                        country,
-                        program: row.get(4).map(String::from),
-                        identifiers,
-                        source: row.get(6).map(String::from),
-                        rec: Rec {
-                            file: fidx,
-                            line: row.line as u32,
-                        },
-                    });
-                    Ok(())
-                }),
+                    },
+                ),
+                "watchlist.csv" => read_table(
+                    &display,
+                    input,
+                    WATCH_COLS,
+                    &mut rejects,
+                    |row| {
+                        let id = row.need(0)?;
+                        let name = row.need(1)?;
+                        let country = row.parse_opt(3, Country::parse)?;
+                        let identifiers =
+                            parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
+                        Ok(WatchEntry {
+                            id: id.to_string(),
+                            name: name.to_string(),
+                            aliases: split_list(row.get(2)),
+                            country,
+                            program: row.get(4).map(String::from),
+                            identifiers,
+                            source: row.get(6).map(String::from),
+                            rec: rec(row),
+                        })
+                    },
+                    |row, entry| {
+                        entry_ids
+                            .claim(&entry.id, fidx, row.line, &l.ds.files)
+                            .map_err(|m| row.reject(0, m))?;
+                        l.ds.watchlist.push(entry);
+                        Ok(())
+                    },
+                ),
                 _ => unreachable!("FILES lists only the canonical files"),
             }?;
             l.rejects = rejects;
@@ -577,81 +742,102 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoFiles { path });
     }
     mark_superseded(&mut l.ds.flows);
+    if let AscendingIds::Indexed(ix) = shipment_ids {
+        l.ds.shipment_index = ix.into();
+    }
     let mut ds = l.ds;
     ds.rejections = l.rejects;
-    ds.reindex();
     Ok(ds)
 }
 
-/// A code padded to ten digits and its length: codes starting with a prefix form one contiguous run in this
-/// order, so "is there a finer code under this one" is a binary search.
-fn sort_key(h: Hs) -> (u64, u8) {
-    (h.code * 10u64.pow(10 - h.len as u32), h.len)
+/// A code padded to ten digits, then its length, as the low bits of a sort key: codes starting with a prefix
+/// form one contiguous run in this order, the prefix itself first.
+fn code_key(h: Hs) -> u128 {
+    let padded = h.code * 10u64.pow(10 - h.len as u32);
+    (padded as u128) << 8 | h.len as u128
 }
 
-fn has_strictly_finer(sorted: &[(u64, u8)], h: Hs, or_equal: bool) -> bool {
-    let (lo, _) = sort_key(h);
-    let hi = lo + 10u64.pow(10 - h.len as u32);
-    let start = sorted.partition_point(|k| k.0 < lo);
-    sorted[start..]
-        .iter()
-        .take_while(|k| k.0 < hi)
-        .any(|k| k.1 > h.len || (or_equal && k.1 == h.len))
+/// The end (exclusive) of the run of codes under `h`, as a code key.
+fn code_end(h: Hs) -> u128 {
+    let padded = h.code * 10u64.pow(10 - h.len as u32) + 10u64.pow(10 - h.len as u32);
+    (padded as u128) << 8
+}
+
+/// A sort key: the bucket (two ids) in the high 64 bits, the code in the low.
+fn bucket(a: u32, b: u32) -> u128 {
+    (a as u128) << 96 | (b as u128) << 64
+}
+
+const BUCKET: u128 = !0u128 << 64;
+
+fn intern<K: std::hash::Hash + Eq>(ids: &mut crate::fxhash::FxMap<K, u32>, k: K) -> u32 {
+    let n = ids.len() as u32;
+    *ids.entry(k).or_insert(n)
 }
 
 type Group = (Country, Option<Region>, Country, Flow);
 
 /// Marks coarser statistics rows that finer rows of the same reporter, region, partner and flow overlap
 /// (SPEC §3): a yearly row under monthly rows of its year, an HS code under its own sub-codes.
+///
+/// Every row gets one sort key, (group, period, code); one sort puts the rows of a group and period
+/// together with the codes under any prefix in a run just after it. A row then has a strictly finer
+/// neighbour exactly when the next different key in its bucket is still inside its run. Only yearly rows
+/// look further, by binary search among the monthly rows of their group and year.
 pub fn mark_superseded(flows: &mut [TradeFlow]) {
-    let mut by_month: HashMap<(Group, i32, u32), Vec<(u64, u8)>> = HashMap::new();
-    let mut monthly_in_year: HashMap<(Group, i32), Vec<(u64, u8)>> = HashMap::new();
-    let mut monthly_codes: HashSet<(Group, i32, Hs)> = HashSet::new();
-    let mut yearly: HashMap<(Group, i32), Vec<(u64, u8)>> = HashMap::new();
-    for f in flows.iter() {
-        let g = (f.reporter, f.region, f.partner, f.flow);
+    let mut groups = crate::fxhash::FxMap::<Group, u32>::default();
+    let mut periods = crate::fxhash::FxMap::<Period, u32>::default();
+    let mut years = crate::fxhash::FxMap::<i32, u32>::default();
+    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(flows.len());
+    // Monthly rows keyed by (group, year, code), and the yearly rows with their (group, year) bucket.
+    let mut monthly: Vec<u128> = Vec::new();
+    let mut yearly: Vec<(u32, u128)> = Vec::new();
+    for (i, f) in flows.iter().enumerate() {
+        let g = intern(&mut groups, (f.reporter, f.region, f.partner, f.flow));
+        let p = intern(&mut periods, f.period);
+        keyed.push((bucket(g, p) | code_key(f.hs), i as u32));
+        let y = intern(&mut years, f.period.year);
         if f.period.is_year() {
-            yearly
-                .entry((g, f.period.year))
-                .or_default()
-                .push(sort_key(f.hs));
+            yearly.push((i as u32, bucket(g, y)));
         } else {
-            by_month
-                .entry((g, f.period.year, f.period.month))
-                .or_default()
-                .push(sort_key(f.hs));
-            monthly_in_year
-                .entry((g, f.period.year))
-                .or_default()
-                .push(sort_key(f.hs));
-            monthly_codes.insert((g, f.period.year, f.hs));
+            monthly.push(bucket(g, y) | code_key(f.hs));
         }
     }
-    for v in by_month
-        .values_mut()
-        .chain(monthly_in_year.values_mut())
-        .chain(yearly.values_mut())
-    {
-        v.sort_unstable();
+    if yearly.is_empty() {
+        monthly = Vec::new();
     }
-    for f in flows.iter_mut() {
-        let g = (f.reporter, f.region, f.partner, f.flow);
-        let y = f.period.year;
-        f.superseded = if f.period.is_year() {
-            let finer_code = yearly
-                .get(&(g, y))
-                .is_some_and(|v| has_strictly_finer(v, f.hs, false));
-            let monthly_under = monthly_in_year
-                .get(&(g, y))
-                .is_some_and(|v| has_strictly_finer(v, f.hs, true));
-            let monthly_over =
-                (2..=f.hs.len).any(|n| monthly_codes.contains(&(g, y, f.hs.prefix(n))));
-            finer_code || monthly_under || monthly_over
-        } else {
-            by_month
-                .get(&(g, y, f.period.month))
-                .is_some_and(|v| has_strictly_finer(v, f.hs, false))
+    keyed.sort_unstable();
+    monthly.sort_unstable();
+    let mut a = 0;
+    while a < keyed.len() {
+        let k = keyed[a].0;
+        let mut b = a + 1;
+        while b < keyed.len() && keyed[b].0 == k {
+            b += 1;
+        }
+        let finer = keyed.get(b).is_some_and(|&(next, _)| {
+            let i = keyed[a].1 as usize;
+            next & BUCKET == k & BUCKET && next < (k & BUCKET) | code_end(flows[i].hs)
+        });
+        for &(_, i) in &keyed[a..b] {
+            flows[i as usize].superseded = finer;
+        }
+        a = b;
+    }
+    for (i, year) in yearly {
+        let f = &mut flows[i as usize];
+        let under = {
+            let at = monthly.partition_point(|&m| m < year | code_key(f.hs));
+            monthly
+                .get(at)
+                .is_some_and(|&m| m & BUCKET == year && m < year | code_end(f.hs))
         };
+        let over = (2..=f.hs.len).any(|n| {
+            monthly
+                .binary_search(&(year | code_key(f.hs.prefix(n))))
+                .is_ok()
+        });
+        f.superseded |= under || over;
     }
 }
 
@@ -692,4 +878,256 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
         w.flush().map_err(err)?;
     }
     crate::output::write_atomic(path, &buf).map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    /// The rule as first written, one hash map per bucket: the reference for the sorted version.
+    fn reference(flows: &[TradeFlow]) -> Vec<bool> {
+        fn sort_key(h: Hs) -> (u64, u8) {
+            (h.code * 10u64.pow(10 - h.len as u32), h.len)
+        }
+        fn has_strictly_finer(sorted: &[(u64, u8)], h: Hs, or_equal: bool) -> bool {
+            let (lo, _) = sort_key(h);
+            let hi = lo + 10u64.pow(10 - h.len as u32);
+            let start = sorted.partition_point(|k| k.0 < lo);
+            sorted[start..]
+                .iter()
+                .take_while(|k| k.0 < hi)
+                .any(|k| k.1 > h.len || (or_equal && k.1 == h.len))
+        }
+        let mut by_month: HashMap<(Group, i32, u32), Vec<(u64, u8)>> = HashMap::new();
+        let mut monthly_in_year: HashMap<(Group, i32), Vec<(u64, u8)>> = HashMap::new();
+        let mut monthly_codes: HashSet<(Group, i32, Hs)> = HashSet::new();
+        let mut yearly: HashMap<(Group, i32), Vec<(u64, u8)>> = HashMap::new();
+        for f in flows {
+            let g = (f.reporter, f.region, f.partner, f.flow);
+            if f.period.is_year() {
+                yearly
+                    .entry((g, f.period.year))
+                    .or_default()
+                    .push(sort_key(f.hs));
+            } else {
+                by_month
+                    .entry((g, f.period.year, f.period.month))
+                    .or_default()
+                    .push(sort_key(f.hs));
+                monthly_in_year
+                    .entry((g, f.period.year))
+                    .or_default()
+                    .push(sort_key(f.hs));
+                monthly_codes.insert((g, f.period.year, f.hs));
+            }
+        }
+        for v in by_month
+            .values_mut()
+            .chain(monthly_in_year.values_mut())
+            .chain(yearly.values_mut())
+        {
+            v.sort_unstable();
+        }
+        flows
+            .iter()
+            .map(|f| {
+                let g = (f.reporter, f.region, f.partner, f.flow);
+                let y = f.period.year;
+                if f.period.is_year() {
+                    yearly
+                        .get(&(g, y))
+                        .is_some_and(|v| has_strictly_finer(v, f.hs, false))
+                        || monthly_in_year
+                            .get(&(g, y))
+                            .is_some_and(|v| has_strictly_finer(v, f.hs, true))
+                        || (2..=f.hs.len).any(|n| monthly_codes.contains(&(g, y, f.hs.prefix(n))))
+                } else {
+                    by_month
+                        .get(&(g, y, f.period.month))
+                        .is_some_and(|v| has_strictly_finer(v, f.hs, false))
+                }
+            })
+            .collect()
+    }
+
+    fn memory(files: &[(&str, &str)]) -> DataSource {
+        DataSource::Memory {
+            name: "m".into(),
+            files: files
+                .iter()
+                .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn shipment_ids_clash_in_and_out_of_order() {
+        let parties = "party_id,name,country\nA,a,CN\nB,b,US\n";
+        let head = "shipment_id,date,shipper,consignee,hs_code,value\n";
+        let row = |id: &str| format!("{id},2023-01-01,A,B,6704,1\n");
+        type Case<'a> = (&'a [&'a str], &'a [(u64, &'a str)]);
+        let cases: &[Case] = &[
+            (&["S1", "S2", "S3"], &[]),
+            (
+                &["S1", "S2", "S2"],
+                &[(4, "duplicate id 'S2' (first defined at m/shipments.csv:3)")],
+            ),
+            (
+                &["S3", "S1", "S3", "S2", "S1"],
+                &[
+                    (4, "duplicate id 'S3' (first defined at m/shipments.csv:2)"),
+                    (6, "duplicate id 'S1' (first defined at m/shipments.csv:3)"),
+                ],
+            ),
+            (
+                &["S1", "S3", "S2", "S4", "S2", "S5"],
+                &[(6, "duplicate id 'S2' (first defined at m/shipments.csv:4)")],
+            ),
+            (
+                &["S8", "S9", "S10", "S11", "S9"],
+                &[(6, "duplicate id 'S9' (first defined at m/shipments.csv:3)")],
+            ),
+            (
+                &["S10", "S9", "S10", "S1"],
+                &[(4, "duplicate id 'S10' (first defined at m/shipments.csv:2)")],
+            ),
+        ];
+        for (ids, want) in cases {
+            let text: String = head.to_string() + &ids.iter().map(|i| row(i)).collect::<String>();
+            let ds = load(&[memory(&[
+                ("parties.csv", parties),
+                ("shipments.csv", &text),
+            ])])
+            .unwrap();
+            let got: Vec<(u64, &str)> = ds
+                .rejections
+                .iter()
+                .map(|r| (r.line, r.reason.as_str()))
+                .collect();
+            assert_eq!(&got, want, "{ids:?}");
+            for (i, s) in ds.shipments.iter().enumerate() {
+                assert_eq!(ds.shipment_by_id(ds.shipment_id(s)), Some(i as u32));
+            }
+            assert_eq!(ds.shipment_by_id("S99"), None);
+            assert_eq!(ds.party_by_id("B"), Some(1));
+        }
+    }
+
+    #[test]
+    fn default_flow_ids_clash_with_explicit_ones() {
+        let head = "flow_id,period,reporter,partner,flow,hs_code,value\n";
+        let row = |id: &str| format!("{id},2023-04,CN,KP,import,6704,1\n");
+        let ids = [
+            "",
+            "",
+            "m/trade_flows.csv:3",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "",
+            "m/trade_flows.csv:9",
+            "",
+            "F1",
+            "F1",
+        ];
+        let text: String = head.to_string() + &ids.iter().map(|i| row(i)).collect::<String>();
+        let ds = load(&[memory(&[("trade_flows.csv", &text)])]).unwrap();
+        let got: Vec<(u64, &str)> = ds
+            .rejections
+            .iter()
+            .map(|r| (r.line, r.reason.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    4,
+                    "duplicate id 'm/trade_flows.csv:3' (first defined at m/trade_flows.csv:3)"
+                ),
+                (
+                    13,
+                    "duplicate id 'm/trade_flows.csv:9' (first defined at m/trade_flows.csv:9)"
+                ),
+                (
+                    16,
+                    "duplicate id 'F1' (first defined at m/trade_flows.csv:15)"
+                ),
+            ]
+        );
+        let twice = load(&[
+            memory(&[("trade_flows.csv", &text)]),
+            memory(&[("trade_flows.csv", &text)]),
+        ])
+        .unwrap();
+        // Two sources of one name give the same default ids: every row of the second is a duplicate.
+        assert_eq!(twice.flows.len(), ds.flows.len());
+        assert_eq!(twice.rejections.len(), ds.rejections.len() + ids.len());
+    }
+
+    #[test]
+    fn superseded_rows_match_the_reference_rule() {
+        let codes = [
+            "67",
+            "6704",
+            "670400",
+            "670420",
+            "6704201",
+            "67042011",
+            "6703",
+            "670300",
+            "05",
+            "0501",
+            "050100",
+            "0501000000",
+            "6704000000",
+            "9999999999",
+            "10",
+            "1000",
+        ];
+        let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        let (mut yes, mut no) = (0, 0);
+        for round in 0..200 {
+            let rows = 1 + next(60) as usize;
+            let mut flows: Vec<TradeFlow> = (0..rows)
+                .map(|_| TradeFlow {
+                    id: Text::default(),
+                    period: Period {
+                        year: 2022 + next(2) as i32,
+                        month: if next(3) == 0 { 0 } else { 1 + next(3) as u32 },
+                    },
+                    reporter: Country(*b"CN"),
+                    region: [None, Region::parse("CN-HA").ok()][next(2) as usize],
+                    partner: [Country(*b"KP"), Country(*b"US")][next(2) as usize],
+                    flow: [Flow::Import, Flow::Export][next(2) as usize],
+                    hs: Hs::parse(codes[next(codes.len() as u64) as usize]).unwrap(),
+                    value: Decimal::ONE,
+                    currency: *b"USD",
+                    value_usd: Decimal::ONE,
+                    quantity: None,
+                    unit: Text::default(),
+                    regime: Text::default(),
+                    rec: Rec { file: 0, line: 0 },
+                    superseded: round % 2 == 0,
+                })
+                .collect();
+            let want = reference(&flows);
+            mark_superseded(&mut flows);
+            let got: Vec<bool> = flows.iter().map(|f| f.superseded).collect();
+            assert_eq!(got, want, "round {round}");
+            yes += got.iter().filter(|s| **s).count();
+            no += got.iter().filter(|s| !**s).count();
+        }
+        assert!(yes > 500 && no > 500, "{yes} superseded, {no} not");
+    }
 }

@@ -8,8 +8,8 @@ pub mod sample;
 use crate::codes::{Country, Date, Hs, Period, Region};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 use std::fmt;
+use std::hash::BuildHasher;
 use thiserror::Error;
 
 pub use load::{DataSource, load};
@@ -275,6 +275,139 @@ pub struct SourceFile {
     pub name: String,
 }
 
+/// Ids back to back, in row order.
+#[derive(Clone, Debug, Default)]
+struct KeyStore {
+    buf: String,
+    ends: Vec<usize>,
+}
+
+impl KeyStore {
+    fn push(&mut self, id: &str) {
+        self.buf.push_str(id);
+        self.ends.push(self.buf.len());
+    }
+
+    fn get(&self, i: u32) -> &str {
+        let i = i as usize;
+        let start = if i == 0 {
+            0
+        } else {
+            self.ends.get(i - 1).copied().unwrap_or(0)
+        };
+        let end = self.ends.get(i).copied().unwrap_or(start);
+        self.buf.get(start..end).unwrap_or("")
+    }
+}
+
+/// Parties by id. Every shipment looks up two parties, so an id of up to 11 bytes is kept in the table
+/// entry itself: a look-up then reads one entry, where going through the party and its heap `id` would be
+/// two more cache misses. Longer ids are compared in a contiguous copy of all ids.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct PartyIds {
+    table: hashbrown::HashTable<PartySlot>,
+    state: hashbrown::DefaultHashBuilder,
+    keys: KeyStore,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct PartySlot {
+    party: u32,
+    /// The id's length when it is inline, else [`PartySlot::LONG`].
+    len: u8,
+    inline: [u8; PartySlot::INLINE],
+}
+
+impl PartySlot {
+    const INLINE: usize = 11;
+    const LONG: u8 = u8::MAX;
+
+    fn new(party: u32, id: &[u8]) -> PartySlot {
+        let mut inline = [0u8; PartySlot::INLINE];
+        let len = match inline.get_mut(..id.len()) {
+            Some(dst) => {
+                dst.copy_from_slice(id);
+                id.len() as u8
+            }
+            None => PartySlot::LONG,
+        };
+        PartySlot { party, len, inline }
+    }
+
+    fn id<'k>(&'k self, keys: &'k KeyStore) -> &'k [u8] {
+        match self.inline.get(..self.len as usize) {
+            Some(id) if self.len != PartySlot::LONG => id,
+            _ => keys.get(self.party).as_bytes(),
+        }
+    }
+
+    /// Whether the slot holds the id of which `probe` is the slot form (see [`PartySlot::new`]).
+    fn is(&self, probe: &PartySlot, id: &[u8], keys: &KeyStore) -> bool {
+        if probe.len != PartySlot::LONG {
+            // Whole fixed-size arrays: compared in registers, without a call to memcmp.
+            self.len == probe.len && self.inline == probe.inline
+        } else {
+            self.len == PartySlot::LONG && keys.get(self.party).as_bytes() == id
+        }
+    }
+}
+
+impl PartyIds {
+    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+        let id = id.as_bytes();
+        let probe = PartySlot::new(0, id);
+        self.table
+            .find(self.state.hash_one(id), |s| s.is(&probe, id, &self.keys))
+            .map(|s| s.party)
+    }
+
+    /// Files the next party under `id`, unless a party already has it: then that party is the error.
+    pub(crate) fn claim(&mut self, id: &str) -> Result<(), u32> {
+        let party = self.keys.ends.len() as u32;
+        let (keys, state) = (&self.keys, &self.state);
+        let b = id.as_bytes();
+        let slot = PartySlot::new(party, b);
+        match self.table.entry(
+            state.hash_one(b),
+            |s| s.is(&slot, b, keys),
+            |s| state.hash_one(s.id(keys)),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => return Err(e.get().party),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert(slot);
+            }
+        }
+        self.keys.push(id);
+        Ok(())
+    }
+
+    /// Indexes every party, a later party taking the id from an earlier one.
+    fn rebuild(parties: &[Party]) -> PartyIds {
+        let mut ix = PartyIds::default();
+        for (i, p) in parties.iter().enumerate() {
+            ix.keys.push(&p.id);
+            let (keys, state) = (&ix.keys, &ix.state);
+            let b = p.id.as_bytes();
+            let slot = PartySlot::new(i as u32, b);
+            match ix.table.entry(
+                state.hash_one(b),
+                |s| s.is(&slot, b, keys),
+                |s| state.hash_one(s.id(keys)),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().party = i as u32,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert(slot);
+                }
+            }
+        }
+        ix
+    }
+}
+
+fn shipment_key<'a>(shipments: &[Shipment], text: &'a Arena, i: u32) -> &'a str {
+    shipments.get(i as usize).map_or("", |s| text.get(s.id))
+}
+
 /// A whole dataset: every accepted row of every file of every `--data` directory.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Dataset {
@@ -291,30 +424,99 @@ pub struct Dataset {
     /// Rejected rows (only with `--skip-invalid`; otherwise loading fails).
     pub rejections: Vec<Rejection>,
     #[serde(skip)]
-    party_index: HashMap<String, u32>,
+    party_ids: PartyIds,
+    /// Built on the first look-up: a batch run never looks a shipment up by id, and the loader needs no
+    /// index while the ids come in ascending order.
     #[serde(skip)]
-    shipment_index: HashMap<String, u32>,
+    shipment_index: std::sync::OnceLock<IdIndex>,
     /// Shipments in id order, when a snapshot supplied it: a binary search through it replaces
-    /// `shipment_index`, whose millions of heap strings would cost a load more than everything else.
+    /// `shipment_index`, which would cost a load more than everything else.
     #[serde(skip)]
     shipment_order: Vec<u32>,
+}
+
+/// Row numbers by id. The ids themselves stay where the rows keep them (a party's `id`, the text arena), so
+/// a million shipment ids cost eight bytes each here instead of a second heap copy of every id. Each entry
+/// keeps 32 bits of its id's hash: probes and growth then touch the rows only for a likely match, not for
+/// every neighbour in the table (each such touch is a cache miss into a large array).
+#[derive(Clone, Default)]
+pub(crate) struct IdIndex {
+    table: hashbrown::HashTable<(u32, u32)>,
+    state: hashbrown::DefaultHashBuilder,
+}
+
+impl fmt::Debug for IdIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "IdIndex({} ids)", self.table.len())
+    }
+}
+
+/// The table's hash for a stored 32-bit hash: the same bits serve for the bucket (low) and the tag (high).
+fn spread(h: u32) -> u64 {
+    (h as u64) << 32 | h as u64
+}
+
+impl IdIndex {
+    fn hash(&self, id: &str) -> u32 {
+        (self.state.hash_one(id) >> 32) as u32
+    }
+
+    /// The row holding `id`, where `key` gives the id of a row already in the index.
+    pub(crate) fn get<'k>(&self, id: &str, key: impl Fn(u32) -> &'k str) -> Option<u32> {
+        let h = self.hash(id);
+        self.table
+            .find(spread(h), |&(j, hj)| hj == h && key(j) == id)
+            .map(|&(j, _)| j)
+    }
+
+    /// Files row `i` under `id`, unless a row already holds it: then that row is the error.
+    pub(crate) fn claim<'k>(
+        &mut self,
+        id: &str,
+        i: u32,
+        key: impl Fn(u32) -> &'k str,
+    ) -> Result<(), u32> {
+        let h = self.hash(id);
+        match self.table.entry(
+            spread(h),
+            |&(j, hj)| hj == h && key(j) == id,
+            |&(_, hj)| spread(hj),
+        ) {
+            hashbrown::hash_table::Entry::Occupied(e) => Err(e.get().0),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                v.insert((i, h));
+                Ok(())
+            }
+        }
+    }
+
+    /// Indexes every row, a later row taking the id from an earlier one.
+    pub(crate) fn rebuild<'k>(n: usize, key: impl Fn(u32) -> &'k str) -> IdIndex {
+        let mut ix = IdIndex::default();
+        ix.table.reserve(n, |&(_, hj)| spread(hj));
+        for i in 0..n as u32 {
+            let id = key(i);
+            let h = ix.hash(id);
+            match ix.table.entry(
+                spread(h),
+                |&(j, hj)| hj == h && key(j) == id,
+                |&(_, hj)| spread(hj),
+            ) {
+                hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().0 = i,
+                hashbrown::hash_table::Entry::Vacant(v) => {
+                    v.insert((i, h));
+                }
+            }
+        }
+        ix
+    }
 }
 
 impl Dataset {
     /// Rebuilds the lookup tables that are not stored in a snapshot.
     pub fn reindex(&mut self) {
-        self.party_index = self
-            .parties
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i as u32))
-            .collect();
-        self.shipment_index = self
-            .shipments
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (self.text.get(s.id).to_string(), i as u32))
-            .collect();
+        self.party_ids = PartyIds::rebuild(&self.parties);
+        self.shipment_index = std::sync::OnceLock::new();
         self.shipment_order = Vec::new();
     }
 
@@ -326,13 +528,8 @@ impl Dataset {
         if order.len() != n || order.iter().any(|&i| i as usize >= n) {
             return false;
         }
-        self.party_index = self
-            .parties
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (p.id.clone(), i as u32))
-            .collect();
-        self.shipment_index = HashMap::new();
+        self.party_ids = PartyIds::rebuild(&self.parties);
+        self.shipment_index = std::sync::OnceLock::new();
         self.shipment_order = order;
         true
     }
@@ -359,14 +556,18 @@ impl Dataset {
     }
 
     pub fn party_by_id(&self, id: &str) -> Option<u32> {
-        self.party_index.get(id).copied()
+        self.party_ids.get(id)
     }
 
     pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
         if self.shipment_order.is_empty() {
-            return self.shipment_index.get(id).copied();
+            let key = |i| shipment_key(&self.shipments, &self.text, i);
+            return self
+                .shipment_index
+                .get_or_init(|| IdIndex::rebuild(self.shipments.len(), key))
+                .get(id, key);
         }
-        // The last of equal ids, as the hash map (filled in row order) keeps it.
+        // The last of equal ids, as the index (filled in row order) keeps it.
         let key = |i: &u32| self.text.get(self.shipments[*i as usize].id);
         let end = self.shipment_order.partition_point(|i| key(i) <= id);
         let last = *self.shipment_order.get(end.checked_sub(1)?)?;
