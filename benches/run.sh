@@ -17,6 +17,7 @@ cargo build --release --quiet
 bin=target/release/origintrace
 out=docs/benchmarks.md
 rows=()
+declare -A report_wall
 
 measure() { # name, then the command; prints "wall_seconds peak_rss_kib"
   local name=$1; shift
@@ -35,6 +36,7 @@ for n in "${sizes[@]}"; do
   read -r cw cr < <(measure "check-$n" "$bin" check --data "$d")
   read -r bw br < <(measure "build-$n" "$bin" build --data "$d" -o "$d.snap")
   read -r rw rr < <(measure "report-$n" "$bin" report --data "$d" -o "$work/report-$n.csv")
+  report_wall[$n]=$rw
   id=$(sed -n 2p "$d/shipments.csv" | cut -d, -f1)
   read -r tw tr < <(measure "trace-$n" "$bin" trace "$id" --data "$d.snap")
   rate=$(awk -v r="$total_rows" -v w="$cw" 'BEGIN { printf "%.0f", (w > 0 ? r / w : 0) }')
@@ -46,7 +48,7 @@ twin="not run (pip install duckdb)"
 if python3 -c 'import duckdb' 2>/dev/null && [ -f benches/peers/duckdb_model.py ]; then
   d="$work/synth-${sizes[0]}"
   read -r dw _ < <(measure twin python3 benches/peers/duckdb_model.py --data "$d" --out "$work/twin.csv")
-  read -r ow _ < <(measure ours "$bin" report --data "$d" --format json -o "$work/ours.json")
+  ow=${report_wall[${sizes[0]}]}
   twin="${sizes[0]} shipments: SQL twin $dw s, origintrace report $ow s (ratio $(awk -v a="$dw" -v b="$ow" 'BEGIN { printf "%.1f", (b > 0 ? a / b : 0) }'))"
 fi
 
