@@ -8,7 +8,7 @@ use crate::model::{EPS, Engine, Outcome};
 use crate::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
 use crate::screening::Hit;
 use crate::settings::Settings;
-use crate::toppath::{Memo, TopPaths};
+use crate::toppath::{Chains, Memo, TopPaths};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -159,35 +159,45 @@ impl<'a> Analysis<'a> {
         // The top path of every output from one pass in date order; the few outputs whose top path that
         // pass cannot settle (near ties, or prefixes dropped upstream) are searched.
         let tops = TopPaths::compute(&self.engine, batch.max_hops);
-        let sets = (0..n_keys as u32)
+        let per_key = (0..n_keys as u32)
             .into_par_iter()
             .map_init(Memo::default, |memo, k| {
-                (self.engine.outcome(k).mix.sanctioned() > EPS).then(|| {
-                    match tops.top(&self.engine, k, memo) {
-                        Some(p) => PathSet {
-                            paths: vec![p],
-                            truncated: false,
-                            self_source: false,
-                        },
-                        None => {
-                            // Only the top path is certain after a `top: Some(1)` search, and only it is
-                            // printed: keep one per output.
-                            let mut set = self.engine.paths_of_key(k, batch);
-                            set.paths.truncate(1);
-                            set
-                        }
+                if self.engine.outcome(k).mix.sanctioned() <= EPS {
+                    return Top::None;
+                }
+                match tops.top_chain(&self.engine, k, memo) {
+                    Some((c, share)) => Top::Chain(c, share),
+                    None => {
+                        // Only the top path is certain after a `top: Some(1)` search, and only it is
+                        // printed: keep one per output.
+                        let mut set = self.engine.paths_of_key(k, batch);
+                        set.paths.truncate(1);
+                        Top::Searched(Box::new(set))
                     }
-                })
+                }
             })
             .collect();
-        BatchPaths { sets }
+        BatchPaths {
+            chains: tops.into_chains(),
+            per_key,
+        }
     }
 
     /// Scores one shipment for a batch report, from [`Analysis::batch_paths`].
     pub fn score_batch(&self, ship: u32, paths: &BatchPaths) -> Scored {
         let key = self.engine.ix.key_of_shipment[ship as usize];
-        let empty = PathSet::default();
-        self.score_with(ship, paths.sets[key as usize].as_ref().unwrap_or(&empty))
+        match &paths.per_key[key as usize] {
+            Top::None => self.score_with(ship, &PathSet::default()),
+            Top::Chain(c, share) => {
+                let set = PathSet {
+                    paths: vec![paths.chains.path(*c, *share)],
+                    truncated: false,
+                    self_source: false,
+                };
+                self.score_with(ship, &set)
+            }
+            Top::Searched(set) => self.score_with(ship, set),
+        }
     }
 
     /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count. Each
@@ -237,9 +247,18 @@ impl<'a> Analysis<'a> {
     }
 }
 
-/// The top path of every output, for scoring a batch (see [`Analysis::batch_paths`]).
+/// The top path of every output, for scoring a batch (see [`Analysis::batch_paths`]): a chain of the
+/// pass for nearly all, a searched path for the few the pass could not settle. Paths are made per shipment
+/// as it is scored, so millions of outputs hold 16 bytes each, not a path.
 pub struct BatchPaths {
-    sets: Vec<Option<PathSet>>,
+    chains: Chains,
+    per_key: Vec<Top>,
+}
+
+enum Top {
+    None,
+    Chain(u32, f64),
+    Searched(Box<PathSet>),
 }
 
 /// The node id used in paths and `top_path`: countries and regions by code, parties by party_id.

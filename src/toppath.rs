@@ -88,6 +88,17 @@ impl Chains {
         self.links[c as usize].depth as usize
     }
 
+    /// Chain `c` as a path with share `share`; its grade is its weakest hop's.
+    pub fn path(&self, c: u32, share: f64) -> Path {
+        let hops = self.hops(c);
+        let grade = hops
+            .iter()
+            .map(|h| h.kind.grade())
+            .max()
+            .unwrap_or(Grade::Documented);
+        Path { share, grade, hops }
+    }
+
     /// The hops of chain `c`, source first (none for a source alone).
     pub fn hops(&self, c: u32) -> Vec<Hop> {
         let mut hops = Vec::new();
@@ -413,6 +424,12 @@ impl TopPaths {
     /// search must decide (near ties, or a chain nobody kept could be as large), or the output has no
     /// sanctioned share. `memo` holds exact chain shares between calls.
     pub fn top(&self, e: &Engine, k: u32, memo: &mut Memo) -> Option<Path> {
+        self.top_chain(e, k, memo)
+            .map(|(c, share)| self.chains.path(c, share))
+    }
+
+    /// [`TopPaths::top`] as (chain, exact share), to be made a path by [`Chains::path`].
+    pub fn top_chain(&self, e: &Engine, k: u32, memo: &mut Memo) -> Option<(u32, f64)> {
         let kept = self.kept(k);
         let first = kept.first()?;
         let cap = self.cap[k as usize];
@@ -444,13 +461,15 @@ impl TopPaths {
             }
             (ex[0].1, ex[0].0)
         };
-        let hops = self.chains.hops(chain);
-        let grade = hops
-            .iter()
-            .map(|h| h.kind.grade())
-            .max()
-            .unwrap_or(Grade::Documented);
-        Some(Path { share, grade, hops })
+        Some((chain, share))
+    }
+
+    /// The chains alone, for making paths once every top chain is known: the per-output bounds and the
+    /// interning table are dropped.
+    pub fn into_chains(self) -> Chains {
+        let mut c = self.chains;
+        c.map = FxMap::default();
+        c
     }
 
     /// The exact share of chain `c` in output `k`: the same sum as the pass, but following that one chain
