@@ -253,7 +253,9 @@ impl Engine<'_> {
         };
         for (node, scope, region) in parts {
             let fig = if region.is_some() {
-                (*self.figures(pool.reporter, scope, o, t)).clone()
+                // Not memoised: a batch reads every other region of every pool once, and keeping
+                // those figures would cost more memory than reading them again costs time.
+                ix.figures_fast(st, pool.reporter, scope, o, t)
             } else {
                 rest.clone()
             };
