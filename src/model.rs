@@ -10,7 +10,7 @@ use crate::pool::{self, Pool, PoolIndex, Scope};
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Shares below this are zero (SPEC §3: "> 0" means "> 1e-12").
 pub const EPS: f64 = 1e-12;
@@ -425,12 +425,115 @@ impl Index {
     }
 }
 
+/// Each party's inbound shipments grouped by heading, so an output reads only the inbound shipments that
+/// can be relevant to it instead of every shipment a hub received in the window. Built from the [`Index`]
+/// on first use (a snapshot stores the index, not this).
+struct InboundHeads {
+    /// Per party: its groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
+    off: Vec<u32>,
+    groups: Vec<HeadGroup>,
+    /// Positions in the party's `inbound_of` slice, ascending within each group (date order).
+    pos: Vec<u32>,
+}
+
+#[derive(Clone, Copy)]
+struct HeadGroup {
+    key: u32,
+    start: u32,
+    end: u32,
+}
+
+/// A heading (a code of up to four digits) as one sortable number: the code padded to four digits, then its
+/// length, so the headings under a shorter prefix are one contiguous run.
+fn head_key(h: Hs) -> u32 {
+    let len = h.len.min(4);
+    (h.prefix(4).code as u32) * 10u32.pow(4 - len as u32) * 8 + len as u32
+}
+
+impl InboundHeads {
+    fn new(ds: &Dataset, ix: &Index) -> InboundHeads {
+        let n = ix.in_off.len().saturating_sub(1);
+        let mut off = Vec::with_capacity(n + 1);
+        let mut groups = Vec::new();
+        let mut pos = Vec::with_capacity(ix.inbound.len());
+        let mut tmp: Vec<(u32, u32)> = Vec::new();
+        off.push(0);
+        for p in 0..n as u32 {
+            tmp.clear();
+            tmp.extend(
+                ix.inbound_of(p)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| (head_key(ds.shipments[s as usize].hs.heading()), i as u32)),
+            );
+            tmp.sort_unstable();
+            for (j, &(key, q)) in tmp.iter().enumerate() {
+                if j == 0 || tmp[j - 1].0 != key {
+                    groups.push(HeadGroup {
+                        key,
+                        start: pos.len() as u32,
+                        end: pos.len() as u32,
+                    });
+                }
+                pos.push(q);
+                if let Some(g) = groups.last_mut() {
+                    g.end = pos.len() as u32;
+                }
+            }
+            off.push(groups.len() as u32);
+        }
+        InboundHeads { off, groups, pos }
+    }
+
+    fn of(&self, p: u32) -> &[HeadGroup] {
+        match (self.off.get(p as usize), self.off.get(p as usize + 1)) {
+            (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// The groups of `groups` that can hold a code overlapping one of `prefixes`: a code overlapping `x` has
+    /// a heading that is a prefix of `x`, or (for `x` shorter than a heading) a heading under `x`.
+    fn candidates(groups: &[HeadGroup], prefixes: &[Hs], out: &mut Vec<u32>) {
+        out.clear();
+        for x in prefixes {
+            for n in 1..=x.len.min(4) {
+                let k = head_key(x.prefix(n));
+                if let Ok(i) = groups.binary_search_by_key(&k, |g| g.key) {
+                    out.push(i as u32);
+                }
+            }
+            if x.len < 4 {
+                let scale = 10u32.pow(4 - x.len as u32);
+                let lo = (x.code as u32) * scale * 8;
+                let hi = (x.code as u32 + 1) * scale * 8;
+                let a = groups.partition_point(|g| g.key < lo);
+                let b = groups.partition_point(|g| g.key < hi);
+                out.extend(a as u32..b as u32);
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+    }
+}
+
+/// Buffers one decomposition reuses from the last, so a pass over millions of outputs does not allocate
+/// per output.
+#[derive(Default)]
+pub struct Scratch {
+    prefixes: Vec<Hs>,
+    groups: Vec<u32>,
+    window: Vec<u32>,
+    links: Vec<u32>,
+}
+
 /// Memoised pools and pool figures: the same (reporter, scope, heading, day) serves every output that needs
 /// it. Read-mostly once the engine pass is done, so the parallel path searches share them under read locks.
 #[derive(Default)]
 pub struct PoolCache {
     map: RwLock<FxMap<PoolKey, Option<Arc<Pool>>>>,
     figures: RwLock<FxMap<PoolKey, Arc<pool::Figures>>>,
+    region_sanctioned: RwLock<FxMap<RegionKey, Arc<SanctionedSums>>>,
     national: RwLock<FxMap<(Country, Hs, Date), bool>>,
 }
 
@@ -453,6 +556,10 @@ fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(
 }
 
 type PoolKey = (Country, Scope, Hs, Date);
+type RegionKey = (Country, Region, Hs, Date);
+
+/// Pro-rated imports per sanctioned partner.
+pub type SanctionedSums = std::collections::BTreeMap<Country, Decimal>;
 
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
 pub struct Engine<'a> {
@@ -468,6 +575,7 @@ pub struct Engine<'a> {
     watch: Vec<u8>,
     /// Pattern regions each party is located in (one bit per pattern).
     party_via: Vec<u64>,
+    heads: OnceLock<InboundHeads>,
 }
 
 impl<'a> Engine<'a> {
@@ -531,6 +639,7 @@ impl<'a> Engine<'a> {
             hits,
             watch,
             party_via,
+            heads: OnceLock::new(),
         }
     }
 
@@ -538,8 +647,9 @@ impl<'a> Engine<'a> {
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
         let mut e = Engine::new(ds, st, Vec::new());
         e.outcomes.reserve(e.ix.keys.len());
+        let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         for k in 0..e.ix.keys.len() {
-            let items = e.decompose(k as u32);
+            e.decompose_into(k as u32, &mut scratch, &mut items);
             let out = e.fold(&items, e.ix.keys[k]);
             e.outcomes.push(out);
         }
@@ -681,13 +791,13 @@ impl<'a> Engine<'a> {
                                 .iter()
                                 .filter(|x| **x != r && x.country() == p.reporter)
                             {
-                                let f = self.figures(
+                                let f = self.region_sanctioned(
                                     p.reporter,
-                                    Scope::Region(other),
+                                    other,
                                     key.heading,
                                     key.date,
                                 );
-                                for (k, v) in &f.sanctioned {
+                                for (k, v) in f.iter() {
                                     if !v.is_zero() {
                                         m.pattern |= mark(
                                             st,
@@ -736,6 +846,20 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// The sanctioned partners' sums of region `r`'s figures ([`PoolIndex::region_sanctioned`]), memoised:
+    /// the paths through the other regions of a reporter read only these.
+    pub fn region_sanctioned(
+        &self,
+        reporter: Country,
+        r: Region,
+        o: Hs,
+        t: Date,
+    ) -> Arc<SanctionedSums> {
+        memo(&self.pools.region_sanctioned, (reporter, r, o, t), || {
+            Arc::new(self.ix.pools.region_sanctioned(self.st, reporter, r, o, t))
+        })
+    }
+
     /// [`PoolIndex::national_mode`], memoised.
     pub fn national_mode(&self, reporter: Country, o: Hs, t: Date) -> bool {
         memo(&self.pools.national, (reporter, o, t), || {
@@ -769,31 +893,77 @@ impl<'a> Engine<'a> {
         self.decompose_at(key.party, key.heading, key.date)
     }
 
+    /// [`Engine::decompose`] into `items`, reusing the buffers of `scratch`: what a pass over every output
+    /// calls.
+    pub fn decompose_into(&self, k: u32, scratch: &mut Scratch, items: &mut Vec<Item>) {
+        let key = self.ix.keys[k as usize];
+        self.decompose_at_into(key.party, key.heading, key.date, scratch, items);
+    }
+
     /// The terms of a (possibly hypothetical) output of party `p`, heading `o`, on day `t`: `vet` asks what a
     /// supplier's goods would carry if shipped on a given day.
     pub fn decompose_at(&self, p: u32, o: Hs, t: Date) -> Vec<Item> {
+        let mut items = Vec::new();
+        self.decompose_at_into(p, o, t, &mut Scratch::default(), &mut items);
+        items
+    }
+
+    fn decompose_at_into(
+        &self,
+        p: u32,
+        o: Hs,
+        t: Date,
+        scratch: &mut Scratch,
+        items: &mut Vec<Item>,
+    ) {
         let (ds, st) = (self.ds, self.st);
+        items.clear();
         if self.sanctioned_party[p as usize] {
-            return vec![Item {
+            items.push(Item {
                 weight: 1.0,
                 source: Source::SanctionedParty,
-            }];
+            });
+            return;
         }
         let lo = t.add_days(-st.lag_days);
-        let prefixes = st.input_prefixes(o);
+        let Scratch {
+            prefixes,
+            groups,
+            window,
+            links,
+        } = scratch;
+        prefixes.clear();
+        prefixes.push(o);
+        if let Some(extra) = st.hs_inputs.get(&o) {
+            prefixes.extend(extra.iter().copied());
+        }
         let relevant = |h: Hs| prefixes.iter().any(|x| h.overlaps(*x));
-        // 1. Documented.
+        // 1. Documented: the relevant inbound shipments in the window, in (date, id) order.
         let inbound = self.ix.inbound_of(p);
-        let from = inbound.partition_point(|&i| ds.shipments[i as usize].date < lo);
-        let to = inbound.partition_point(|&i| ds.shipments[i as usize].date < t);
-        let window: Vec<u32> = inbound[from..to]
-            .iter()
-            .copied()
-            .filter(|&i| relevant(ds.shipments[i as usize].hs))
-            .collect();
+        let from = inbound.partition_point(|&i| ds.shipments[i as usize].date < lo) as u32;
+        let to = inbound.partition_point(|&i| ds.shipments[i as usize].date < t) as u32;
+        let heads = self.heads.get_or_init(|| InboundHeads::new(ds, &self.ix));
+        let mine = heads.of(p);
+        InboundHeads::candidates(mine, prefixes, groups);
+        window.clear();
+        for &g in groups.iter() {
+            let g = mine[g as usize];
+            let pos = &heads.pos[g.start as usize..g.end as usize];
+            let a = pos.partition_point(|&q| q < from);
+            let b = pos.partition_point(|&q| q < to);
+            window.extend(
+                pos[a..b]
+                    .iter()
+                    .copied()
+                    .filter(|&q| relevant(ds.shipments[inbound[q as usize] as usize].hs)),
+            );
+        }
+        if groups.len() > 1 {
+            window.sort_unstable();
+        }
         let d_total: Decimal = window
             .iter()
-            .map(|&i| ds.shipments[i as usize].value_usd)
+            .map(|&q| ds.shipments[inbound[q as usize] as usize].value_usd)
             .sum();
         let (a, b) = self.ix.out_range(ds, p, o);
         let outs = &self.ix.outbound[a..b];
@@ -803,9 +973,10 @@ impl<'a> Engine<'a> {
         let d = pool::to_f64(d_total);
         let kout = st.ratio(o) * pool::to_f64(o_total);
         let denom = d.max(kout);
-        let mut items = Vec::with_capacity(window.len() + 4);
+        items.reserve(window.len() + 4);
         let mut wsum = 0.0;
-        for &i in &window {
+        for &q in window.iter() {
+            let i = inbound[q as usize];
             let s = &ds.shipments[i as usize];
             let w = if denom > 0.0 {
                 pool::to_f64(s.value_usd) / denom
@@ -830,23 +1001,18 @@ impl<'a> Engine<'a> {
         }
         let r = (1.0 - wsum).max(0.0);
         // 2. Declared.
-        let links: Vec<u32> = self
-            .ix
-            .links_of(p)
-            .iter()
-            .copied()
-            .filter(|&l| {
-                let link = &ds.links[l as usize];
-                link.valid_at(t) && relevant(link.hs)
-            })
-            .collect();
+        links.clear();
+        links.extend(self.ix.links_of(p).iter().copied().filter(|&l| {
+            let link = &ds.links[l as usize];
+            link.valid_at(t) && relevant(link.hs)
+        }));
         let share_sum: f64 = links.iter().map(|&l| ds.links[l as usize].share).sum();
         let scale = if share_sum > 1.0 {
             1.0 / share_sum
         } else {
             1.0
         };
-        for &l in &links {
+        for &l in links.iter() {
             let link = &ds.links[l as usize];
             let w = r * link.share * scale;
             let source = self.link_source(l, o, t);
@@ -868,7 +1034,6 @@ impl<'a> Engine<'a> {
             weight: rem,
             source,
         });
-        items
     }
 
     /// What supplier link `l` stands for in an output of heading `o` on day `t` (SPEC §3 rule 2).

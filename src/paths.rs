@@ -252,17 +252,21 @@ impl Engine<'_> {
                 .collect()
         };
         for (node, scope, region) in parts {
-            let fig = if region.is_some() {
-                (*self.figures(pool.reporter, scope, o, t)).clone()
-            } else {
-                rest.clone()
+            // A part's paths read only its sanctioned sums.
+            let region_sums;
+            let sanctioned = match region {
+                Some(x) => {
+                    region_sums = self.region_sanctioned(pool.reporter, x, o, t);
+                    &*region_sums
+                }
+                None => &rest.sanctioned,
             };
-            let part_rows = if fig.s_total().is_zero() {
+            let part_rows = if sanctioned.values().copied().sum::<Decimal>().is_zero() {
                 Vec::new()
             } else {
                 rows_of(scope)
             };
-            for (k, v) in &fig.sanctioned {
+            for (k, v) in sanctioned {
                 let f = rem * to_f64(*v) / tr;
                 if f <= EPS {
                     continue;

@@ -195,7 +195,7 @@ enum Rows {
 pub struct PoolIndex {
     /// Running integrals per (reporter, rows, flow, HS code): what the engine reads.
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
-    series: HashMap<SeriesKey, Classes>,
+    series: crate::fxhash::FxMap<SeriesKey, Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
@@ -534,6 +534,36 @@ impl PoolIndex {
         fig
     }
 
+    /// The sanctioned partners' sums of one region's figures, the same as
+    /// `figures_fast(Scope::Region(r)).sanctioned` without the totals and exports: a path through another
+    /// region reads only these, for each of a reporter's regions.
+    pub fn region_sanctioned(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        r: Region,
+        o: Hs,
+        t: Date,
+    ) -> BTreeMap<Country, Decimal> {
+        let lo = t.add_days(-st.lag_days);
+        let rows = Rows::Region(r);
+        let mut out: BTreeMap<Country, Decimal> = BTreeMap::new();
+        for &code in self
+            .relevant_cached(st, reporter, rows, Flow::Import, o)
+            .iter()
+        {
+            if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
+                for (k, sr) in &c.sanctioned {
+                    let v = sr.between(lo, t);
+                    if !v.is_zero() {
+                        *out.entry(*k).or_default() += v;
+                    }
+                }
+            }
+        }
+        out
+    }
+
     /// The figures of a scope from the running integrals: what the engine uses. Same numbers as
     /// [`PoolIndex::figures`], without the rows behind them.
     pub fn figures_fast(
@@ -544,26 +574,40 @@ impl PoolIndex {
         o: Hs,
         t: Date,
     ) -> Figures {
-        let national = !matches!(scope, Scope::Region(_)) && self.national_mode(st, reporter, o, t);
+        let national = matches!(scope, Scope::National) && self.national_mode(st, reporter, o, t);
         match scope {
             Scope::Region(r) => self.series_figures(st, reporter, Rows::Region(r), o, t),
             Scope::National if national => self.series_figures(st, reporter, Rows::National, o, t),
             Scope::National => self.series_figures(st, reporter, Rows::AllRegions, o, t),
             Scope::RestOf(r) => {
-                let whole = self.series_figures(
-                    st,
-                    reporter,
-                    if national {
-                        Rows::National
-                    } else {
-                        Rows::AllRegions
-                    },
-                    o,
-                    t,
-                );
-                whole.subtract(&self.series_figures(st, reporter, Rows::Region(r), o, t))
+                let region = self.series_figures(st, reporter, Rows::Region(r), o, t);
+                self.rest_of(st, reporter, o, t, &region)
             }
         }
+    }
+
+    /// The figures of `RestOf(r)` given those of `Region(r)` (`region`), which a region pool has already
+    /// computed for itself.
+    fn rest_of(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        o: Hs,
+        t: Date,
+        region: &Figures,
+    ) -> Figures {
+        let whole = self.series_figures(
+            st,
+            reporter,
+            if self.national_mode(st, reporter, o, t) {
+                Rows::National
+            } else {
+                Rows::AllRegions
+            },
+            o,
+            t,
+        );
+        whole.subtract(region)
     }
 
     /// The regions of a reporter that have rows.
@@ -680,8 +724,8 @@ pub fn compute(
         return None;
     }
     let (rest, remainder) = match scope {
-        Scope::Region(r) => {
-            let rest = ix.figures_fast(st, reporter, Scope::RestOf(r), o, t);
+        Scope::Region(_) => {
+            let rest = ix.rest_of(st, reporter, o, t, &own);
             if rest.exists() {
                 let m = shares(&rest, CLEAN);
                 (Some(rest), m)
