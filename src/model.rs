@@ -425,20 +425,35 @@ impl Index {
     }
 }
 
-/// Each party's inbound shipments grouped by heading, so an output reads only the inbound shipments that
-/// can be relevant to it instead of every shipment a hub received in the window. Built from the [`Index`]
-/// on first use (a snapshot stores the index, not this).
-struct InboundHeads {
-    /// Per party: its groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
+/// Lookups the pass makes for every output, laid out for binary searches that touch only a few cache
+/// lines: each party's inbound shipments grouped by heading (an output reads only the groups that can hold
+/// a relevant code, not every shipment a hub received in the window), each party's outbound headings, and
+/// the dates of both lists. Built from the [`Index`] on first use (a snapshot stores the index, not this).
+struct Lookup {
+    /// Per party: its inbound groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
     off: Vec<u32>,
     groups: Vec<HeadGroup>,
     /// Positions in the party's `inbound_of` slice, ascending within each group (date order).
     pos: Vec<u32>,
+    /// The date of each position of `inbound` and of `outbound`.
+    in_date: Vec<Date>,
+    out_date: Vec<Date>,
+    /// Per party: its outbound headings are `out_heads[out_off[p]..out_off[p+1]]`, in `outbound` order.
+    out_off: Vec<u32>,
+    out_heads: Vec<OutHead>,
 }
 
 #[derive(Clone, Copy)]
 struct HeadGroup {
     key: u32,
+    start: u32,
+    end: u32,
+}
+
+/// One heading's run `outbound[start..end]`.
+#[derive(Clone, Copy)]
+struct OutHead {
+    heading: Hs,
     start: u32,
     end: u32,
 }
@@ -450,8 +465,8 @@ fn head_key(h: Hs) -> u32 {
     (h.prefix(4).code as u32) * 10u32.pow(4 - len as u32) * 8 + len as u32
 }
 
-impl InboundHeads {
-    fn new(ds: &Dataset, ix: &Index) -> InboundHeads {
+impl Lookup {
+    fn new(ds: &Dataset, ix: &Index) -> Lookup {
         let n = ix.in_off.len().saturating_sub(1);
         let mut off = Vec::with_capacity(n + 1);
         let mut groups = Vec::new();
@@ -482,7 +497,55 @@ impl InboundHeads {
             }
             off.push(groups.len() as u32);
         }
-        InboundHeads { off, groups, pos }
+        let date = |i: &u32| ds.shipments[*i as usize].date;
+        let mut out_off = Vec::with_capacity(n + 1);
+        let mut out_heads: Vec<OutHead> = Vec::new();
+        out_off.push(0);
+        for p in 0..n {
+            let (a, b) = (ix.out_off[p] as usize, ix.out_off[p + 1] as usize);
+            for i in a..b {
+                let h = ds.shipments[ix.outbound[i] as usize].hs.heading();
+                match out_heads.last_mut() {
+                    Some(last) if i > a && last.heading == h => last.end = i as u32 + 1,
+                    _ => out_heads.push(OutHead {
+                        heading: h,
+                        start: i as u32,
+                        end: i as u32 + 1,
+                    }),
+                }
+            }
+            out_off.push(out_heads.len() as u32);
+        }
+        Lookup {
+            off,
+            groups,
+            pos,
+            in_date: ix.inbound.iter().map(date).collect(),
+            out_date: ix.outbound.iter().map(date).collect(),
+            out_off,
+            out_heads,
+        }
+    }
+
+    /// [`Index::out_range`] from the heading runs: the positions of party p's shipments of heading `h`
+    /// (empty at the same place when there are none).
+    fn out_range(&self, ix: &Index, p: u32, h: Hs) -> (usize, usize) {
+        let (Some(&a), Some(&b)) = (
+            self.out_off.get(p as usize),
+            self.out_off.get(p as usize + 1),
+        ) else {
+            return (0, 0);
+        };
+        let heads = &self.out_heads[a as usize..b as usize];
+        let i = heads.partition_point(|x| x.heading < h);
+        match heads.get(i) {
+            Some(x) if x.heading == h => (x.start as usize, x.end as usize),
+            Some(x) => (x.start as usize, x.start as usize),
+            None => {
+                let end = ix.out_off[p as usize + 1] as usize;
+                (end, end)
+            }
+        }
     }
 
     fn of(&self, p: u32) -> &[HeadGroup] {
@@ -533,7 +596,7 @@ pub struct Scratch {
 pub struct PoolCache {
     map: RwLock<FxMap<PoolKey, Option<Arc<Pool>>>>,
     figures: RwLock<FxMap<PoolKey, Arc<pool::Figures>>>,
-    region_sanctioned: RwLock<FxMap<RegionKey, Arc<SanctionedSums>>>,
+    regions_sanctioned: RwLock<FxMap<(Country, Hs, Date), Arc<RegionSums>>>,
     national: RwLock<FxMap<(Country, Hs, Date), bool>>,
 }
 
@@ -556,10 +619,19 @@ fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(
 }
 
 type PoolKey = (Country, Scope, Hs, Date);
-type RegionKey = (Country, Region, Hs, Date);
 
 /// Pro-rated imports per sanctioned partner.
 pub type SanctionedSums = std::collections::BTreeMap<Country, Decimal>;
+
+/// The regions of a reporter with sanctioned imports, in region order, and their sums.
+pub type RegionSums = Vec<(Region, SanctionedSums)>;
+
+/// The sums of region `r` in `sums` (none when it has none).
+pub fn sums_of(sums: &RegionSums, r: Region) -> Option<&SanctionedSums> {
+    sums.binary_search_by(|x| x.0.cmp(&r))
+        .ok()
+        .map(|i| &sums[i].1)
+}
 
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
 pub struct Engine<'a> {
@@ -575,7 +647,7 @@ pub struct Engine<'a> {
     watch: Vec<u8>,
     /// Pattern regions each party is located in (one bit per pattern).
     party_via: Vec<u64>,
-    heads: OnceLock<InboundHeads>,
+    lookup: OnceLock<Lookup>,
 }
 
 impl<'a> Engine<'a> {
@@ -639,7 +711,7 @@ impl<'a> Engine<'a> {
             hits,
             watch,
             party_via,
-            heads: OnceLock::new(),
+            lookup: OnceLock::new(),
         }
     }
 
@@ -785,19 +857,14 @@ impl<'a> Engine<'a> {
                     // A path through another region passes that region too: only the regions a pattern
                     // names can change a mark, so only those are read.
                     if !self.national_mode(p.reporter, key.heading, key.date) {
+                        let sums = self.regions_sanctioned(p.reporter, key.heading, key.date);
                         for pat in &st.patterns {
                             for &other in pat
                                 .via_regions
                                 .iter()
                                 .filter(|x| **x != r && x.country() == p.reporter)
                             {
-                                let f = self.region_sanctioned(
-                                    p.reporter,
-                                    other,
-                                    key.heading,
-                                    key.date,
-                                );
-                                for (k, v) in f.iter() {
+                                for (k, v) in sums_of(&sums, other).into_iter().flatten() {
                                     if !v.is_zero() {
                                         m.pattern |= mark(
                                             st,
@@ -846,17 +913,12 @@ impl<'a> Engine<'a> {
         })
     }
 
-    /// The sanctioned partners' sums of region `r`'s figures ([`PoolIndex::region_sanctioned`]), memoised:
-    /// the paths through the other regions of a reporter read only these.
-    pub fn region_sanctioned(
-        &self,
-        reporter: Country,
-        r: Region,
-        o: Hs,
-        t: Date,
-    ) -> Arc<SanctionedSums> {
-        memo(&self.pools.region_sanctioned, (reporter, r, o, t), || {
-            Arc::new(self.ix.pools.region_sanctioned(self.st, reporter, r, o, t))
+    /// The sanctioned partners' sums of every region of `reporter` that has any
+    /// ([`PoolIndex::regions_sanctioned`]), memoised: the paths through the other regions of a reporter read
+    /// only these, for every region at once.
+    pub fn regions_sanctioned(&self, reporter: Country, o: Hs, t: Date) -> Arc<RegionSums> {
+        memo(&self.pools.regions_sanctioned, (reporter, o, t), || {
+            Arc::new(self.ix.pools.regions_sanctioned(self.st, reporter, o, t))
         })
     }
 
@@ -891,6 +953,10 @@ impl<'a> Engine<'a> {
     pub fn decompose(&self, k: u32) -> Vec<Item> {
         let key = self.ix.keys[k as usize];
         self.decompose_at(key.party, key.heading, key.date)
+    }
+
+    fn lookup(&self) -> &Lookup {
+        self.lookup.get_or_init(|| Lookup::new(self.ds, &self.ix))
     }
 
     /// [`Engine::decompose`] into `items`, reusing the buffers of `scratch`: what a pass over every output
@@ -939,12 +1005,13 @@ impl<'a> Engine<'a> {
         }
         let relevant = |h: Hs| prefixes.iter().any(|x| h.overlaps(*x));
         // 1. Documented: the relevant inbound shipments in the window, in (date, id) order.
+        let heads = self.lookup();
         let inbound = self.ix.inbound_of(p);
-        let from = inbound.partition_point(|&i| ds.shipments[i as usize].date < lo) as u32;
-        let to = inbound.partition_point(|&i| ds.shipments[i as usize].date < t) as u32;
-        let heads = self.heads.get_or_init(|| InboundHeads::new(ds, &self.ix));
+        let dates = &heads.in_date[self.ix.in_off[p as usize] as usize..][..inbound.len()];
+        let from = dates.partition_point(|&d| d < lo) as u32;
+        let to = dates.partition_point(|&d| d < t) as u32;
         let mine = heads.of(p);
-        InboundHeads::candidates(mine, prefixes, groups);
+        Lookup::candidates(mine, prefixes, groups);
         window.clear();
         for &g in groups.iter() {
             let g = mine[g as usize];
@@ -965,10 +1032,10 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|&q| ds.shipments[inbound[q as usize] as usize].value_usd)
             .sum();
-        let (a, b) = self.ix.out_range(ds, p, o);
-        let outs = &self.ix.outbound[a..b];
-        let o_from = a + outs.partition_point(|&i| ds.shipments[i as usize].date < lo);
-        let o_to = a + outs.partition_point(|&i| ds.shipments[i as usize].date <= t);
+        let (a, b) = heads.out_range(&self.ix, p, o);
+        let outs = &heads.out_date[a..b];
+        let o_from = a + outs.partition_point(|&d| d < lo);
+        let o_to = a + outs.partition_point(|&d| d <= t);
         let o_total = self.ix.out_sum[o_to] - self.ix.out_sum[o_from];
         let d = pool::to_f64(d_total);
         let kout = st.ratio(o) * pool::to_f64(o_total);
@@ -1073,13 +1140,16 @@ impl<'a> Engine<'a> {
         let ds = self.ds;
         let h = hs.heading();
         // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
-        let outs = if h.len >= 4 {
-            let (a, b) = self.ix.out_range(ds, q, h);
-            &self.ix.outbound[a..b]
-        } else {
-            self.ix.outbound_of(q)
-        };
-        outs.iter()
+        if h.len >= 4 {
+            // One run sorted by (date, id): the latest before `t` is the last one before it.
+            let lk = self.lookup();
+            let (a, b) = lk.out_range(&self.ix, q, h);
+            let n = lk.out_date[a..b].partition_point(|&d| d < t);
+            return (n > 0 && lk.out_date[a + n - 1] >= lo).then(|| self.ix.outbound[a + n - 1]);
+        }
+        self.ix
+            .outbound_of(q)
+            .iter()
             .copied()
             .filter(|&i| {
                 let s = &ds.shipments[i as usize];

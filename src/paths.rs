@@ -251,14 +251,16 @@ impl Engine<'_> {
                 .map(|x| (Node::Region(x), Scope::Region(x), Some(x)))
                 .collect()
         };
+        // A part's paths read only its sanctioned sums.
+        let region_sums = if parts.iter().any(|x| x.2.is_some()) {
+            self.regions_sanctioned(pool.reporter, o, t)
+        } else {
+            Default::default()
+        };
+        let none = BTreeMap::new();
         for (node, scope, region) in parts {
-            // A part's paths read only its sanctioned sums.
-            let region_sums;
             let sanctioned = match region {
-                Some(x) => {
-                    region_sums = self.region_sanctioned(pool.reporter, x, o, t);
-                    &*region_sums
-                }
+                Some(x) => crate::model::sums_of(&region_sums, x).unwrap_or(&none),
                 None => &rest.sanctioned,
             };
             let part_rows = if sanctioned.values().copied().sum::<Decimal>().is_zero() {

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Which rows of a reporter a pool is computed over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,6 +179,9 @@ struct Classes {
     sanctioned: Vec<(Country, Series)>,
 }
 
+/// Per region, the codes whose sanctioned series a heading reads.
+type SanctionedPlan = Vec<(Region, Vec<Hs>)>;
+
 /// (reporter, rows, flow, HS code): one set of running integrals.
 type SeriesKey = (Country, Rows, Flow, Hs);
 
@@ -202,6 +206,9 @@ pub struct PoolIndex {
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
     #[serde(skip)]
     relevant: std::sync::RwLock<crate::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
+    /// Memoised [`PoolIndex::sanctioned_plan`].
+    #[serde(skip)]
+    sanctioned_plans: std::sync::RwLock<crate::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
@@ -534,34 +541,68 @@ impl PoolIndex {
         fig
     }
 
-    /// The sanctioned partners' sums of one region's figures, the same as
+    /// The sanctioned partners' sums of each region of `reporter` with any (in region order), the same as
     /// `figures_fast(Scope::Region(r)).sanctioned` without the totals and exports: a path through another
-    /// region reads only these, for each of a reporter's regions.
-    pub fn region_sanctioned(
+    /// region reads only these.
+    pub fn regions_sanctioned(
         &self,
         st: &Settings,
         reporter: Country,
-        r: Region,
         o: Hs,
         t: Date,
-    ) -> BTreeMap<Country, Decimal> {
+    ) -> Vec<(Region, BTreeMap<Country, Decimal>)> {
         let lo = t.add_days(-st.lag_days);
-        let rows = Rows::Region(r);
-        let mut out: BTreeMap<Country, Decimal> = BTreeMap::new();
-        for &code in self
-            .relevant_cached(st, reporter, rows, Flow::Import, o)
-            .iter()
-        {
-            if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
-                for (k, sr) in &c.sanctioned {
-                    let v = sr.between(lo, t);
-                    if !v.is_zero() {
-                        *out.entry(*k).or_default() += v;
+        let mut out = Vec::new();
+        for (r, codes) in self.sanctioned_plan(st, reporter, o).iter() {
+            let rows = Rows::Region(*r);
+            let mut sums: BTreeMap<Country, Decimal> = BTreeMap::new();
+            for &code in codes {
+                if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
+                    for (k, sr) in &c.sanctioned {
+                        let v = sr.between(lo, t);
+                        if !v.is_zero() {
+                            *sums.entry(*k).or_default() += v;
+                        }
                     }
                 }
             }
+            if !sums.is_empty() {
+                out.push((*r, sums));
+            }
         }
         out
+    }
+
+    /// Per region of `reporter`, the import codes relevant to heading `o` that have sanctioned partners, in
+    /// [`PoolIndex::relevant_codes`] order (the order their sums are added in), memoised.
+    fn sanctioned_plan(&self, st: &Settings, reporter: Country, o: Hs) -> Arc<SanctionedPlan> {
+        if let Ok(m) = self.sanctioned_plans.read()
+            && let Some(v) = m.get(&(reporter, o))
+        {
+            return v.clone();
+        }
+        let mut plan = Vec::new();
+        for r in self.regions.get(&reporter).into_iter().flatten() {
+            let rows = Rows::Region(*r);
+            let codes: Vec<Hs> = self
+                .relevant_cached(st, reporter, rows, Flow::Import, o)
+                .iter()
+                .copied()
+                .filter(|code| {
+                    self.series
+                        .get(&(reporter, rows, Flow::Import, *code))
+                        .is_some_and(|c| !c.sanctioned.is_empty())
+                })
+                .collect();
+            if !codes.is_empty() {
+                plan.push((*r, codes));
+            }
+        }
+        let v = Arc::new(plan);
+        if let Ok(mut m) = self.sanctioned_plans.write() {
+            m.insert((reporter, o), v.clone());
+        }
+        v
     }
 
     /// The figures of a scope from the running integrals: what the engine uses. Same numbers as
