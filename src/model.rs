@@ -435,6 +435,10 @@ struct Lookup {
     groups: Vec<HeadGroup>,
     /// Positions in the party's `inbound_of` slice, ascending within each group (date order).
     pos: Vec<u32>,
+    /// Per entry of `pos`: the shipment's value, and the output whose mix it carries ([`DIRECT`] for a
+    /// direct sanctioned input), so the window is read from a few contiguous arrays.
+    val: Vec<Decimal>,
+    src: Vec<u32>,
     /// The date of each position of `inbound` and of `outbound`.
     in_date: Vec<Date>,
     out_date: Vec<Date>,
@@ -449,6 +453,9 @@ struct HeadGroup {
     start: u32,
     end: u32,
 }
+
+/// [`Lookup::src`] of a direct sanctioned input.
+const DIRECT: u32 = u32::MAX;
 
 /// One heading's run `outbound[start..end]`.
 #[derive(Clone, Copy)]
@@ -466,7 +473,7 @@ fn head_key(h: Hs) -> u32 {
 }
 
 impl Lookup {
-    fn new(ds: &Dataset, ix: &Index) -> Lookup {
+    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool) -> Lookup {
         let n = ix.in_off.len().saturating_sub(1);
         let mut off = Vec::with_capacity(n + 1);
         let mut groups = Vec::new();
@@ -497,6 +504,21 @@ impl Lookup {
             }
             off.push(groups.len() as u32);
         }
+        let (mut val, mut src) = (Vec::with_capacity(pos.len()), Vec::with_capacity(pos.len()));
+        for p in 0..n as u32 {
+            let inbound = ix.inbound_of(p);
+            for g in &groups[off[p as usize] as usize..off[p as usize + 1] as usize] {
+                for &q in &pos[g.start as usize..g.end as usize] {
+                    let i = inbound[q as usize];
+                    val.push(ds.shipments[i as usize].value_usd);
+                    src.push(if is_direct(i) {
+                        DIRECT
+                    } else {
+                        ix.key_of_shipment[i as usize]
+                    });
+                }
+            }
+        }
         let date = |i: &u32| ds.shipments[*i as usize].date;
         let mut out_off = Vec::with_capacity(n + 1);
         let mut out_heads: Vec<OutHead> = Vec::new();
@@ -520,6 +542,8 @@ impl Lookup {
             off,
             groups,
             pos,
+            val,
+            src,
             in_date: ix.inbound.iter().map(date).collect(),
             out_date: ix.outbound.iter().map(date).collect(),
             out_off,
@@ -555,15 +579,19 @@ impl Lookup {
         }
     }
 
-    /// The groups of `groups` that can hold a code overlapping one of `prefixes`: a code overlapping `x` has
-    /// a heading that is a prefix of `x`, or (for `x` shorter than a heading) a heading under `x`.
+    /// The groups of `groups` that can hold a code overlapping one of `prefixes`, as `2 * group + filter`:
+    /// a code overlapping `x` has a heading that is a prefix of `x`, or (for `x` shorter than a heading) a
+    /// heading under `x`. Every code of a group found through an `x` of at most four digits overlaps it;
+    /// `filter` is 1 when the group was found only through longer codes, whose groups also hold codes
+    /// that do not.
     fn candidates(groups: &[HeadGroup], prefixes: &[Hs], out: &mut Vec<u32>) {
         out.clear();
         for x in prefixes {
+            let filter = (x.len > 4) as u32;
             for n in 1..=x.len.min(4) {
                 let k = head_key(x.prefix(n));
                 if let Ok(i) = groups.binary_search_by_key(&k, |g| g.key) {
-                    out.push(i as u32);
+                    out.push(2 * i as u32 + filter);
                 }
             }
             if x.len < 4 {
@@ -572,11 +600,12 @@ impl Lookup {
                 let hi = (x.code as u32 + 1) * scale * 8;
                 let a = groups.partition_point(|g| g.key < lo);
                 let b = groups.partition_point(|g| g.key < hi);
-                out.extend(a as u32..b as u32);
+                out.extend((a as u32..b as u32).map(|i| 2 * i));
             }
         }
+        // Sorted, a group found without the filter comes first, and is the one kept.
         out.sort_unstable();
-        out.dedup();
+        out.dedup_by_key(|c| *c >> 1);
     }
 }
 
@@ -597,6 +626,7 @@ pub struct PoolCache {
     map: RwLock<FxMap<PoolKey, Option<Arc<Pool>>>>,
     figures: RwLock<FxMap<PoolKey, Arc<pool::Figures>>>,
     regions_sanctioned: RwLock<FxMap<(Country, Hs, Date), Arc<RegionSums>>>,
+    region_sanctioned: RwLock<FxMap<RegionDay, Arc<SanctionedSums>>>,
     national: RwLock<FxMap<(Country, Hs, Date), bool>>,
 }
 
@@ -619,6 +649,7 @@ fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(
 }
 
 type PoolKey = (Country, Scope, Hs, Date);
+type RegionDay = (Country, Region, Hs, Date);
 
 /// Pro-rated imports per sanctioned partner.
 pub type SanctionedSums = std::collections::BTreeMap<Country, Decimal>;
@@ -857,14 +888,19 @@ impl<'a> Engine<'a> {
                     // A path through another region passes that region too: only the regions a pattern
                     // names can change a mark, so only those are read.
                     if !self.national_mode(p.reporter, key.heading, key.date) {
-                        let sums = self.regions_sanctioned(p.reporter, key.heading, key.date);
                         for pat in &st.patterns {
                             for &other in pat
                                 .via_regions
                                 .iter()
                                 .filter(|x| **x != r && x.country() == p.reporter)
                             {
-                                for (k, v) in sums_of(&sums, other).into_iter().flatten() {
+                                let sums = self.region_sanctioned(
+                                    p.reporter,
+                                    other,
+                                    key.heading,
+                                    key.date,
+                                );
+                                for (k, v) in sums.iter() {
                                     if !v.is_zero() {
                                         m.pattern |= mark(
                                             st,
@@ -922,6 +958,20 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// The sanctioned partners' sums of region `r` alone, memoised: the marks read only the regions the
+    /// route patterns name.
+    pub fn region_sanctioned(
+        &self,
+        reporter: Country,
+        r: Region,
+        o: Hs,
+        t: Date,
+    ) -> Arc<SanctionedSums> {
+        memo(&self.pools.region_sanctioned, (reporter, r, o, t), || {
+            Arc::new(self.ix.pools.region_sanctioned(self.st, reporter, r, o, t))
+        })
+    }
+
     /// [`PoolIndex::national_mode`], memoised.
     pub fn national_mode(&self, reporter: Country, o: Hs, t: Date) -> bool {
         memo(&self.pools.national, (reporter, o, t), || {
@@ -956,7 +1006,8 @@ impl<'a> Engine<'a> {
     }
 
     fn lookup(&self) -> &Lookup {
-        self.lookup.get_or_init(|| Lookup::new(self.ds, &self.ix))
+        self.lookup
+            .get_or_init(|| Lookup::new(self.ds, &self.ix, |i| self.is_direct(i)))
     }
 
     /// [`Engine::decompose`] into `items`, reusing the buffers of `scratch`: what a pass over every output
@@ -1012,26 +1063,26 @@ impl<'a> Engine<'a> {
         let to = dates.partition_point(|&d| d < t) as u32;
         let mine = heads.of(p);
         Lookup::candidates(mine, prefixes, groups);
+        // `window` holds entries of `heads.pos`.
         window.clear();
-        for &g in groups.iter() {
-            let g = mine[g as usize];
-            let pos = &heads.pos[g.start as usize..g.end as usize];
-            let a = pos.partition_point(|&q| q < from);
-            let b = pos.partition_point(|&q| q < to);
-            window.extend(
-                pos[a..b]
-                    .iter()
-                    .copied()
-                    .filter(|&q| relevant(ds.shipments[inbound[q as usize] as usize].hs)),
-            );
+        for &c in groups.iter() {
+            let g = mine[(c >> 1) as usize];
+            let (start, end) = (g.start as usize, g.end as usize);
+            let pos = &heads.pos[start..end];
+            let a = start + pos.partition_point(|&q| q < from);
+            let b = start + pos.partition_point(|&q| q < to);
+            if c & 1 == 1 {
+                window.extend((a..b).map(|j| j as u32).filter(|&j| {
+                    relevant(ds.shipments[inbound[heads.pos[j as usize] as usize] as usize].hs)
+                }));
+            } else {
+                window.extend(a as u32..b as u32);
+            }
         }
         if groups.len() > 1 {
-            window.sort_unstable();
+            window.sort_unstable_by_key(|&j| heads.pos[j as usize]);
         }
-        let d_total: Decimal = window
-            .iter()
-            .map(|&q| ds.shipments[inbound[q as usize] as usize].value_usd)
-            .sum();
+        let d_total: Decimal = window.iter().map(|&j| heads.val[j as usize]).sum();
         let (a, b) = heads.out_range(&self.ix, p, o);
         let outs = &heads.out_date[a..b];
         let o_from = a + outs.partition_point(|&d| d < lo);
@@ -1042,21 +1093,17 @@ impl<'a> Engine<'a> {
         let denom = d.max(kout);
         items.reserve(window.len() + 4);
         let mut wsum = 0.0;
-        for &q in window.iter() {
-            let i = inbound[q as usize];
-            let s = &ds.shipments[i as usize];
+        for &j in window.iter() {
+            let i = inbound[heads.pos[j as usize] as usize];
             let w = if denom > 0.0 {
-                pool::to_f64(s.value_usd) / denom
+                pool::to_f64(heads.val[j as usize]) / denom
             } else {
                 0.0
             };
             wsum += w;
-            let direct = self.is_direct(i);
-            let upstream = if direct {
-                None
-            } else {
-                Some(self.ix.key_of_shipment[i as usize])
-            };
+            let src = heads.src[j as usize];
+            let direct = src == DIRECT;
+            let upstream = (!direct).then_some(src);
             items.push(Item {
                 weight: w,
                 source: Source::Shipment {

@@ -179,6 +179,9 @@ struct Classes {
     sanctioned: Vec<(Country, Series)>,
 }
 
+/// (reporter, rows, heading, day) of whole-country figures.
+type WholeKey = (Country, Rows, Hs, Date);
+
 /// Per region, the codes whose sanctioned series a heading reads.
 type SanctionedPlan = Vec<(Region, Vec<Hs>)>;
 
@@ -206,6 +209,9 @@ pub struct PoolIndex {
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
     #[serde(skip)]
     relevant: std::sync::RwLock<crate::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
+    /// Memoised [`PoolIndex::whole`].
+    #[serde(skip)]
+    wholes: std::sync::RwLock<crate::fxhash::FxMap<WholeKey, Arc<Figures>>>,
     /// Memoised [`PoolIndex::sanctioned_plan`].
     #[serde(skip)]
     sanctioned_plans: std::sync::RwLock<crate::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
@@ -551,26 +557,54 @@ impl PoolIndex {
         o: Hs,
         t: Date,
     ) -> Vec<(Region, BTreeMap<Country, Decimal>)> {
-        let lo = t.add_days(-st.lag_days);
         let mut out = Vec::new();
         for (r, codes) in self.sanctioned_plan(st, reporter, o).iter() {
-            let rows = Rows::Region(*r);
-            let mut sums: BTreeMap<Country, Decimal> = BTreeMap::new();
-            for &code in codes {
-                if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
-                    for (k, sr) in &c.sanctioned {
-                        let v = sr.between(lo, t);
-                        if !v.is_zero() {
-                            *sums.entry(*k).or_default() += v;
-                        }
-                    }
-                }
-            }
+            let sums = self.sanctioned_sums(st, reporter, *r, codes, t);
             if !sums.is_empty() {
                 out.push((*r, sums));
             }
         }
         out
+    }
+
+    /// [`PoolIndex::regions_sanctioned`] of region `r` alone (empty when it has none).
+    pub fn region_sanctioned(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        r: Region,
+        o: Hs,
+        t: Date,
+    ) -> BTreeMap<Country, Decimal> {
+        let plan = self.sanctioned_plan(st, reporter, o);
+        match plan.binary_search_by(|x| x.0.cmp(&r)) {
+            Ok(i) => self.sanctioned_sums(st, reporter, r, &plan[i].1, t),
+            Err(_) => BTreeMap::new(),
+        }
+    }
+
+    fn sanctioned_sums(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        r: Region,
+        codes: &[Hs],
+        t: Date,
+    ) -> BTreeMap<Country, Decimal> {
+        let lo = t.add_days(-st.lag_days);
+        let rows = Rows::Region(r);
+        let mut sums: BTreeMap<Country, Decimal> = BTreeMap::new();
+        for &code in codes {
+            if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
+                for (k, sr) in &c.sanctioned {
+                    let v = sr.between(lo, t);
+                    if !v.is_zero() {
+                        *sums.entry(*k).or_default() += v;
+                    }
+                }
+            }
+        }
+        sums
     }
 
     /// Per region of `reporter`, the import codes relevant to heading `o` that have sanctioned partners, in
@@ -618,8 +652,10 @@ impl PoolIndex {
         let national = matches!(scope, Scope::National) && self.national_mode(st, reporter, o, t);
         match scope {
             Scope::Region(r) => self.series_figures(st, reporter, Rows::Region(r), o, t),
-            Scope::National if national => self.series_figures(st, reporter, Rows::National, o, t),
-            Scope::National => self.series_figures(st, reporter, Rows::AllRegions, o, t),
+            Scope::National if national => {
+                (*self.whole(st, reporter, Rows::National, o, t)).clone()
+            }
+            Scope::National => (*self.whole(st, reporter, Rows::AllRegions, o, t)).clone(),
             Scope::RestOf(r) => {
                 let region = self.series_figures(st, reporter, Rows::Region(r), o, t);
                 self.rest_of(st, reporter, o, t, &region)
@@ -637,7 +673,7 @@ impl PoolIndex {
         t: Date,
         region: &Figures,
     ) -> Figures {
-        let whole = self.series_figures(
+        let whole = self.whole(
             st,
             reporter,
             if self.national_mode(st, reporter, o, t) {
@@ -649,6 +685,22 @@ impl PoolIndex {
             t,
         );
         whole.subtract(region)
+    }
+
+    /// [`PoolIndex::series_figures`] of the national or all-region rows, memoised: every region's pool
+    /// subtracts its own figures from the same whole-country figures of a (heading, day).
+    fn whole(&self, st: &Settings, reporter: Country, rows: Rows, o: Hs, t: Date) -> Arc<Figures> {
+        let key = (reporter, rows, o, t);
+        if let Ok(m) = self.wholes.read()
+            && let Some(v) = m.get(&key)
+        {
+            return v.clone();
+        }
+        let v = Arc::new(self.series_figures(st, reporter, rows, o, t));
+        if let Ok(mut m) = self.wholes.write() {
+            m.insert(key, v.clone());
+        }
+        v
     }
 
     /// The regions of a reporter that have rows.
@@ -684,7 +736,7 @@ impl PoolIndex {
         if !self.has_national.contains(&reporter) {
             return false;
         }
-        let f = self.series_figures(st, reporter, Rows::National, o, t);
+        let f = self.whole(st, reporter, Rows::National, o, t);
         f.imports > Decimal::ZERO || f.exports > Decimal::ZERO
     }
 }
