@@ -10,7 +10,7 @@ use crate::pool::{self, Pool, PoolIndex, Scope};
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
 /// Shares below this are zero (SPEC §3: "> 0" means "> 1e-12").
 pub const EPS: f64 = 1e-12;
@@ -425,12 +425,208 @@ impl Index {
     }
 }
 
+/// Lookups the pass makes for every output, laid out for binary searches that touch only a few cache
+/// lines: each party's inbound shipments grouped by heading (an output reads only the groups that can hold
+/// a relevant code, not every shipment a hub received in the window), each party's outbound headings, and
+/// the dates of both lists. Built from the [`Index`] on first use (a snapshot stores the index, not this).
+struct Lookup {
+    /// Per party: its inbound groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
+    off: Vec<u32>,
+    groups: Vec<HeadGroup>,
+    /// Positions in the party's `inbound_of` slice, ascending within each group (date order).
+    pos: Vec<u32>,
+    /// Per entry of `pos`: the shipment's value, and the output whose mix it carries ([`DIRECT`] for a
+    /// direct sanctioned input), so the window is read from a few contiguous arrays.
+    val: Vec<Decimal>,
+    src: Vec<u32>,
+    /// The date of each position of `inbound` and of `outbound`.
+    in_date: Vec<Date>,
+    out_date: Vec<Date>,
+    /// Per party: its outbound headings are `out_heads[out_off[p]..out_off[p+1]]`, in `outbound` order.
+    out_off: Vec<u32>,
+    out_heads: Vec<OutHead>,
+}
+
+#[derive(Clone, Copy)]
+struct HeadGroup {
+    key: u32,
+    start: u32,
+    end: u32,
+}
+
+/// [`Lookup::src`] of a direct sanctioned input.
+const DIRECT: u32 = u32::MAX;
+
+/// One heading's run `outbound[start..end]`.
+#[derive(Clone, Copy)]
+struct OutHead {
+    heading: Hs,
+    start: u32,
+    end: u32,
+}
+
+/// A heading (a code of up to four digits) as one sortable number: the code padded to four digits, then its
+/// length, so the headings under a shorter prefix are one contiguous run.
+fn head_key(h: Hs) -> u32 {
+    let len = h.len.min(4);
+    (h.prefix(4).code as u32) * 10u32.pow(4 - len as u32) * 8 + len as u32
+}
+
+impl Lookup {
+    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool) -> Lookup {
+        let n = ix.in_off.len().saturating_sub(1);
+        let mut off = Vec::with_capacity(n + 1);
+        let mut groups = Vec::new();
+        let mut pos = Vec::with_capacity(ix.inbound.len());
+        let mut tmp: Vec<(u32, u32)> = Vec::new();
+        off.push(0);
+        for p in 0..n as u32 {
+            tmp.clear();
+            tmp.extend(
+                ix.inbound_of(p)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, &s)| (head_key(ds.shipments[s as usize].hs.heading()), i as u32)),
+            );
+            tmp.sort_unstable();
+            for (j, &(key, q)) in tmp.iter().enumerate() {
+                if j == 0 || tmp[j - 1].0 != key {
+                    groups.push(HeadGroup {
+                        key,
+                        start: pos.len() as u32,
+                        end: pos.len() as u32,
+                    });
+                }
+                pos.push(q);
+                if let Some(g) = groups.last_mut() {
+                    g.end = pos.len() as u32;
+                }
+            }
+            off.push(groups.len() as u32);
+        }
+        let (mut val, mut src) = (Vec::with_capacity(pos.len()), Vec::with_capacity(pos.len()));
+        for p in 0..n as u32 {
+            let inbound = ix.inbound_of(p);
+            for g in &groups[off[p as usize] as usize..off[p as usize + 1] as usize] {
+                for &q in &pos[g.start as usize..g.end as usize] {
+                    let i = inbound[q as usize];
+                    val.push(ds.shipments[i as usize].value_usd);
+                    src.push(if is_direct(i) {
+                        DIRECT
+                    } else {
+                        ix.key_of_shipment[i as usize]
+                    });
+                }
+            }
+        }
+        let date = |i: &u32| ds.shipments[*i as usize].date;
+        let mut out_off = Vec::with_capacity(n + 1);
+        let mut out_heads: Vec<OutHead> = Vec::new();
+        out_off.push(0);
+        for p in 0..n {
+            let (a, b) = (ix.out_off[p] as usize, ix.out_off[p + 1] as usize);
+            for i in a..b {
+                let h = ds.shipments[ix.outbound[i] as usize].hs.heading();
+                match out_heads.last_mut() {
+                    Some(last) if i > a && last.heading == h => last.end = i as u32 + 1,
+                    _ => out_heads.push(OutHead {
+                        heading: h,
+                        start: i as u32,
+                        end: i as u32 + 1,
+                    }),
+                }
+            }
+            out_off.push(out_heads.len() as u32);
+        }
+        Lookup {
+            off,
+            groups,
+            pos,
+            val,
+            src,
+            in_date: ix.inbound.iter().map(date).collect(),
+            out_date: ix.outbound.iter().map(date).collect(),
+            out_off,
+            out_heads,
+        }
+    }
+
+    /// [`Index::out_range`] from the heading runs: the positions of party p's shipments of heading `h`
+    /// (empty at the same place when there are none).
+    fn out_range(&self, ix: &Index, p: u32, h: Hs) -> (usize, usize) {
+        let (Some(&a), Some(&b)) = (
+            self.out_off.get(p as usize),
+            self.out_off.get(p as usize + 1),
+        ) else {
+            return (0, 0);
+        };
+        let heads = &self.out_heads[a as usize..b as usize];
+        let i = heads.partition_point(|x| x.heading < h);
+        match heads.get(i) {
+            Some(x) if x.heading == h => (x.start as usize, x.end as usize),
+            Some(x) => (x.start as usize, x.start as usize),
+            None => {
+                let end = ix.out_off[p as usize + 1] as usize;
+                (end, end)
+            }
+        }
+    }
+
+    fn of(&self, p: u32) -> &[HeadGroup] {
+        match (self.off.get(p as usize), self.off.get(p as usize + 1)) {
+            (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+
+    /// The groups of `groups` that can hold a code overlapping one of `prefixes`, as `2 * group + filter`:
+    /// a code overlapping `x` has a heading that is a prefix of `x`, or (for `x` shorter than a heading) a
+    /// heading under `x`. Every code of a group found through an `x` of at most four digits overlaps it;
+    /// `filter` is 1 when the group was found only through longer codes, whose groups also hold codes
+    /// that do not.
+    fn candidates(groups: &[HeadGroup], prefixes: &[Hs], out: &mut Vec<u32>) {
+        out.clear();
+        for x in prefixes {
+            let filter = (x.len > 4) as u32;
+            for n in 1..=x.len.min(4) {
+                let k = head_key(x.prefix(n));
+                if let Ok(i) = groups.binary_search_by_key(&k, |g| g.key) {
+                    out.push(2 * i as u32 + filter);
+                }
+            }
+            if x.len < 4 {
+                let scale = 10u32.pow(4 - x.len as u32);
+                let lo = (x.code as u32) * scale * 8;
+                let hi = (x.code as u32 + 1) * scale * 8;
+                let a = groups.partition_point(|g| g.key < lo);
+                let b = groups.partition_point(|g| g.key < hi);
+                out.extend((a as u32..b as u32).map(|i| 2 * i));
+            }
+        }
+        // Sorted, a group found without the filter comes first, and is the one kept.
+        out.sort_unstable();
+        out.dedup_by_key(|c| *c >> 1);
+    }
+}
+
+/// Buffers one decomposition reuses from the last, so a pass over millions of outputs does not allocate
+/// per output.
+#[derive(Default)]
+pub struct Scratch {
+    prefixes: Vec<Hs>,
+    groups: Vec<u32>,
+    window: Vec<u32>,
+    links: Vec<u32>,
+}
+
 /// Memoised pools and pool figures: the same (reporter, scope, heading, day) serves every output that needs
 /// it. Read-mostly once the engine pass is done, so the parallel path searches share them under read locks.
 #[derive(Default)]
 pub struct PoolCache {
     map: RwLock<FxMap<PoolKey, Option<Arc<Pool>>>>,
     figures: RwLock<FxMap<PoolKey, Arc<pool::Figures>>>,
+    regions_sanctioned: RwLock<FxMap<(Country, Hs, Date), Arc<RegionSums>>>,
+    region_sanctioned: RwLock<FxMap<RegionDay, Arc<SanctionedSums>>>,
     national: RwLock<FxMap<(Country, Hs, Date), bool>>,
 }
 
@@ -453,6 +649,20 @@ fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(
 }
 
 type PoolKey = (Country, Scope, Hs, Date);
+type RegionDay = (Country, Region, Hs, Date);
+
+/// Pro-rated imports per sanctioned partner.
+pub type SanctionedSums = std::collections::BTreeMap<Country, Decimal>;
+
+/// The regions of a reporter with sanctioned imports, in region order, and their sums.
+pub type RegionSums = Vec<(Region, SanctionedSums)>;
+
+/// The sums of region `r` in `sums` (none when it has none).
+pub fn sums_of(sums: &RegionSums, r: Region) -> Option<&SanctionedSums> {
+    sums.binary_search_by(|x| x.0.cmp(&r))
+        .ok()
+        .map(|i| &sums[i].1)
+}
 
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
 pub struct Engine<'a> {
@@ -468,6 +678,7 @@ pub struct Engine<'a> {
     watch: Vec<u8>,
     /// Pattern regions each party is located in (one bit per pattern).
     party_via: Vec<u64>,
+    lookup: OnceLock<Lookup>,
 }
 
 impl<'a> Engine<'a> {
@@ -531,6 +742,7 @@ impl<'a> Engine<'a> {
             hits,
             watch,
             party_via,
+            lookup: OnceLock::new(),
         }
     }
 
@@ -538,8 +750,9 @@ impl<'a> Engine<'a> {
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
         let mut e = Engine::new(ds, st, Vec::new());
         e.outcomes.reserve(e.ix.keys.len());
+        let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         for k in 0..e.ix.keys.len() {
-            let items = e.decompose(k as u32);
+            e.decompose_into(k as u32, &mut scratch, &mut items);
             let out = e.fold(&items, e.ix.keys[k]);
             e.outcomes.push(out);
         }
@@ -681,13 +894,13 @@ impl<'a> Engine<'a> {
                                 .iter()
                                 .filter(|x| **x != r && x.country() == p.reporter)
                             {
-                                let f = self.figures(
+                                let sums = self.region_sanctioned(
                                     p.reporter,
-                                    Scope::Region(other),
+                                    other,
                                     key.heading,
                                     key.date,
                                 );
-                                for (k, v) in &f.sanctioned {
+                                for (k, v) in sums.iter() {
                                     if !v.is_zero() {
                                         m.pattern |= mark(
                                             st,
@@ -736,6 +949,29 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// The sanctioned partners' sums of every region of `reporter` that has any
+    /// ([`PoolIndex::regions_sanctioned`]), memoised: the paths through the other regions of a reporter read
+    /// only these, for every region at once.
+    pub fn regions_sanctioned(&self, reporter: Country, o: Hs, t: Date) -> Arc<RegionSums> {
+        memo(&self.pools.regions_sanctioned, (reporter, o, t), || {
+            Arc::new(self.ix.pools.regions_sanctioned(self.st, reporter, o, t))
+        })
+    }
+
+    /// The sanctioned partners' sums of region `r` alone, memoised: the marks read only the regions the
+    /// route patterns name.
+    pub fn region_sanctioned(
+        &self,
+        reporter: Country,
+        r: Region,
+        o: Hs,
+        t: Date,
+    ) -> Arc<SanctionedSums> {
+        memo(&self.pools.region_sanctioned, (reporter, r, o, t), || {
+            Arc::new(self.ix.pools.region_sanctioned(self.st, reporter, r, o, t))
+        })
+    }
+
     /// [`PoolIndex::national_mode`], memoised.
     pub fn national_mode(&self, reporter: Country, o: Hs, t: Date) -> bool {
         memo(&self.pools.national, (reporter, o, t), || {
@@ -769,56 +1005,105 @@ impl<'a> Engine<'a> {
         self.decompose_at(key.party, key.heading, key.date)
     }
 
+    fn lookup(&self) -> &Lookup {
+        self.lookup
+            .get_or_init(|| Lookup::new(self.ds, &self.ix, |i| self.is_direct(i)))
+    }
+
+    /// [`Engine::decompose`] into `items`, reusing the buffers of `scratch`: what a pass over every output
+    /// calls.
+    pub fn decompose_into(&self, k: u32, scratch: &mut Scratch, items: &mut Vec<Item>) {
+        let key = self.ix.keys[k as usize];
+        self.decompose_at_into(key.party, key.heading, key.date, scratch, items);
+    }
+
     /// The terms of a (possibly hypothetical) output of party `p`, heading `o`, on day `t`: `vet` asks what a
     /// supplier's goods would carry if shipped on a given day.
     pub fn decompose_at(&self, p: u32, o: Hs, t: Date) -> Vec<Item> {
+        let mut items = Vec::new();
+        self.decompose_at_into(p, o, t, &mut Scratch::default(), &mut items);
+        items
+    }
+
+    fn decompose_at_into(
+        &self,
+        p: u32,
+        o: Hs,
+        t: Date,
+        scratch: &mut Scratch,
+        items: &mut Vec<Item>,
+    ) {
         let (ds, st) = (self.ds, self.st);
+        items.clear();
         if self.sanctioned_party[p as usize] {
-            return vec![Item {
+            items.push(Item {
                 weight: 1.0,
                 source: Source::SanctionedParty,
-            }];
+            });
+            return;
         }
         let lo = t.add_days(-st.lag_days);
-        let prefixes = st.input_prefixes(o);
+        let Scratch {
+            prefixes,
+            groups,
+            window,
+            links,
+        } = scratch;
+        prefixes.clear();
+        prefixes.push(o);
+        if let Some(extra) = st.hs_inputs.get(&o) {
+            prefixes.extend(extra.iter().copied());
+        }
         let relevant = |h: Hs| prefixes.iter().any(|x| h.overlaps(*x));
-        // 1. Documented.
+        // 1. Documented: the relevant inbound shipments in the window, in (date, id) order.
+        let heads = self.lookup();
         let inbound = self.ix.inbound_of(p);
-        let from = inbound.partition_point(|&i| ds.shipments[i as usize].date < lo);
-        let to = inbound.partition_point(|&i| ds.shipments[i as usize].date < t);
-        let window: Vec<u32> = inbound[from..to]
-            .iter()
-            .copied()
-            .filter(|&i| relevant(ds.shipments[i as usize].hs))
-            .collect();
-        let d_total: Decimal = window
-            .iter()
-            .map(|&i| ds.shipments[i as usize].value_usd)
-            .sum();
-        let (a, b) = self.ix.out_range(ds, p, o);
-        let outs = &self.ix.outbound[a..b];
-        let o_from = a + outs.partition_point(|&i| ds.shipments[i as usize].date < lo);
-        let o_to = a + outs.partition_point(|&i| ds.shipments[i as usize].date <= t);
+        let dates = &heads.in_date[self.ix.in_off[p as usize] as usize..][..inbound.len()];
+        let from = dates.partition_point(|&d| d < lo) as u32;
+        let to = dates.partition_point(|&d| d < t) as u32;
+        let mine = heads.of(p);
+        Lookup::candidates(mine, prefixes, groups);
+        // `window` holds entries of `heads.pos`.
+        window.clear();
+        for &c in groups.iter() {
+            let g = mine[(c >> 1) as usize];
+            let (start, end) = (g.start as usize, g.end as usize);
+            let pos = &heads.pos[start..end];
+            let a = start + pos.partition_point(|&q| q < from);
+            let b = start + pos.partition_point(|&q| q < to);
+            if c & 1 == 1 {
+                window.extend((a..b).map(|j| j as u32).filter(|&j| {
+                    relevant(ds.shipments[inbound[heads.pos[j as usize] as usize] as usize].hs)
+                }));
+            } else {
+                window.extend(a as u32..b as u32);
+            }
+        }
+        if groups.len() > 1 {
+            window.sort_unstable_by_key(|&j| heads.pos[j as usize]);
+        }
+        let d_total: Decimal = window.iter().map(|&j| heads.val[j as usize]).sum();
+        let (a, b) = heads.out_range(&self.ix, p, o);
+        let outs = &heads.out_date[a..b];
+        let o_from = a + outs.partition_point(|&d| d < lo);
+        let o_to = a + outs.partition_point(|&d| d <= t);
         let o_total = self.ix.out_sum[o_to] - self.ix.out_sum[o_from];
         let d = pool::to_f64(d_total);
         let kout = st.ratio(o) * pool::to_f64(o_total);
         let denom = d.max(kout);
-        let mut items = Vec::with_capacity(window.len() + 4);
+        items.reserve(window.len() + 4);
         let mut wsum = 0.0;
-        for &i in &window {
-            let s = &ds.shipments[i as usize];
+        for &j in window.iter() {
+            let i = inbound[heads.pos[j as usize] as usize];
             let w = if denom > 0.0 {
-                pool::to_f64(s.value_usd) / denom
+                pool::to_f64(heads.val[j as usize]) / denom
             } else {
                 0.0
             };
             wsum += w;
-            let direct = self.is_direct(i);
-            let upstream = if direct {
-                None
-            } else {
-                Some(self.ix.key_of_shipment[i as usize])
-            };
+            let src = heads.src[j as usize];
+            let direct = src == DIRECT;
+            let upstream = (!direct).then_some(src);
             items.push(Item {
                 weight: w,
                 source: Source::Shipment {
@@ -830,23 +1115,18 @@ impl<'a> Engine<'a> {
         }
         let r = (1.0 - wsum).max(0.0);
         // 2. Declared.
-        let links: Vec<u32> = self
-            .ix
-            .links_of(p)
-            .iter()
-            .copied()
-            .filter(|&l| {
-                let link = &ds.links[l as usize];
-                link.valid_at(t) && relevant(link.hs)
-            })
-            .collect();
+        links.clear();
+        links.extend(self.ix.links_of(p).iter().copied().filter(|&l| {
+            let link = &ds.links[l as usize];
+            link.valid_at(t) && relevant(link.hs)
+        }));
         let share_sum: f64 = links.iter().map(|&l| ds.links[l as usize].share).sum();
         let scale = if share_sum > 1.0 {
             1.0 / share_sum
         } else {
             1.0
         };
-        for &l in &links {
+        for &l in links.iter() {
             let link = &ds.links[l as usize];
             let w = r * link.share * scale;
             let source = self.link_source(l, o, t);
@@ -868,7 +1148,6 @@ impl<'a> Engine<'a> {
             weight: rem,
             source,
         });
-        items
     }
 
     /// What supplier link `l` stands for in an output of heading `o` on day `t` (SPEC §3 rule 2).
@@ -908,13 +1187,16 @@ impl<'a> Engine<'a> {
         let ds = self.ds;
         let h = hs.heading();
         // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
-        let outs = if h.len >= 4 {
-            let (a, b) = self.ix.out_range(ds, q, h);
-            &self.ix.outbound[a..b]
-        } else {
-            self.ix.outbound_of(q)
-        };
-        outs.iter()
+        if h.len >= 4 {
+            // One run sorted by (date, id): the latest before `t` is the last one before it.
+            let lk = self.lookup();
+            let (a, b) = lk.out_range(&self.ix, q, h);
+            let n = lk.out_date[a..b].partition_point(|&d| d < t);
+            return (n > 0 && lk.out_date[a + n - 1] >= lo).then(|| self.ix.outbound[a + n - 1]);
+        }
+        self.ix
+            .outbound_of(q)
+            .iter()
             .copied()
             .filter(|&i| {
                 let s = &ds.shipments[i as usize];

@@ -251,20 +251,24 @@ impl Engine<'_> {
                 .map(|x| (Node::Region(x), Scope::Region(x), Some(x)))
                 .collect()
         };
+        // A part's paths read only its sanctioned sums.
+        let region_sums = if parts.iter().any(|x| x.2.is_some()) {
+            self.regions_sanctioned(pool.reporter, o, t)
+        } else {
+            Default::default()
+        };
+        let none = BTreeMap::new();
         for (node, scope, region) in parts {
-            let fig = if region.is_some() {
-                // Not memoised: a batch reads every other region of every pool once, and keeping
-                // those figures would cost more memory than reading them again costs time.
-                ix.figures_fast(st, pool.reporter, scope, o, t)
-            } else {
-                rest.clone()
+            let sanctioned = match region {
+                Some(x) => crate::model::sums_of(&region_sums, x).unwrap_or(&none),
+                None => &rest.sanctioned,
             };
-            let part_rows = if fig.s_total().is_zero() {
+            let part_rows = if sanctioned.values().copied().sum::<Decimal>().is_zero() {
                 Vec::new()
             } else {
                 rows_of(scope)
             };
-            for (k, v) in &fig.sanctioned {
+            for (k, v) in sanctioned {
                 let f = rem * to_f64(*v) / tr;
                 if f <= EPS {
                     continue;

@@ -8,6 +8,7 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 /// Which rows of a reporter a pool is computed over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -178,6 +179,12 @@ struct Classes {
     sanctioned: Vec<(Country, Series)>,
 }
 
+/// (reporter, rows, heading, day) of whole-country figures.
+type WholeKey = (Country, Rows, Hs, Date);
+
+/// Per region, the codes whose sanctioned series a heading reads.
+type SanctionedPlan = Vec<(Region, Vec<Hs>)>;
+
 /// (reporter, rows, flow, HS code): one set of running integrals.
 type SeriesKey = (Country, Rows, Flow, Hs);
 
@@ -195,13 +202,19 @@ enum Rows {
 pub struct PoolIndex {
     /// Running integrals per (reporter, rows, flow, HS code): what the engine reads.
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
-    series: HashMap<SeriesKey, Classes>,
+    series: crate::fxhash::FxMap<SeriesKey, Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
     #[serde(skip)]
     relevant: std::sync::RwLock<crate::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
+    /// Memoised [`PoolIndex::whole`].
+    #[serde(skip)]
+    wholes: std::sync::RwLock<crate::fxhash::FxMap<WholeKey, Arc<Figures>>>,
+    /// Memoised [`PoolIndex::sanctioned_plan`].
+    #[serde(skip)]
+    sanctioned_plans: std::sync::RwLock<crate::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
@@ -534,6 +547,98 @@ impl PoolIndex {
         fig
     }
 
+    /// The sanctioned partners' sums of each region of `reporter` with any (in region order), the same as
+    /// `figures_fast(Scope::Region(r)).sanctioned` without the totals and exports: a path through another
+    /// region reads only these.
+    pub fn regions_sanctioned(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        o: Hs,
+        t: Date,
+    ) -> Vec<(Region, BTreeMap<Country, Decimal>)> {
+        let mut out = Vec::new();
+        for (r, codes) in self.sanctioned_plan(st, reporter, o).iter() {
+            let sums = self.sanctioned_sums(st, reporter, *r, codes, t);
+            if !sums.is_empty() {
+                out.push((*r, sums));
+            }
+        }
+        out
+    }
+
+    /// [`PoolIndex::regions_sanctioned`] of region `r` alone (empty when it has none).
+    pub fn region_sanctioned(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        r: Region,
+        o: Hs,
+        t: Date,
+    ) -> BTreeMap<Country, Decimal> {
+        let plan = self.sanctioned_plan(st, reporter, o);
+        match plan.binary_search_by(|x| x.0.cmp(&r)) {
+            Ok(i) => self.sanctioned_sums(st, reporter, r, &plan[i].1, t),
+            Err(_) => BTreeMap::new(),
+        }
+    }
+
+    fn sanctioned_sums(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        r: Region,
+        codes: &[Hs],
+        t: Date,
+    ) -> BTreeMap<Country, Decimal> {
+        let lo = t.add_days(-st.lag_days);
+        let rows = Rows::Region(r);
+        let mut sums: BTreeMap<Country, Decimal> = BTreeMap::new();
+        for &code in codes {
+            if let Some(c) = self.series.get(&(reporter, rows, Flow::Import, code)) {
+                for (k, sr) in &c.sanctioned {
+                    let v = sr.between(lo, t);
+                    if !v.is_zero() {
+                        *sums.entry(*k).or_default() += v;
+                    }
+                }
+            }
+        }
+        sums
+    }
+
+    /// Per region of `reporter`, the import codes relevant to heading `o` that have sanctioned partners, in
+    /// [`PoolIndex::relevant_codes`] order (the order their sums are added in), memoised.
+    fn sanctioned_plan(&self, st: &Settings, reporter: Country, o: Hs) -> Arc<SanctionedPlan> {
+        if let Ok(m) = self.sanctioned_plans.read()
+            && let Some(v) = m.get(&(reporter, o))
+        {
+            return v.clone();
+        }
+        let mut plan = Vec::new();
+        for r in self.regions.get(&reporter).into_iter().flatten() {
+            let rows = Rows::Region(*r);
+            let codes: Vec<Hs> = self
+                .relevant_cached(st, reporter, rows, Flow::Import, o)
+                .iter()
+                .copied()
+                .filter(|code| {
+                    self.series
+                        .get(&(reporter, rows, Flow::Import, *code))
+                        .is_some_and(|c| !c.sanctioned.is_empty())
+                })
+                .collect();
+            if !codes.is_empty() {
+                plan.push((*r, codes));
+            }
+        }
+        let v = Arc::new(plan);
+        if let Ok(mut m) = self.sanctioned_plans.write() {
+            m.insert((reporter, o), v.clone());
+        }
+        v
+    }
+
     /// The figures of a scope from the running integrals: what the engine uses. Same numbers as
     /// [`PoolIndex::figures`], without the rows behind them.
     pub fn figures_fast(
@@ -544,26 +649,58 @@ impl PoolIndex {
         o: Hs,
         t: Date,
     ) -> Figures {
-        let national = !matches!(scope, Scope::Region(_)) && self.national_mode(st, reporter, o, t);
+        let national = matches!(scope, Scope::National) && self.national_mode(st, reporter, o, t);
         match scope {
             Scope::Region(r) => self.series_figures(st, reporter, Rows::Region(r), o, t),
-            Scope::National if national => self.series_figures(st, reporter, Rows::National, o, t),
-            Scope::National => self.series_figures(st, reporter, Rows::AllRegions, o, t),
+            Scope::National if national => {
+                (*self.whole(st, reporter, Rows::National, o, t)).clone()
+            }
+            Scope::National => (*self.whole(st, reporter, Rows::AllRegions, o, t)).clone(),
             Scope::RestOf(r) => {
-                let whole = self.series_figures(
-                    st,
-                    reporter,
-                    if national {
-                        Rows::National
-                    } else {
-                        Rows::AllRegions
-                    },
-                    o,
-                    t,
-                );
-                whole.subtract(&self.series_figures(st, reporter, Rows::Region(r), o, t))
+                let region = self.series_figures(st, reporter, Rows::Region(r), o, t);
+                self.rest_of(st, reporter, o, t, &region)
             }
         }
+    }
+
+    /// The figures of `RestOf(r)` given those of `Region(r)` (`region`), which a region pool has already
+    /// computed for itself.
+    fn rest_of(
+        &self,
+        st: &Settings,
+        reporter: Country,
+        o: Hs,
+        t: Date,
+        region: &Figures,
+    ) -> Figures {
+        let whole = self.whole(
+            st,
+            reporter,
+            if self.national_mode(st, reporter, o, t) {
+                Rows::National
+            } else {
+                Rows::AllRegions
+            },
+            o,
+            t,
+        );
+        whole.subtract(region)
+    }
+
+    /// [`PoolIndex::series_figures`] of the national or all-region rows, memoised: every region's pool
+    /// subtracts its own figures from the same whole-country figures of a (heading, day).
+    fn whole(&self, st: &Settings, reporter: Country, rows: Rows, o: Hs, t: Date) -> Arc<Figures> {
+        let key = (reporter, rows, o, t);
+        if let Ok(m) = self.wholes.read()
+            && let Some(v) = m.get(&key)
+        {
+            return v.clone();
+        }
+        let v = Arc::new(self.series_figures(st, reporter, rows, o, t));
+        if let Ok(mut m) = self.wholes.write() {
+            m.insert(key, v.clone());
+        }
+        v
     }
 
     /// The regions of a reporter that have rows.
@@ -599,7 +736,7 @@ impl PoolIndex {
         if !self.has_national.contains(&reporter) {
             return false;
         }
-        let f = self.series_figures(st, reporter, Rows::National, o, t);
+        let f = self.whole(st, reporter, Rows::National, o, t);
         f.imports > Decimal::ZERO || f.exports > Decimal::ZERO
     }
 }
@@ -680,8 +817,8 @@ pub fn compute(
         return None;
     }
     let (rest, remainder) = match scope {
-        Scope::Region(r) => {
-            let rest = ix.figures_fast(st, reporter, Scope::RestOf(r), o, t);
+        Scope::Region(_) => {
+            let rest = ix.rest_of(st, reporter, o, t, &own);
             if rest.exists() {
                 let m = shares(&rest, CLEAN);
                 (Some(rest), m)

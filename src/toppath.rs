@@ -15,7 +15,7 @@
 use crate::codes::{Country, Date, Hs};
 use crate::dataset::LinkSupplier;
 use crate::fxhash::FxMap;
-use crate::model::{EPS, Engine, Grade, Item, Source};
+use crate::model::{EPS, Engine, Grade, Item, Scratch, Source};
 use crate::paths::{Hop, HopKind, Node, Path};
 use crate::pool::{Pool, Scope};
 
@@ -190,6 +190,7 @@ impl TopPaths {
         let mut pools: FxMap<(Country, Scope, Hs, Date), PoolChains> = FxMap::default();
         let mut terms: Vec<Term> = Vec::new();
         let mut groups = Groups::default();
+        let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         t.off.push(0);
         for k in 0..n as u32 {
             let s = e.outcome(k).mix.sanctioned();
@@ -197,7 +198,7 @@ impl TopPaths {
                 terms.clear();
                 groups.keys.clear();
                 groups.cap.clear();
-                let items = e.decompose(k);
+                e.decompose_into(k, &mut scratch, &mut items);
                 t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
                 t.keep(s, keep.max(1), &mut terms, &groups);
             } else {
