@@ -1,5 +1,5 @@
-//! Criterion benchmarks of the engine's stages on a synthetic dataset: ingest, the engine pass, path
-//! search, and report writing. End-to-end CLI timings at 1M and 10M shipments are `benches/run.sh`.
+//! Criterion benchmarks of the engine's stages on a synthetic dataset: ingest, the engine pass, the top-path
+//! pass, path search, and report writing. End-to-end CLI timings at 1M and 10M shipments are `benches/run.sh`.
 //!
 //! Run: `cargo bench --bench engine` (set `OT_BENCH_SHIPMENTS` to change the dataset size, default 20000).
 
@@ -47,6 +47,16 @@ fn benches(c: &mut Criterion) {
         b.iter(|| black_box(Engine::run(&ds, &st).outcomes.len()))
     });
     let a = Analysis::new(&ds, &st, Limits::default());
+    // The second pass a report makes: the top path of every output with a sanctioned share.
+    g.bench_function("top_path_pass", |b| {
+        b.iter(|| {
+            black_box(
+                origintrace::toppath::TopPaths::compute(&a.engine, Limits::default().max_hops)
+                    .chains
+                    .len(),
+            )
+        })
+    });
     let exposed: Vec<u32> = (0..a.engine.outcomes.len() as u32)
         .filter(|k| a.engine.outcome(*k).mix.sanctioned() > 0.0)
         .take(200)

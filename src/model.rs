@@ -749,6 +749,7 @@ impl<'a> Engine<'a> {
     /// Indexes the dataset and computes every output's mix in date order.
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
         let mut e = Engine::new(ds, st, Vec::new());
+        e.prefetch_pools();
         e.outcomes.reserve(e.ix.keys.len());
         let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         for k in 0..e.ix.keys.len() {
@@ -757,6 +758,60 @@ impl<'a> Engine<'a> {
             e.outcomes.push(out);
         }
         e
+    }
+
+    /// Computes the pool of every (country, region, heading, day) an output falls back on, in parallel, into
+    /// the memo the pass reads. A pool is a pure function of its key, so which thread computes it, and
+    /// when, changes no number; the pass itself stays sequential, in date order.
+    fn prefetch_pools(&self) {
+        use rayon::prelude::*;
+        let mut need: Vec<(Country, Option<Region>, Hs, Date, u32)> = self
+            .ix
+            .keys
+            .iter()
+            .filter(|k| !self.sanctioned_party[k.party as usize])
+            .map(|k| {
+                let party = self.ds.party(k.party);
+                (party.country, party.region, k.heading, k.date, k.party)
+            })
+            .collect();
+        need.sort_unstable_by_key(|x| (x.0, x.1, x.2, x.3));
+        need.dedup_by_key(|x| (x.0, x.1, x.2, x.3));
+        need.par_iter().for_each(|&(_, _, o, t, p)| {
+            self.party_pool(p, o, t);
+        });
+    }
+
+    /// Computes, in parallel and in key order, the sanctioned sums of every region for each (reporter,
+    /// heading, day) whose paths can pass the rest of a country: a region pool with a domestic remainder
+    /// under an output with a sanctioned share. Like [`Engine::prefetch_pools`], it only fills a memo.
+    pub fn prefetch_region_sums(&self) {
+        use rayon::prelude::*;
+        let mut need: Vec<(Country, Hs, Date)> = (0..self.ix.keys.len())
+            .filter(|&k| {
+                self.outcomes
+                    .get(k)
+                    .is_some_and(|o| o.mix.sanctioned() > EPS)
+            })
+            .filter_map(|k| {
+                let key = self.ix.keys[k];
+                if self.sanctioned_party[key.party as usize] {
+                    return None;
+                }
+                let p = self.party_pool(key.party, key.heading, key.date)?;
+                (matches!(p.scope, Scope::Region(_))
+                    && p.rest.is_some()
+                    && p.remainder_share() > EPS)
+                    .then_some((p.reporter, key.heading, key.date))
+            })
+            .collect();
+        need.sort_unstable();
+        need.dedup();
+        need.par_iter().for_each(|&(c, o, t)| {
+            if !self.national_mode(c, o, t) {
+                self.regions_sanctioned(c, o, t);
+            }
+        });
     }
 
     /// Builds an engine from outcomes computed earlier (a snapshot) without recomputing them.
