@@ -68,6 +68,7 @@ fi
   echo "trace from a 10M snapshot ≤ 50 ms; ≥ 10 × faster than the SQL twin at 1M."
 } >"$out.new"
 if [ -f "$out" ] && grep -q '^## Notes' "$out"; then
+  echo >>"$out.new"
   sed -n '/^## Notes/,$p' "$out" >>"$out.new"
 fi
 mv "$out.new" "$out"
