@@ -79,6 +79,16 @@ pub struct Path {
 }
 
 impl Path {
+    /// A path of these hops; its grade is its weakest hop's (documented when it has none).
+    pub fn new(share: f64, hops: Vec<Hop>) -> Path {
+        let grade = hops
+            .iter()
+            .map(|h| h.kind.grade())
+            .max()
+            .unwrap_or(Grade::Documented);
+        Path { share, grade, hops }
+    }
+
     /// The chain of nodes, source first.
     pub fn nodes(&self) -> Vec<Node> {
         let mut v = Vec::with_capacity(self.hops.len() + 1);
@@ -614,12 +624,7 @@ fn aggregate(done: Vec<(f64, Node, Option<Rc<Chain>>)>) -> Vec<Path> {
                     })
                     .collect()
             };
-            let grade = hops
-                .iter()
-                .map(|h| h.kind.grade())
-                .max()
-                .unwrap_or(Grade::Documented);
-            Path { share, grade, hops }
+            Path::new(share, hops)
         })
         .collect();
     paths.sort_by(|a, b| {

@@ -15,7 +15,7 @@
 use crate::codes::{Country, Date, Hs};
 use crate::dataset::LinkSupplier;
 use crate::fxhash::FxMap;
-use crate::model::{EPS, Engine, Grade, Item, Scratch, Source};
+use crate::model::{EPS, Engine, Item, Scratch, Source};
 use crate::paths::{Hop, HopKind, Node, Path};
 use crate::pool::{Pool, Scope};
 
@@ -90,13 +90,7 @@ impl Chains {
 
     /// Chain `c` as a path with share `share`; its grade is its weakest hop's.
     pub fn path(&self, c: u32, share: f64) -> Path {
-        let hops = self.hops(c);
-        let grade = hops
-            .iter()
-            .map(|h| h.kind.grade())
-            .max()
-            .unwrap_or(Grade::Documented);
-        Path { share, grade, hops }
+        Path::new(share, self.hops(c))
     }
 
     /// The hops of chain `c`, source first (none for a source alone).
@@ -228,7 +222,6 @@ impl TopPaths {
     ) {
         let key = e.key(k);
         let here = Node::Party(key.party);
-        let ds = e.ds;
         for item in items {
             let w = item.weight;
             if w <= 0.0 {
@@ -240,26 +233,14 @@ impl TopPaths {
                 }
             };
             match &item.source {
-                Source::SanctionedParty => {
-                    let c = self.chains.root(here);
-                    source(c, w, &self.chains);
-                }
-                Source::Shipment {
-                    ship, direct: true, ..
-                } => {
-                    let s = &ds.shipments[*ship as usize];
-                    let q = Node::Party(s.shipper);
-                    let c = if e.is_sanctioned_party(s.shipper) {
-                        let r = self.chains.root(q);
-                        Some(self.chains.ext(r, here, HopKind::Shipment))
-                    } else {
-                        s.origin.map(|o| {
-                            let r = self.chains.root(Node::Country(o));
-                            let c = self.chains.ext(r, q, HopKind::Shipment);
-                            self.chains.ext(c, here, HopKind::Shipment)
-                        })
-                    };
-                    if let Some(c) = c {
+                Source::SanctionedParty
+                | Source::Shipment { direct: true, .. }
+                | Source::LinkSanctionedCountry { .. }
+                | Source::LinkSanctionedParty { .. } => {
+                    let chains = &mut self.chains;
+                    if let Some(c) = source_chain(e, here, &item.source, |p, n, k| {
+                        Some(chains.intern(p, n, k))
+                    }) {
                         source(c, w, &self.chains);
                     }
                 }
@@ -276,15 +257,6 @@ impl TopPaths {
                     out,
                     groups,
                 ),
-                Source::LinkSanctionedCountry { link } | Source::LinkSanctionedParty { link } => {
-                    let from = match ds.links[*link as usize].supplier {
-                        LinkSupplier::Country(c) => Node::Country(c),
-                        LinkSupplier::Party(q) => Node::Party(q),
-                    };
-                    let r = self.chains.root(from);
-                    let c = self.chains.ext(r, here, HopKind::Declared);
-                    source(c, w, &self.chains);
-                }
                 Source::LinkCountryPool { country, .. } => {
                     if let Some(pool) = e.pool(*country, Scope::National, key.heading, key.date) {
                         for (f, c) in self.pool_chains(e, &pool, key.heading, key.date, pools) {
@@ -483,11 +455,9 @@ impl TopPaths {
         let link = self.chains.links[c as usize];
         let key = e.key(k);
         let here = Node::Party(key.party);
-        let ds = e.ds;
         let find = |parent: u32, node: Node, kind: HopKind| {
             self.chains.map.get(&(parent, node, kind)).copied()
         };
-        let is = |x: Option<u32>| x == Some(c);
         let mut sum = 0.0;
         for item in e.decompose(k) {
             let w = item.weight;
@@ -495,27 +465,11 @@ impl TopPaths {
                 continue;
             }
             match &item.source {
-                Source::SanctionedParty => {
-                    if is(find(NONE, here, HopKind::Shipment)) {
-                        sum += w;
-                    }
-                }
-                Source::Shipment {
-                    ship, direct: true, ..
-                } => {
-                    let s = &ds.shipments[*ship as usize];
-                    let q = Node::Party(s.shipper);
-                    let chain = if e.is_sanctioned_party(s.shipper) {
-                        find(NONE, q, HopKind::Shipment)
-                            .and_then(|r| find(r, here, HopKind::Shipment))
-                    } else {
-                        s.origin.and_then(|o| {
-                            find(NONE, Node::Country(o), HopKind::Shipment)
-                                .and_then(|r| find(r, q, HopKind::Shipment))
-                                .and_then(|x| find(x, here, HopKind::Shipment))
-                        })
-                    };
-                    if is(chain) {
+                Source::SanctionedParty
+                | Source::Shipment { direct: true, .. }
+                | Source::LinkSanctionedCountry { .. }
+                | Source::LinkSanctionedParty { .. } => {
+                    if source_chain(e, here, &item.source, find) == Some(c) {
                         sum += w;
                     }
                 }
@@ -535,18 +489,6 @@ impl TopPaths {
                         && e.outcome(*u).mix.sanctioned() > EPS
                     {
                         sum += w * self.exact(e, *u, link.parent, memo);
-                    }
-                }
-                Source::LinkSanctionedCountry { link: l }
-                | Source::LinkSanctionedParty { link: l } => {
-                    let from = match ds.links[*l as usize].supplier {
-                        LinkSupplier::Country(x) => Node::Country(x),
-                        LinkSupplier::Party(q) => Node::Party(q),
-                    };
-                    if is(find(NONE, from, HopKind::Shipment)
-                        .and_then(|r| find(r, here, HopKind::Declared)))
-                    {
-                        sum += w;
                     }
                 }
                 Source::LinkCountryPool { country, .. } => {
@@ -597,5 +539,44 @@ impl TopPaths {
             }
         }
         sum
+    }
+}
+
+/// The chain a term that starts a path ends: a party located in a sanctioned country, a direct sanctioned
+/// shipment, a declaration naming a sanctioned country or party (`None` for any other term). `step` makes
+/// or finds each link (parent chain, next node, hop kind), so the pass and [`TopPaths::exact`] read one
+/// mapping.
+fn source_chain(
+    e: &Engine,
+    here: Node,
+    src: &Source,
+    mut step: impl FnMut(u32, Node, HopKind) -> Option<u32>,
+) -> Option<u32> {
+    let ds = e.ds;
+    match src {
+        Source::SanctionedParty => step(NONE, here, HopKind::Shipment),
+        Source::Shipment {
+            ship, direct: true, ..
+        } => {
+            let s = &ds.shipments[*ship as usize];
+            let q = Node::Party(s.shipper);
+            if e.is_sanctioned_party(s.shipper) {
+                let r = step(NONE, q, HopKind::Shipment)?;
+                step(r, here, HopKind::Shipment)
+            } else {
+                let r = step(NONE, Node::Country(s.origin?), HopKind::Shipment)?;
+                let c = step(r, q, HopKind::Shipment)?;
+                step(c, here, HopKind::Shipment)
+            }
+        }
+        Source::LinkSanctionedCountry { link } | Source::LinkSanctionedParty { link } => {
+            let from = match ds.links[*link as usize].supplier {
+                LinkSupplier::Country(c) => Node::Country(c),
+                LinkSupplier::Party(q) => Node::Party(q),
+            };
+            let r = step(NONE, from, HopKind::Shipment)?;
+            step(r, here, HopKind::Declared)
+        }
+        _ => None,
     }
 }
