@@ -32,6 +32,15 @@ pub enum HopKind {
 }
 
 impl HopKind {
+    /// The last hop of a path through a party's own pool: regional for a region's pool, else national.
+    pub fn into_pool(scope: Scope) -> HopKind {
+        if matches!(scope, Scope::Region(_)) {
+            HopKind::RegionalPool
+        } else {
+            HopKind::NationalPool
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             HopKind::Shipment => "shipment",
@@ -505,11 +514,7 @@ impl Engine<'_> {
                     }
                     Source::Pool { .. } => {
                         if let Some(pool) = self.party_pool(key.party, key.heading, key.date) {
-                            let kind = if matches!(pool.scope, Scope::Region(_)) {
-                                HopKind::RegionalPool
-                            } else {
-                                HopKind::NationalPool
-                            };
+                            let kind = HopKind::into_pool(pool.scope);
                             for (f, src, hops) in self.pool_chains(
                                 &pool,
                                 key.heading,

@@ -267,11 +267,7 @@ impl TopPaths {
                 }
                 Source::Pool { .. } => {
                     if let Some(pool) = e.party_pool(key.party, key.heading, key.date) {
-                        let kind = if matches!(pool.scope, Scope::Region(_)) {
-                            HopKind::RegionalPool
-                        } else {
-                            HopKind::NationalPool
-                        };
+                        let kind = HopKind::into_pool(pool.scope);
                         for (f, c) in self.pool_chains(e, &pool, key.heading, key.date, pools) {
                             let c = self.chains.ext(c, here, kind);
                             source(c, w * f, &self.chains);
@@ -500,11 +496,7 @@ impl TopPaths {
                 }
                 Source::Pool { .. } => {
                     if let Some(pool) = e.party_pool(key.party, key.heading, key.date) {
-                        let kind = if matches!(pool.scope, Scope::Region(_)) {
-                            HopKind::RegionalPool
-                        } else {
-                            HopKind::NationalPool
-                        };
+                        let kind = HopKind::into_pool(pool.scope);
                         if link.kind == kind {
                             sum +=
                                 w * self.pool_share(e, &pool, key.heading, key.date, link.parent);
