@@ -28,4 +28,5 @@ pub const MODEL_VERSION: &str = "1";
 pub mod report;
 pub mod snapshot;
 pub mod synth;
+pub mod timing;
 pub mod toppath;

@@ -228,6 +228,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
+    origintrace::timing::phase("load");
         let report = origintrace::check::check(&session.dataset);
         let bytes = if fmt == "json" {
             json(&report)?
@@ -284,10 +285,12 @@ fn run(cli: Cli) -> Result<Outcome> {
         parquet_preflight(c, around.is_some())?;
     }
     let session = Session::open(&req)?;
+    origintrace::timing::phase("load");
     session.dataset.ensure_valid(c.skip_invalid)?;
     let ds = &session.dataset;
     let st = &session.settings;
     let a = session.analysis(limits);
+    origintrace::timing::phase("analysis");
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     match cli.command {
         Command::Check | Command::Synth { .. } => unreachable!("handled above"),
@@ -556,6 +559,7 @@ fn emit_with<T>(
 }
 
 fn main() -> ExitCode {
+    origintrace::timing::start();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
