@@ -74,6 +74,11 @@ impl<'a> Analysis<'a> {
 
     /// Scores one shipment from the paths of its output.
     pub fn score_with(&self, ship: u32, set: &PathSet) -> Scored {
+        self.score_paths(ship, set.paths.clone(), set.truncated, true)
+    }
+
+    /// [`Analysis::score_with`] taking the paths by value; without `details`, flags carry no detail text.
+    fn score_paths(&self, ship: u32, set: Vec<Path>, truncated: bool, details: bool) -> Scored {
         let ds = self.ds();
         let key = self.engine.ix.key_of_shipment[ship as usize];
         let outcome = *self.engine.outcome(key);
@@ -113,17 +118,15 @@ impl<'a> Analysis<'a> {
             ),
             None => (
                 outcome,
-                set.paths
-                    .iter()
-                    .map(|p| {
-                        let mut p = p.clone();
+                set.into_iter()
+                    .map(|mut p| {
                         p.hops.push(last.clone());
                         p
                     })
                     .collect(),
             ),
         };
-        let set_truncated = declared_sanctioned.is_none() && set.truncated;
+        let set_truncated = declared_sanctioned.is_none() && truncated;
         let cx = flags::Context {
             ds,
             st: self.st(),
@@ -132,6 +135,7 @@ impl<'a> Analysis<'a> {
             paths: &paths,
             hits: &self.hits,
             medians: &self.medians,
+            details,
         };
         let flags = flags::evaluate(&cx);
         let severity = flags::max_severity(&flags);
@@ -187,18 +191,19 @@ impl<'a> Analysis<'a> {
 
     /// Scores one shipment for a batch report, from [`Analysis::batch_paths`].
     pub fn score_batch(&self, ship: u32, paths: &BatchPaths) -> Scored {
+        self.score_batch_with(ship, paths, true)
+    }
+
+    /// [`Analysis::score_batch`]; without `details`, flags carry only their rule and severity (what a CSV
+    /// report prints).
+    pub fn score_batch_with(&self, ship: u32, paths: &BatchPaths, details: bool) -> Scored {
         let key = self.engine.ix.key_of_shipment[ship as usize];
         match &paths.per_key[key as usize] {
-            Top::None => self.score_with(ship, &PathSet::default()),
+            Top::None => self.score_paths(ship, Vec::new(), false, details),
             Top::Chain(c, share) => {
-                let set = PathSet {
-                    paths: vec![paths.chains.path(*c, *share)],
-                    truncated: false,
-                    self_source: false,
-                };
-                self.score_with(ship, &set)
+                self.score_paths(ship, vec![paths.chains.path(*c, *share)], false, details)
             }
-            Top::Searched(set) => self.score_with(ship, set),
+            Top::Searched(set) => self.score_paths(ship, set.paths.clone(), set.truncated, details),
         }
     }
 
@@ -235,17 +240,15 @@ impl<'a> Analysis<'a> {
     /// any shipment is scored, so a report can be scored and written in that order, a block at a time.
     pub fn report_order(&self) -> Vec<u32> {
         let ds = self.ds();
-        let mut order: Vec<(f64, u32)> = (0..ds.shipments.len() as u32)
+        // Ranks in (id, index) order make the tie-break an integer compare and the order total, so the
+        // unstable parallel sort is deterministic.
+        let rank = ds.shipment_ranks();
+        let mut order: Vec<(f64, u32, u32)> = (0..ds.shipments.len() as u32)
             .into_par_iter()
-            .map(|i| (self.shipment_sanctioned(i), i))
+            .map(|i| (self.shipment_sanctioned(i), rank[i as usize], i))
             .collect();
-        order.par_sort_by(|(a, i), (b, j)| {
-            b.total_cmp(a).then_with(|| {
-                ds.shipment_id(&ds.shipments[*i as usize])
-                    .cmp(ds.shipment_id(&ds.shipments[*j as usize]))
-            })
-        });
-        order.into_iter().map(|(_, i)| i).collect()
+        order.par_sort_unstable_by(|(a, ra, _), (b, rb, _)| b.total_cmp(a).then(ra.cmp(rb)));
+        order.into_iter().map(|(_, _, i)| i).collect()
     }
 }
 

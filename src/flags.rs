@@ -112,6 +112,9 @@ pub struct Context<'a> {
     pub paths: &'a [Path],
     pub hits: &'a [Vec<Hit>],
     pub medians: &'a HashMap<Hs, Decimal>,
+    /// Whether to write each flag's `detail`. A CSV report prints only rules and severities; at ten million
+    /// rows the sentences it would throw away cost more than the rules.
+    pub details: bool,
 }
 
 fn party_name(ds: &Dataset, p: u32) -> String {
@@ -135,13 +138,16 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         } else {
             Severity::Low
         };
-        let mut detail = format!(
-            "sanctioned share {} (exposure {} to {})",
-            pct(sanctioned),
-            pct(sanctioned),
-            pct(sanctioned + m.u)
-        );
-        if firm {
+        let mut detail = String::new();
+        if cx.details {
+            detail = format!(
+                "sanctioned share {} (exposure {} to {})",
+                pct(sanctioned),
+                pct(sanctioned),
+                pct(sanctioned + m.u)
+            );
+        }
+        if firm && cx.details {
             detail.push_str(&format!(
                 ", of which {} rests on documents or declarations",
                 pct(m.firm_sanctioned())
@@ -179,18 +185,20 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
             } else {
                 Severity::Medium
             };
-            details.push(format!(
-                "{} matches watchlist entry {} '{}'{} ({}, score {:.2})",
-                party_name(ds, q),
-                h.entry_id,
-                h.matched,
-                h.program
-                    .as_ref()
-                    .map(|p| format!(" [{p}]"))
-                    .unwrap_or_default(),
-                h.why,
-                h.score
-            ));
+            if cx.details {
+                details.push(format!(
+                    "{} matches watchlist entry {} '{}'{} ({}, score {:.2})",
+                    party_name(ds, q),
+                    h.entry_id,
+                    h.matched,
+                    h.program
+                        .as_ref()
+                        .map(|p| format!(" [{p}]"))
+                        .unwrap_or_default(),
+                    h.why,
+                    h.score
+                ));
+            }
             // Parties on the listed paths only add detail: the severity of path parties comes from the
             // marks, which cover every contributing path, listed or not.
             if (q == s.shipper || q == s.consignee) && best.as_ref().is_none_or(|b| sev > b.0) {
@@ -210,7 +218,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         if best.as_ref().is_none_or(|b| m > b.0) {
             best = Some((m, String::new()));
         }
-        if details.is_empty() {
+        if details.is_empty() && cx.details {
             details.push("a party on a contributing path matches the watchlist (trace the shipment to see which)".into());
         }
     }
@@ -237,12 +245,16 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         flags.push(Flag {
             rule: "low-price".into(),
             severity: Severity::Medium,
-            detail: format!(
-                "{} USD/kg is under half the median {} USD/kg of HS {}",
-                v.round_dp(2),
-                med.round_dp(2),
-                price_group(s.hs)
-            ),
+            detail: if cx.details {
+                format!(
+                    "{} USD/kg is under half the median {} USD/kg of HS {}",
+                    v.round_dp(2),
+                    med.round_dp(2),
+                    price_group(s.hs)
+                )
+            } else {
+                String::new()
+            },
         });
     }
     let consignee_country = ds.party(s.consignee).country;
@@ -262,7 +274,16 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         } else {
             Severity::Medium
         };
-        let mut detail = format!(
+        let mut detail = String::new();
+        if !cx.details {
+            flags.push(Flag {
+                rule: format!("pattern:{}", pat.name),
+                severity,
+                detail,
+            });
+            continue;
+        }
+        detail = format!(
             "a {} path from {} runs via {} to a {} consignee",
             if firm {
                 "documented or declared"
@@ -321,10 +342,14 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         flags.push(Flag {
             rule: "low-coverage".into(),
             severity: Severity::Low,
-            detail: format!(
-                "only {} of the inputs rest on firm-level evidence",
-                pct(coverage)
-            ),
+            detail: if cx.details {
+                format!(
+                    "only {} of the inputs rest on firm-level evidence",
+                    pct(coverage)
+                )
+            } else {
+                String::new()
+            },
         });
     }
     flags

@@ -2,6 +2,9 @@
 //! output (atomically when to a file), and maps failures to exit codes: 0 done, 1 a flag at or above
 //! `--fail-on`, 2 bad usage or bad input.
 
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use origintrace::codes::{Country, Date, Hs};
@@ -228,7 +231,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
-    origintrace::timing::phase("load");
+        origintrace::timing::phase("load");
         let report = origintrace::check::check(&session.dataset);
         let bytes = if fmt == "json" {
             json(&report)?

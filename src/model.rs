@@ -296,38 +296,62 @@ fn csr(n: usize, items: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, Vec<u32>
     (off, list)
 }
 
+/// Items grouped by party (a counting sort), each group then sorted, groups in parallel: the offsets
+/// (`off[p]..off[p + 1]` are party p's) and the items. A total order on `T` keeps the result deterministic.
+fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
+    use rayon::prelude::*;
+    let mut off = vec![0u32; n + 1];
+    for (p, _) in items {
+        off[*p as usize + 1] += 1;
+    }
+    for i in 0..n {
+        off[i + 1] += off[i];
+    }
+    let Some(&(_, first)) = items.first() else {
+        return (off, Vec::new());
+    };
+    let mut fill = off.clone();
+    let mut list = vec![first; items.len()];
+    for &(p, v) in items {
+        list[fill[p as usize] as usize] = v;
+        fill[p as usize] += 1;
+    }
+    let mut groups: Vec<&mut [T]> = Vec::with_capacity(n);
+    let mut rest: &mut [T] = &mut list;
+    for p in 0..n {
+        let (g, r) = rest.split_at_mut((off[p + 1] - off[p]) as usize);
+        groups.push(g);
+        rest = r;
+    }
+    groups.par_iter_mut().for_each(|g| g.sort_unstable());
+    (off, list)
+}
+
 impl Index {
     pub fn new(ds: &Dataset, st: &Settings) -> Index {
+        use rayon::prelude::*;
         let n = ds.parties.len();
-        let sid = |i: u32| ds.shipment_id(&ds.shipments[i as usize]);
-        let (in_off, mut inbound) = csr(
-            n,
-            ds.shipments
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.consignee, i as u32)),
-        );
-        for p in 0..n {
-            inbound[in_off[p] as usize..in_off[p + 1] as usize].sort_by(|&a, &b| {
-                let (sa, sb) = (&ds.shipments[a as usize], &ds.shipments[b as usize]);
-                sa.date.cmp(&sb.date).then_with(|| sid(a).cmp(sid(b)))
-            });
-        }
-        let (out_off, mut outbound) = csr(
-            n,
-            ds.shipments
-                .iter()
-                .enumerate()
-                .map(|(i, s)| (s.shipper, i as u32)),
-        );
-        for p in 0..n {
-            outbound[out_off[p] as usize..out_off[p + 1] as usize].sort_by(|&a, &b| {
-                let (sa, sb) = (&ds.shipments[a as usize], &ds.shipments[b as usize]);
-                (sa.hs.heading(), sa.date)
-                    .cmp(&(sb.hs.heading(), sb.date))
-                    .then_with(|| sid(a).cmp(sid(b)))
-            });
-        }
+        // Ties on date (and heading) break by shipment id; ranks make that an integer compare, and every
+        // sort key below ends in the shipment's rank, so the orders are total and the parallel unstable
+        // sorts deterministic.
+        let rank = ds.shipment_ranks();
+        let by_in: Vec<(u32, (Date, u32, u32))> = ds
+            .shipments
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| (s.consignee, (s.date, rank[i], i as u32)))
+            .collect();
+        let (in_off, by_in) = grouped(n, &by_in);
+        let inbound: Vec<u32> = by_in.into_iter().map(|x| x.2).collect();
+        let by_out: Vec<(u32, (Hs, Date, u32, u32))> = ds
+            .shipments
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| (s.shipper, (s.hs.heading(), s.date, rank[i], i as u32)))
+            .collect();
+        let (out_off, by_out) = grouped(n, &by_out);
+        let outbound: Vec<u32> = by_out.into_iter().map(|x| x.3).collect();
+        drop(rank);
         let mut out_sum = Vec::with_capacity(outbound.len() + 1);
         let mut acc = Decimal::ZERO;
         out_sum.push(acc);
@@ -353,7 +377,7 @@ impl Index {
             }
         }
         let mut order: Vec<u32> = (0..keys.len() as u32).collect();
-        order.sort_by_key(|&i| keys[i as usize]);
+        order.par_sort_unstable_by_key(|&i| keys[i as usize]);
         let mut rank = vec![0u32; keys.len()];
         for (r, &i) in order.iter().enumerate() {
             rank[i as usize] = r as u32;
@@ -382,7 +406,10 @@ impl Index {
             links,
             keys,
             key_of_shipment,
-            pools: PoolIndex::new(ds, st),
+            pools: {
+                crate::timing::phase("index shipments");
+                PoolIndex::new(ds, st)
+            },
         }
     }
 
@@ -438,6 +465,8 @@ struct Lookup {
     /// Per entry of `pos`: the shipment's value, and the output whose mix it carries ([`DIRECT`] for a
     /// direct sanctioned input), so the window is read from a few contiguous arrays.
     val: Vec<Decimal>,
+    /// `val` as f64 (the same `pool::to_f64`), converted once instead of in every window that reads it.
+    valf: Vec<f64>,
     src: Vec<u32>,
     /// The date of each position of `inbound` and of `outbound`.
     in_date: Vec<Date>,
@@ -505,12 +534,14 @@ impl Lookup {
             off.push(groups.len() as u32);
         }
         let (mut val, mut src) = (Vec::with_capacity(pos.len()), Vec::with_capacity(pos.len()));
+        let mut valf = Vec::with_capacity(pos.len());
         for p in 0..n as u32 {
             let inbound = ix.inbound_of(p);
             for g in &groups[off[p as usize] as usize..off[p as usize + 1] as usize] {
                 for &q in &pos[g.start as usize..g.end as usize] {
                     let i = inbound[q as usize];
                     val.push(ds.shipments[i as usize].value_usd);
+                    valf.push(pool::to_f64(ds.shipments[i as usize].value_usd));
                     src.push(if is_direct(i) {
                         DIRECT
                     } else {
@@ -543,6 +574,7 @@ impl Lookup {
             groups,
             pos,
             val,
+            valf,
             src,
             in_date: ix.inbound.iter().map(date).collect(),
             out_date: ix.outbound.iter().map(date).collect(),
@@ -1155,7 +1187,7 @@ impl<'a> Engine<'a> {
         for &j in window.iter() {
             let i = inbound[heads.pos[j as usize] as usize];
             let w = if denom > 0.0 {
-                pool::to_f64(heads.val[j as usize]) / denom
+                heads.valf[j as usize] / denom
             } else {
                 0.0
             };

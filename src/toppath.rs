@@ -131,6 +131,10 @@ pub struct TopPaths {
     ent: Vec<Entry>,
     /// Per output: no chain it did not keep has a larger share than this.
     cap: Vec<f64>,
+    /// Extensions into the output being computed, by (chain, hop kind). A hub output inherits the same
+    /// few chains through thousands of inbound shipments; this small table answers those repeats instead
+    /// of the interning table, which at national scale is far larger than the caches. Cleared per output.
+    near: FxMap<(u32, HopKind), u32>,
 }
 
 /// Exact shares of (output, chain), computed on demand.
@@ -180,6 +184,7 @@ impl TopPaths {
             off: Vec::with_capacity(n + 1),
             ent: Vec::new(),
             cap: Vec::with_capacity(n),
+            near: FxMap::default(),
         };
         let mut pools: FxMap<(Country, Scope, Hs, Date), PoolChains> = FxMap::default();
         let mut terms: Vec<Term> = Vec::new();
@@ -193,6 +198,7 @@ impl TopPaths {
                 terms.clear();
                 groups.keys.clear();
                 groups.cap.clear();
+                t.near.clear();
                 e.decompose_into(k, &mut scratch, &mut items);
                 t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
                 t.keep(s, keep.max(1), &mut terms, &groups);
@@ -309,7 +315,14 @@ impl TopPaths {
         );
         for i in a..b {
             let x = self.ent[i];
-            let c = self.chains.ext(x.chain, here, kind);
+            let c = match self.near.get(&(x.chain, kind)) {
+                Some(&c) => c,
+                None => {
+                    let c = self.chains.ext(x.chain, here, kind);
+                    self.near.insert((x.chain, kind), c);
+                    c
+                }
+            };
             if self.chains.depth(c) <= max_hops {
                 out.push((c, w * x.lo, w * x.slack - cap, g));
             }

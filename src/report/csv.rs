@@ -4,6 +4,7 @@ use super::{Exporter, Filter, Report, ShipmentRow, Table, row_of, share};
 use crate::analysis::Analysis;
 use crate::flags::Severity;
 use rayon::prelude::*;
+use std::borrow::Cow;
 
 pub struct Csv {
     pub table: Table,
@@ -12,9 +13,14 @@ pub struct Csv {
 /// A cell a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, or a tab or carriage return)
 /// gets a leading `'`, so it shows as text.
 pub fn neutralise(s: &str) -> String {
+    neutral(s).into_owned()
+}
+
+/// [`neutralise`], borrowing the cell when it needs no prefix (nearly always).
+fn neutral(s: &str) -> Cow<'_, str> {
     match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
-        _ => s.to_string(),
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
+        _ => Cow::Borrowed(s),
     }
 }
 
@@ -58,31 +64,31 @@ const SUMMARY_COLUMNS: [&str; 10] = [
 ];
 
 /// The cells of a shipments-table row, in [`SHIPMENT_COLUMNS`] order.
-fn shipment_cells(x: &ShipmentRow) -> [String; 23] {
+fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 23] {
     [
-        neutralise(&x.shipment_id),
-        x.date.clone(),
-        neutralise(&x.shipper_id),
-        neutralise(&x.shipper_name),
-        x.shipper_country.clone(),
-        x.shipper_region.clone(),
-        neutralise(&x.consignee_id),
-        neutralise(&x.consignee_name),
-        x.consignee_country.clone(),
-        x.hs_code.clone(),
-        x.value_usd.clone(),
-        share(x.sanctioned),
-        share(x.clean),
-        share(x.unknown),
-        share(x.documented),
-        share(x.declared),
-        share(x.statistical),
-        x.reachable.to_string(),
-        x.severity.as_str().to_string(),
-        x.flags.join(";"),
-        neutralise(&x.top_path),
-        share(x.coverage),
-        x.exposed_value_usd.clone(),
+        neutral(&x.shipment_id),
+        Cow::Borrowed(&x.date),
+        neutral(&x.shipper_id),
+        neutral(&x.shipper_name),
+        Cow::Borrowed(&x.shipper_country),
+        Cow::Borrowed(&x.shipper_region),
+        neutral(&x.consignee_id),
+        neutral(&x.consignee_name),
+        Cow::Borrowed(&x.consignee_country),
+        Cow::Borrowed(&x.hs_code),
+        Cow::Borrowed(&x.value_usd),
+        Cow::Owned(share(x.sanctioned)),
+        Cow::Owned(share(x.clean)),
+        Cow::Owned(share(x.unknown)),
+        Cow::Owned(share(x.documented)),
+        Cow::Owned(share(x.declared)),
+        Cow::Owned(share(x.statistical)),
+        Cow::Borrowed(if x.reachable { "true" } else { "false" }),
+        Cow::Borrowed(x.severity.as_str()),
+        Cow::Owned(x.flags.join(";")),
+        neutral(&x.top_path),
+        Cow::Owned(share(x.coverage)),
+        Cow::Borrowed(&x.exposed_value_usd),
     ]
 }
 
@@ -122,11 +128,12 @@ pub fn stream_shipments(
                     .from_writer(Vec::new());
                 let mut worst = Severity::None;
                 for &i in ships {
-                    let sc = a.score_batch(i, &paths);
+                    let sc = a.score_batch_with(i, &paths, false);
                     worst = worst.max(sc.severity);
                     let row = row_of(a, &sc);
                     if filter.keeps(&row) {
-                        w.write_record(shipment_cells(&row)).map_err(io)?;
+                        w.write_record(shipment_cells(&row).iter().map(|c| c.as_bytes()))
+                            .map_err(io)?;
                     }
                 }
                 let bytes = w
@@ -158,7 +165,8 @@ impl Exporter for Csv {
             Table::Shipments => {
                 w.write_record(SHIPMENT_COLUMNS).map_err(e)?;
                 for x in &r.rows {
-                    w.write_record(shipment_cells(x)).map_err(e)?;
+                    w.write_record(shipment_cells(x).iter().map(|c| c.as_bytes()))
+                        .map_err(e)?;
                 }
             }
             Table::Importers | Table::Exporters => {
@@ -196,7 +204,47 @@ impl Exporter for Csv {
 
 #[cfg(test)]
 mod tests {
-    use super::neutralise;
+    use super::{Csv, neutralise, stream_shipments};
+    use crate::analysis::Analysis;
+    use crate::dataset::{self, DataSource};
+    use crate::flags::Severity;
+    use crate::paths::Limits;
+    use crate::report::{self, Exporter, Filter, Table};
+    use crate::settings::Settings;
+
+    /// The streamed table (rows scored without flag details, a block at a time) is byte for byte the table
+    /// the in-memory exporter writes from fully scored rows, for every filter.
+    #[test]
+    fn streamed_table_is_the_exported_table() {
+        let ds = dataset::load(&[DataSource::Embedded(&dataset::sample::SAMPLE)]).expect("sample");
+        let st = Settings::default();
+        let a = Analysis::new(&ds, &st, Limits::default());
+        for filter in [
+            Filter {
+                flagged_only: false,
+                min_severity: Severity::None,
+            },
+            Filter {
+                flagged_only: true,
+                min_severity: Severity::Medium,
+            },
+        ] {
+            let mut streamed = Vec::new();
+            let worst = stream_shipments(&a, filter, &mut streamed, None).expect("stream");
+            let r = report::build(&a, a.score_all(None), filter);
+            let exported = Csv {
+                table: Table::Shipments,
+            }
+            .export(&a, &r)
+            .expect("export");
+            assert_eq!(
+                String::from_utf8_lossy(&streamed),
+                String::from_utf8_lossy(&exported)
+            );
+            assert!(streamed.len() > 200, "{}", streamed.len());
+            assert_eq!(worst, Severity::High);
+        }
+    }
 
     #[test]
     fn formulas_become_text() {
