@@ -5,7 +5,8 @@
 #   bash benches/run.sh 100000 1000000
 #
 # For each size: `synth`, then `check`, `build`, `report` (CSV of every shipment) and `trace` of one shipment
-# from the snapshot, each under /usr/bin/time -v (wall clock and peak RSS). Where DuckDB is installed
+# from the snapshot, each under /usr/bin/time -v (wall clock and peak RSS). The report runs with
+# ORIGINTRACE_TIMINGS=1, and its phase times make a second table. Where DuckDB is installed
 # (`pip install duckdb`), the SQL twin (benches/peers/duckdb_model.py) runs on the 1M dataset for the ratio.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -35,7 +36,7 @@ for n in "${sizes[@]}"; do
   total_rows=$(cat "$d"/*.csv | wc -l)
   read -r cw cr < <(measure "check-$n" "$bin" check --data "$d")
   read -r bw br < <(measure "build-$n" "$bin" build --data "$d" -o "$d.snap")
-  read -r rw rr < <(measure "report-$n" "$bin" report --data "$d" -o "$work/report-$n.csv")
+  read -r rw rr < <(measure "report-$n" env ORIGINTRACE_TIMINGS=1 "$bin" report --data "$d" -o "$work/report-$n.csv")
   report_wall[$n]=$rw
   id=$(sed -n 2p "$d/shipments.csv" | cut -d, -f1)
   read -r tw tr < <(measure "trace-$n" "$bin" trace "$id" --data "$d.snap")
@@ -63,6 +64,19 @@ fi
   printf '%s\n' "${rows[@]}"
   echo
   echo "SQL twin: $twin."
+  echo
+  echo "Where the report's wall time goes (\`ORIGINTRACE_TIMINGS=1\`, seconds per phase):"
+  echo
+  header="| phase |"; rule="|---|"
+  for n in "${sizes[@]}"; do header="$header $n |"; rule="$rule---:|"; done
+  echo "$header"; echo "$rule"
+  for phase in $(grep -h '^timing: ' "$work/report-${sizes[0]}.time" | awk '{print $2}'); do
+    line="| $phase |"
+    for n in "${sizes[@]}"; do
+      line="$line $(grep -h "^timing: $phase " "$work/report-$n.time" | awk '{print $3}' | head -1) |"
+    done
+    echo "$line"
+  done
   echo
   echo "Targets (issue 6): check ≥ 2M rows/s; report ≤ 20 s and ≤ 4 GiB at 10M; report at 10M ≤ 12 × at 1M;"
   echo "trace from a 10M snapshot ≤ 50 ms; ≥ 10 × faster than the SQL twin at 1M."

@@ -163,7 +163,7 @@ impl<'a> Analysis<'a> {
         // The top path of every output from one pass in date order; the few outputs whose top path that
         // pass cannot settle (near ties, or prefixes dropped upstream) are searched.
         let tops = TopPaths::compute(&self.engine, batch.max_hops);
-        crate::timing::phase("top-path pass");
+        crate::timing::phase("top-path-pass");
         let per_key = (0..n_keys as u32)
             .into_par_iter()
             .map_init(Memo::default, |memo, k| {
@@ -182,7 +182,7 @@ impl<'a> Analysis<'a> {
                 }
             })
             .collect();
-        crate::timing::phase("top-path certify");
+        crate::timing::phase("top-path-certify");
         BatchPaths {
             chains: tops.into_chains(),
             per_key,

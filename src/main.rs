@@ -293,7 +293,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     let ds = &session.dataset;
     let st = &session.settings;
     let a = session.analysis(limits);
-    origintrace::timing::phase("analysis");
+    origintrace::timing::phase("medians");
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     match cli.command {
         Command::Check | Command::Synth { .. } => unreachable!("handled above"),

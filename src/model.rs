@@ -407,7 +407,7 @@ impl Index {
             keys,
             key_of_shipment,
             pools: {
-                crate::timing::phase("index shipments");
+                crate::timing::phase("index");
                 PoolIndex::new(ds, st)
             },
         }
@@ -716,7 +716,7 @@ pub struct Engine<'a> {
 impl<'a> Engine<'a> {
     fn new(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Engine<'a> {
         let ix = Index::new(ds, st);
-        crate::timing::phase("index");
+        crate::timing::phase("pool-index");
         let hits = crate::screening::screen(ds, st.match_threshold);
         crate::timing::phase("screening");
         Engine::assemble(ds, st, ix, outcomes, hits)
@@ -784,7 +784,7 @@ impl<'a> Engine<'a> {
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
         let mut e = Engine::new(ds, st, Vec::new());
         e.prefetch_pools();
-        crate::timing::phase("engine pools");
+        crate::timing::phase("pools");
         e.outcomes.reserve(e.ix.keys.len());
         let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         for k in 0..e.ix.keys.len() {
@@ -792,7 +792,7 @@ impl<'a> Engine<'a> {
             let out = e.fold(&items, e.ix.keys[k]);
             e.outcomes.push(out);
         }
-        crate::timing::phase("engine pass");
+        crate::timing::phase("engine-pass");
         e
     }
 

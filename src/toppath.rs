@@ -191,6 +191,7 @@ impl TopPaths {
         let mut groups = Groups::default();
         let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         e.prefetch_region_sums();
+        crate::timing::phase("top-path-sums");
         t.off.push(0);
         for k in 0..n as u32 {
             let s = e.outcome(k).mix.sanctioned();

@@ -117,7 +117,7 @@ pub fn stream_shipments(
     )?;
     let paths = a.batch_paths();
     let order = a.report_order();
-    crate::timing::phase("report order");
+    crate::timing::phase("report-order");
     let mut worst = Severity::None;
     for block in order.chunks(BLOCK) {
         let parts: Vec<(Severity, Vec<u8>)> = block
@@ -151,7 +151,7 @@ pub fn stream_shipments(
         }
     }
     out.flush()?;
-    crate::timing::phase("score and write");
+    crate::timing::phase("score-and-write");
     Ok(worst)
 }
 
