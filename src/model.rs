@@ -782,15 +782,33 @@ impl<'a> Engine<'a> {
 
     /// Indexes the dataset and computes every output's mix in date order.
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
+        use rayon::prelude::*;
         let mut e = Engine::new(ds, st, Vec::new());
         e.prefetch_pools();
         crate::timing::phase("pools");
         e.outcomes.reserve(e.ix.keys.len());
-        let (mut scratch, mut items) = (Scratch::default(), Vec::new());
-        for k in 0..e.ix.keys.len() {
-            e.decompose_into(k as u32, &mut scratch, &mut items);
-            let out = e.fold(&items, e.ix.keys[k]);
-            e.outcomes.push(out);
+        // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
+        // before t), so the outputs of one day depend on none of each other and are computed in parallel.
+        // Each is the same pure function of earlier outcomes as in a sequential pass, so the numbers do not
+        // depend on the thread count.
+        let n = e.ix.keys.len();
+        let mut start = 0;
+        while start < n {
+            let day = e.ix.keys[start].date;
+            let end = start + e.ix.keys[start..].partition_point(|k| k.date == day);
+            let engine = &e;
+            let outs: Vec<Outcome> = (start..end)
+                .into_par_iter()
+                .map_init(
+                    || (Scratch::default(), Vec::new()),
+                    |(scratch, items), k| {
+                        engine.decompose_into(k as u32, scratch, items);
+                        engine.fold(items, engine.ix.keys[k])
+                    },
+                )
+                .collect();
+            e.outcomes.extend(outs);
+            start = end;
         }
         crate::timing::phase("engine-pass");
         e
@@ -798,7 +816,7 @@ impl<'a> Engine<'a> {
 
     /// Computes the pool of every (country, region, heading, day) an output falls back on, in parallel, into
     /// the memo the pass reads. A pool is a pure function of its key, so which thread computes it, and
-    /// when, changes no number; the pass itself stays sequential, in date order.
+    /// when, changes no number; the pass itself goes day by day, in date order.
     fn prefetch_pools(&self) {
         use rayon::prelude::*;
         let mut need: Vec<(Country, Option<Region>, Hs, Date, u32)> = self

@@ -18,6 +18,7 @@ use crate::fxhash::FxMap;
 use crate::model::{EPS, Engine, Item, Scratch, Source};
 use crate::paths::{Hop, HopKind, Node, Path};
 use crate::pool::{Pool, Scope};
+use rayon::prelude::*;
 
 /// Chains kept per output. Four is enough for nearly every output of the synthetic national-size data to
 /// be certain (see docs/benchmarks.md); the rest fall back to a search.
@@ -189,24 +190,42 @@ impl TopPaths {
         let mut pools: FxMap<(Country, Scope, Hs, Date), PoolChains> = FxMap::default();
         let mut terms: Vec<Term> = Vec::new();
         let mut groups = Groups::default();
-        let (mut scratch, mut items) = (Scratch::default(), Vec::new());
         e.prefetch_region_sums();
         crate::timing::phase("top-path-sums");
         t.off.push(0);
-        for k in 0..n as u32 {
-            let s = e.outcome(k).mix.sanctioned();
-            if s > EPS {
-                terms.clear();
-                groups.keys.clear();
-                groups.cap.clear();
-                t.near.clear();
-                e.decompose_into(k, &mut scratch, &mut items);
-                t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
-                t.keep(s, keep.max(1), &mut terms, &groups);
-            } else {
-                t.cap.push(0.0);
+        // One day at a time: the outputs of a day are decomposed in parallel (their terms come from earlier
+        // days only), then their chains are made in key order, so chain ids, and with them every tie-break,
+        // are what a sequential pass gives.
+        let mut start = 0;
+        while start < n {
+            let day = e.ix.keys[start].date;
+            let end = start + e.ix.keys[start..].partition_point(|x| x.date == day);
+            let decomposed: Vec<Option<Vec<Item>>> = (start as u32..end as u32)
+                .into_par_iter()
+                .map_init(Scratch::default, |scratch, k| {
+                    (e.outcome(k).mix.sanctioned() > EPS).then(|| {
+                        let mut items = Vec::new();
+                        e.decompose_into(k, scratch, &mut items);
+                        items
+                    })
+                })
+                .collect();
+            for (k, items) in (start as u32..end as u32).zip(decomposed) {
+                match items {
+                    Some(items) => {
+                        terms.clear();
+                        groups.keys.clear();
+                        groups.cap.clear();
+                        t.near.clear();
+                        let s = e.outcome(k).mix.sanctioned();
+                        t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
+                        t.keep(s, keep.max(1), &mut terms, &groups);
+                    }
+                    None => t.cap.push(0.0),
+                }
+                t.off.push(t.ent.len() as u32);
             }
-            t.off.push(t.ent.len() as u32);
+            start = end;
         }
         t
     }
