@@ -152,20 +152,25 @@ type Term = (u32, f64, f64, u32);
 /// could carry at most.
 #[derive(Default)]
 struct Groups {
-    keys: Vec<(u32, HopKind)>,
+    /// Group ids by (party, hop kind): a hub output has hundreds of suppliers, so a list searched per term
+    /// would make its cost grow with the square of its suppliers.
+    ids: FxMap<(u32, HopKind), u32>,
     cap: Vec<f64>,
 }
 
 impl Groups {
     fn of(&mut self, party: u32, kind: HopKind) -> u32 {
-        match self.keys.iter().position(|g| *g == (party, kind)) {
-            Some(i) => i as u32,
-            None => {
-                self.keys.push((party, kind));
-                self.cap.push(0.0);
-                (self.keys.len() - 1) as u32
-            }
+        let next = self.cap.len() as u32;
+        let id = *self.ids.entry((party, kind)).or_insert(next);
+        if id == next {
+            self.cap.push(0.0);
         }
+        id
+    }
+
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.cap.clear();
     }
 }
 
@@ -214,8 +219,7 @@ impl TopPaths {
                 match items {
                     Some(items) => {
                         terms.clear();
-                        groups.keys.clear();
-                        groups.cap.clear();
+                        groups.clear();
                         t.near.clear();
                         let s = e.outcome(k).mix.sanctioned();
                         t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
