@@ -38,10 +38,7 @@ fn main() -> anyhow::Result<()> {
     } else if let Some(file) = source.strip_prefix("pairs:") {
         pairs(file)?
     } else if let Some(spec) = source.strip_prefix("random:") {
-        let n: Vec<u64> = spec
-            .split(':')
-            .map(str::parse)
-            .collect::<Result<_, _>>()?;
+        let n: Vec<u64> = spec.split(':').map(str::parse).collect::<Result<_, _>>()?;
         let [seed, p, e] = n.as_slice() else {
             anyhow::bail!("random:SEED:PARTIES:ENTRIES");
         };
@@ -148,7 +145,8 @@ fn pairs(file: &str) -> anyhow::Result<Dataset> {
             *bc,
             vec![rows[(i + 1) % n].0.clone()],
         ));
-        ds.watchlist.push(entry(format!("f{i}"), a.clone(), None, vec![]));
+        ds.watchlist
+            .push(entry(format!("f{i}"), a.clone(), None, vec![]));
     }
     Ok(ds)
 }
