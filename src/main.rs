@@ -228,7 +228,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
-    origintrace::timing::phase("load");
+        origintrace::timing::phase("load");
         let report = origintrace::check::check(&session.dataset);
         let bytes = if fmt == "json" {
             json(&report)?
