@@ -223,8 +223,13 @@ fn variant_class(t: &str) -> Option<usize> {
 /// The ASCII words of a name: NFKC, lower case, (optionally) CJK legal forms removed, transliterated,
 /// apostrophes dropped, dotted initials (`L.L.C.`) joined, `co-op` read as one word.
 fn words(name: &str, strip_cjk_forms: bool) -> Vec<String> {
-    let mut s: String = name.nfkc().collect::<String>().to_lowercase();
-    if strip_cjk_forms {
+    // NFKC leaves ASCII as it is, and no CJK legal form is ASCII: most names skip both.
+    let mut s: String = if name.is_ascii() {
+        name.to_ascii_lowercase()
+    } else {
+        name.nfkc().collect::<String>().to_lowercase()
+    };
+    if strip_cjk_forms && !s.is_ascii() {
         for f in CJK_FORMS {
             s = s.replace(f, " ");
         }
@@ -305,7 +310,12 @@ fn words(name: &str, strip_cjk_forms: bool) -> Vec<String> {
 /// The tokens of a name after normalisation: legal forms and filler words set aside, abbreviations read
 /// out.
 pub fn tokens(name: &str) -> Vec<String> {
-    words(name, true)
+    tokens_of(words(name, true))
+}
+
+/// [`tokens`] from the words of a name.
+fn tokens_of(words: Vec<String>) -> Vec<String> {
+    words
         .into_iter()
         .filter(|t| t != "&" && !LEGAL_FORMS.contains(&t.as_str()))
         .map(|t| {
@@ -323,10 +333,10 @@ pub fn normalize(name: &str) -> String {
     tokens(name).join(" ")
 }
 
-/// Every word of a name with the legal forms' spellings unified (`Company Limited` = `Co., Ltd.`), for the
-/// strict comparison of names of little substance.
-fn form(name: &str) -> String {
-    words(name, false)
+/// Every word of a name (its [`words`] with the CJK legal forms kept) with the legal forms' spellings
+/// unified (`Company Limited` = `Co., Ltd.`), for the strict comparison of names of little substance.
+fn form_of(words: Vec<String>) -> String {
+    words
         .into_iter()
         .map(|t| {
             FORM_SPELLINGS
@@ -356,12 +366,19 @@ pub struct Name {
 
 impl Name {
     pub fn new(raw: &str) -> Name {
-        let tokens = tokens(raw);
+        let stripped = words(raw, true);
+        // An ASCII name has no CJK legal form to strip: its words are read once.
+        let whole = if raw.is_ascii() {
+            stripped.clone()
+        } else {
+            words(raw, false)
+        };
+        let tokens = tokens_of(stripped);
         Name {
             raw: raw.to_string(),
             norm: tokens.join(" "),
             compact: tokens.concat(),
-            form: form(raw),
+            form: form_of(whole),
             toks: tokens.iter().map(|t| Tok::new(t)).collect(),
             runs: joined_runs(&tokens),
             tokens,
