@@ -747,14 +747,29 @@ fn split_id(id: &str) -> (&str, &str) {
     id.split_once(':').unwrap_or(("id", id))
 }
 
-/// Longest token length at which two tokens reaching [`TOKEN_FLOOR`] on edit distance are at most one edit
-/// apart: `1 - d / L >= 0.85` allows `d = 1` from seven letters and `d = 2` only from fourteen (a test checks
-/// both against [`TOKEN_FLOOR`]).
+/// The most edits (OSA distance) a pair of tokens whose longer one has `longer` letters can have and still
+/// reach [`TOKEN_FLOOR`] on the edit-distance similarity of [`tok_similarity`], computed as it computes it.
+fn max_edits(longer: usize) -> usize {
+    (0..=longer)
+        .rev()
+        .find(|&d| 1.0 - d as f64 / longer as f64 >= TOKEN_FLOOR)
+        .unwrap_or(0)
+}
+
+/// Longest pair (by its longer token) that reaches [`TOKEN_FLOOR`] on edit distance only one edit apart:
+/// [`max_edits`] is 0 up to six letters, 1 from seven to thirteen, 2 from fourteen to nineteen, then 3 and
+/// more (a test checks these against [`TOKEN_FLOOR`]).
 const ONE_EDIT_MAX: usize = 13;
 
-/// Shortest token that can be one edit from a partner at [`TOKEN_FLOOR`]: the partner has at most one letter
-/// more, and the pair needs seven letters on its longer side.
+/// Shortest token of such a pair: the pair needs seven letters, the other token has at most one more.
 const ONE_EDIT_MIN: usize = 6;
+
+/// Longest pair that reaches [`TOKEN_FLOOR`] two edits apart; longer pairs are found by length
+/// ([`List::neighbours`]).
+const TWO_EDITS_MAX: usize = 19;
+
+/// Shortest token of a pair two edits apart: fourteen letters on the longer side, two fewer at most.
+const TWO_EDITS_MIN: usize = 12;
 
 /// Slack on the score bounds of the candidate filter, far above the rounding of a sum of a few similarities:
 /// a bound may let a hopeless name through, never keep out one that reaches the threshold.
@@ -773,19 +788,24 @@ enum PairKey {
     /// The token and every single deletion of it ([`ONE_EDIT_MIN`] to [`ONE_EDIT_MAX`] letters): two tokens
     /// one edit apart (insertion, deletion, substitution or transposition) share one.
     Edit(String),
+    /// The token and every deletion of one or two of its letters ([`TWO_EDITS_MIN`] to [`TWO_EDITS_MAX`]
+    /// letters): two tokens at most two edits apart share one (each edit is undone by deleting at most one
+    /// letter on each side; a transposition by deleting the same letter on both).
+    Edits2(String),
 }
 
 /// The [`PairKey`]s of a token. Two tokens that [`tok_similarity`] scores at [`TOKEN_FLOOR`] or more share
-/// one, unless the longer has more than [`ONE_EDIT_MAX`] letters, which [`List::neighbours`] compares by
-/// length instead:
+/// one, but for pairs on edit distance whose longer token has more than [`TWO_EDITS_MAX`] letters, which
+/// [`List::neighbours`] finds by length:
 /// - equal tokens, or equal once folded (0.93): the same `Fold`;
 /// - spelling variants (0.95): the same `Variant`;
 /// - another form of the word (0.95, the shorter one of three letters or more plus a suffix): the shorter
 ///   is a `Stem` of both;
 /// - else the lower of Jaro-Winkler and the edit-distance similarity, which needs `1 - d / L >= 0.85` for
-///   the OSA distance `d` and the longer length `L`: `d = 0` (equal) up to six letters, `d = 1` up to
-///   [`ONE_EDIT_MAX`] letters, and then both tokens have [`ONE_EDIT_MIN`] letters or more and share an
-///   `Edit` key.
+///   the OSA distance `d` and the longer length `L` ([`max_edits`]): `d = 0` (equal) up to six letters;
+///   `d <= 1` up to [`ONE_EDIT_MAX`] letters, both tokens then of [`ONE_EDIT_MIN`] letters or more and
+///   sharing an `Edit` key; `d <= 2` up to [`TWO_EDITS_MAX`], both of [`TWO_EDITS_MIN`] or more and sharing
+///   an `Edits2` key.
 fn pair_keys(t: &Tok, out: &mut Vec<PairKey>) {
     let s = t.s.as_str();
     if let Some(v) = t.variant {
@@ -802,16 +822,59 @@ fn pair_keys(t: &Tok, out: &mut Vec<PairKey>) {
         }
     }
     out.push(PairKey::Fold(t.fold.clone()));
+    // Tokens are ASCII (`words` splits on everything else), so a length in bytes is one in letters.
+    let chars: Vec<char> = s.chars().collect();
+    let without = |skip: &[usize]| -> String {
+        chars
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, c)| *c)
+            .collect()
+    };
     if (ONE_EDIT_MIN..=ONE_EDIT_MAX).contains(&s.len()) {
         out.push(PairKey::Edit(s.to_string()));
-        // Tokens are ASCII (`words` splits on everything else), so every byte is a letter or digit.
-        for skip in 0..s.len() {
-            let mut d = String::with_capacity(s.len() - 1);
-            d.push_str(&s[..skip]);
-            d.push_str(&s[skip + 1..]);
-            out.push(PairKey::Edit(d));
+        for i in 0..chars.len() {
+            out.push(PairKey::Edit(without(&[i])));
         }
     }
+    if (TWO_EDITS_MIN..=TWO_EDITS_MAX).contains(&s.len()) {
+        let mut keys = vec![s.to_string()];
+        for i in 0..chars.len() {
+            keys.push(without(&[i]));
+            for j in i + 1..chars.len() {
+                keys.push(without(&[i, j]));
+            }
+        }
+        keys.sort_unstable();
+        keys.dedup();
+        out.extend(keys.into_iter().map(PairKey::Edits2));
+    }
+}
+
+/// How often each letter and digit occurs in a token (anything else counted together), saturating: a cheap
+/// lower bound on the edit distance of two long tokens ([`edits_at_least`]).
+type LetterCounts = [u8; 37];
+
+fn letter_counts(s: &str) -> LetterCounts {
+    let mut c = [0u8; 37];
+    for b in s.bytes() {
+        let i = match b {
+            b'a'..=b'z' => (b - b'a') as usize,
+            b'0'..=b'9' => 26 + (b - b'0') as usize,
+            _ => 36,
+        };
+        c[i] = c[i].saturating_add(1);
+    }
+    c
+}
+
+/// A lower bound on the OSA distance of two tokens from their letter counts: an insertion or a deletion
+/// changes the counts by one, a substitution by two, a transposition not at all. (Saturated counts only
+/// lower the bound.)
+fn edits_at_least(a: &LetterCounts, b: &LetterCounts) -> usize {
+    let diff: usize = a.iter().zip(b).map(|(x, y)| x.abs_diff(*y) as usize).sum();
+    diff.div_ceil(2)
 }
 
 /// Whether two token lengths leave a pair any chance on edit distance: the cut of [`tok_similarity`].
@@ -866,8 +929,10 @@ struct List {
     runs: FxMap<String, Vec<u32>>,
     /// [`pair_keys`] to the tokens that have them.
     by_key: FxMap<PairKey, Vec<u32>>,
-    /// Tokens by length, for the long ones that may be two edits or more from a partner.
+    /// Tokens by length, for the long ones that may be three edits or more from a partner, and the letter
+    /// counts of each token.
     by_len: Vec<Vec<u32>>,
+    counts_of: Vec<LetterCounts>,
     /// The key rule (see [`List::admits`]): every key of a name of substance, numbered, and each name's
     /// keys by number, ascending.
     key_id: FxMap<String, u32>,
@@ -889,6 +954,7 @@ impl List {
             runs: FxMap::default(),
             by_key: FxMap::default(),
             by_len: Vec::new(),
+            counts_of: Vec::new(),
             key_id: FxMap::default(),
             name_keys: Vec::new(),
         };
@@ -963,6 +1029,7 @@ impl List {
                 l.by_len.resize(len + 1, Vec::new());
             }
             l.by_len[len].push(u as u32);
+            l.counts_of.push(letter_counts(&t.s));
         }
         l
     }
@@ -978,12 +1045,19 @@ impl List {
             .flatten()
             .copied()
             .collect();
-        // Past ONE_EDIT_MAX letters a partner may be two edits away or more: every token of a length
-        // that can pair is looked at.
+        // Past TWO_EDITS_MAX letters a partner may be three edits away or more: every token of a length
+        // that can pair is looked at, unless its letters alone are too many edits away.
         let len = t.s.len();
+        let mut counts = None;
         for (other, us) in self.by_len.iter().enumerate() {
-            if len.max(other) > ONE_EDIT_MAX && lengths_can_pair(len, other) {
-                found.extend(us);
+            let longer = len.max(other);
+            if longer > TWO_EDITS_MAX && lengths_can_pair(len, other) {
+                let most = max_edits(longer);
+                let mine = counts.get_or_insert_with(|| letter_counts(&t.s));
+                found.extend(
+                    us.iter()
+                        .filter(|&&u| edits_at_least(mine, &self.counts_of[u as usize]) <= most),
+                );
             }
         }
         found.sort_unstable();
@@ -1667,6 +1741,8 @@ mod filter {
         "telecommunications",
         "pharmaceuticals",
         "electromechanical",
+        "verwaltungsgesellschaft",
+        "beteiligungsgesellschaften",
         "brightfall",
         "northeast",
         "northwest",
@@ -1963,16 +2039,43 @@ mod filter {
     }
 
     #[test]
-    fn one_edit_bounds_follow_the_token_floor() {
+    fn edit_bounds_follow_the_token_floor() {
         let osa = |d: usize, l: usize| 1.0 - d as f64 / l as f64;
-        for l in 1..=ONE_EDIT_MAX {
-            assert!(osa(2, l) < TOKEN_FLOOR, "two edits in {l} letters");
-        }
         for l in 1..=ONE_EDIT_MIN {
+            assert_eq!(max_edits(l), 0, "{l} letters");
             assert!(osa(1, l) < TOKEN_FLOOR, "one edit in {l} letters");
         }
-        assert!(osa(1, ONE_EDIT_MIN + 1) >= TOKEN_FLOOR);
-        assert!(osa(2, ONE_EDIT_MAX + 1) >= TOKEN_FLOOR);
+        for l in ONE_EDIT_MIN + 1..=ONE_EDIT_MAX {
+            assert_eq!(max_edits(l), 1, "{l} letters");
+        }
+        for l in ONE_EDIT_MAX + 1..=TWO_EDITS_MAX {
+            assert_eq!(max_edits(l), 2, "{l} letters");
+        }
+        assert_eq!(max_edits(TWO_EDITS_MAX + 1), 3);
+        // The bands: the shortest pair with d edits, and the shortest token of it (d letters fewer).
+        let first = |d: usize| (1..100).find(|&l| max_edits(l) >= d).unwrap_or(0);
+        assert_eq!(ONE_EDIT_MIN, first(1) - 1);
+        assert_eq!(ONE_EDIT_MAX, first(2) - 1);
+        assert_eq!(TWO_EDITS_MIN, first(2) - 2);
+        assert_eq!(TWO_EDITS_MAX, first(3) - 1);
+        // A shorter token's partners are at most as many edits away as a longer one's may be.
+        assert!((1..=64).all(|l| max_edits(l) <= max_edits(l + 1)));
+    }
+
+    #[test]
+    fn letter_counts_bound_the_edit_distance() {
+        for (a, b) in [
+            ("telecommunications", "telecomunicatoins"),
+            ("verwaltungsgesellschaft", "verwaltungsgeselschaft"),
+            ("abcdefghijklmnopqrstu", "bacdefghijklmnopqrsut"),
+            ("0000128", "1000129"),
+        ] {
+            let d = strsim::osa_distance(a, b);
+            assert!(
+                edits_at_least(&letter_counts(a), &letter_counts(b)) <= d,
+                "{a} / {b}"
+            );
+        }
     }
 
     /// Pairs that `compare` accepts and the key rule keeps out: the hits stay what they were; a change of
