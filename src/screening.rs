@@ -16,12 +16,12 @@
 //! exactly; the generic scheme `id` matches any scheme with the same value. Every hit says which name or
 //! alias matched, its score and why.
 //!
-//! A party's name is compared in full only with the list names it can match (see [`List`]): those with its
+//! A party's name is compared in full only with the list names it can match (see `List`): those with its
 //! normalised or compact form, those whose syllables join to meet its tokens or the other way round, and
-//! those with enough tokens that pair with the party's at the floor of [`tok_similarity`] to reach the
+//! those with enough tokens that pair with the party's at the floor of `tok_similarity` to reach the
 //! threshold at all, found through the party's rarest tokens. Common words (`trading`, a place name, the
 //! `synthetic` of generated data) then cost nothing: however many names share them, the match needs more.
-//! On top of that, a fuzzy hit keeps the key rule of the index this filter replaced ([`List::admits`]), so
+//! On top of that, a fuzzy hit keeps the key rule of the index this filter replaced (`List::admits`), so
 //! the hits are exactly what they were. Parties are screened in parallel.
 
 use crate::codes::Country;
@@ -30,6 +30,7 @@ use crate::fxhash::FxMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::Hasher;
 use unicode_normalization::UnicodeNormalization;
 
 /// Legal-form and filler words that say nothing about who a company is.
@@ -775,81 +776,93 @@ const TWO_EDITS_MIN: usize = 12;
 /// a bound may let a hopeless name through, never keep out one that reaches the threshold.
 const BOUND_SLACK: f64 = 1e-9;
 
-/// What a token is found by when the list is searched for its partners ([`List::neighbours`]).
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-enum PairKey {
+/// The kinds of key a token is found by when the list is searched for its partners ([`pair_keys`]).
+mod key_kind {
     /// The spelling-variant class of a personal name.
-    Variant(usize),
-    /// The token itself (three letters or more) and every stem left by one of [`SUFFIXES`]: another form
+    pub const VARIANT: u8 = 0;
+    /// The token itself (three letters or more) and every stem left by one of the suffixes: another form
     /// of a word has the word itself as a stem.
-    Stem(String),
+    pub const STEM: u8 = 1;
     /// The folded token.
-    Fold(String),
-    /// The token and every single deletion of it ([`ONE_EDIT_MIN`] to [`ONE_EDIT_MAX`] letters): two tokens
-    /// one edit apart (insertion, deletion, substitution or transposition) share one.
-    Edit(String),
-    /// The token and every deletion of one or two of its letters ([`TWO_EDITS_MIN`] to [`TWO_EDITS_MAX`]
-    /// letters): two tokens at most two edits apart share one (each edit is undone by deleting at most one
-    /// letter on each side; a transposition by deleting the same letter on both).
-    Edits2(String),
+    pub const FOLD: u8 = 2;
+    /// The token and every single deletion of it ([`super::ONE_EDIT_MIN`] to [`super::ONE_EDIT_MAX`]
+    /// letters): two tokens one edit apart (insertion, deletion, substitution or transposition) share one.
+    pub const EDIT: u8 = 3;
+    /// The token and every deletion of one or two of its letters ([`super::TWO_EDITS_MIN`] to
+    /// [`super::TWO_EDITS_MAX`] letters): two tokens at most two edits apart share one (each edit is undone by deleting at most one letter on each side,
+    /// a transposition by deleting the same letter on both).
+    pub const EDITS2: u8 = 4;
 }
 
-/// The [`PairKey`]s of a token. Two tokens that [`tok_similarity`] scores at [`TOKEN_FLOOR`] or more share
-/// one, but for pairs on edit distance whose longer token has more than [`TWO_EDITS_MAX`] letters, which
-/// [`List::neighbours`] finds by length:
-/// - equal tokens, or equal once folded (0.93): the same `Fold`;
-/// - spelling variants (0.95): the same `Variant`;
+/// A key: its kind and its letters, hashed to 64 bits one byte at a time (so a string hashes the same
+/// whichever letters were deleted to make it). Two keys that collide only bring a token to be compared
+/// for nothing; equal keys always meet.
+fn key(kind: u8, bytes: impl Iterator<Item = u8>) -> u64 {
+    let mut h = crate::fxhash::FxHasher::default();
+    h.write_u8(kind);
+    for b in bytes {
+        h.write_u8(b);
+    }
+    h.finish()
+}
+
+/// The keys of a token (see [`key_kind`]), ascending, once each. Two tokens that [`tok_similarity`] scores
+/// at [`TOKEN_FLOOR`] or more share one, but for pairs on edit distance whose longer token has more than
+/// [`TWO_EDITS_MAX`] letters, which [`List::neighbours`] finds by length:
+/// - equal tokens, or equal once folded (0.93): the same `FOLD` key;
+/// - spelling variants (0.95): the same `VARIANT` key;
 /// - another form of the word (0.95, the shorter one of three letters or more plus a suffix): the shorter
-///   is a `Stem` of both;
+///   is a `STEM` of both;
 /// - else the lower of Jaro-Winkler and the edit-distance similarity, which needs `1 - d / L >= 0.85` for
 ///   the OSA distance `d` and the longer length `L` ([`max_edits`]): `d = 0` (equal) up to six letters;
 ///   `d <= 1` up to [`ONE_EDIT_MAX`] letters, both tokens then of [`ONE_EDIT_MIN`] letters or more and
-///   sharing an `Edit` key; `d <= 2` up to [`TWO_EDITS_MAX`], both of [`TWO_EDITS_MIN`] or more and sharing
-///   an `Edits2` key.
-fn pair_keys(t: &Tok, out: &mut Vec<PairKey>) {
-    let s = t.s.as_str();
+///   sharing an `EDIT` key; `d <= 2` up to [`TWO_EDITS_MAX`], both of [`TWO_EDITS_MIN`] or more and sharing
+///   an `EDITS2` key.
+fn pair_keys(t: &Tok, out: &mut Vec<u64>) {
+    use key_kind::*;
+    let s = t.s.as_bytes();
     if let Some(v) = t.variant {
-        out.push(PairKey::Variant(v));
+        out.push(key(VARIANT, (v as u64).to_le_bytes().into_iter()));
     }
     if s.len() >= 3 {
-        out.push(PairKey::Stem(s.to_string()));
+        out.push(key(STEM, s.iter().copied()));
     }
     for suffix in SUFFIXES {
-        if let Some(stem) = s.strip_suffix(suffix)
+        if let Some(stem) = s.strip_suffix(suffix.as_bytes())
             && stem.len() >= 3
         {
-            out.push(PairKey::Stem(stem.to_string()));
+            out.push(key(STEM, stem.iter().copied()));
         }
     }
-    out.push(PairKey::Fold(t.fold.clone()));
-    // Tokens are ASCII (`words` splits on everything else), so a length in bytes is one in letters.
-    let chars: Vec<char> = s.chars().collect();
-    let without = |skip: &[usize]| -> String {
-        chars
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| !skip.contains(i))
-            .map(|(_, c)| *c)
-            .collect()
+    out.push(key(FOLD, t.fold.bytes()));
+    // Tokens are ASCII (`words` splits on everything else): a byte is a letter.
+    let without = |kind: u8, i: usize, j: usize| {
+        key(
+            kind,
+            s.iter()
+                .enumerate()
+                .filter(|&(k, _)| k != i && k != j)
+                .map(|(_, &b)| b),
+        )
     };
+    let none = usize::MAX;
     if (ONE_EDIT_MIN..=ONE_EDIT_MAX).contains(&s.len()) {
-        out.push(PairKey::Edit(s.to_string()));
-        for i in 0..chars.len() {
-            out.push(PairKey::Edit(without(&[i])));
+        out.push(without(EDIT, none, none));
+        for i in 0..s.len() {
+            out.push(without(EDIT, i, none));
         }
     }
     if (TWO_EDITS_MIN..=TWO_EDITS_MAX).contains(&s.len()) {
-        let mut keys = vec![s.to_string()];
-        for i in 0..chars.len() {
-            keys.push(without(&[i]));
-            for j in i + 1..chars.len() {
-                keys.push(without(&[i, j]));
+        out.push(without(EDITS2, none, none));
+        for i in 0..s.len() {
+            out.push(without(EDITS2, i, none));
+            for j in i + 1..s.len() {
+                out.push(without(EDITS2, i, j));
             }
         }
-        keys.sort_unstable();
-        keys.dedup();
-        out.extend(keys.into_iter().map(PairKey::Edits2));
     }
+    out.sort_unstable();
+    out.dedup();
 }
 
 /// How often each letter and digit occurs in a token (anything else counted together), saturating: a cheap
@@ -927,8 +940,9 @@ struct List {
     counts: Vec<usize>,
     /// Joined runs of adjacent tokens to the names of substance that have them.
     runs: FxMap<String, Vec<u32>>,
-    /// [`pair_keys`] to the tokens that have them.
-    by_key: FxMap<PairKey, Vec<u32>>,
+    /// Every [`pair_keys`] key of every token with the token, ascending: flat, since two-deletion keys are
+    /// many.
+    keys: Vec<(u64, u32)>,
     /// Tokens by length, for the long ones that may be three edits or more from a partner, and the letter
     /// counts of each token.
     by_len: Vec<Vec<u32>>,
@@ -952,7 +966,7 @@ impl List {
             name_toks: Vec::new(),
             counts: Vec::new(),
             runs: FxMap::default(),
-            by_key: FxMap::default(),
+            keys: Vec::new(),
             by_len: Vec::new(),
             counts_of: Vec::new(),
             key_id: FxMap::default(),
@@ -1018,12 +1032,7 @@ impl List {
         for (u, t) in l.toks.iter().enumerate() {
             keys.clear();
             pair_keys(t, &mut keys);
-            for k in keys.drain(..) {
-                let v = l.by_key.entry(k).or_default();
-                if v.last() != Some(&(u as u32)) {
-                    v.push(u as u32);
-                }
-            }
+            l.keys.extend(keys.iter().map(|&k| (k, u as u32)));
             let len = t.s.len();
             if l.by_len.len() <= len {
                 l.by_len.resize(len + 1, Vec::new());
@@ -1031,6 +1040,7 @@ impl List {
             l.by_len[len].push(u as u32);
             l.counts_of.push(letter_counts(&t.s));
         }
+        l.keys.sort_unstable();
         l
     }
 
@@ -1039,12 +1049,16 @@ impl List {
     fn neighbours(&self, t: &Tok) -> Vec<(u32, f64)> {
         let mut keys = Vec::new();
         pair_keys(t, &mut keys);
-        let mut found: Vec<u32> = keys
-            .iter()
-            .filter_map(|k| self.by_key.get(k))
-            .flatten()
-            .copied()
-            .collect();
+        let mut found: Vec<u32> = Vec::new();
+        for &k in &keys {
+            let from = self.keys.partition_point(|&(x, _)| x < k);
+            found.extend(
+                self.keys[from..]
+                    .iter()
+                    .take_while(|&&(x, _)| x == k)
+                    .map(|&(_, u)| u),
+            );
+        }
         // Past TWO_EDITS_MAX letters a partner may be three edits away or more: every token of a length
         // that can pair is looked at, unless its letters alone are too many edits away.
         let len = t.s.len();
