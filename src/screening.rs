@@ -1158,8 +1158,8 @@ impl Scratch {
         i
     }
 
-    /// The list names a party's name may match (see [`List`]), ascending, and whether each was found by
-    /// its exact or compact form.
+    /// The list names a party's name may match (see [`List`]), ascending; those found by the name's exact or
+    /// compact form are marked in `exact` with the name's stamp.
     fn candidates(
         &mut self,
         list: &List,
