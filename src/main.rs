@@ -228,13 +228,14 @@ fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
-    origintrace::timing::phase("load");
+        origintrace::timing::phase("load");
         let report = origintrace::check::check(&session.dataset);
         let bytes = if fmt == "json" {
             json(&report)?
         } else {
             origintrace::check::check_text(&report).into_bytes()
         };
+        origintrace::timing::phase("check");
         if !c.skip_invalid && !session.dataset.rejections.is_empty() {
             // The table still goes out: it is what the user needs to fix the data.
             emit(c, &bytes)?;
@@ -569,7 +570,9 @@ fn main() -> ExitCode {
         }
     };
     let common = cli.common.clone();
-    let result = run(cli).and_then(|o| {
+    let result = run(cli);
+    origintrace::timing::phase("free");
+    let result = result.and_then(|o| {
         if let Some(bytes) = &o.bytes {
             emit(&common, bytes)?;
         }

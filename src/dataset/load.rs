@@ -735,6 +735,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             }?;
             l.rejects = rejects;
             l.ds.stats.push(stats);
+            crate::timing::phase(&format!("load {file}"));
         }
     }
     if !any {
@@ -742,6 +743,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoFiles { path });
     }
     mark_superseded(&mut l.ds.flows);
+    crate::timing::phase("load superseded");
     if let AscendingIds::Indexed(ix) = shipment_ids {
         l.ds.shipment_index = ix.into();
     }
