@@ -420,6 +420,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     RATE_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let cur = row.parse(0, codes::parse_currency)?;
                         let period = row.parse(1, Period::parse)?;
@@ -450,6 +451,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     PARTY_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let id = row.need(0)?;
                         let name = row.need(1)?;
@@ -491,6 +493,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     SHIPMENT_COLS,
                     &mut rejects,
+                    |rows| {
+                        let ids = rows.iter().flat_map(|r| [r.get(2), r.get(3)]);
+                        l.ds.party_ids.prefetch(ids.flatten());
+                    },
                     |row| {
                         row.need(0)?;
                         let date = row.parse(1, Date::parse)?;
@@ -564,6 +570,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     FLOW_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let period = row.parse(1, Period::parse)?;
                         let reporter = row.parse(2, Country::parse)?;
@@ -652,6 +659,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     LINK_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let b = row.need(1)?;
                         let buyer = l.ds.party_ids.get(b).ok_or_else(|| {
@@ -706,6 +714,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     WATCH_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let id = row.need(0)?;
                         let name = row.need(1)?;

@@ -766,19 +766,29 @@ fn record_text<'a>(
 }
 
 /// A worker's part: splits each record of the chunk into fields, checks their number and encoding, and
-/// runs `prepare` on the rows that pass.
-fn prepare_chunk<P, F>(
+/// runs `prepare` on the rows that pass, after `warm` on the next few of them.
+fn prepare_chunk<P, W, F>(
     c: &mut Chunk<P>,
     file: &str,
     header: &Header,
     columns: &[Column],
+    warm: &W,
     prepare: &F,
 ) where
+    W: Fn(&[Row]),
     F: Fn(&Row) -> Result<P, Rejection>,
 {
+    split_chunk(c);
+    let mut prepared = std::mem::take(&mut c.prepared);
+    prepared.clear();
+    prepare_rows(c, &mut prepared, file, header, columns, warm, prepare);
+    c.prepared = prepared;
+}
+
+/// Splits every record of the chunk into fields.
+fn split_chunk<P>(c: &mut Chunk<P>) {
     c.rows.clear();
     c.spans.clear();
-    c.prepared.clear();
     c.data = std::mem::take(&mut c.data).checked();
     let mut scratch = std::mem::take(&mut c.scratch).into_vec();
     scratch.clear();
@@ -808,8 +818,26 @@ fn prepare_chunk<P, F>(
         c.rows.push(row);
     }
     c.scratch = Buf::Bytes(scratch).checked();
+}
+
+/// Checks every split record of the chunk and prepares the rows that pass, calling `warm` on a few of them
+/// before `prepare`.
+#[allow(clippy::too_many_arguments)]
+fn prepare_rows<P, W, F>(
+    c: &Chunk<P>,
+    prepared: &mut Vec<Result<P, Rejection>>,
+    file: &str,
+    header: &Header,
+    columns: &[Column],
+    warm: &W,
+    prepare: &F,
+) where
+    W: Fn(&[Row]),
+    F: Fn(&Row) -> Result<P, Rejection>,
+{
     let width = header.names.len();
-    for (r, row) in c.recs.iter().zip(&c.rows) {
+    // The row of record `k`, or why it has none: the wrong number of fields, or not UTF-8.
+    let checked = |r: &RecAt, row: &RowAt| -> Result<Row, Rejection> {
         let fields = c.fields(row);
         let mut n = fields.len();
         // Files whose every line ends in a comma carry one empty trailing cell more than the header.
@@ -822,16 +850,15 @@ fn prepare_chunk<P, F>(
             } else {
                 ""
             };
-            c.prepared.push(Err(Rejection {
+            return Err(Rejection {
                 file: file.to_string(),
                 line: r.line,
                 column: "-".into(),
                 reason: format!("expected {width} fields, found {n}{hint}"),
                 raw: String::new(),
-            }));
-            continue;
+            });
         }
-        let outcome = match record_text(c.text(row), c.row_bytes(row), fields, !row.scratch) {
+        match record_text(c.text(row), c.row_bytes(row), fields, !row.scratch) {
             Err((i, at)) => Err(Rejection {
                 file: file.to_string(),
                 line: r.line,
@@ -842,7 +869,7 @@ fn prepare_chunk<P, F>(
                 ),
                 raw: String::new(),
             }),
-            Ok(text) => prepare(&Row {
+            Ok(text) => Ok(Row {
                 file,
                 line: r.line,
                 text,
@@ -850,10 +877,24 @@ fn prepare_chunk<P, F>(
                 index: &header.index,
                 columns,
             }),
-        };
-        c.prepared.push(outcome);
+        }
+    };
+    let mut group = Vec::with_capacity(WARM);
+    for (recs, rows) in c.recs.chunks(WARM).zip(c.rows.chunks(WARM)) {
+        group.clear();
+        group.extend(
+            recs.iter()
+                .zip(rows)
+                .filter_map(|(r, row)| checked(r, row).ok()),
+        );
+        warm(&group);
+        let rows = recs.iter().zip(rows);
+        prepared.extend(rows.map(|(r, row)| checked(r, row).and_then(|row| prepare(&row))));
     }
 }
+
+/// Rows handed to `warm` at a time.
+const WARM: usize = 16;
 
 /// Chunks in flight per worker: enough that the workers need not wait on the calling thread or the
 /// splitting one.
@@ -864,24 +905,28 @@ type Done<P> = Result<Chunk<P>, Box<dyn std::any::Any + Send>>;
 
 /// Reads one CSV file: matches the header against `columns`, then for every data row calls `prepare` and,
 /// if that accepts it, `on_row` with its result. A row that either rejects (or that is ragged, or not
-/// UTF-8) is pushed to `rejects`.
+/// UTF-8) is pushed to `rejects`. `warm` sees the rows a few at a time before `prepare` does, to fetch what
+/// their `prepare` will look up (it changes nothing).
 ///
 /// One thread reads and hashes the file and finds its records, workers split and check them and run
 /// `prepare`, which must therefore depend only on the row and on state that no row of this file changes
 /// (parsing values, looking up parties); the calling thread runs `on_row` on the rows in file order, for
 /// what does depend on earlier rows (claiming ids, appending). Rows, rejections and their order are those
 /// of a single pass, whatever the number of threads.
-pub fn read_table<R, P, F, G>(
+#[allow(clippy::too_many_arguments)]
+pub fn read_table<R, P, W, F, G>(
     file: &str,
     input: R,
     columns: &[Column],
     rejects: &mut Vec<Rejection>,
+    warm: W,
     prepare: F,
     mut on_row: G,
 ) -> Result<FileStats, FileError>
 where
     R: Read + Send,
     P: Send,
+    W: Fn(&[Row]) + Sync,
     F: Fn(&Row) -> Result<P, Rejection> + Sync,
     G: FnMut(&Row, P) -> Result<(), Rejection>,
 {
@@ -911,7 +956,7 @@ where
     stats.unknown_columns = header.unknown.clone();
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8));
     let header = &header;
-    let prepare = &prepare;
+    let (warm, prepare) = (&warm, &prepare);
     let (work_tx, work_rx) = mpsc::channel::<Chunk<P>>();
     let work_rx = &Mutex::new(work_rx);
     let split = std::thread::scope(|scope| {
@@ -930,7 +975,7 @@ where
                     };
                     let Ok(mut c) = next else { return };
                     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        prepare_chunk(&mut c, file, header, columns, prepare)
+                        prepare_chunk(&mut c, file, header, columns, warm, prepare)
                     }));
                     let failed = run.is_err();
                     if done_tx.send(run.map(|_| c)).is_err() || failed {
