@@ -190,6 +190,22 @@ fn parse_identifiers(s: Option<&str>) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Appends `n` in decimal (what `write!` does, without the formatting machinery: the default id of every
+/// statistics row takes one).
+fn push_decimal(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    s.extend(digits[i..].iter().map(|&d| d as char));
+}
+
 /// Ids seen so far for one kind of record, with the place each was defined.
 #[derive(Default)]
 struct Ids(crate::fxhash::FxMap<Box<str>, (u32, u64)>);
@@ -614,13 +630,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let id = match row.get(0) {
                             Some(id) => id,
                             None => {
-                                use std::fmt::Write;
                                 default_id.clear();
-                                let _ = write!(
-                                    default_id,
-                                    "{dataset_name}/trade_flows.csv:{}",
-                                    row.line
-                                );
+                                default_id.push_str(dataset_name);
+                                default_id.push_str("/trade_flows.csv:");
+                                push_decimal(&mut default_id, row.line);
                                 &default_id
                             }
                         };
@@ -791,10 +804,14 @@ type Group = (Country, Option<Region>, Country, Flow);
 /// Marks coarser statistics rows that finer rows of the same reporter, region, partner and flow overlap
 /// (SPEC §3): a yearly row under monthly rows of its year, an HS code under its own sub-codes.
 ///
-/// Every row gets one sort key, (group, period, code); one sort puts the rows of a group and period
+/// Every row gets one sort key, (period and group, code); one sort puts the rows of a period and group
 /// together with the codes under any prefix in a run just after it. A row then has a strictly finer
 /// neighbour exactly when the next different key in its bucket is still inside its run. Only yearly rows
 /// look further, by binary search among the monthly rows of their group and year.
+///
+/// Ids are numbered as they first appear, and a row usually has the group and period of the row before:
+/// a file written in order (by period, then group, then code) gives keys already in order, which the sort
+/// only checks.
 pub fn mark_superseded(flows: &mut [TradeFlow]) {
     let mut groups = crate::fxhash::FxMap::<Group, u32>::default();
     let mut periods = crate::fxhash::FxMap::<Period, u32>::default();
@@ -803,11 +820,24 @@ pub fn mark_superseded(flows: &mut [TradeFlow]) {
     // Monthly rows keyed by (group, year, code), and the yearly rows with their (group, year) bucket.
     let mut monthly: Vec<u128> = Vec::new();
     let mut yearly: Vec<(u32, u128)> = Vec::new();
+    // The group and period of the row before, and their ids (group, period, year).
+    type Ids = (u32, u32, u32);
+    let mut last: Option<((Group, Period), Ids)> = None;
     for (i, f) in flows.iter().enumerate() {
-        let g = intern(&mut groups, (f.reporter, f.region, f.partner, f.flow));
-        let p = intern(&mut periods, f.period);
-        keyed.push((bucket(g, p) | code_key(f.hs), i as u32));
-        let y = intern(&mut years, f.period.year);
+        let k = ((f.reporter, f.region, f.partner, f.flow), f.period);
+        let (g, p, y) = match last {
+            Some((l, ids)) if l == k => ids,
+            _ => {
+                let ids = (
+                    intern(&mut groups, k.0),
+                    intern(&mut periods, f.period),
+                    intern(&mut years, f.period.year),
+                );
+                last = Some((k, ids));
+                ids
+            }
+        };
+        keyed.push((bucket(p, g) | code_key(f.hs), i as u32));
         if f.period.is_year() {
             yearly.push((i as u32, bucket(g, y)));
         } else {
@@ -817,8 +847,10 @@ pub fn mark_superseded(flows: &mut [TradeFlow]) {
     if yearly.is_empty() {
         monthly = Vec::new();
     }
-    keyed.sort_unstable();
-    monthly.sort_unstable();
+    // The keys are distinct (they hold the row), so any sort gives the same order; nothing else runs now.
+    use rayon::slice::ParallelSliceMut;
+    keyed.par_sort_unstable();
+    monthly.par_sort_unstable();
     let mut a = 0;
     while a < keyed.len() {
         let k = keyed[a].0;
@@ -969,6 +1001,26 @@ mod tests {
                 .iter()
                 .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
                 .collect(),
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_format_writes_them() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12345,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut s = "x:".to_string();
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x:{n}"));
         }
     }
 
