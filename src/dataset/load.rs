@@ -600,10 +600,14 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             ));
                         }
                         let partner = row.parse(4, Country::parse)?;
-                        let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
-                            "import" => Ok(Flow::Import),
-                            "export" => Ok(Flow::Export),
-                            _ => Err(format!("'{s}' is not import or export")),
+                        let flow = row.parse(5, |s| {
+                            if s.eq_ignore_ascii_case("import") {
+                                Ok(Flow::Import)
+                            } else if s.eq_ignore_ascii_case("export") {
+                                Ok(Flow::Export)
+                            } else {
+                                Err(format!("'{s}' is not import or export"))
+                            }
                         })?;
                         let hs = row.parse(6, Hs::parse)?;
                         let value = row.parse(7, codes::parse_amount)?;
