@@ -346,6 +346,28 @@ impl fmt::Display for Country {
     }
 }
 
+/// Whether the first `len` bytes of `code` (upper-cased, zero-padded) are an ISO 3166-2 code, as
+/// `rust_iso3166::iso3166_2::from_code` says. The codes are gathered once into a hash set of fixed-size
+/// keys: the crate's own map hashes the text with SipHash at every look-up, and a statistics row has one.
+fn subdivision_known(code: [u8; 6], len: usize) -> bool {
+    type Known = std::collections::HashSet<
+        ([u8; 6], usize),
+        std::hash::BuildHasherDefault<crate::fxhash::FxHasher>,
+    >;
+    static KNOWN: std::sync::OnceLock<Known> = std::sync::OnceLock::new();
+    let known = KNOWN.get_or_init(|| {
+        rust_iso3166::iso3166_2::SUBDIVISION_MAP
+            .keys()
+            .filter_map(|k| {
+                let mut b = [0u8; 6];
+                b.get_mut(..k.len())?.copy_from_slice(k.as_bytes());
+                Some((b, k.len()))
+            })
+            .collect()
+    });
+    known.contains(&(code, len))
+}
+
 /// An ISO 3166-2 subdivision code such as `CN-HA`: at most six ASCII bytes, zero-padded, so it is `Copy`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region(pub [u8; 6]);
@@ -362,8 +384,7 @@ impl Region {
         for (d, c) in b.iter_mut().zip(t) {
             *d = c.to_ascii_uppercase();
         }
-        let up = std::str::from_utf8(&b[..t.len()]).map_err(|_| unknown())?;
-        if rust_iso3166::iso3166_2::from_code(up).is_none() {
+        if !subdivision_known(b, t.len()) {
             return Err(unknown());
         }
         Ok(Region(b))
@@ -559,6 +580,32 @@ pub fn parse_currency(s: &str) -> Result<[u8; 3], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn regions_are_the_crates_subdivisions() {
+        let by_crate = |s: &str| {
+            let t = s.trim();
+            t.len() <= 6 && rust_iso3166::iso3166_2::from_code(&t.to_ascii_uppercase()).is_some()
+        };
+        let mut n = 0;
+        for k in rust_iso3166::iso3166_2::SUBDIVISION_MAP.keys() {
+            for s in [
+                k.to_string(),
+                k.to_ascii_lowercase(),
+                format!(" {k}"),
+                format!("{k}X"),
+            ] {
+                assert_eq!(Region::parse(&s).is_ok(), by_crate(&s), "{s:?}");
+                n += by_crate(&s) as usize;
+            }
+        }
+        assert!(n > 3000, "{n}");
+        for s in [
+            "", "CN", "CN-", "CN-H", "CN-HA\0", "CN\0HA", "XX-YY", "é-AB", "cn-ha",
+        ] {
+            assert_eq!(Region::parse(s).is_ok(), by_crate(s), "{s:?}");
+        }
+    }
 
     #[test]
     fn dates_round_trip_and_reject_impossible_days() {

@@ -238,6 +238,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         } else {
             origintrace::check::check_text(&report).into_bytes()
         };
+        origintrace::timing::phase("check");
         if !c.skip_invalid && !session.dataset.rejections.is_empty() {
             // The table still goes out: it is what the user needs to fix the data.
             emit(c, &bytes)?;
@@ -572,7 +573,9 @@ fn main() -> ExitCode {
         }
     };
     let common = cli.common.clone();
-    let result = run(cli).and_then(|o| {
+    let result = run(cli);
+    origintrace::timing::phase("free");
+    let result = result.and_then(|o| {
         if let Some(bytes) = &o.bytes {
             emit(&common, bytes)?;
         }

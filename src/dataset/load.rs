@@ -190,6 +190,22 @@ fn parse_identifiers(s: Option<&str>) -> Result<Vec<String>, String> {
     Ok(out)
 }
 
+/// Appends `n` in decimal (what `write!` does, without the formatting machinery: the default id of every
+/// statistics row takes one).
+fn push_decimal(s: &mut String, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 || i == 0 {
+            break;
+        }
+    }
+    s.extend(digits[i..].iter().map(|&d| d as char));
+}
+
 /// Ids seen so far for one kind of record, with the place each was defined.
 #[derive(Default)]
 struct Ids(crate::fxhash::FxMap<Box<str>, (u32, u64)>);
@@ -420,6 +436,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     RATE_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let cur = row.parse(0, codes::parse_currency)?;
                         let period = row.parse(1, Period::parse)?;
@@ -450,6 +467,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     PARTY_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let id = row.need(0)?;
                         let name = row.need(1)?;
@@ -491,6 +509,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     SHIPMENT_COLS,
                     &mut rejects,
+                    |rows| {
+                        let ids = rows.iter().flat_map(|r| [r.get(2), r.get(3)]);
+                        l.ds.party_ids.prefetch(ids.flatten());
+                    },
                     |row| {
                         row.need(0)?;
                         let date = row.parse(1, Date::parse)?;
@@ -564,6 +586,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     FLOW_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let period = row.parse(1, Period::parse)?;
                         let reporter = row.parse(2, Country::parse)?;
@@ -577,10 +600,14 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                             ));
                         }
                         let partner = row.parse(4, Country::parse)?;
-                        let flow = row.parse(5, |s| match s.to_ascii_lowercase().as_str() {
-                            "import" => Ok(Flow::Import),
-                            "export" => Ok(Flow::Export),
-                            _ => Err(format!("'{s}' is not import or export")),
+                        let flow = row.parse(5, |s| {
+                            if s.eq_ignore_ascii_case("import") {
+                                Ok(Flow::Import)
+                            } else if s.eq_ignore_ascii_case("export") {
+                                Ok(Flow::Export)
+                            } else {
+                                Err(format!("'{s}' is not import or export"))
+                            }
                         })?;
                         let hs = row.parse(6, Hs::parse)?;
                         let value = row.parse(7, codes::parse_amount)?;
@@ -607,13 +634,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         let id = match row.get(0) {
                             Some(id) => id,
                             None => {
-                                use std::fmt::Write;
                                 default_id.clear();
-                                let _ = write!(
-                                    default_id,
-                                    "{dataset_name}/trade_flows.csv:{}",
-                                    row.line
-                                );
+                                default_id.push_str(dataset_name);
+                                default_id.push_str("/trade_flows.csv:");
+                                push_decimal(&mut default_id, row.line);
                                 &default_id
                             }
                         };
@@ -652,6 +676,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     LINK_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let b = row.need(1)?;
                         let buyer = l.ds.party_ids.get(b).ok_or_else(|| {
@@ -706,6 +731,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     input,
                     WATCH_COLS,
                     &mut rejects,
+                    |_| {},
                     |row| {
                         let id = row.need(0)?;
                         let name = row.need(1)?;
@@ -735,6 +761,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             }?;
             l.rejects = rejects;
             l.ds.stats.push(stats);
+            crate::timing::phase(&format!("load {file}"));
         }
     }
     if !any {
@@ -742,6 +769,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoFiles { path });
     }
     mark_superseded(&mut l.ds.flows);
+    crate::timing::phase("load superseded");
     if let AscendingIds::Indexed(ix) = shipment_ids {
         l.ds.shipment_index = ix.into();
     }
@@ -780,10 +808,14 @@ type Group = (Country, Option<Region>, Country, Flow);
 /// Marks coarser statistics rows that finer rows of the same reporter, region, partner and flow overlap
 /// (SPEC §3): a yearly row under monthly rows of its year, an HS code under its own sub-codes.
 ///
-/// Every row gets one sort key, (group, period, code); one sort puts the rows of a group and period
+/// Every row gets one sort key, (period and group, code); one sort puts the rows of a period and group
 /// together with the codes under any prefix in a run just after it. A row then has a strictly finer
 /// neighbour exactly when the next different key in its bucket is still inside its run. Only yearly rows
 /// look further, by binary search among the monthly rows of their group and year.
+///
+/// Ids are numbered as they first appear, and a row usually has the group and period of the row before:
+/// a file written in order (by period, then group, then code) gives keys already in order, which the sort
+/// only checks.
 pub fn mark_superseded(flows: &mut [TradeFlow]) {
     let mut groups = crate::fxhash::FxMap::<Group, u32>::default();
     let mut periods = crate::fxhash::FxMap::<Period, u32>::default();
@@ -792,11 +824,24 @@ pub fn mark_superseded(flows: &mut [TradeFlow]) {
     // Monthly rows keyed by (group, year, code), and the yearly rows with their (group, year) bucket.
     let mut monthly: Vec<u128> = Vec::new();
     let mut yearly: Vec<(u32, u128)> = Vec::new();
+    // The group and period of the row before, and their ids (group, period, year).
+    type Ids = (u32, u32, u32);
+    let mut last: Option<((Group, Period), Ids)> = None;
     for (i, f) in flows.iter().enumerate() {
-        let g = intern(&mut groups, (f.reporter, f.region, f.partner, f.flow));
-        let p = intern(&mut periods, f.period);
-        keyed.push((bucket(g, p) | code_key(f.hs), i as u32));
-        let y = intern(&mut years, f.period.year);
+        let k = ((f.reporter, f.region, f.partner, f.flow), f.period);
+        let (g, p, y) = match last {
+            Some((l, ids)) if l == k => ids,
+            _ => {
+                let ids = (
+                    intern(&mut groups, k.0),
+                    intern(&mut periods, f.period),
+                    intern(&mut years, f.period.year),
+                );
+                last = Some((k, ids));
+                ids
+            }
+        };
+        keyed.push((bucket(p, g) | code_key(f.hs), i as u32));
         if f.period.is_year() {
             yearly.push((i as u32, bucket(g, y)));
         } else {
@@ -806,8 +851,10 @@ pub fn mark_superseded(flows: &mut [TradeFlow]) {
     if yearly.is_empty() {
         monthly = Vec::new();
     }
-    keyed.sort_unstable();
-    monthly.sort_unstable();
+    // The keys are distinct (they hold the row), so any sort gives the same order; nothing else runs now.
+    use rayon::slice::ParallelSliceMut;
+    keyed.par_sort_unstable();
+    monthly.par_sort_unstable();
     let mut a = 0;
     while a < keyed.len() {
         let k = keyed[a].0;
@@ -958,6 +1005,26 @@ mod tests {
                 .iter()
                 .map(|(n, t)| (n.to_string(), t.as_bytes().to_vec()))
                 .collect(),
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_format_writes_them() {
+        for n in [
+            0,
+            1,
+            9,
+            10,
+            99,
+            100,
+            12345,
+            u32::MAX as u64,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            let mut s = "x:".to_string();
+            push_decimal(&mut s, n);
+            assert_eq!(s, format!("x:{n}"));
         }
     }
 

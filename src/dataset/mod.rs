@@ -300,18 +300,23 @@ impl KeyStore {
     }
 }
 
-/// Parties by id. Every shipment looks up two parties, so an id of up to 11 bytes is kept in the table
-/// entry itself: a look-up then reads one entry, where going through the party and its heap `id` would be
-/// two more cache misses. Longer ids are compared in a contiguous copy of all ids.
+/// Parties by id: an open-addressing table (linear probing, never more than half full) of fixed-size
+/// entries. Every shipment looks up two parties, so an id of up to 11 bytes is kept in the entry itself: a
+/// look-up then reads one entry, where going through the party and its heap `id` would be two more cache
+/// misses. Longer ids are compared in a contiguous copy of all ids. With a few hundred thousand parties the
+/// table is larger than the caches; the loader then reads the entries of several rows at once
+/// ([`PartyIds::prefetch`]) before it looks them up, so that their cache misses overlap.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct PartyIds {
-    table: hashbrown::HashTable<PartySlot>,
-    state: hashbrown::DefaultHashBuilder,
+    /// A power of two long, or empty.
+    slots: Vec<PartySlot>,
+    len: usize,
     keys: KeyStore,
 }
 
 #[derive(Clone, Copy, Debug)]
 struct PartySlot {
+    /// The party, or [`PartySlot::VACANT`].
     party: u32,
     /// The id's length when it is inline, else [`PartySlot::LONG`].
     len: u8,
@@ -321,6 +326,12 @@ struct PartySlot {
 impl PartySlot {
     const INLINE: usize = 11;
     const LONG: u8 = u8::MAX;
+    const VACANT: u32 = u32::MAX;
+    const EMPTY: PartySlot = PartySlot {
+        party: PartySlot::VACANT,
+        len: 0,
+        inline: [0; PartySlot::INLINE],
+    };
 
     fn new(party: u32, id: &[u8]) -> PartySlot {
         let mut inline = [0u8; PartySlot::INLINE];
@@ -352,32 +363,94 @@ impl PartySlot {
     }
 }
 
+fn party_hash(id: &[u8]) -> usize {
+    xxhash_rust::xxh3::xxh3_64(id) as usize
+}
+
 impl PartyIds {
+    /// The slot that holds `id` (`Ok`), or the vacant one where it would go (`Err`). The table must have
+    /// a vacant slot, as it always has once it has any.
+    fn find(&self, id: &[u8], probe: &PartySlot) -> Result<usize, usize> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut i = party_hash(id) & mask;
+        for _ in 0..self.slots.len() {
+            let Some(s) = self.slots.get(i) else { break };
+            if s.party == PartySlot::VACANT {
+                return Err(i);
+            }
+            if s.is(probe, id, &self.keys) {
+                return Ok(i);
+            }
+            i = (i + 1) & mask;
+        }
+        Err(usize::MAX)
+    }
+
+    /// Room for one more entry, the table staying at most half full.
+    fn reserve_one(&mut self) {
+        if (self.len + 1) * 2 <= self.slots.len() {
+            return;
+        }
+        let n = (self.slots.len() * 2).max(64);
+        let old = std::mem::replace(&mut self.slots, vec![PartySlot::EMPTY; n]);
+        for s in old.into_iter().filter(|s| s.party != PartySlot::VACANT) {
+            let mut i = party_hash(s.id(&self.keys)) & (n - 1);
+            while self
+                .slots
+                .get(i)
+                .is_some_and(|t| t.party != PartySlot::VACANT)
+            {
+                i = (i + 1) & (n - 1);
+            }
+            if let Some(t) = self.slots.get_mut(i) {
+                *t = s;
+            }
+        }
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
         let id = id.as_bytes();
-        let probe = PartySlot::new(0, id);
-        self.table
-            .find(self.state.hash_one(id), |s| s.is(&probe, id, &self.keys))
-            .map(|s| s.party)
+        let i = self.find(id, &PartySlot::new(0, id)).ok()?;
+        self.slots.get(i).map(|s| s.party)
+    }
+
+    /// Reads the slots where the look-ups of `ids` (up to 64) start, one right after the other: the
+    /// look-ups that follow then find them in cache, and the reads went to memory side by side instead of
+    /// each waiting for the one before.
+    pub(crate) fn prefetch<'a>(&self, ids: impl IntoIterator<Item = &'a str>) {
+        let mask = self.slots.len().wrapping_sub(1);
+        let mut at = [0usize; 64];
+        let mut n = 0;
+        for (dst, id) in at.iter_mut().zip(ids) {
+            *dst = party_hash(id.as_bytes()) & mask;
+            n += 1;
+        }
+        let mut seen = 0u32;
+        for &i in &at[..n] {
+            seen ^= self.slots.get(i).map_or(0, |s| s.party);
+        }
+        std::hint::black_box(seen);
     }
 
     /// Files the next party under `id`, unless a party already has it: then that party is the error.
     pub(crate) fn claim(&mut self, id: &str) -> Result<(), u32> {
         let party = self.keys.ends.len() as u32;
-        let (keys, state) = (&self.keys, &self.state);
+        self.reserve_one();
         let b = id.as_bytes();
         let slot = PartySlot::new(party, b);
-        match self.table.entry(
-            state.hash_one(b),
-            |s| s.is(&slot, b, keys),
-            |s| state.hash_one(s.id(keys)),
-        ) {
-            hashbrown::hash_table::Entry::Occupied(e) => return Err(e.get().party),
-            hashbrown::hash_table::Entry::Vacant(v) => {
-                v.insert(slot);
+        match self.find(b, &slot) {
+            Ok(i) => return Err(self.slots.get(i).map_or(0, |s| s.party)),
+            Err(i) => {
+                self.keys.push(id);
+                if let Some(t) = self.slots.get_mut(i) {
+                    *t = slot;
+                    self.len += 1;
+                }
             }
         }
-        self.keys.push(id);
         Ok(())
     }
 
@@ -386,17 +459,17 @@ impl PartyIds {
         let mut ix = PartyIds::default();
         for (i, p) in parties.iter().enumerate() {
             ix.keys.push(&p.id);
-            let (keys, state) = (&ix.keys, &ix.state);
+            ix.reserve_one();
             let b = p.id.as_bytes();
             let slot = PartySlot::new(i as u32, b);
-            match ix.table.entry(
-                state.hash_one(b),
-                |s| s.is(&slot, b, keys),
-                |s| state.hash_one(s.id(keys)),
-            ) {
-                hashbrown::hash_table::Entry::Occupied(mut e) => e.get_mut().party = i as u32,
-                hashbrown::hash_table::Entry::Vacant(v) => {
-                    v.insert(slot);
+            match ix.find(b, &slot) {
+                Ok(j) | Err(j) => {
+                    if let Some(t) = ix.slots.get_mut(j) {
+                        if t.party == PartySlot::VACANT {
+                            ix.len += 1;
+                        }
+                        *t = slot;
+                    }
                 }
             }
         }
@@ -618,6 +691,59 @@ impl Dataset {
         match self.files.get(r.file as usize) {
             Some(f) => format!("{}/{}:{}", f.dataset, f.name, r.line),
             None => format!("?:{}", r.line),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn party_ids_find_what_they_filed() {
+        // Short ids live in the entries, long ones in the key store; enough of them to grow the table.
+        let id = |i: u32| match i % 3 {
+            0 => format!("P{i}"),
+            1 => format!("a-much-longer-party-id-{i}"),
+            _ => format!("{i:011}"),
+        };
+        let mut ix = PartyIds::default();
+        assert_eq!(ix.get("P0"), None);
+        ix.prefetch(["P0"]);
+        for i in 0..5000 {
+            assert_eq!(ix.claim(&id(i)), Ok(()));
+        }
+        for i in (0..5000).step_by(7) {
+            assert_eq!(ix.claim(&id(i)), Err(i));
+        }
+        ix.prefetch(
+            (0..100)
+                .map(id)
+                .collect::<Vec<_>>()
+                .iter()
+                .map(String::as_str),
+        );
+        for i in 0..5000 {
+            assert_eq!(ix.get(&id(i)), Some(i));
+        }
+        for missing in ["", "P", "P5001", "a-much-longer-party-id-", "000000000001"] {
+            assert_eq!(ix.get(missing), None, "{missing}");
+        }
+        // A rebuild from parties gives a repeated id to the later party.
+        let party = |id: String| Party {
+            id,
+            name: "n".into(),
+            country: Country(*b"CN"),
+            region: None,
+            city: None,
+            aliases: Vec::new(),
+            identifiers: Vec::new(),
+            rec: Rec { file: 0, line: 0 },
+        };
+        let parties: Vec<Party> = (0..300).chain(0..10).map(|i| party(id(i))).collect();
+        let ix = PartyIds::rebuild(&parties);
+        for i in 0..300 {
+            assert_eq!(ix.get(&id(i)), Some(if i < 10 { 300 + i } else { i }));
         }
     }
 }
