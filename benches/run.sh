@@ -70,13 +70,14 @@ fi
   header="| phase |"; rule="|---|"
   for n in "${sizes[@]}"; do header="$header $n |"; rule="$rule---:|"; done
   echo "$header"; echo "$rule"
-  for phase in $(grep -h '^timing: ' "$work/report-${sizes[0]}.time" | awk '{print $2}'); do
+  phases() { sed -nE 's/^timing: (.*) ([0-9.]+) s \(total .*/\1|\2/p' "$work/report-$1.time"; }
+  while IFS='|' read -r phase _; do
     line="| $phase |"
     for n in "${sizes[@]}"; do
-      line="$line $(grep -h "^timing: $phase " "$work/report-$n.time" | awk '{print $3}' | head -1) |"
+      line="$line $(phases "$n" | awk -F'|' -v p="$phase" '$1 == p { print $2; exit }') |"
     done
     echo "$line"
-  done
+  done < <(phases "${sizes[0]}")
   echo
   echo "Targets (issue 6): check ≥ 2M rows/s; report ≤ 20 s and ≤ 4 GiB at 10M; report at 10M ≤ 12 × at 1M;"
   echo "trace from a 10M snapshot ≤ 50 ms; ≥ 10 × faster than the SQL twin at 1M."
