@@ -272,6 +272,40 @@ fn every_report_format_is_identical_on_one_and_two_threads() {
     }
 }
 
+/// The engine and top-path passes compute the outputs of one day in parallel; on synthetic data, where a day
+/// has hundreds of outputs, the report must still not depend on the thread count.
+#[test]
+fn a_synthetic_report_is_identical_on_one_and_three_threads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("synth");
+    let r = run([
+        "synth",
+        "--shipments",
+        "20000",
+        "--seed",
+        "7",
+        "-o",
+        data.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let report = |threads: &str| {
+        let out = assert_cmd::Command::cargo_bin("origintrace")
+            .unwrap()
+            .env("RAYON_NUM_THREADS", threads)
+            .args(["report", "--data", data.to_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        out.stdout
+    };
+    let one = report("1");
+    assert!(one.len() > 20000 * 100, "{} bytes", one.len());
+    assert!(
+        one == report("3"),
+        "the report differs between 1 and 3 threads"
+    );
+}
+
 #[test]
 fn an_output_that_cannot_be_written_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
