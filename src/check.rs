@@ -1,7 +1,7 @@
 //! `check`: read and validate everything; per-file accounting, unknown columns, superseded statistics rows,
 //! problems, and a summary of what the dataset holds.
 
-use crate::codes::Date;
+use crate::codes::{Country, Date, Hs};
 use crate::dataset::{Dataset, FileStats, Rejection};
 use crate::query::money;
 use rust_decimal::Decimal;
@@ -67,20 +67,25 @@ pub fn check(ds: &Dataset) -> CheckReport {
         })
         .collect();
     // Codes are collected as codes and turned into text once each: a million rows name a few hundred.
-    let mut countries = FxSet::default();
+    let mut countries = Seen::<Country>::new();
     let mut regions = FxSet::default();
-    let mut headings = FxSet::default();
+    let mut headings = Seen::<Hs>::new();
     for p in &ds.parties {
         countries.insert(p.country);
         if let Some(r) = p.region {
             regions.insert(r);
         }
     }
+    let mut last_region = None;
     for f in &ds.flows {
         countries.insert(f.reporter);
         countries.insert(f.partner);
-        if let Some(r) = f.region {
+        // Rows come grouped: a region is most often the one of the row before.
+        if let Some(r) = f.region
+            && last_region != Some(r)
+        {
             regions.insert(r);
+            last_region = Some(r);
         }
         headings.insert(f.hs.heading());
     }
@@ -94,6 +99,7 @@ pub fn check(ds: &Dataset) -> CheckReport {
             (lo.min(s.date), hi.max(s.date))
         }));
     }
+    let (countries, headings) = (countries.into_set(), headings.into_set());
     // Sorted as text, as the output has always been (a two-digit heading before its four-digit ones).
     fn sorted<T: ToString>(set: FxSet<T>) -> BTreeSet<String> {
         set.into_iter().map(|c| c.to_string()).collect()
@@ -118,6 +124,99 @@ pub fn check(ds: &Dataset) -> CheckReport {
         summary,
         rejected: ds.rejections.len(),
         problems: ds.rejections.iter().take(50).cloned().collect(),
+    }
+}
+
+/// A set of small codes: those with a slot (see [`Slots`]) are a bit each, the rest go to a hash set.
+/// Inserting is then setting a bit, for every statistics row and shipment.
+struct Seen<T: Slots> {
+    bits: Vec<u64>,
+    other: FxSet<T>,
+}
+
+/// Codes that most often have a small number of their own.
+trait Slots: Copy + Eq + std::hash::Hash {
+    const SLOTS: usize;
+    fn slot(self) -> Option<usize>;
+    fn from_slot(i: usize) -> Self;
+}
+
+impl Slots for Country {
+    const SLOTS: usize = 26 * 26;
+
+    /// Two capitals, as every parsed country code is.
+    fn slot(self) -> Option<usize> {
+        let [a, b] = self.0;
+        (a.is_ascii_uppercase() && b.is_ascii_uppercase())
+            .then(|| (a - b'A') as usize * 26 + (b - b'A') as usize)
+    }
+
+    fn from_slot(i: usize) -> Self {
+        Country([b'A' + (i / 26) as u8, b'A' + (i % 26) as u8])
+    }
+}
+
+impl Slots for Hs {
+    const SLOTS: usize = 11_100;
+
+    /// Two to four digits, as every heading of a parsed code is.
+    fn slot(self) -> Option<usize> {
+        match self.len {
+            2 if self.code < 100 => Some(self.code as usize),
+            3 if self.code < 1_000 => Some(100 + self.code as usize),
+            4 if self.code < 10_000 => Some(1_100 + self.code as usize),
+            _ => None,
+        }
+    }
+
+    fn from_slot(i: usize) -> Self {
+        match i {
+            0..100 => Hs {
+                code: i as u64,
+                len: 2,
+            },
+            100..1_100 => Hs {
+                code: (i - 100) as u64,
+                len: 3,
+            },
+            _ => Hs {
+                code: (i - 1_100) as u64,
+                len: 4,
+            },
+        }
+    }
+}
+
+impl<T: Slots> Seen<T> {
+    fn new() -> Self {
+        Seen {
+            bits: vec![0; T::SLOTS.div_ceil(64)],
+            other: FxSet::default(),
+        }
+    }
+
+    fn insert(&mut self, t: T) {
+        match t
+            .slot()
+            .and_then(|i| Some((self.bits.get_mut(i / 64)?, i % 64)))
+        {
+            Some((w, b)) => *w |= 1 << b,
+            None => {
+                self.other.insert(t);
+            }
+        }
+    }
+
+    fn into_set(self) -> FxSet<T> {
+        let mut set = self.other;
+        for (w, &bits) in self.bits.iter().enumerate() {
+            let mut b = bits;
+            while b != 0 {
+                set.insert(T::from_slot(w * 64 + b.trailing_zeros() as usize));
+                b &= b - 1;
+            }
+        }
+        set
     }
 }
 
@@ -221,4 +320,58 @@ pub fn check_text(c: &CheckReport) -> String {
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seen_codes_are_a_set() {
+        let mut headings = Seen::<Hs>::new();
+        let mut want = FxSet::default();
+        for code in [
+            "05",
+            "0501",
+            "670",
+            "6704",
+            "9999",
+            "00",
+            "000",
+            "0000",
+            "670420",
+            "6704201234",
+        ] {
+            let h = Hs::parse(code).unwrap_or(Hs { code: 0, len: 2 });
+            for h in [
+                h,
+                h.heading(),
+                Hs { code: 123, len: 2 },
+                Hs {
+                    code: 10_000,
+                    len: 4,
+                },
+            ] {
+                headings.insert(h);
+                want.insert(h);
+            }
+        }
+        assert_eq!(headings.into_set(), want);
+        let mut countries = Seen::<Country>::new();
+        let mut want = FxSet::default();
+        for c in [
+            *b"CN",
+            *b"AA",
+            *b"ZZ",
+            *b"kp",
+            *b"C1",
+            [0, 0],
+            [255, b'A'],
+            *b"CN",
+        ] {
+            countries.insert(Country(c));
+            want.insert(Country(c));
+        }
+        assert_eq!(countries.into_set(), want);
+    }
 }

@@ -798,12 +798,33 @@ fn bucket(a: u32, b: u32) -> u128 {
 
 const BUCKET: u128 = !0u128 << 64;
 
-fn intern<K: std::hash::Hash + Eq>(ids: &mut crate::fxhash::FxMap<K, u32>, k: K) -> u32 {
-    let n = ids.len() as u32;
-    *ids.entry(k).or_insert(n)
+type Group = (Country, Option<Region>, Country, Flow);
+
+/// Ids given to values in the order they first appear, and those values in that order.
+struct Interner<K> {
+    ids: crate::fxhash::FxMap<K, u32>,
+    order: Vec<K>,
 }
 
-type Group = (Country, Option<Region>, Country, Flow);
+impl<K: std::hash::Hash + Eq + Copy> Interner<K> {
+    fn new() -> Self {
+        Interner {
+            ids: Default::default(),
+            order: Vec::new(),
+        }
+    }
+
+    fn id(&mut self, k: K) -> u32 {
+        let n = self.order.len() as u32;
+        *self.ids.entry(k).or_insert_with(|| {
+            self.order.push(k);
+            n
+        })
+    }
+}
+
+/// Rows handled at a time when the keys are computed in parallel.
+const PART: usize = 1 << 16;
 
 /// Marks coarser statistics rows that finer rows of the same reporter, region, partner and flow overlap
 /// (SPEC §3): a yearly row under monthly rows of its year, an HS code under its own sub-codes.
@@ -813,46 +834,86 @@ type Group = (Country, Option<Region>, Country, Flow);
 /// neighbour exactly when the next different key in its bucket is still inside its run. Only yearly rows
 /// look further, by binary search among the monthly rows of their group and year.
 ///
-/// Ids are numbered as they first appear, and a row usually has the group and period of the row before:
-/// a file written in order (by period, then group, then code) gives keys already in order, which the sort
-/// only checks.
+/// The keys are computed part by part in parallel, each part numbering groups and periods as they first
+/// appear in it (a row usually has those of the row before, which are then not looked up again); the
+/// parts' numbers are then mapped to those of one pass in order. A file written in order (by period, then
+/// group, then code) thus gives keys already in order, which the sort only checks. The result does not
+/// depend on the numbering, nor on the number of threads.
 pub fn mark_superseded(flows: &mut [TradeFlow]) {
-    let mut groups = crate::fxhash::FxMap::<Group, u32>::default();
-    let mut periods = crate::fxhash::FxMap::<Period, u32>::default();
-    let mut years = crate::fxhash::FxMap::<i32, u32>::default();
-    let mut keyed: Vec<(u128, u32)> = Vec::with_capacity(flows.len());
-    // Monthly rows keyed by (group, year, code), and the yearly rows with their (group, year) bucket.
-    let mut monthly: Vec<u128> = Vec::new();
-    let mut yearly: Vec<(u32, u128)> = Vec::new();
-    // The group and period of the row before, and their ids (group, period, year).
-    type Ids = (u32, u32, u32);
-    let mut last: Option<((Group, Period), Ids)> = None;
-    for (i, f) in flows.iter().enumerate() {
-        let k = ((f.reporter, f.region, f.partner, f.flow), f.period);
-        let (g, p, y) = match last {
-            Some((l, ids)) if l == k => ids,
-            _ => {
-                let ids = (
-                    intern(&mut groups, k.0),
-                    intern(&mut periods, f.period),
-                    intern(&mut years, f.period.year),
-                );
-                last = Some((k, ids));
-                ids
+    mark_superseded_in_parts(flows, PART);
+}
+
+/// [`mark_superseded`], with the keys computed `part` rows at a time.
+fn mark_superseded_in_parts(flows: &mut [TradeFlow], part: usize) {
+    use rayon::prelude::*;
+    type Local = (Interner<Group>, Interner<Period>);
+    let mut keyed: Vec<(u128, u32)> = vec![(0, 0); flows.len()];
+    let parts: Vec<Local> = keyed
+        .par_chunks_mut(part)
+        .zip(flows.par_chunks(part))
+        .enumerate()
+        .map(|(n, (keys, rows))| {
+            let (mut groups, mut periods) = (Interner::new(), Interner::new());
+            let mut last: Option<((Group, Period), u128)> = None;
+            for (j, (k, f)) in keys.iter_mut().zip(rows).enumerate() {
+                let at = ((f.reporter, f.region, f.partner, f.flow), f.period);
+                let b = match last {
+                    Some((l, b)) if l == at => b,
+                    _ => {
+                        let b = bucket(periods.id(at.1), groups.id(at.0));
+                        last = Some((at, b));
+                        b
+                    }
+                };
+                *k = (b | code_key(f.hs), (n * part + j) as u32);
             }
-        };
-        keyed.push((bucket(p, g) | code_key(f.hs), i as u32));
-        if f.period.is_year() {
-            yearly.push((i as u32, bucket(g, y)));
-        } else {
-            monthly.push(bucket(g, y) | code_key(f.hs));
+            (groups, periods)
+        })
+        .collect();
+    let (mut groups, mut periods) = (Interner::new(), Interner::new());
+    let maps: Vec<(Vec<u32>, Vec<u32>)> = parts
+        .iter()
+        .map(|(g, p)| {
+            let g = g.order.iter().map(|&x| groups.id(x)).collect();
+            (g, p.order.iter().map(|&x| periods.id(x)).collect())
+        })
+        .collect();
+    let local = |k: u128| ((k >> 96) as usize, (k >> 64) as u32 as usize);
+    keyed
+        .par_chunks_mut(part)
+        .zip(&maps)
+        .for_each(|(keys, (g, p))| {
+            for k in keys {
+                let (lp, lg) = local(k.0);
+                let b = bucket(
+                    p.get(lp).copied().unwrap_or(0),
+                    g.get(lg).copied().unwrap_or(0),
+                );
+                k.0 = b | (k.0 & !BUCKET);
+            }
+        });
+    // Yearly rows with their (group, year) bucket, and the monthly rows keyed by (group, year, code), which
+    // only yearly rows look at.
+    let mut years = Interner::new();
+    let year: Vec<(bool, u32)> = periods
+        .order
+        .iter()
+        .map(|p| (p.is_year(), years.id(p.year)))
+        .collect();
+    let mut yearly: Vec<(u32, u128)> = Vec::new();
+    let mut monthly: Vec<u128> = Vec::new();
+    if year.iter().any(|&(y, _)| y) {
+        for &(k, i) in &keyed {
+            let (p, g) = local(k);
+            let (is_year, y) = year.get(p).copied().unwrap_or((false, 0));
+            if is_year {
+                yearly.push((i, bucket(g as u32, y)));
+            } else {
+                monthly.push(bucket(g as u32, y) | (k & !BUCKET));
+            }
         }
     }
-    if yearly.is_empty() {
-        monthly = Vec::new();
-    }
-    // The keys are distinct (they hold the row), so any sort gives the same order; nothing else runs now.
-    use rayon::slice::ParallelSliceMut;
+    // The keys are distinct (they hold the row), so any sort gives the same order.
     keyed.par_sort_unstable();
     monthly.par_sort_unstable();
     let mut a = 0;
@@ -1189,9 +1250,15 @@ mod tests {
                 })
                 .collect();
             let want = reference(&flows);
-            mark_superseded(&mut flows);
+            for part in [1, 3, 7, PART] {
+                for f in flows.iter_mut() {
+                    f.superseded = round % 2 == 0;
+                }
+                mark_superseded_in_parts(&mut flows, part);
+                let got: Vec<bool> = flows.iter().map(|f| f.superseded).collect();
+                assert_eq!(got, want, "round {round}, parts of {part}");
+            }
             let got: Vec<bool> = flows.iter().map(|f| f.superseded).collect();
-            assert_eq!(got, want, "round {round}");
             yes += got.iter().filter(|s| **s).count();
             no += got.iter().filter(|s| !**s).count();
         }
