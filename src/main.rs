@@ -2,9 +2,6 @@
 //! output (atomically when to a file), and maps failures to exit codes: 0 done, 1 a flag at or above
 //! `--fail-on`, 2 bad usage or bad input.
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
 use origintrace::codes::{Country, Date, Hs};
@@ -563,6 +560,15 @@ fn emit_with<T>(
 }
 
 fn main() -> ExitCode {
+    // Keep freed memory for the next phase instead of handing it back to the kernel: a run frees and
+    // allocates large buffers phase after phase, and by default glibc maps each large one afresh and unmaps it
+    // on free, so every reuse costs page faults and zeroing (docs/benchmarks.md). The memory is returned when
+    // the process exits.
+    // SAFETY: `mallopt` sets process-wide allocator parameters; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
     origintrace::timing::start();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
