@@ -559,10 +559,16 @@ fn emit_with<T>(
     }
 }
 
-#[global_allocator]
-static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> ExitCode {
+    // Keep freed memory for the next phase instead of handing it back to the kernel: a run frees and
+    // allocates large buffers phase after phase, and by default glibc maps each large one afresh and unmaps it
+    // on free, so every reuse costs page faults and zeroing (docs/benchmarks.md). The memory is returned when
+    // the process exits.
+    // SAFETY: `mallopt` sets process-wide allocator parameters; it is called before any other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
     origintrace::timing::start();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
