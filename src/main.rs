@@ -565,6 +565,7 @@ fn main() -> ExitCode {
     // on free, so every reuse costs page faults and zeroing (docs/benchmarks.md). The memory is returned when
     // the process exits.
     // SAFETY: `mallopt` sets process-wide allocator parameters; it is called before any other thread exists.
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
