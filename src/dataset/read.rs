@@ -456,6 +456,7 @@ impl Buf {
         }
     }
 
+    /// As text when the bytes are UTF-8 (checked once for the whole buffer).
     fn checked(self) -> Buf {
         match self {
             Buf::Bytes(b) => match String::from_utf8(b) {
@@ -528,7 +529,7 @@ impl<P> Chunk<P> {
         }
     }
 
-    /// The text of row `k`, if it is UTF-8.
+    /// The text of a row, if it is UTF-8.
     fn text(&self, r: &RowAt) -> Option<&str> {
         let b = if r.scratch { &self.scratch } else { &self.data };
         b.str(r.start, r.end)
@@ -545,6 +546,7 @@ impl<P> Chunk<P> {
             .unwrap_or_default()
     }
 
+    /// A rejected row's `raw`.
     fn raw(&self, r: &RowAt) -> String {
         let bytes = self.row_bytes(r);
         raw_row(
@@ -555,6 +557,7 @@ impl<P> Chunk<P> {
     }
 }
 
+/// Bytes read at a time, and the size of a chunk: a few thousand rows.
 const CHUNK: usize = 1 << 18;
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
