@@ -465,9 +465,9 @@ struct Lookup {
     /// Per entry of `pos`: the shipment's value, and the output whose mix it carries ([`DIRECT`] for a
     /// direct sanctioned input), so the window is read from a few contiguous arrays.
     val: Vec<Decimal>,
+    src: Vec<u32>,
     /// `val` as f64 (the same `pool::to_f64`), converted once instead of in every window that reads it.
     valf: Vec<f64>,
-    src: Vec<u32>,
     /// The date of each position of `inbound` and of `outbound`.
     in_date: Vec<Date>,
     out_date: Vec<Date>,
