@@ -457,6 +457,11 @@ impl Index {
 /// a relevant code, not every shipment a hub received in the window), each party's outbound headings, and
 /// the dates of both lists. Built from the [`Index`] on first use (a snapshot stores the index, not this).
 struct Lookup {
+    /// The first party it covers, and where that party's runs start in `inbound` and `outbound`: a query's
+    /// lookup covers one party, a pass's all of them.
+    p0: u32,
+    in_base: u32,
+    out_base: u32,
     /// Per party: its inbound groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
     off: Vec<u32>,
     groups: Vec<HeadGroup>,
@@ -468,7 +473,7 @@ struct Lookup {
     src: Vec<u32>,
     /// `val` as f64 (the same `pool::to_f64`), converted once instead of in every window that reads it.
     valf: Vec<f64>,
-    /// The date of each position of `inbound` and of `outbound`.
+    /// The date of each position of `inbound` and of `outbound` (from the bases above).
     in_date: Vec<Date>,
     out_date: Vec<Date>,
     /// Per party: its outbound headings are `out_heads[out_off[p]..out_off[p+1]]`, in `outbound` order.
@@ -503,13 +508,28 @@ fn head_key(h: Hs) -> u32 {
 
 impl Lookup {
     fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool) -> Lookup {
-        let n = ix.in_off.len().saturating_sub(1);
-        let mut off = Vec::with_capacity(n + 1);
+        let n = ix.in_off.len().saturating_sub(1) as u32;
+        Lookup::of_parties(ds, ix, is_direct, 0, n)
+    }
+
+    /// The lookup of parties `p0..p1` only, its arrays local to them: what a query that decomposes a few
+    /// outputs builds for each party it meets, rather than the whole table a pass needs (at 10M shipments
+    /// the whole table costs seconds; one party's, microseconds).
+    fn of_parties(
+        ds: &Dataset,
+        ix: &Index,
+        is_direct: impl Fn(u32) -> bool,
+        p0: u32,
+        p1: u32,
+    ) -> Lookup {
+        let (in_base, out_base) = (ix.in_off[p0 as usize], ix.out_off[p0 as usize]);
+        let (in_end, out_end) = (ix.in_off[p1 as usize], ix.out_off[p1 as usize]);
+        let mut off = Vec::with_capacity((p1 - p0) as usize + 1);
         let mut groups = Vec::new();
-        let mut pos = Vec::with_capacity(ix.inbound.len());
+        let mut pos = Vec::with_capacity((in_end - in_base) as usize);
         let mut tmp: Vec<(u32, u32)> = Vec::new();
         off.push(0);
-        for p in 0..n as u32 {
+        for p in p0..p1 {
             tmp.clear();
             tmp.extend(
                 ix.inbound_of(p)
@@ -535,9 +555,10 @@ impl Lookup {
         }
         let (mut val, mut src) = (Vec::with_capacity(pos.len()), Vec::with_capacity(pos.len()));
         let mut valf = Vec::with_capacity(pos.len());
-        for p in 0..n as u32 {
+        for p in p0..p1 {
             let inbound = ix.inbound_of(p);
-            for g in &groups[off[p as usize] as usize..off[p as usize + 1] as usize] {
+            let local = (p - p0) as usize;
+            for g in &groups[off[local] as usize..off[local + 1] as usize] {
                 for &q in &pos[g.start as usize..g.end as usize] {
                     let i = inbound[q as usize];
                     val.push(ds.shipments[i as usize].value_usd);
@@ -551,10 +572,10 @@ impl Lookup {
             }
         }
         let date = |i: &u32| ds.shipments[*i as usize].date;
-        let mut out_off = Vec::with_capacity(n + 1);
+        let mut out_off = Vec::with_capacity((p1 - p0) as usize + 1);
         let mut out_heads: Vec<OutHead> = Vec::new();
         out_off.push(0);
-        for p in 0..n {
+        for p in p0 as usize..p1 as usize {
             let (a, b) = (ix.out_off[p] as usize, ix.out_off[p + 1] as usize);
             for i in a..b {
                 let h = ds.shipments[ix.outbound[i] as usize].hs.heading();
@@ -570,26 +591,46 @@ impl Lookup {
             out_off.push(out_heads.len() as u32);
         }
         Lookup {
+            p0,
+            in_base,
+            out_base,
             off,
             groups,
             pos,
             val,
             valf,
             src,
-            in_date: ix.inbound.iter().map(date).collect(),
-            out_date: ix.outbound.iter().map(date).collect(),
+            in_date: ix.inbound[in_base as usize..in_end as usize]
+                .iter()
+                .map(date)
+                .collect(),
+            out_date: ix.outbound[out_base as usize..out_end as usize]
+                .iter()
+                .map(date)
+                .collect(),
             out_off,
             out_heads,
         }
     }
 
+    /// The dates of party p's inbound shipments, in `inbound_of(p)` order.
+    fn in_dates(&self, ix: &Index, p: u32) -> &[Date] {
+        let a = (ix.in_off[p as usize] - self.in_base) as usize;
+        let b = (ix.in_off[p as usize + 1] - self.in_base) as usize;
+        &self.in_date[a..b]
+    }
+
+    /// The dates of `outbound[a..b]`.
+    fn out_dates(&self, a: usize, b: usize) -> &[Date] {
+        let base = self.out_base as usize;
+        &self.out_date[a - base..b - base]
+    }
+
     /// [`Index::out_range`] from the heading runs: the positions of party p's shipments of heading `h`
     /// (empty at the same place when there are none).
     fn out_range(&self, ix: &Index, p: u32, h: Hs) -> (usize, usize) {
-        let (Some(&a), Some(&b)) = (
-            self.out_off.get(p as usize),
-            self.out_off.get(p as usize + 1),
-        ) else {
+        let local = p.wrapping_sub(self.p0) as usize;
+        let (Some(&a), Some(&b)) = (self.out_off.get(local), self.out_off.get(local + 1)) else {
             return (0, 0);
         };
         let heads = &self.out_heads[a as usize..b as usize];
@@ -605,7 +646,8 @@ impl Lookup {
     }
 
     fn of(&self, p: u32) -> &[HeadGroup] {
-        match (self.off.get(p as usize), self.off.get(p as usize + 1)) {
+        let local = p.wrapping_sub(self.p0) as usize;
+        match (self.off.get(local), self.off.get(local + 1)) {
             (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
             _ => &[],
         }
@@ -711,6 +753,24 @@ pub struct Engine<'a> {
     /// Pattern regions each party is located in (one bit per pattern).
     party_via: Vec<u64>,
     lookup: OnceLock<Lookup>,
+    /// One-party lookups of a query that never built `lookup` ([`Engine::prepare_pass`]).
+    party_lookups: RwLock<FxMap<u32, Arc<Lookup>>>,
+}
+
+/// A whole lookup or one party's.
+enum Heads<'a> {
+    All(&'a Lookup),
+    One(Arc<Lookup>),
+}
+
+impl std::ops::Deref for Heads<'_> {
+    type Target = Lookup;
+    fn deref(&self) -> &Lookup {
+        match self {
+            Heads::All(l) => l,
+            Heads::One(l) => l,
+        }
+    }
 }
 
 impl<'a> Engine<'a> {
@@ -777,6 +837,7 @@ impl<'a> Engine<'a> {
             watch,
             party_via,
             lookup: OnceLock::new(),
+            party_lookups: RwLock::default(),
         }
     }
 
@@ -787,6 +848,7 @@ impl<'a> Engine<'a> {
         e.prefetch_pools();
         crate::timing::phase("pools");
         e.outcomes.reserve(e.ix.keys.len());
+        e.prepare_pass();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.
         // Each is the same pure function of earlier outcomes as in a sequential pass, so the numbers do not
@@ -1114,9 +1176,28 @@ impl<'a> Engine<'a> {
         self.decompose_at(key.party, key.heading, key.date)
     }
 
-    fn lookup(&self) -> &Lookup {
+    /// Builds the whole lookup table: what a pass over every output calls first. Without it, each
+    /// decomposition uses a table of its party alone, built on first use (so a `trace` from a snapshot
+    /// reads a few parties' shipments, not all of them). Both give the same terms.
+    pub fn prepare_pass(&self) {
         self.lookup
-            .get_or_init(|| Lookup::new(self.ds, &self.ix, |i| self.is_direct(i)))
+            .get_or_init(|| Lookup::new(self.ds, &self.ix, |i| self.is_direct(i)));
+    }
+
+    /// The lookup that covers party `p`.
+    fn lookup(&self, p: u32) -> Heads<'_> {
+        if let Some(all) = self.lookup.get() {
+            return Heads::All(all);
+        }
+        Heads::One(memo(&self.party_lookups, p, || {
+            Arc::new(Lookup::of_parties(
+                self.ds,
+                &self.ix,
+                |i| self.is_direct(i),
+                p,
+                p + 1,
+            ))
+        }))
     }
 
     /// [`Engine::decompose`] into `items`, reusing the buffers of `scratch`: what a pass over every output
@@ -1165,9 +1246,9 @@ impl<'a> Engine<'a> {
         }
         let relevant = |h: Hs| prefixes.iter().any(|x| h.overlaps(*x));
         // 1. Documented: the relevant inbound shipments in the window, in (date, id) order.
-        let heads = self.lookup();
+        let heads = self.lookup(p);
         let inbound = self.ix.inbound_of(p);
-        let dates = &heads.in_date[self.ix.in_off[p as usize] as usize..][..inbound.len()];
+        let dates = heads.in_dates(&self.ix, p);
         let from = dates.partition_point(|&d| d < lo) as u32;
         let to = dates.partition_point(|&d| d < t) as u32;
         let mine = heads.of(p);
@@ -1193,7 +1274,7 @@ impl<'a> Engine<'a> {
         }
         let d_total: Decimal = window.iter().map(|&j| heads.val[j as usize]).sum();
         let (a, b) = heads.out_range(&self.ix, p, o);
-        let outs = &heads.out_date[a..b];
+        let outs = heads.out_dates(a, b);
         let o_from = a + outs.partition_point(|&d| d < lo);
         let o_to = a + outs.partition_point(|&d| d <= t);
         let o_total = self.ix.out_sum[o_to] - self.ix.out_sum[o_from];
@@ -1298,10 +1379,11 @@ impl<'a> Engine<'a> {
         // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
         if h.len >= 4 {
             // One run sorted by (date, id): the latest before `t` is the last one before it.
-            let lk = self.lookup();
+            let lk = self.lookup(q);
             let (a, b) = lk.out_range(&self.ix, q, h);
-            let n = lk.out_date[a..b].partition_point(|&d| d < t);
-            return (n > 0 && lk.out_date[a + n - 1] >= lo).then(|| self.ix.outbound[a + n - 1]);
+            let dates = lk.out_dates(a, b);
+            let n = dates.partition_point(|&d| d < t);
+            return (n > 0 && dates[n - 1] >= lo).then(|| self.ix.outbound[a + n - 1]);
         }
         self.ix
             .outbound_of(q)

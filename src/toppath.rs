@@ -197,6 +197,7 @@ impl TopPaths {
         let mut terms: Vec<Term> = Vec::new();
         let mut groups = Groups::default();
         e.prefetch_region_sums();
+        e.prepare_pass();
         crate::timing::phase("top-path-sums");
         t.off.push(0);
         // One day at a time: the outputs of a day are decomposed in parallel (their terms come from earlier

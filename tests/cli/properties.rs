@@ -6,7 +6,7 @@
 
 use crate::harness::run;
 use origintrace::dataset::{DataSource, Dataset, load};
-use origintrace::model::{EPS, Engine, Key, Outcome};
+use origintrace::model::{EPS, Engine, Index, Key, Outcome};
 use origintrace::paths::Limits;
 use origintrace::settings::Settings;
 use origintrace::toppath::{Memo, TopPaths};
@@ -478,6 +478,27 @@ proptest! {
         prop_assert_eq!(r1.code, 0, "{}", r1.stderr);
         prop_assert_eq!(r2.code, 0, "{}", r2.stderr);
         prop_assert_eq!(r1.stdout, r2.stdout);
+    }
+
+    /// A query's engine (a snapshot's: one-party lookups built on demand) decomposes every output, and
+    /// every hypothetical output `vet` asks about, into the same terms as the pass's whole lookup table.
+    #[test]
+    fn one_party_lookups_decompose_like_the_whole_table(d in data_strategy()) {
+        let dir = write_temp(&d);
+        let ds = load_dir(dir.path());
+        let st = d.settings();
+        let e = Engine::run(&ds, &st);
+        let q = Engine::from_parts(&ds, &st, Index::new(&ds, &st), e.outcomes.clone(), e.hits.clone())
+            .expect("parts fit");
+        for k in (0..e.ix.keys.len() as u32).rev() {
+            prop_assert_eq!(q.decompose(k), e.decompose(k), "output {:?}", e.ix.keys[k as usize]);
+            let key = e.ix.keys[k as usize];
+            let later = key.date.add_days(3);
+            prop_assert_eq!(
+                q.decompose_at(key.party, key.heading, later),
+                e.decompose_at(key.party, key.heading, later)
+            );
+        }
     }
 
     /// The paths of an output add up to its sanctioned share when the search was not cut.
