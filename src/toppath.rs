@@ -67,16 +67,6 @@ impl Chains {
         id
     }
 
-    /// The chain made of a source alone (no hop yet).
-    fn root(&mut self, source: Node) -> u32 {
-        self.intern(NONE, source, HopKind::Shipment)
-    }
-
-    /// Chain `c` followed by a hop of `kind` into `to`.
-    fn ext(&mut self, c: u32, to: Node, kind: HopKind) -> u32 {
-        self.intern(c, to, kind)
-    }
-
     /// Chains interned.
     pub fn len(&self) -> usize {
         self.links.len()
@@ -84,10 +74,6 @@ impl Chains {
 
     pub fn is_empty(&self) -> bool {
         self.links.is_empty()
-    }
-
-    fn depth(&self, c: u32) -> usize {
-        self.links[c as usize].depth as usize
     }
 
     /// Chain `c` as a path with share `share`; its grade is its weakest hop's.
@@ -133,10 +119,6 @@ pub struct TopPaths {
     ent: Vec<Entry>,
     /// Per output: no chain it did not keep has a larger share than this.
     cap: Vec<f64>,
-    /// Extensions into the output being computed, by (chain, hop kind). A hub output inherits the same
-    /// few chains through thousands of inbound shipments; this small table answers those repeats instead
-    /// of the interning table, which at national scale is far larger than the caches. Cleared per output.
-    near: FxMap<(u32, HopKind), u32>,
 }
 
 /// Exact shares of (output, chain), computed on demand.
@@ -168,11 +150,6 @@ impl Groups {
         }
         id
     }
-
-    fn clear(&mut self) {
-        self.ids.clear();
-        self.cap.clear();
-    }
 }
 
 impl TopPaths {
@@ -191,48 +168,67 @@ impl TopPaths {
             off: Vec::with_capacity(n + 1),
             ent: Vec::new(),
             cap: Vec::with_capacity(n),
-            near: FxMap::default(),
         };
-        let mut pools: FxMap<(Country, Scope, Hs, Date), PoolChains> = FxMap::default();
-        let mut terms: Vec<Term> = Vec::new();
-        let mut groups = Groups::default();
+        let mut pools: FxMap<PoolKey, PoolChains> = FxMap::default();
         e.prefetch_region_sums();
         e.prepare_pass();
         crate::timing::phase("top-path-sums");
         t.off.push(0);
-        // One day at a time: the outputs of a day are decomposed in parallel (their terms come from earlier
-        // days only), then their chains are made in key order, so chain ids, and with them every tie-break,
-        // are what a sequential pass gives.
-        let mut start = 0;
-        while start < n {
-            let day = e.ix.keys[start].date;
-            let end = start + e.ix.keys[start..].partition_point(|x| x.date == day);
-            let decomposed: Vec<Option<Vec<Item>>> = (start as u32..end as u32)
-                .into_par_iter()
-                .map_init(Scratch::default, |scratch, k| {
-                    (e.outcome(k).mix.sanctioned() > EPS).then(|| {
-                        let mut items = Vec::new();
-                        e.decompose_into(k, scratch, &mut items);
-                        items
-                    })
-                })
-                .collect();
-            for (k, items) in (start as u32..end as u32).zip(decomposed) {
-                match items {
-                    Some(items) => {
-                        terms.clear();
-                        groups.clear();
-                        t.near.clear();
-                        let s = e.outcome(k).mix.sanctioned();
-                        t.terms(e, k, &items, max_hops, &mut pools, &mut terms, &mut groups);
-                        t.keep(s, keep.max(1), &mut terms, &groups);
+        // One day at a time; an output's terms come from earlier days only. A producer thread decomposes
+        // the outputs (the terms depend on the mixes alone, all known from the engine pass) ahead of this
+        // one. Here each day's outputs are drafted in parallel against the chains made so far, the chains
+        // they add are made in key order, so chain ids, and with them every tie-break, are what a
+        // sequential pass gives, and then each output keeps its largest chains, again in parallel.
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Vec<Option<Vec<Item>>>)>(8);
+        std::thread::scope(|scope| {
+            scope.spawn(move || {
+                let mut start = 0;
+                while start < n {
+                    let day = e.ix.keys[start].date;
+                    let end = start + e.ix.keys[start..].partition_point(|x| x.date == day);
+                    let decomposed: Vec<Option<Vec<Item>>> = (start as u32..end as u32)
+                        .into_par_iter()
+                        .map_init(Scratch::default, |scratch, k| {
+                            (e.outcome(k).mix.sanctioned() > EPS).then(|| {
+                                let mut items = Vec::new();
+                                e.decompose_into(k, scratch, &mut items);
+                                items
+                            })
+                        })
+                        .collect();
+                    if tx.send((start as u32, decomposed)).is_err() {
+                        return;
                     }
-                    None => t.cap.push(0.0),
+                    start = end;
                 }
-                t.off.push(t.ent.len() as u32);
+            });
+            for (start, decomposed) in rx {
+                let mut drafts: Vec<Option<Draft>> = decomposed
+                    .into_par_iter()
+                    .enumerate()
+                    .map(|(i, items)| {
+                        items.map(|items| t.draft(e, start + i as u32, &items, max_hops, &pools))
+                    })
+                    .collect();
+                for d in drafts.iter_mut().flatten() {
+                    t.settle(d, &mut pools);
+                }
+                let kept: Vec<Option<(Vec<Entry>, f64)>> = drafts
+                    .into_par_iter()
+                    .map(|d| d.map(|mut d| keep_of(d.s, keep.max(1), &mut d.terms, &d.groups)))
+                    .collect();
+                for k in kept {
+                    match k {
+                        Some((entries, cap)) => {
+                            t.ent.extend(entries);
+                            t.cap.push(cap);
+                        }
+                        None => t.cap.push(0.0),
+                    }
+                    t.off.push(t.ent.len() as u32);
+                }
             }
-            start = end;
-        }
+        });
         t
     }
 
@@ -240,69 +236,62 @@ impl TopPaths {
         &self.ent[self.off[k as usize] as usize..self.off[k as usize + 1] as usize]
     }
 
-    /// Every term of output `k`, unmerged.
-    #[allow(clippy::too_many_arguments)]
-    fn terms(
-        &mut self,
+    /// Every term of output `k`, unmerged, against the chains made so far (read only): the chains it
+    /// would add are kept in the draft, in the order a sequential pass would make them.
+    fn draft(
+        &self,
         e: &Engine,
         k: u32,
         items: &[Item],
         max_hops: usize,
-        pools: &mut FxMap<(Country, Scope, Hs, Date), PoolChains>,
-        out: &mut Vec<Term>,
-        groups: &mut Groups,
-    ) {
+        pools: &FxMap<PoolKey, PoolChains>,
+    ) -> Draft {
         let key = e.key(k);
         let here = Node::Party(key.party);
+        let mut d = Draft {
+            s: e.outcome(k).mix.sanctioned(),
+            ..Draft::default()
+        };
         for item in items {
             let w = item.weight;
             if w <= 0.0 {
                 continue;
             }
-            let mut source = |c: u32, share: f64, chains: &Chains| {
-                if chains.depth(c) <= max_hops {
-                    out.push((c, share, 0.0, NONE));
-                }
-            };
             match &item.source {
                 Source::SanctionedParty
                 | Source::Shipment { direct: true, .. }
                 | Source::LinkSanctionedCountry { .. }
                 | Source::LinkSanctionedParty { .. } => {
-                    let chains = &mut self.chains;
                     if let Some(c) = source_chain(e, here, &item.source, |p, n, k| {
-                        Some(chains.intern(p, n, k))
+                        Some(self.ext(&mut d, p, n, k))
                     }) {
-                        source(c, w, &self.chains);
+                        d.source(self, c, w, max_hops);
                     }
                 }
                 Source::Shipment {
                     upstream: Some(u), ..
-                } => self.inherit(e, *u, here, HopKind::Shipment, w, max_hops, out, groups),
-                Source::LinkParty { upstream, .. } => self.inherit(
-                    e,
-                    *upstream,
-                    here,
-                    HopKind::Declared,
-                    w,
-                    max_hops,
-                    out,
-                    groups,
-                ),
+                } => self.inherit(e, &mut d, *u, here, HopKind::Shipment, w, max_hops),
+                Source::LinkParty { upstream, .. } => {
+                    self.inherit(e, &mut d, *upstream, here, HopKind::Declared, w, max_hops)
+                }
                 Source::LinkCountryPool { country, .. } => {
                     if let Some(pool) = e.pool(*country, Scope::National, key.heading, key.date) {
-                        for (f, c) in self.pool_chains(e, &pool, key.heading, key.date, pools) {
-                            let c = self.chains.ext(c, here, HopKind::Declared);
-                            source(c, w * f, &self.chains);
+                        for (f, c) in
+                            self.pool_chains(e, &mut d, &pool, key.heading, key.date, pools)
+                        {
+                            let c = self.ext(&mut d, c, here, HopKind::Declared);
+                            d.source(self, c, w * f, max_hops);
                         }
                     }
                 }
                 Source::Pool { .. } => {
                     if let Some(pool) = e.party_pool(key.party, key.heading, key.date) {
                         let kind = HopKind::into_pool(pool.scope);
-                        for (f, c) in self.pool_chains(e, &pool, key.heading, key.date, pools) {
-                            let c = self.chains.ext(c, here, kind);
-                            source(c, w * f, &self.chains);
+                        for (f, c) in
+                            self.pool_chains(e, &mut d, &pool, key.heading, key.date, pools)
+                        {
+                            let c = self.ext(&mut d, c, here, kind);
+                            d.source(self, c, w * f, max_hops);
                         }
                     }
                 }
@@ -312,6 +301,29 @@ impl TopPaths {
                 | Source::NoPool => {}
             }
         }
+        d
+    }
+
+    /// Chain `parent` followed by a hop of `kind` into `node`: the chain made so far, or one the draft will
+    /// add.
+    fn ext(&self, d: &mut Draft, parent: u32, node: Node, kind: HopKind) -> u32 {
+        if !is_new(parent)
+            && let Some(&c) = self.chains.map.get(&(parent, node, kind))
+        {
+            return c;
+        }
+        let next = NEW | d.new.len() as u32;
+        let c = *d.new_ids.entry((parent, node, kind)).or_insert(next);
+        if c == next {
+            let depth = if parent == NONE {
+                0
+            } else {
+                d.depth(self, parent).saturating_add(1)
+            };
+            d.new.push((parent, node, kind));
+            d.new_depth.push(depth);
+        }
+        c
     }
 
     /// The kept chains of upstream output `u`, each extended by a hop of `kind` into `here`, weighted by
@@ -319,116 +331,190 @@ impl TopPaths {
     /// kept chain takes it off again for the upstream output that did keep its prefix.
     #[allow(clippy::too_many_arguments)]
     fn inherit(
-        &mut self,
+        &self,
         e: &Engine,
+        d: &mut Draft,
         u: u32,
         here: Node,
         kind: HopKind,
         w: f64,
         max_hops: usize,
-        out: &mut Vec<Term>,
-        groups: &mut Groups,
     ) {
         if e.outcome(u).mix.sanctioned() <= EPS {
             return;
         }
         let cap = w * self.cap[u as usize];
-        let g = groups.of(e.key(u).party, kind);
-        groups.cap[g as usize] += cap;
-        let (a, b) = (
-            self.off[u as usize] as usize,
-            self.off[u as usize + 1] as usize,
-        );
-        for i in a..b {
-            let x = self.ent[i];
-            let c = match self.near.get(&(x.chain, kind)) {
+        let g = d.groups.of(e.key(u).party, kind);
+        d.groups.cap[g as usize] += cap;
+        for x in self.kept(u) {
+            let c = match d.near.get(&(x.chain, kind)) {
                 Some(&c) => c,
                 None => {
-                    let c = self.chains.ext(x.chain, here, kind);
-                    self.near.insert((x.chain, kind), c);
+                    let c = self.ext(d, x.chain, here, kind);
+                    d.near.insert((x.chain, kind), c);
                     c
                 }
             };
-            if self.chains.depth(c) <= max_hops {
-                out.push((c, w * x.lo, w * x.slack - cap, g));
+            if (d.depth(self, c) as usize) <= max_hops {
+                d.terms.push((c, w * x.lo, w * x.slack - cap, g));
             }
         }
     }
 
     /// The chains a pool ends (without their last hop into the output, which depends on the output),
-    /// read from the same [`Engine::pool_chains`] the search uses.
+    /// read from the same [`Engine::pool_chains`] the search uses; memoised per pool once settled.
     fn pool_chains(
-        &mut self,
+        &self,
         e: &Engine,
+        d: &mut Draft,
         pool: &Pool,
         o: Hs,
         t: Date,
-        memo: &mut FxMap<(Country, Scope, Hs, Date), PoolChains>,
+        memo: &FxMap<PoolKey, PoolChains>,
     ) -> PoolChains {
         let mk = (pool.reporter, pool.scope, o, t);
         if let Some(v) = memo.get(&mk) {
             return v.clone();
         }
-        // `to` and the last kind are placeholders: only the hops before the last are interned.
+        if let Some((_, v)) = d.pools.iter().find(|x| x.0 == mk) {
+            return v.clone();
+        }
+        // `to` and the last kind are placeholders: only the hops before the last are made.
         let mut v = Vec::new();
         for (f, src, hops) in e.pool_chains(pool, o, t, Node::Party(NONE), HopKind::Shipment, false)
         {
-            let mut c = self.chains.root(src);
+            let mut c = self.ext(d, NONE, src, HopKind::Shipment);
             for h in &hops[..hops.len().saturating_sub(1)] {
-                c = self.chains.ext(c, h.to, h.kind);
+                c = self.ext(d, c, h.to, h.kind);
             }
             v.push((f, c));
         }
-        memo.insert(mk, v.clone());
+        d.pools.push((mk, v.clone()));
         v
     }
 
-    /// Merges the terms of an output by chain, keeps the largest, and bounds the rest.
-    fn keep(&mut self, s: f64, keep: usize, terms: &mut [Term], groups: &Groups) {
-        terms.sort_by_key(|x| x.0);
-        let mut merged: Vec<Entry> = Vec::new();
-        let mut group_of: Vec<u32> = Vec::new();
-        for &(c, lo, slack, g) in terms.iter() {
-            match merged.last_mut() {
-                Some(m) if m.chain == c => {
-                    m.lo += lo;
-                    m.slack += slack;
-                    // A chain's last hop names its group, so every inherited term of it has the same one.
-                    if g != NONE
-                        && let Some(last) = group_of.last_mut()
-                    {
-                        *last = g;
-                    }
-                }
-                _ => {
-                    merged.push(Entry {
-                        chain: c,
-                        lo,
-                        slack,
-                    });
-                    group_of.push(g);
-                }
+    /// Makes the chains a draft adds, in the order it met them, and gives its terms their ids.
+    fn settle(&mut self, d: &mut Draft, pools: &mut FxMap<PoolKey, PoolChains>) {
+        let mut ids = Vec::with_capacity(d.new.len());
+        for &(parent, node, kind) in &d.new {
+            let p = if is_new(parent) {
+                ids[(parent & !NEW) as usize]
+            } else {
+                parent
+            };
+            ids.push(self.chains.intern(p, node, kind));
+        }
+        let id = |c: u32| {
+            if is_new(c) {
+                ids[(c & !NEW) as usize]
+            } else {
+                c
             }
+        };
+        for term in &mut d.terms {
+            term.0 = id(term.0);
         }
-        // A chain through a group may lack what every upstream output of the group that did not keep its
-        // prefix could carry: the group's cap, less what the outputs that did keep it gave back.
-        for (m, g) in merged.iter_mut().zip(&group_of) {
-            if *g != NONE {
-                m.slack = (m.slack + groups.cap[*g as usize]).max(0.0);
-            }
+        for (mk, v) in d.pools.drain(..) {
+            pools
+                .entry(mk)
+                .or_insert_with(|| v.into_iter().map(|(f, c)| (f, id(c))).collect());
         }
-        merged.sort_by(|a, b| b.lo.total_cmp(&a.lo).then(a.chain.cmp(&b.chain)));
-        // Chains not kept: those merged here but cut, and those whose prefix no upstream output kept.
-        let mut cap = groups.cap.iter().copied().fold(0.0, f64::max);
-        for m in merged.iter().skip(keep) {
-            cap = cap.max(m.lo + m.slack);
+    }
+}
+
+/// A reference to a chain the current day adds: the top bit, then its place in its draft's list. Chain
+/// ids stay far below it (2^31 chains would take more than 50 GB).
+const NEW: u32 = 1 << 31;
+
+fn is_new(c: u32) -> bool {
+    c != NONE && c & NEW != 0
+}
+
+type PoolKey = (Country, Scope, Hs, Date);
+
+/// One output's terms, drafted in parallel with the other outputs of its day.
+#[derive(Default)]
+struct Draft {
+    /// Its sanctioned share.
+    s: f64,
+    terms: Vec<Term>,
+    groups: Groups,
+    /// Chains it adds, as (parent, node, kind), in the order met; a parent may itself be one of them.
+    new: Vec<(u32, Node, HopKind)>,
+    new_depth: Vec<u16>,
+    new_ids: FxMap<(u32, Node, HopKind), u32>,
+    /// Extensions into this output by (chain, hop kind). A hub output inherits the same few chains through
+    /// thousands of inbound shipments; this small table answers those repeats instead of the interning
+    /// table, which at national scale is far larger than the caches.
+    near: FxMap<(u32, HopKind), u32>,
+    /// Pools whose chains were not memoised yet.
+    pools: Vec<(PoolKey, PoolChains)>,
+}
+
+impl Draft {
+    fn depth(&self, t: &TopPaths, c: u32) -> u16 {
+        if is_new(c) {
+            self.new_depth[(c & !NEW) as usize]
+        } else {
+            t.chains.links[c as usize].depth
         }
-        merged.truncate(keep);
-        let kept: f64 = merged.iter().map(|x| x.lo).sum();
-        self.ent.extend(merged);
-        self.cap.push(cap.min((s - kept).max(0.0)));
     }
 
+    /// A term that starts at a sanctioned source.
+    fn source(&mut self, t: &TopPaths, c: u32, share: f64, max_hops: usize) {
+        if (self.depth(t, c) as usize) <= max_hops {
+            self.terms.push((c, share, 0.0, NONE));
+        }
+    }
+}
+
+/// Merges the terms of an output by chain, keeps the largest, and bounds the rest: the kept entries and
+/// the cap on every chain not kept.
+fn keep_of(s: f64, keep: usize, terms: &mut [Term], groups: &Groups) -> (Vec<Entry>, f64) {
+    terms.sort_by_key(|x| x.0);
+    let mut merged: Vec<Entry> = Vec::new();
+    let mut group_of: Vec<u32> = Vec::new();
+    for &(c, lo, slack, g) in terms.iter() {
+        match merged.last_mut() {
+            Some(m) if m.chain == c => {
+                m.lo += lo;
+                m.slack += slack;
+                // A chain's last hop names its group, so every inherited term of it has the same one.
+                if g != NONE
+                    && let Some(last) = group_of.last_mut()
+                {
+                    *last = g;
+                }
+            }
+            _ => {
+                merged.push(Entry {
+                    chain: c,
+                    lo,
+                    slack,
+                });
+                group_of.push(g);
+            }
+        }
+    }
+    // A chain through a group may lack what every upstream output of the group that did not keep its
+    // prefix could carry: the group's cap, less what the outputs that did keep it gave back.
+    for (m, g) in merged.iter_mut().zip(&group_of) {
+        if *g != NONE {
+            m.slack = (m.slack + groups.cap[*g as usize]).max(0.0);
+        }
+    }
+    merged.sort_by(|a, b| b.lo.total_cmp(&a.lo).then(a.chain.cmp(&b.chain)));
+    // Chains not kept: those merged here but cut, and those whose prefix no upstream output kept.
+    let mut cap = groups.cap.iter().copied().fold(0.0, f64::max);
+    for m in merged.iter().skip(keep) {
+        cap = cap.max(m.lo + m.slack);
+    }
+    merged.truncate(keep);
+    let kept: f64 = merged.iter().map(|x| x.lo).sum();
+    (merged, cap.min((s - kept).max(0.0)))
+}
+
+impl TopPaths {
     /// The top path of output `k`, with its exact share, when the kept chains settle it; `None` when the
     /// search must decide (near ties, or a chain nobody kept could be as large), or the output has no
     /// sanctioned share. `memo` holds exact chain shares between calls.
