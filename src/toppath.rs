@@ -127,7 +127,7 @@ pub type Memo = FxMap<(u32, u32), f64>;
 /// Terminal chains through one pool, memoised per pool: (factor, chain up to the pool's node).
 type PoolChains = Vec<(f64, u32)>;
 
-/// A chain's term in an output before merging: (chain, lo, slack, group). `group` is the upstream
+/// A chain's terms in an output, summed: (chain, lo, slack, group). `group` is the upstream
 /// (party, hop kind) it came through, whose `cap`s bound the prefixes not kept; `NONE` for a source term.
 type Term = (u32, f64, f64, u32);
 
@@ -215,7 +215,7 @@ impl TopPaths {
                 }
                 let kept: Vec<Option<(Vec<Entry>, f64)>> = drafts
                     .into_par_iter()
-                    .map(|d| d.map(|mut d| keep_of(d.s, keep.max(1), &mut d.terms, &d.groups)))
+                    .map(|d| d.map(|d| keep_of(d.s, keep.max(1), &d.merged, &d.groups)))
                     .collect();
                 for k in kept {
                     match k {
@@ -347,16 +347,19 @@ impl TopPaths {
         let g = d.groups.of(e.key(u).party, kind);
         d.groups.cap[g as usize] += cap;
         for x in self.kept(u) {
-            let c = match d.near.get(&(x.chain, kind)) {
-                Some(&c) => c,
+            let (lo, slack) = (w * x.lo, w * x.slack - cap);
+            match d.near.get(&(x.chain, kind)) {
+                Some(&NONE) => {}
+                Some(&i) => d.add(i, lo, slack, g),
                 None => {
                     let c = self.ext(d, x.chain, here, kind);
-                    d.near.insert((x.chain, kind), c);
-                    c
+                    let i = if (d.depth(self, c) as usize) <= max_hops {
+                        d.term(c, lo, slack, g)
+                    } else {
+                        NONE
+                    };
+                    d.near.insert((x.chain, kind), i);
                 }
-            };
-            if (d.depth(self, c) as usize) <= max_hops {
-                d.terms.push((c, w * x.lo, w * x.slack - cap, g));
             }
         }
     }
@@ -411,7 +414,7 @@ impl TopPaths {
                 c
             }
         };
-        for term in &mut d.terms {
+        for term in &mut d.merged {
             term.0 = id(term.0);
         }
         for (mk, v) in d.pools.drain(..) {
@@ -437,15 +440,21 @@ type PoolKey = (Country, Scope, Hs, Date);
 struct Draft {
     /// Its sanctioned share.
     s: f64,
-    terms: Vec<Term>,
+    /// Its terms merged by chain as they come, in the order their chains first came: (chain, lo, slack,
+    /// group), the sums taken in the order a sort of every term by chain would leave them, so the
+    /// figures are the same to the last bit.
+    merged: Vec<Term>,
+    /// The place of each chain in `merged`.
+    slot: FxMap<u32, u32>,
     groups: Groups,
     /// Chains it adds, as (parent, node, kind), in the order met; a parent may itself be one of them.
     new: Vec<(u32, Node, HopKind)>,
     new_depth: Vec<u16>,
     new_ids: FxMap<(u32, Node, HopKind), u32>,
-    /// Extensions into this output by (chain, hop kind). A hub output inherits the same few chains through
-    /// thousands of inbound shipments; this small table answers those repeats instead of the interning
-    /// table, which at national scale is far larger than the caches.
+    /// Extensions into this output by (chain, hop kind), as their place in `merged` (`NONE` when too
+    /// long to be a path). A hub output inherits the same few chains through thousands of inbound
+    /// shipments; this small table answers those repeats instead of the interning table, which at national
+    /// scale is far larger than the caches.
     near: FxMap<(u32, HopKind), u32>,
     /// Pools whose chains were not memoised yet.
     pools: Vec<(PoolKey, PoolChains)>,
@@ -463,46 +472,52 @@ impl Draft {
     /// A term that starts at a sanctioned source.
     fn source(&mut self, t: &TopPaths, c: u32, share: f64, max_hops: usize) {
         if (self.depth(t, c) as usize) <= max_hops {
-            self.terms.push((c, share, 0.0, NONE));
+            self.term(c, share, 0.0, NONE);
+        }
+    }
+
+    /// Adds a term of chain `c`; its place in `merged`.
+    fn term(&mut self, c: u32, lo: f64, slack: f64, g: u32) -> u32 {
+        let next = self.merged.len() as u32;
+        let i = *self.slot.entry(c).or_insert(next);
+        if i == next {
+            self.merged.push((c, lo, slack, g));
+        } else {
+            self.add(i, lo, slack, g);
+        }
+        i
+    }
+
+    /// Adds a term to the chain at place `i`.
+    fn add(&mut self, i: u32, lo: f64, slack: f64, g: u32) {
+        if let Some(m) = self.merged.get_mut(i as usize) {
+            m.1 += lo;
+            m.2 += slack;
+            // A chain's last hop names its group, so every inherited term of it has the same one.
+            if g != NONE {
+                m.3 = g;
+            }
         }
     }
 }
 
-/// Merges the terms of an output by chain, keeps the largest, and bounds the rest: the kept entries and
-/// the cap on every chain not kept.
-fn keep_of(s: f64, keep: usize, terms: &mut [Term], groups: &Groups) -> (Vec<Entry>, f64) {
-    terms.sort_by_key(|x| x.0);
-    let mut merged: Vec<Entry> = Vec::new();
-    let mut group_of: Vec<u32> = Vec::new();
-    for &(c, lo, slack, g) in terms.iter() {
-        match merged.last_mut() {
-            Some(m) if m.chain == c => {
-                m.lo += lo;
-                m.slack += slack;
-                // A chain's last hop names its group, so every inherited term of it has the same one.
-                if g != NONE
-                    && let Some(last) = group_of.last_mut()
-                {
-                    *last = g;
-                }
-            }
-            _ => {
-                merged.push(Entry {
-                    chain: c,
-                    lo,
-                    slack,
-                });
-                group_of.push(g);
-            }
-        }
-    }
+/// Keeps the largest of an output's chains, and bounds the rest: the kept entries and the cap on every
+/// chain not kept.
+fn keep_of(s: f64, keep: usize, merged: &[Term], groups: &Groups) -> (Vec<Entry>, f64) {
     // A chain through a group may lack what every upstream output of the group that did not keep its
     // prefix could carry: the group's cap, less what the outputs that did keep it gave back.
-    for (m, g) in merged.iter_mut().zip(&group_of) {
-        if *g != NONE {
-            m.slack = (m.slack + groups.cap[*g as usize]).max(0.0);
-        }
-    }
+    let mut merged: Vec<Entry> = merged
+        .iter()
+        .map(|&(chain, lo, slack, g)| Entry {
+            chain,
+            lo,
+            slack: if g == NONE {
+                slack
+            } else {
+                (slack + groups.cap[g as usize]).max(0.0)
+            },
+        })
+        .collect();
     merged.sort_by(|a, b| b.lo.total_cmp(&a.lo).then(a.chain.cmp(&b.chain)));
     // Chains not kept: those merged here but cut, and those whose prefix no upstream output kept.
     let mut cap = groups.cap.iter().copied().fold(0.0, f64::max);
