@@ -18,6 +18,9 @@ pub struct Analysis<'a> {
     pub hits: Vec<Vec<Hit>>,
     pub medians: HashMap<crate::codes::Hs, Decimal>,
     pub limits: Limits,
+    /// Top paths computed with the engine pass ([`Engine::run_with_top_paths`]), for the first
+    /// [`Analysis::batch_paths`].
+    tops: std::sync::Mutex<Option<TopPaths>>,
 }
 
 /// A shipment scored: its output's outcome, its paths (ending at its consignee), and its flags.
@@ -54,7 +57,17 @@ impl<'a> Analysis<'a> {
             hits,
             medians,
             limits,
+            tops: std::sync::Mutex::new(None),
         }
+    }
+
+    /// An analysis of an engine whose pass also made the top paths, for `limits.max_hops`.
+    pub fn with_top_paths(engine: Engine<'a>, limits: Limits, tops: TopPaths) -> Analysis<'a> {
+        let a = Analysis::with_engine(engine, limits);
+        if let Ok(mut t) = a.tops.lock() {
+            *t = Some(tops);
+        }
+        a
     }
 
     pub fn ds(&self) -> &'a Dataset {
@@ -162,8 +175,12 @@ impl<'a> Analysis<'a> {
         };
         // The top path of every output from one pass in date order; the few outputs whose top path that
         // pass cannot settle (near ties, or prefixes dropped upstream) are searched.
-        let tops = TopPaths::compute(&self.engine, batch.max_hops);
-        crate::timing::phase("top-path-pass");
+        let made = self.tops.lock().ok().and_then(|mut t| t.take());
+        let tops = made.unwrap_or_else(|| {
+            let t = TopPaths::compute(&self.engine, batch.max_hops);
+            crate::timing::phase("top-path-pass");
+            t
+        });
         let per_key = (0..n_keys as u32)
             .into_par_iter()
             .map_init(Memo::default, |memo, k| {

@@ -349,7 +349,11 @@ fn run(cli: Cli) -> Result<Outcome> {
     session.dataset.ensure_valid(c.skip_invalid)?;
     let ds = &session.dataset;
     let st = &session.settings;
-    let a = session.analysis(limits);
+    let a = if matches!(cli.command, Command::Report { .. }) {
+        session.analysis_with_top_paths(limits)
+    } else {
+        session.analysis(limits)
+    };
     origintrace::timing::phase("medians");
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     let result = (|| match cli.command {

@@ -507,9 +507,63 @@ fn head_key(h: Hs) -> u32 {
 }
 
 impl Lookup {
-    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool) -> Lookup {
-        let n = ix.in_off.len().saturating_sub(1) as u32;
-        Lookup::of_parties(ds, ix, is_direct, 0, n)
+    /// The whole table, built in parallel: parties in runs of about equal numbers of shipments, each run's
+    /// table on its own, then joined in party order (the same table a single run gives).
+    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool + Sync) -> Lookup {
+        use rayon::prelude::*;
+        let n = ix.in_off.len().saturating_sub(1);
+        let weight = |p: usize| ix.in_off[p] as u64 + ix.out_off[p] as u64;
+        let total = weight(n);
+        const RUNS: u64 = 64;
+        let mut bounds: Vec<u32> = (0..=RUNS)
+            .map(|i| {
+                let target = total * i / RUNS;
+                // The first party whose runs start at or after the target.
+                let (mut lo, mut hi) = (0usize, n);
+                while lo < hi {
+                    let mid = (lo + hi) / 2;
+                    if weight(mid) < target {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                lo as u32
+            })
+            .collect();
+        bounds.push(n as u32);
+        bounds.dedup();
+        if bounds.first() != Some(&0) {
+            bounds.insert(0, 0);
+        }
+        let parts: Vec<Lookup> = bounds
+            .par_windows(2)
+            .map(|w| Lookup::of_parties(ds, ix, &is_direct, w[0], w[1]))
+            .collect();
+        let mut parts = parts.into_iter();
+        let Some(mut all) = parts.next() else {
+            return Lookup::of_parties(ds, ix, is_direct, 0, n as u32);
+        };
+        for p in parts {
+            let g0 = all.groups.len() as u32;
+            let q0 = all.pos.len() as u32;
+            let h0 = all.out_heads.len() as u32;
+            all.off.extend(p.off.iter().skip(1).map(|x| x + g0));
+            all.groups.extend(p.groups.iter().map(|g| HeadGroup {
+                key: g.key,
+                start: g.start + q0,
+                end: g.end + q0,
+            }));
+            all.pos.extend(p.pos);
+            all.val.extend(p.val);
+            all.valf.extend(p.valf);
+            all.src.extend(p.src);
+            all.in_date.extend(p.in_date);
+            all.out_date.extend(p.out_date);
+            all.out_off.extend(p.out_off.iter().skip(1).map(|x| x + h0));
+            all.out_heads.extend(p.out_heads);
+        }
+        all
     }
 
     /// The lookup of parties `p0..p1` only, its arrays local to them: what a query that decomposes a few
@@ -843,47 +897,84 @@ impl<'a> Engine<'a> {
 
     /// Indexes the dataset and computes every output's mix in date order.
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
+        Engine::pass(ds, st, None).0
+    }
+
+    /// [`Engine::run`], with the top-path pass run beside it, day by day: each output is decomposed once
+    /// for both, and each day's pools serve both before they are dropped. What a batch report runs;
+    /// `max_hops` is the path search's limit.
+    pub fn run_with_top_paths(
+        ds: &'a Dataset,
+        st: &'a Settings,
+        max_hops: usize,
+    ) -> (Engine<'a>, crate::toppath::TopPaths) {
+        let (e, tops) = Engine::pass(ds, st, Some(max_hops));
+        let n = e.ix.keys.len();
+        let tops = tops.unwrap_or_else(|| crate::toppath::Pass::new(n, max_hops, 1).finish());
+        (e, tops)
+    }
+
+    /// The engine pass, and with `top_paths` (a hop limit) the top-path pass beside it.
+    fn pass(
+        ds: &'a Dataset,
+        st: &'a Settings,
+        top_paths: Option<usize>,
+    ) -> (Engine<'a>, Option<crate::toppath::TopPaths>) {
         use rayon::prelude::*;
         let mut e = Engine::new(ds, st, Vec::new());
-        e.prefetch_pools();
-        crate::timing::phase("pools");
-        e.outcomes.reserve(e.ix.keys.len());
+        let n = e.ix.keys.len();
+        e.outcomes.reserve(n);
         e.prepare_pass();
+        crate::timing::phase("lookup");
+        let mut tops =
+            top_paths.map(|hops| crate::toppath::Pass::new(n, hops, crate::toppath::KEEP));
+        let want = tops.is_some();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.
         // Each is the same pure function of earlier outcomes as in a sequential pass, so the numbers do not
         // depend on the thread count.
-        let n = e.ix.keys.len();
         let mut start = 0;
         while start < n {
             let day = e.ix.keys[start].date;
             let end = start + e.ix.keys[start..].partition_point(|k| k.date == day);
+            e.prefetch_pools(start..end);
             let engine = &e;
-            let outs: Vec<Outcome> = (start..end)
+            let (outs, items): (Vec<Outcome>, Vec<Option<Vec<Item>>>) = (start..end)
                 .into_par_iter()
                 .map_init(
                     || (Scratch::default(), Vec::new()),
                     |(scratch, items), k| {
                         engine.decompose_into(k as u32, scratch, items);
-                        engine.fold(items, engine.ix.keys[k])
+                        let o = engine.fold(items, engine.ix.keys[k]);
+                        // The top-path pass reads the terms of every output with a sanctioned share.
+                        let terms =
+                            (want && o.mix.sanctioned() > EPS).then(|| std::mem::take(items));
+                        (o, terms)
                     },
                 )
-                .collect();
+                .unzip();
             e.outcomes.extend(outs);
+            if let Some(pass) = &mut tops {
+                e.prefetch_region_sums(start..end);
+                pass.day(&e, start as u32, items);
+            }
+            e.forget_pools_through(day);
             start = end;
         }
-        crate::timing::phase("engine-pass");
-        e
+        crate::timing::phase(if want {
+            "engine-and-top-path-pass"
+        } else {
+            "engine-pass"
+        });
+        (e, tops.map(crate::toppath::Pass::finish))
     }
 
-    /// Computes the pool of every (country, region, heading, day) an output falls back on, in parallel, into
-    /// the memo the pass reads. A pool is a pure function of its key, so which thread computes it, and
-    /// when, changes no number; the pass itself goes day by day, in date order.
-    fn prefetch_pools(&self) {
+    /// Computes the pool of every (country, region, heading, day) the outputs `keys` fall back on, in
+    /// parallel, into the memo the pass reads. A pool is a pure function of its key, so which thread
+    /// computes it, and when, changes no number; the pass itself goes day by day, in date order.
+    fn prefetch_pools(&self, keys: std::ops::Range<usize>) {
         use rayon::prelude::*;
-        let mut need: Vec<(Country, Option<Region>, Hs, Date, u32)> = self
-            .ix
-            .keys
+        let mut need: Vec<(Country, Option<Region>, Hs, Date, u32)> = self.ix.keys[keys]
             .iter()
             .filter(|k| !self.sanctioned_party[k.party as usize])
             .map(|k| {
@@ -900,10 +991,11 @@ impl<'a> Engine<'a> {
 
     /// Computes, in parallel and in key order, the sanctioned sums of every region for each (reporter,
     /// heading, day) whose paths can pass the rest of a country: a region pool with a domestic remainder
-    /// under an output with a sanctioned share. Like [`Engine::prefetch_pools`], it only fills a memo.
-    pub fn prefetch_region_sums(&self) {
+    /// under an output of `keys` with a sanctioned share. Like [`Engine::prefetch_pools`], it only fills
+    /// a memo.
+    pub fn prefetch_region_sums(&self, keys: std::ops::Range<usize>) {
         use rayon::prelude::*;
-        let mut need: Vec<(Country, Hs, Date)> = (0..self.ix.keys.len())
+        let mut need: Vec<(Country, Hs, Date)> = keys
             .filter(|&k| {
                 self.outcomes
                     .get(k)
@@ -928,6 +1020,29 @@ impl<'a> Engine<'a> {
                 self.regions_sanctioned(c, o, t);
             }
         });
+    }
+
+    /// Drops the memoised pools and pool figures of day `t` and earlier. Every look-up an output makes is
+    /// for its own day, so a pass in date order never asks for them again, and the memo holds a few days
+    /// instead of three years of pools: 3.4 GB at 10M shipments when it kept them all
+    /// (docs/benchmarks.md). A later query that needs one computes it again, to the same figures.
+    pub fn forget_pools_through(&self, t: Date) {
+        let p = &self.pools;
+        if let Ok(mut m) = p.map.write() {
+            m.retain(|k, _| k.3 > t);
+        }
+        if let Ok(mut m) = p.figures.write() {
+            m.retain(|k, _| k.3 > t);
+        }
+        if let Ok(mut m) = p.regions_sanctioned.write() {
+            m.retain(|k, _| k.2 > t);
+        }
+        if let Ok(mut m) = p.region_sanctioned.write() {
+            m.retain(|k, _| k.3 > t);
+        }
+        if let Ok(mut m) = p.national.write() {
+            m.retain(|k, _| k.2 > t);
+        }
     }
 
     /// Builds an engine from outcomes computed earlier (a snapshot) without recomputing them.

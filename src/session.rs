@@ -133,4 +133,15 @@ impl Session {
         }
         Analysis::with_engine(Engine::run(&self.dataset, &self.settings), limits)
     }
+
+    /// [`Session::analysis`] for a batch report: where the engine pass runs, the top paths a report
+    /// prints are made beside it (a snapshot's analysis makes them later, in a pass of their own).
+    pub fn analysis_with_top_paths(&self, limits: Limits) -> Analysis<'_> {
+        let stored = self.derived.lock().ok().is_some_and(|d| d.is_some());
+        if stored {
+            return self.analysis(limits);
+        }
+        let (e, tops) = Engine::run_with_top_paths(&self.dataset, &self.settings, limits.max_hops);
+        Analysis::with_top_paths(e, limits, tops)
+    }
 }

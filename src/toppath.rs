@@ -163,29 +163,20 @@ impl TopPaths {
     /// the exact shares do more of the work, which is what the tests want.
     pub fn compute_keeping(e: &Engine, max_hops: usize, keep: usize) -> TopPaths {
         let n = e.ix.keys.len();
-        let mut t = TopPaths {
-            chains: Chains::default(),
-            off: Vec::with_capacity(n + 1),
-            ent: Vec::new(),
-            cap: Vec::with_capacity(n),
-        };
-        let mut pools: FxMap<PoolKey, PoolChains> = FxMap::default();
-        e.prefetch_region_sums();
+        let mut pass = Pass::new(n, max_hops, keep);
         e.prepare_pass();
-        crate::timing::phase("top-path-sums");
-        t.off.push(0);
-        // One day at a time; an output's terms come from earlier days only. A producer thread decomposes
-        // the outputs (the terms depend on the mixes alone, all known from the engine pass) ahead of this
-        // one. Here each day's outputs are drafted in parallel against the chains made so far, the chains
-        // they add are made in key order, so chain ids, and with them every tie-break, are what a
-        // sequential pass gives, and then each output keeps its largest chains, again in parallel.
-        let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Vec<Option<Vec<Item>>>)>(8);
+        crate::timing::phase("top-path-lookup");
+        // One day at a time; an output's terms come from earlier days only. The terms depend on the mixes
+        // alone, all known here, so a producer thread decomposes the outputs (each day's in parallel)
+        // ahead of this one, which makes their chains ([`Pass::day`]).
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Date, Vec<Option<Vec<Item>>>)>(8);
         std::thread::scope(|scope| {
             scope.spawn(move || {
                 let mut start = 0;
                 while start < n {
                     let day = e.ix.keys[start].date;
                     let end = start + e.ix.keys[start..].partition_point(|x| x.date == day);
+                    e.prefetch_region_sums(start..end);
                     let decomposed: Vec<Option<Vec<Item>>> = (start as u32..end as u32)
                         .into_par_iter()
                         .map_init(Scratch::default, |scratch, k| {
@@ -196,40 +187,19 @@ impl TopPaths {
                             })
                         })
                         .collect();
-                    if tx.send((start as u32, decomposed)).is_err() {
+                    if tx.send((start as u32, day, decomposed)).is_err() {
                         return;
                     }
                     start = end;
                 }
             });
-            for (start, decomposed) in rx {
-                let mut drafts: Vec<Option<Draft>> = decomposed
-                    .into_par_iter()
-                    .enumerate()
-                    .map(|(i, items)| {
-                        items.map(|items| t.draft(e, start + i as u32, &items, max_hops, &pools))
-                    })
-                    .collect();
-                for d in drafts.iter_mut().flatten() {
-                    t.settle(d, &mut pools);
-                }
-                let kept: Vec<Option<(Vec<Entry>, f64)>> = drafts
-                    .into_par_iter()
-                    .map(|d| d.map(|d| keep_of(d.s, keep.max(1), &d.merged, &d.groups)))
-                    .collect();
-                for k in kept {
-                    match k {
-                        Some((entries, cap)) => {
-                            t.ent.extend(entries);
-                            t.cap.push(cap);
-                        }
-                        None => t.cap.push(0.0),
-                    }
-                    t.off.push(t.ent.len() as u32);
-                }
+            for (start, day, decomposed) in rx {
+                pass.day(e, start, decomposed);
+                // No later output reads a pool of this day (see `Engine::forget_pools_through`).
+                e.forget_pools_through(day);
             }
         });
-        t
+        pass.finish()
     }
 
     fn kept(&self, k: u32) -> &[Entry] {
@@ -422,6 +392,81 @@ impl TopPaths {
                 .entry(mk)
                 .or_insert_with(|| v.into_iter().map(|(f, c)| (f, id(c))).collect());
         }
+    }
+}
+
+/// The top-path pass, a day at a time: what [`TopPaths::compute`] runs on its own, and what the engine
+/// pass runs beside its own when a report will need the top paths ([`Engine::run_with_top_paths`]), so
+/// each output is decomposed once.
+pub struct Pass {
+    t: TopPaths,
+    /// Pool chains by pool, for the days not yet done.
+    pools: FxMap<PoolKey, PoolChains>,
+    max_hops: usize,
+    keep: usize,
+}
+
+impl Pass {
+    /// A pass over `n` outputs; `max_hops` is the path search's limit (longer chains are not paths, here
+    /// as there), `keep` the chains kept per output (at least one).
+    pub fn new(n: usize, max_hops: usize, keep: usize) -> Pass {
+        let mut t = TopPaths {
+            chains: Chains::default(),
+            off: Vec::with_capacity(n + 1),
+            ent: Vec::new(),
+            cap: Vec::with_capacity(n),
+        };
+        t.off.push(0);
+        Pass {
+            t,
+            pools: FxMap::default(),
+            max_hops,
+            keep: keep.max(1),
+        }
+    }
+
+    /// The outputs of one day, from `start` on, given their terms (`None` for an output with no
+    /// sanctioned share). Their outputs are drafted in parallel against the chains made so far; the
+    /// chains they add are made in key order, so chain ids, and with them every tie-break, are what a
+    /// sequential pass gives; then each output keeps its largest chains, again in parallel. Every output
+    /// of earlier days must be done, and the day's pools still memoised in `e` (or computable).
+    pub fn day(&mut self, e: &Engine, start: u32, decomposed: Vec<Option<Vec<Item>>>) {
+        let (t, pools) = (&mut self.t, &mut self.pools);
+        let (max_hops, keep) = (self.max_hops, self.keep);
+        let Some(day) = decomposed.first().map(|_| e.key(start).date) else {
+            return;
+        };
+        let mut drafts: Vec<Option<Draft>> = decomposed
+            .into_par_iter()
+            .enumerate()
+            .map(|(i, items)| {
+                let t = &*t;
+                items.map(|items| t.draft(e, start + i as u32, &items, max_hops, pools))
+            })
+            .collect();
+        for d in drafts.iter_mut().flatten() {
+            t.settle(d, pools);
+        }
+        let kept: Vec<Option<(Vec<Entry>, f64)>> = drafts
+            .into_par_iter()
+            .map(|d| d.map(|d| keep_of(d.s, keep, &d.merged, &d.groups)))
+            .collect();
+        for k in kept {
+            match k {
+                Some((entries, cap)) => {
+                    t.ent.extend(entries);
+                    t.cap.push(cap);
+                }
+                None => t.cap.push(0.0),
+            }
+            t.off.push(t.ent.len() as u32);
+        }
+        // Pool chains are looked up by their pool's day: no later output reads this day's.
+        pools.retain(|k, _| k.3 > day);
+    }
+
+    pub fn finish(self) -> TopPaths {
+        self.t
     }
 }
 

@@ -275,7 +275,7 @@ fn every_report_format_is_identical_on_one_and_two_threads() {
 /// The engine and top-path passes compute the outputs of one day in parallel; on synthetic data, where a day
 /// has hundreds of outputs, the report must still not depend on the thread count.
 #[test]
-fn a_synthetic_report_is_identical_on_one_and_three_threads() {
+fn a_synthetic_report_is_identical_on_one_and_three_threads_and_from_a_snapshot() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("synth");
     let r = run([
@@ -303,6 +303,26 @@ fn a_synthetic_report_is_identical_on_one_and_three_threads() {
     assert!(
         one == report("3"),
         "the report differs between 1 and 3 threads"
+    );
+    // From a snapshot the top paths come from a pass of their own, not from beside the engine pass.
+    let snap = dir.path().join("synth.snap");
+    let r = run([
+        "build",
+        "--data",
+        data.to_str().unwrap(),
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let from_snapshot = assert_cmd::Command::cargo_bin("origintrace")
+        .unwrap()
+        .args(["report", "--data", snap.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(from_snapshot.status.success());
+    assert!(
+        one == from_snapshot.stdout,
+        "the report from the snapshot differs from the report from the CSV files"
     );
 }
 
