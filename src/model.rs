@@ -897,7 +897,7 @@ impl<'a> Engine<'a> {
 
     /// Indexes the dataset and computes every output's mix in date order.
     pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
-        Engine::pass(ds, st, None).0
+        Engine::pass(ds, st, None)
     }
 
     /// [`Engine::run`], with the top-path pass run beside it, day by day: each output is decomposed once
@@ -908,26 +908,23 @@ impl<'a> Engine<'a> {
         st: &'a Settings,
         max_hops: usize,
     ) -> (Engine<'a>, crate::toppath::TopPaths) {
-        let (e, tops) = Engine::pass(ds, st, Some(max_hops));
-        let n = e.ix.keys.len();
-        let tops = tops.unwrap_or_else(|| crate::toppath::Pass::new(n, max_hops, 1).finish());
-        (e, tops)
+        let mut tops = crate::toppath::Pass::new(0, max_hops, crate::toppath::KEEP);
+        let e = Engine::pass(ds, st, Some(&mut tops));
+        (e, tops.finish())
     }
 
-    /// The engine pass, and with `top_paths` (a hop limit) the top-path pass beside it.
+    /// The engine pass, and with `tops` the top-path pass beside it.
     fn pass(
         ds: &'a Dataset,
         st: &'a Settings,
-        top_paths: Option<usize>,
-    ) -> (Engine<'a>, Option<crate::toppath::TopPaths>) {
+        mut tops: Option<&mut crate::toppath::Pass>,
+    ) -> Engine<'a> {
         use rayon::prelude::*;
         let mut e = Engine::new(ds, st, Vec::new());
         let n = e.ix.keys.len();
         e.outcomes.reserve(n);
         e.prepare_pass();
         crate::timing::phase("lookup");
-        let mut tops =
-            top_paths.map(|hops| crate::toppath::Pass::new(n, hops, crate::toppath::KEEP));
         let want = tops.is_some();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.
@@ -954,7 +951,7 @@ impl<'a> Engine<'a> {
                 )
                 .unzip();
             e.outcomes.extend(outs);
-            if let Some(pass) = &mut tops {
+            if let Some(pass) = tops.as_deref_mut() {
                 e.prefetch_region_sums(start..end);
                 pass.day(&e, start as u32, items);
             }
@@ -966,7 +963,7 @@ impl<'a> Engine<'a> {
         } else {
             "engine-pass"
         });
-        (e, tops.map(crate::toppath::Pass::finish))
+        e
     }
 
     /// Computes the pool of every (country, region, heading, day) the outputs `keys` fall back on, in

@@ -206,8 +206,8 @@ impl TopPaths {
         &self.ent[self.off[k as usize] as usize..self.off[k as usize + 1] as usize]
     }
 
-    /// Every term of output `k`, unmerged, against the chains made so far (read only): the chains it
-    /// would add are kept in the draft, in the order a sequential pass would make them.
+    /// The terms of output `k`, summed per chain, against the chains made so far (read only): the chains
+    /// it would add are kept in the draft, in the order a sequential pass would make them.
     fn draft(
         &self,
         e: &Engine,
