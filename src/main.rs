@@ -73,7 +73,8 @@ unsafe impl std::alloc::GlobalAlloc for HugePages {
 static ALLOC: HugePages = HugePages;
 
 /// Whether [`HugePages`] advises: for the commands that go on to read the data at random, not for `check`,
-/// which reads it once in order, where huge pages only add memory (at 10M shipments, 1.1 GB and 1-2 s).
+/// `synth` or `import`, which read and write in order, where huge pages only add memory (a 10M-shipment
+/// `check` took 1.1 GB and 1-2 s more with them).
 static HUGE_PAGES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 #[derive(Parser)]
@@ -290,7 +291,10 @@ fn run(cli: Cli) -> Result<Outcome> {
     }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     HUGE_PAGES.store(
-        !matches!(cli.command, Command::Check),
+        !matches!(
+            cli.command,
+            Command::Check | Command::Synth { .. } | Command::Import { .. }
+        ),
         std::sync::atomic::Ordering::Relaxed,
     );
     if let Command::Check = cli.command {
@@ -550,7 +554,8 @@ fn run(cli: Cli) -> Result<Outcome> {
     })();
     // The process ends next, and the kernel takes its memory back whole. Handing gigabytes of small
     // allocations back to the allocator one by one first took 5.5 s of a 10M-shipment report
-    // (docs/benchmarks.md). Nothing here needs a destructor to run: outputs are flushed and renamed above.
+    // (docs/benchmarks.md). Neither holds an output: outputs go through their own writers, which flush and
+    // rename them (above, or in `main` from the returned bytes).
     std::mem::forget(a);
     std::mem::forget(session);
     result
