@@ -1361,17 +1361,22 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                         keep(hit(e, m.score, m.exact, n, &en.raw, m.why));
                     }
                 }
-                let mut v: Vec<Hit> = best.into_values().collect();
-                v.sort_by(|a, b| {
-                    (b.exact, b.score)
-                        .partial_cmp(&(a.exact, a.score))
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                        .then(a.entry.cmp(&b.entry))
-                });
-                v
+                ranked(best)
             },
         )
         .collect()
+}
+
+/// A party's best hit per entry, in report order: exact hits first, then by score, then by entry.
+fn ranked(best: HashMap<u32, Hit>) -> Vec<Hit> {
+    let mut v: Vec<Hit> = best.into_values().collect();
+    v.sort_by(|a, b| {
+        (b.exact, b.score)
+            .partial_cmp(&(a.exact, a.score))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then(a.entry.cmp(&b.entry))
+    });
+    v
 }
 
 #[cfg(test)]
@@ -2040,14 +2045,7 @@ mod filter {
                         }
                     }
                 }
-                let mut v: Vec<Hit> = best.into_values().collect();
-                v.sort_by(|a, b| {
-                    (b.exact, b.score)
-                        .partial_cmp(&(a.exact, a.score))
-                        .unwrap_or(std::cmp::Ordering::Equal)
-                        .then(a.entry.cmp(&b.entry))
-                });
-                v
+                ranked(best)
             })
             .collect()
     }
