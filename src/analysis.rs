@@ -114,6 +114,7 @@ impl<'a> Analysis<'a> {
                     mix: crate::model::Mix::sanctioned_at(crate::model::Grade::Documented),
                     reachable: true,
                     marks: self.engine.declared_origin_marks(ship, c),
+                    prevalence: None,
                 },
                 vec![Path {
                     share: 1.0,
@@ -148,6 +149,7 @@ impl<'a> Analysis<'a> {
             paths: &paths,
             hits: &self.hits,
             medians: &self.medians,
+            counterparties: self.engine.counterparty_records(s.shipper, s.date),
             details,
         };
         let flags = flags::evaluate(&cx);

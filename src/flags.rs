@@ -102,6 +102,26 @@ fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
 }
 
+/// A watchlist hit as a person needs it: the listed entity by its own primary name, its list, id and program,
+/// then what matched (an alias or an identifier is what matched, never who is listed).
+pub fn hit_text(h: &Hit) -> String {
+    let list = h.source.as_deref().unwrap_or("watchlist");
+    let program = h
+        .program
+        .as_ref()
+        .map(|p| format!(", program {p}"))
+        .unwrap_or_default();
+    format!(
+        "matches {} ({list} entry {}{program}): {} on '{}' ({}, score {:.2})",
+        h.entry_name,
+        h.entry_id,
+        if h.exact { "exact match" } else { "fuzzy match" },
+        h.matched,
+        h.why,
+        h.score
+    )
+}
+
 /// Everything the rules look at for one shipment.
 pub struct Context<'a> {
     pub ds: &'a Dataset,
@@ -112,6 +132,9 @@ pub struct Context<'a> {
     pub paths: &'a [Path],
     pub hits: &'a [Vec<Hit>],
     pub medians: &'a HashMap<Hs, Decimal>,
+    /// The shipper's shipments to or from a party located in a sanctioned country in
+    /// `[t − counterparty_days, t)` ([`crate::model::Engine::counterparty_records`]).
+    pub counterparties: &'a [u32],
     /// Whether to write each flag's `detail`. A CSV report prints only rules and severities; at ten million
     /// rows the sentences it would throw away cost more than the rules.
     pub details: bool,
@@ -120,6 +143,44 @@ pub struct Context<'a> {
 fn party_name(ds: &Dataset, p: u32) -> String {
     let party = ds.party(p);
     format!("{} ({})", party.name, party.id)
+}
+
+/// Names the sanctioned counterparties of `p` behind `records`, with the direction and the records (the
+/// first few by id, then a count).
+pub fn counterparty_detail(ds: &Dataset, p: u32, records: &[u32], days: i32) -> String {
+    let mut by_party: Vec<(u32, bool, Vec<&str>)> = Vec::new();
+    for &i in records {
+        let sh = &ds.shipments[i as usize];
+        let (other, out) = if sh.shipper == p {
+            (sh.consignee, true)
+        } else {
+            (sh.shipper, false)
+        };
+        match by_party.iter_mut().find(|x| x.0 == other && x.1 == out) {
+            Some(x) => x.2.push(ds.shipment_id(sh)),
+            None => by_party.push((other, out, vec![ds.shipment_id(sh)])),
+        }
+    }
+    let parts: Vec<String> = by_party
+        .iter()
+        .map(|(q, out, ids)| {
+            let shown = ids.iter().take(3).copied().collect::<Vec<_>>().join(", ");
+            let more = if ids.len() > 3 {
+                format!(" and {} more", ids.len() - 3)
+            } else {
+                String::new()
+            };
+            format!(
+                "{} {} {}, located in {}: {} shipment(s), {shown}{more}",
+                party_name(ds, p),
+                if *out { "shipped to" } else { "received from" },
+                party_name(ds, *q),
+                ds.party(*q).country,
+                ids.len()
+            )
+        })
+        .collect();
+    format!("in the last {days} days: {}", parts.join("; "))
 }
 
 /// Applies every rule.
@@ -186,18 +247,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
                 Severity::Medium
             };
             if cx.details {
-                details.push(format!(
-                    "{} matches watchlist entry {} '{}'{} ({}, score {:.2})",
-                    party_name(ds, q),
-                    h.entry_id,
-                    h.matched,
-                    h.program
-                        .as_ref()
-                        .map(|p| format!(" [{p}]"))
-                        .unwrap_or_default(),
-                    h.why,
-                    h.score
-                ));
+                details.push(format!("{} {}", party_name(ds, q), hit_text(h)));
             }
             // Parties on the listed paths only add detail: the severity of path parties comes from the
             // marks, which cover every contributing path, listed or not.
@@ -231,7 +281,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     }
     if let Some(origin) = s.origin
         && !st.is_sanctioned(origin)
-        && m.firm_sanctioned() >= 0.5
+        && m.firm_sanctioned() >= st.severity.medium
     {
         flags.push(Flag {
                 rule: "origin-mislabel".into(),
@@ -272,7 +322,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         let severity = if firm {
             Severity::High
         } else {
-            Severity::Medium
+            Severity::Low
         };
         let mut detail = String::new();
         if !cx.details {
@@ -312,14 +362,14 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
                 Some(Node::Party(q)) => pat.origins.contains(&ds.party(*q).country),
                 _ => false,
             };
+            // The firms' own regions only (SPEC §3 v2): a region node is statistics, not a firm there.
             let via = nodes.iter().find_map(|n| match n {
-                Node::Region(r) if pat.via_regions.contains(r) => Some(r.to_string()),
                 Node::Party(q) => ds
                     .party(*q)
                     .region
                     .filter(|r| pat.via_regions.contains(r))
                     .map(|r| format!("{} in {r}", ds.party(*q).id)),
-                _ => None,
+                Node::Region(_) | Node::Country(_) => None,
             });
             if let (true, Some(via)) = (origin_ok, via) {
                 detail = format!(
@@ -338,6 +388,64 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         });
     }
     let coverage = m.coverage();
+    if let Some(prev) = cx.outcome.prevalence
+        && prev > EPS
+    {
+        let severity = if prev >= st.severity.medium && coverage < 0.5 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        };
+        flags.push(Flag {
+            rule: "regional-prevalence".into(),
+            severity,
+            detail: if cx.details {
+                format!(
+                    "{} of the inputs whose origin the statistics of its pool show are sanctioned (firm-level evidence covers {})",
+                    pct(prev),
+                    pct(coverage)
+                )
+            } else {
+                String::new()
+            },
+        });
+    }
+    if !cx.counterparties.is_empty() {
+        let prefixes = st.input_prefixes(s.hs.heading());
+        let relevant = cx.counterparties.iter().any(|&i| {
+            let h = ds.shipments[i as usize].hs;
+            prefixes.iter().any(|p| h.overlaps(*p))
+        });
+        flags.push(Flag {
+            rule: "sanctioned-counterparty".into(),
+            severity: if relevant {
+                Severity::High
+            } else {
+                Severity::Medium
+            },
+            detail: if cx.details {
+                counterparty_detail(ds, s.shipper, cx.counterparties, st.counterparty_days)
+            } else {
+                String::new()
+            },
+        });
+    }
+    let consignee = ds.party(s.consignee);
+    if st.is_sanctioned(consignee.country) {
+        flags.push(Flag {
+            rule: "sanctioned-consignee".into(),
+            severity: Severity::High,
+            detail: if cx.details {
+                format!(
+                    "the consignee {} is located in {}, a sanctioned country (goods sent there for processing can return as another country's)",
+                    party_name(ds, s.consignee),
+                    consignee.country
+                )
+            } else {
+                String::new()
+            },
+        });
+    }
     if coverage < 0.5 {
         flags.push(Flag {
             rule: "low-coverage".into(),

@@ -24,7 +24,7 @@ pub mod session;
 pub mod settings;
 
 /// The model version written into reports and snapshots; bump it when a number could change.
-pub const MODEL_VERSION: &str = "1";
+pub const MODEL_VERSION: &str = "2";
 pub mod report;
 pub mod snapshot;
 pub mod synth;

@@ -180,6 +180,8 @@ pub struct Outcome {
     pub mix: Mix,
     pub reachable: bool,
     pub marks: Marks,
+    /// The prevalence of the pool the output takes (statistical weight > 0), `None` when it takes none.
+    pub prevalence: Option<f64>,
 }
 
 /// What the contributing paths of an output pass, carried forward in the same pass as the mix so that
@@ -699,6 +701,20 @@ impl Lookup {
         }
     }
 
+    /// The runs `outbound[a..b]` of party p's headings that overlap `o` (one is a prefix of the other), in
+    /// heading order. A party ships few headings, so a scan of its runs is cheap.
+    fn out_runs_overlapping(&self, p: u32, o: Hs) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let local = p.wrapping_sub(self.p0) as usize;
+        let heads = match (self.out_off.get(local), self.out_off.get(local + 1)) {
+            (Some(&a), Some(&b)) => &self.out_heads[a as usize..b as usize],
+            _ => &[],
+        };
+        heads
+            .iter()
+            .filter(move |x| x.heading.overlaps(o))
+            .map(|x| (x.start as usize, x.end as usize))
+    }
+
     fn of(&self, p: u32) -> &[HeadGroup] {
         let local = p.wrapping_sub(self.p0) as usize;
         match (self.off.get(local), self.off.get(local + 1)) {
@@ -792,6 +808,31 @@ pub fn sums_of(sums: &RegionSums, r: Region) -> Option<&SanctionedSums> {
         .map(|i| &sums[i].1)
 }
 
+/// Per party, the shipments that link it to a party located in a sanctioned country (either side), sorted by
+/// (date, shipment id): offsets and shipment indices. One pass over the shipments.
+fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec<u32>) {
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    for (i, s) in ds.shipments.iter().enumerate() {
+        let (a, b) = (s.shipper, s.consignee);
+        if sanctioned_party.get(b as usize).copied().unwrap_or(false) {
+            pairs.push((a, i as u32));
+        }
+        if a != b && sanctioned_party.get(a as usize).copied().unwrap_or(false) {
+            pairs.push((b, i as u32));
+        }
+    }
+    if pairs.is_empty() {
+        return (vec![0; ds.parties.len() + 1], Vec::new());
+    }
+    let rank = ds.shipment_ranks();
+    let keyed: Vec<(u32, (Date, u32, u32))> = pairs
+        .into_iter()
+        .map(|(p, i)| (p, (ds.shipments[i as usize].date, rank[i as usize], i)))
+        .collect();
+    let (off, list) = grouped(ds.parties.len(), &keyed);
+    (off, list.into_iter().map(|x| x.2).collect())
+}
+
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
 pub struct Engine<'a> {
     pub ds: &'a Dataset,
@@ -806,6 +847,10 @@ pub struct Engine<'a> {
     watch: Vec<u8>,
     /// Pattern regions each party is located in (one bit per pattern).
     party_via: Vec<u64>,
+    /// Per party, its shipments to or from a party located in a sanctioned country, in (date, shipment id)
+    /// order: `cp[cp_off[p]..cp_off[p + 1]]` ([`Engine::counterparty_records`]).
+    cp_off: Vec<u32>,
+    cp: Vec<u32>,
     lookup: OnceLock<Lookup>,
     /// One-party lookups of a query that never built `lookup` ([`Engine::prepare_pass`]).
     party_lookups: RwLock<FxMap<u32, Arc<Lookup>>>,
@@ -858,7 +903,7 @@ impl<'a> Engine<'a> {
         outcomes: Vec<Outcome>,
         hits: Vec<Vec<crate::screening::Hit>>,
     ) -> Engine<'a> {
-        let sanctioned_party = ds
+        let sanctioned_party: Vec<bool> = ds
             .parties
             .iter()
             .map(|p| st.is_sanctioned(p.country))
@@ -880,6 +925,7 @@ impl<'a> Engine<'a> {
             .iter()
             .map(|p| p.region.map(|r| region_mask(st, r)).unwrap_or(0))
             .collect();
+        let (cp_off, cp) = counterparty_index(ds, &sanctioned_party);
         Engine {
             ds,
             st,
@@ -890,6 +936,8 @@ impl<'a> Engine<'a> {
             hits,
             watch,
             party_via,
+            cp_off,
+            cp,
             lookup: OnceLock::new(),
             party_lookups: RwLock::default(),
         }
@@ -1147,54 +1195,21 @@ impl<'a> Engine<'a> {
                 m
             }
             Source::Pool { .. } => {
+                // A statistical path passes only the output party's own region (SPEC §3 v2): a region the
+                // goods reach only through another region's statistics, or the rest of the country, does
+                // not count as passing it.
                 let mut m = Marks::default();
                 let Some(p) = self.party_pool(key.party, key.heading, key.date) else {
                     return m;
                 };
-                let here = match p.scope {
-                    Scope::Region(r) => region_mask(st, r),
-                    _ => 0,
-                };
-                for (k, v) in &p.own.sanctioned {
+                let rest = p
+                    .rest
+                    .as_ref()
+                    .filter(|_| p.remainder_share() > EPS)
+                    .map(|r| &r.sanctioned);
+                for (k, v) in p.own.sanctioned.iter().chain(rest.into_iter().flatten()) {
                     if !v.is_zero() {
-                        m.pattern |= mark(st, origin_mask(st, *k), via | here, false);
-                    }
-                }
-                if let (Scope::Region(r), Some(rest)) = (p.scope, &p.rest)
-                    && p.remainder_share() > EPS
-                {
-                    for (k, v) in &rest.sanctioned {
-                        if !v.is_zero() {
-                            m.pattern |= mark(st, origin_mask(st, *k), via | here, false);
-                        }
-                    }
-                    // A path through another region passes that region too: only the regions a pattern
-                    // names can change a mark, so only those are read.
-                    if !self.national_mode(p.reporter, key.heading, key.date) {
-                        for pat in &st.patterns {
-                            for &other in pat
-                                .via_regions
-                                .iter()
-                                .filter(|x| **x != r && x.country() == p.reporter)
-                            {
-                                let sums = self.region_sanctioned(
-                                    p.reporter,
-                                    other,
-                                    key.heading,
-                                    key.date,
-                                );
-                                for (k, v) in sums.iter() {
-                                    if !v.is_zero() {
-                                        m.pattern |= mark(
-                                            st,
-                                            origin_mask(st, *k),
-                                            via | here | region_mask(st, other),
-                                            false,
-                                        );
-                                    }
-                                }
-                            }
-                        }
+                        m.pattern |= mark(st, origin_mask(st, *k), via, false);
                     }
                 }
                 m
@@ -1203,6 +1218,36 @@ impl<'a> Engine<'a> {
             | Source::LinkCountryClean { .. }
             | Source::LinkPartyUnknown { .. }
             | Source::NoPool => Marks::default(),
+        }
+    }
+
+    /// Party `p`'s shipments to or from a party located in a sanctioned country dated in
+    /// `[t − counterparty_days, t)` (SPEC §3 v2 "Counterparties"), in (date, id) order: whatever their value
+    /// or heading. Two binary searches on a per-party list built once, so no shipment is rescanned.
+    pub fn counterparty_records(&self, p: u32, t: Date) -> &[u32] {
+        self.counterparty_records_in(p, t.add_days(-self.st.counterparty_days), t)
+    }
+
+    /// [`Engine::counterparty_records`] over `[lo, hi)`.
+    pub fn counterparty_records_in(&self, p: u32, lo: Date, hi: Date) -> &[u32] {
+        let (Some(&a), Some(&b)) = (self.cp_off.get(p as usize), self.cp_off.get(p as usize + 1))
+        else {
+            return &[];
+        };
+        let all = &self.cp[a as usize..b as usize];
+        let date = |i: &u32| self.ds.shipments[*i as usize].date;
+        let from = all.partition_point(|i| date(i) < lo);
+        let to = all.partition_point(|i| date(i) < hi);
+        &all[from..to.max(from)]
+    }
+
+    /// The other side of a counterparty record of `p`, and whether `p` shipped it (`true`) or received it.
+    pub fn counterparty_of(&self, p: u32, ship: u32) -> (u32, bool) {
+        let s = &self.ds.shipments[ship as usize];
+        if s.shipper == p {
+            (s.consignee, true)
+        } else {
+            (s.shipper, false)
         }
     }
 
@@ -1385,11 +1430,15 @@ impl<'a> Engine<'a> {
             window.sort_unstable_by_key(|&j| heads.pos[j as usize]);
         }
         let d_total: Decimal = window.iter().map(|&j| heads.val[j as usize]).sum();
-        let (a, b) = heads.out_range(&self.ix, p, o);
-        let outs = heads.out_dates(a, b);
-        let o_from = a + outs.partition_point(|&d| d < lo);
-        let o_to = a + outs.partition_point(|&d| d <= t);
-        let o_total = self.ix.out_sum[o_to] - self.ix.out_sum[o_from];
+        // `O`: every outbound shipment whose code overlaps `o` (SPEC §3 v2 "Outputs of o"): a shipment coded
+        // `67` is an output of `6704`, and an output coded `67` counts every chapter-67 heading.
+        let mut o_total = Decimal::ZERO;
+        for (a, b) in heads.out_runs_overlapping(p, o) {
+            let outs = heads.out_dates(a, b);
+            let o_from = a + outs.partition_point(|&d| d < lo);
+            let o_to = a + outs.partition_point(|&d| d <= t);
+            o_total += self.ix.out_sum[o_to] - self.ix.out_sum[o_from];
+        }
         let d = pool::to_f64(d_total);
         let kout = st.ratio(o) * pool::to_f64(o_total);
         let denom = d.max(kout);
@@ -1564,7 +1613,15 @@ impl<'a> Engine<'a> {
         let mut reachable = false;
         let mut marks = Marks::default();
         let via = self.party_via[key.party as usize];
+        let mut prevalence = None;
         for it in items {
+            if it.weight > EPS
+                && let Source::Pool { .. } = it.source
+            {
+                prevalence = self
+                    .party_pool(key.party, key.heading, key.date)
+                    .map(|p| p.prevalence());
+            }
             if it.weight > 0.0 {
                 let m = self.source_mix(key, &it.source);
                 mix.add_scaled(it.weight, &m);
@@ -1586,6 +1643,7 @@ impl<'a> Engine<'a> {
             mix,
             reachable: reachable || mix.sanctioned() > EPS,
             marks,
+            prevalence,
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum HopKind {
     TradeFlow,
     RegionalPool,
     NationalPool,
+    /// The rest of a country carried into a region's pool (the sanctioned share of its remainder).
+    RestOfCountry,
 }
 
 impl HopKind {
@@ -48,6 +50,7 @@ impl HopKind {
             HopKind::TradeFlow => "trade_flow",
             HopKind::RegionalPool => "regional_pool",
             HopKind::NationalPool => "national_pool",
+            HopKind::RestOfCountry => "rest_of_country",
         }
     }
 
@@ -214,7 +217,7 @@ impl Engine<'_> {
         records: bool,
     ) -> Vec<(f64, Node, Vec<Hop>)> {
         let mut out = Vec::new();
-        let tt = to_f64(pool.own.throughput());
+        let tt = pool.throughput();
         if tt <= 0.0 {
             return out;
         }
@@ -256,7 +259,7 @@ impl Engine<'_> {
             return out;
         };
         let rem = pool.remainder_share();
-        let tr = to_f64(rest.throughput());
+        let tr = pool.rest_throughput();
         if rem <= EPS || tr <= 0.0 {
             return out;
         }
@@ -302,7 +305,7 @@ impl Engine<'_> {
                     Hop {
                         from: node,
                         to: Node::Region(r),
-                        kind: HopKind::NationalPool,
+                        kind: HopKind::RestOfCountry,
                         records: vec![],
                     },
                     Hop {

@@ -46,8 +46,10 @@ impl Figures {
         self.imports > Decimal::ZERO && self.exports > Decimal::ZERO
     }
 
-    pub fn throughput(&self) -> Decimal {
-        self.imports.max(self.exports)
+    /// `T = max(I, k·E)` (SPEC §3 v2): with `k` the heading's `input_ratio`, a region whose exports carry
+    /// value added (k < 1) is not diluted by it, exactly as a firm's `O` is not.
+    pub fn throughput(&self, k: f64) -> f64 {
+        to_f64(self.imports).max(k * to_f64(self.exports))
     }
 
     /// `self - other`, class by class (each sanctioned partner, unknown, clean), each floored at zero, so the
@@ -750,10 +752,12 @@ fn export_headings(headings: impl Iterator<Item = Hs>, o: Hs) -> Vec<Hs> {
     headings.filter(|h| h.starts_with(o)).collect()
 }
 
-/// The shares of a pool whose domestic remainder takes `remainder` (clean for national pools and for the
-/// rest of a country).
-pub fn shares(f: &Figures, remainder: PoolMix) -> PoolMix {
-    let t = to_f64(f.throughput());
+/// The shares of a pool (SPEC §3 v2), all statistical: `S/T` sanctioned, `U/T` unknown, `(I − S − U)/T`
+/// clean, and the remainder `R = (T − I)/T` — inputs the statistics do not show — of which `s_rest` (the rest
+/// of the country's sanctioned share, 0 where there is none) is sanctioned and the rest unknown. Never clean:
+/// nothing in the data says where the domestic remainder came from.
+pub fn shares(f: &Figures, k: f64, s_rest: f64) -> PoolMix {
+    let t = f.throughput(k);
     if t <= 0.0 {
         return PoolMix {
             sanctioned: 0.0,
@@ -767,38 +771,73 @@ pub fn shares(f: &Figures, remainder: PoolMix) -> PoolMix {
     let c = (i - s - u).max(0.0);
     let rem = (1.0 - i).max(0.0);
     PoolMix {
-        sanctioned: s + rem * remainder.sanctioned,
-        clean: c + rem * remainder.clean,
-        unknown: u + rem * remainder.unknown,
+        sanctioned: s + rem * s_rest,
+        clean: c,
+        unknown: u + rem * (1.0 - s_rest),
     }
 }
 
-pub const CLEAN: PoolMix = PoolMix {
-    sanctioned: 0.0,
-    clean: 1.0,
-    unknown: 0.0,
-};
+impl PoolMix {
+    /// `sanctioned / (sanctioned + clean)`: the sanctioned share of the inputs whose origin the statistics
+    /// show (0 when they show none). The diluted share says little about a region whose exports dwarf its
+    /// recorded imports; this says how exposed the supply it does record is.
+    pub fn prevalence(&self) -> f64 {
+        let shown = self.sanctioned + self.clean;
+        if shown > 1e-12 {
+            self.sanctioned / shown
+        } else {
+            0.0
+        }
+    }
+}
 
-/// A computed pool: its own figures, and for a region pool the rest of the country that its domestic
-/// remainder takes.
+/// A computed pool: its own figures, and for a region pool the rest of the country whose sanctioned share
+/// its remainder carries.
 #[derive(Clone, Debug)]
 pub struct Pool {
     pub reporter: Country,
     pub scope: Scope,
     pub own: Figures,
     pub rest: Option<Figures>,
+    /// The heading's `input_ratio` the throughputs were taken with.
+    pub k: f64,
     pub mix: PoolMix,
 }
 
 impl Pool {
-    /// The share of the domestic remainder, `(T - I) / T`.
+    /// `T = max(I, k·E)` of the pool's own rows.
+    pub fn throughput(&self) -> f64 {
+        self.own.throughput(self.k)
+    }
+
+    /// `T` of the rest of the country (0 without one).
+    pub fn rest_throughput(&self) -> f64 {
+        self.rest.as_ref().map_or(0.0, |r| r.throughput(self.k))
+    }
+
+    /// The remainder `R = (T − I) / T`.
     pub fn remainder_share(&self) -> f64 {
-        let t = to_f64(self.own.throughput());
+        let t = self.throughput();
         if t <= 0.0 {
             0.0
         } else {
             (1.0 - to_f64(self.own.imports) / t).max(0.0)
         }
+    }
+
+    /// The rest of the country's sanctioned share `s_rest` (0 without a rest-of-country pool).
+    pub fn rest_sanctioned(&self) -> f64 {
+        match &self.rest {
+            Some(r) => {
+                let t = r.throughput(self.k);
+                if t > 0.0 { to_f64(r.s_total()) / t } else { 0.0 }
+            }
+            None => 0.0,
+        }
+    }
+
+    pub fn prevalence(&self) -> f64 {
+        self.mix.prevalence()
     }
 }
 
@@ -816,26 +855,21 @@ pub fn compute(
     if !own.exists() {
         return None;
     }
-    let (rest, remainder) = match scope {
-        Scope::Region(_) => {
-            let rest = ix.rest_of(st, reporter, o, t, &own);
-            if rest.exists() {
-                let m = shares(&rest, CLEAN);
-                (Some(rest), m)
-            } else {
-                (None, CLEAN)
-            }
-        }
-        _ => (None, CLEAN),
+    let k = st.ratio(o);
+    let rest = match scope {
+        Scope::Region(_) => Some(ix.rest_of(st, reporter, o, t, &own)).filter(Figures::exists),
+        _ => None,
     };
-    let mix = shares(&own, remainder);
-    Some(Pool {
+    let mut pool = Pool {
         reporter,
         scope,
         own,
         rest,
-        mix,
-    })
+        k,
+        mix: PoolMix::default(),
+    };
+    pool.mix = shares(&pool.own, k, pool.rest_sanctioned());
+    Some(pool)
 }
 
 #[cfg(test)]

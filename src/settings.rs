@@ -49,6 +49,8 @@ pub struct Settings {
     pub sanctioned_origins: Vec<Country>,
     pub transit_partners: Vec<Country>,
     pub lag_days: i32,
+    /// How far back a firm's own trade with a party in a sanctioned country is flagged (SPEC §3 v2).
+    pub counterparty_days: i32,
     pub severity: Severity,
     /// Output heading -> input HS prefixes (the heading itself is always relevant too).
     pub hs_inputs: BTreeMap<Hs, Vec<Hs>>,
@@ -86,6 +88,7 @@ struct RawSettings {
     sanctioned_origins: Option<Vec<String>>,
     transit_partners: Option<Vec<String>>,
     lag_days: Option<i64>,
+    counterparty_days: Option<i64>,
     severity: Option<RawSeverity>,
     hs_inputs: Option<BTreeMap<String, Vec<String>>>,
     input_ratio: Option<BTreeMap<String, f64>>,
@@ -100,6 +103,7 @@ impl Settings {
             sanctioned_origins: vec![Country(*b"KP")],
             transit_partners: vec![Country(*b"HK"), Country(*b"MO")],
             lag_days: 180,
+            counterparty_days: 730,
             severity: Severity {
                 medium: 0.01,
                 high: 0.10,
@@ -190,6 +194,16 @@ impl Settings {
                 });
             }
             s.lag_days = v as i32;
+        }
+        if let Some(v) = raw.counterparty_days {
+            if !(0..=36_500).contains(&v) {
+                return Err(SettingsError::Value {
+                    file: file.into(),
+                    key: "counterparty_days".into(),
+                    message: format!("{v} is outside 0..36500"),
+                });
+            }
+            s.counterparty_days = v as i32;
         }
         if let Some(sev) = raw.severity {
             if let Some(m) = sev.medium {

@@ -40,7 +40,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 16] = b"ORIGINTRACE-SNAP";
 /// Bump whenever the layout changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The sections, in file order.
 const SECTIONS: [&str; 10] = [
@@ -167,7 +167,7 @@ const SHIP_LEN: usize = 12 + 4 + 4 + 4 + 9 + 16 + 3 + 16 + 17 + 12 + 17 + 3 + 12
 /// Bytes of one statistics-row record.
 const FLOW_LEN: usize = 12 + 8 + 2 + 7 + 2 + 1 + 9 + 16 + 3 + 16 + 17 + 12 + 12 + 8 + 1;
 const KEY_LEN: usize = 4 + 4 + 9;
-const OUTCOME_LEN: usize = 7 * 8 + 1 + 8 + 1;
+const OUTCOME_LEN: usize = 7 * 8 + 1 + 8 + 1 + 1 + 8;
 
 /// Little-endian writer of fixed-size fields.
 struct W<'a>(&'a mut Vec<u8>);
@@ -418,6 +418,8 @@ fn write_outcome(w: &mut W, o: &Outcome) {
     w.u8(o.reachable as u8);
     w.u64(o.marks.pattern);
     w.u8(o.marks.watch);
+    w.u8(o.prevalence.is_some() as u8);
+    w.u64(o.prevalence.unwrap_or(0.0).to_bits());
 }
 
 fn read_outcome(r: &mut R) -> Option<Outcome> {
@@ -435,6 +437,11 @@ fn read_outcome(r: &mut R) -> Option<Outcome> {
         marks: Marks {
             pattern: r.u64()?,
             watch: r.u8()?,
+        },
+        prevalence: {
+            let some = r.flag()?;
+            let v = r.f64()?;
+            some.then_some(v)
         },
     })
 }

@@ -27,11 +27,14 @@ pub struct Exposure {
     pub clean_by_evidence: Grades,
     /// `[sanctioned, sanctioned + unknown]`.
     pub interval: [f64; 2],
+    /// The prevalence of the pool the output takes (`null` when it takes none).
+    pub prevalence: Option<f64>,
 }
 
 impl Exposure {
-    pub fn of(m: &Mix) -> Exposure {
+    pub fn of(m: &Mix, prevalence: Option<f64>) -> Exposure {
         Exposure {
+            prevalence,
             sanctioned: m.sanctioned(),
             clean: m.clean(),
             unknown: m.u,
@@ -191,7 +194,10 @@ pub fn hop_json(ds: &Dataset, h: &Hop, window: &str, heading: &str) -> HopJson {
             }
         }
     }
-    let pool = matches!(h.kind, HopKind::RegionalPool | HopKind::NationalPool);
+    let pool = matches!(
+        h.kind,
+        HopKind::RegionalPool | HopKind::NationalPool | HopKind::RestOfCountry
+    );
     HopJson {
         from: node_id(ds, h.from),
         to: node_id(ds, h.to),
@@ -247,7 +253,8 @@ impl PoolJson {
                 rest_of_country: rest,
             };
         let rest = pl.rest.as_ref().map(|r| {
-            let m = crate::pool::shares(r, crate::pool::CLEAN);
+            // The rest of the country's own remainder is unknown: only its sanctioned share travels.
+            let m = crate::pool::shares(r, pl.k, 0.0);
             Box::new(figures(format!("rest of {}", pl.reporter), r, m, None))
         });
         let scope = match pl.scope {
@@ -290,7 +297,7 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
         origin_country: s.origin.map(|c| c.to_string()),
         shipper: PartyJson::of(ds, s.shipper),
         consignee: PartyJson::of(ds, s.consignee),
-        exposure: Exposure::of(&sc.outcome.mix),
+        exposure: Exposure::of(&sc.outcome.mix, sc.outcome.prevalence),
         reachable: sc.outcome.reachable,
         severity: sc.severity.as_str(),
         flags: sc.flags.clone(),

@@ -136,16 +136,15 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     let mut severity = Severity::None;
     for (h, ships) in &by_heading {
         let items = e.decompose_at(p, *h, t);
-        let now = e
-            .fold(
-                &items,
-                Key {
-                    date: t,
-                    party: p,
-                    heading: *h,
-                },
-            )
-            .mix;
+        let now_outcome = e.fold(
+            &items,
+            Key {
+                date: t,
+                party: p,
+                heading: *h,
+            },
+        );
+        let now = now_outcome.mix;
         let mut months: BTreeMap<String, (usize, Decimal, Mix, f64)> = BTreeMap::new();
         let mut total = Decimal::ZERO;
         for &i in ships {
@@ -240,7 +239,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         }
         headings.push(HeadingProfile {
             heading: h.to_string(),
-            now: Exposure::of(&now),
+            now: Exposure::of(&now, now_outcome.prevalence),
             shipments: ships.len(),
             value_usd: money(total),
             months,
@@ -317,7 +316,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             hs_codes: codes.iter().map(|c| c.to_string()).collect(),
             first: first.to_string(),
             last: last.to_string(),
-            mix: Exposure::of(&m),
+            mix: Exposure::of(&m, None),
         });
     }
     documented_suppliers.sort_by(|a, b| {
@@ -409,7 +408,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             valid_from: link.valid_from.map(|d| d.to_string()),
             valid_to: link.valid_to.map(|d| d.to_string()),
             source: link.source.clone(),
-            mix: Exposure::of(&mix),
+            mix: Exposure::of(&mix, None),
             basis,
         });
     }

@@ -24,7 +24,7 @@ fn neutral(s: &str) -> Cow<'_, str> {
     }
 }
 
-pub const SHIPMENT_COLUMNS: [&str; 23] = [
+pub const SHIPMENT_COLUMNS: [&str; 24] = [
     "shipment_id",
     "date",
     "shipper_id",
@@ -46,6 +46,7 @@ pub const SHIPMENT_COLUMNS: [&str; 23] = [
     "severity",
     "flags",
     "top_path",
+    "prevalence",
     "coverage",
     "exposed_value_usd",
 ];
@@ -64,7 +65,7 @@ const SUMMARY_COLUMNS: [&str; 10] = [
 ];
 
 /// The cells of a shipments-table row, in [`SHIPMENT_COLUMNS`] order.
-fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 23] {
+fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 24] {
     [
         neutral(&x.shipment_id),
         Cow::Borrowed(&x.date),
@@ -87,6 +88,7 @@ fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 23] {
         Cow::Borrowed(x.severity.as_str()),
         Cow::Owned(x.flags.join(";")),
         neutral(&x.top_path),
+        Cow::Owned(x.prevalence.map(share).unwrap_or_default()),
         Cow::Owned(share(x.coverage)),
         Cow::Borrowed(&x.exposed_value_usd),
     ]

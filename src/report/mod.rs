@@ -41,6 +41,8 @@ pub struct ShipmentRow {
     pub severity: Severity,
     pub flags: Vec<String>,
     pub top_path: String,
+    /// The prevalence of the pool the output takes (SPEC §3 v2), `None` when it takes none.
+    pub prevalence: Option<f64>,
     pub coverage: f64,
     pub exposed_value_usd: String,
     #[serde(skip)]
@@ -168,6 +170,7 @@ pub(crate) fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
             .first()
             .map(|p| path_string(ds, p))
             .unwrap_or_default(),
+        prevalence: sc.outcome.prevalence,
         coverage: m.coverage(),
         exposed_value_usd: cents(ex),
         ship: sc.ship,
