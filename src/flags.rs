@@ -183,6 +183,52 @@ pub fn counterparty_detail(ds: &Dataset, p: u32, records: &[u32], days: i32) -> 
     format!("in the last {days} days: {}", parts.join("; "))
 }
 
+/// The severity of `sanctioned-exposure` for a mix (`None` when its sanctioned share is 0): high from
+/// `severity.high`, or whenever any of it rests on documents or declarations; medium from `severity.medium`.
+pub fn exposure_severity(st: &Settings, m: &Mix) -> Option<Severity> {
+    let sanctioned = m.sanctioned();
+    if sanctioned <= EPS {
+        return None;
+    }
+    Some(
+        if sanctioned >= st.severity.high || m.firm_sanctioned() > EPS {
+            Severity::High
+        } else if sanctioned >= st.severity.medium {
+            Severity::Medium
+        } else {
+            Severity::Low
+        },
+    )
+}
+
+/// The severity of `regional-prevalence` for a pool's prevalence and the output's coverage (`None` at 0):
+/// medium when the region's recorded supply is at least `severity.medium` sanctioned and firm-level
+/// evidence covers less than half of the inputs, else low.
+pub fn prevalence_severity(st: &Settings, prevalence: f64, coverage: f64) -> Option<Severity> {
+    (prevalence > EPS).then_some(
+        if prevalence >= st.severity.medium && coverage < 0.5 {
+            Severity::Medium
+        } else {
+            Severity::Low
+        },
+    )
+}
+
+/// The severity of `sanctioned-counterparty`: high when one of the records' HS codes is a relevant input
+/// of heading `o` (the goods it makes may carry them), else medium.
+pub fn counterparty_severity(ds: &Dataset, st: &Settings, o: Hs, records: &[u32]) -> Severity {
+    let prefixes = st.input_prefixes(o);
+    let relevant = records.iter().any(|&i| {
+        let h = ds.shipments[i as usize].hs;
+        prefixes.iter().any(|p| h.overlaps(*p))
+    });
+    if relevant {
+        Severity::High
+    } else {
+        Severity::Medium
+    }
+}
+
 /// Applies every rule.
 pub fn evaluate(cx: &Context) -> Vec<Flag> {
     let (ds, st) = (cx.ds, cx.st);
@@ -190,15 +236,8 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     let m: &Mix = &cx.outcome.mix;
     let sanctioned = m.sanctioned();
     let mut flags = Vec::new();
-    if sanctioned > EPS {
+    if let Some(severity) = exposure_severity(st, m) {
         let firm = m.firm_sanctioned() > EPS;
-        let severity = if sanctioned >= st.severity.high || firm {
-            Severity::High
-        } else if sanctioned >= st.severity.medium {
-            Severity::Medium
-        } else {
-            Severity::Low
-        };
         let mut detail = String::new();
         if cx.details {
             detail = format!(
@@ -389,13 +428,8 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     }
     let coverage = m.coverage();
     if let Some(prev) = cx.outcome.prevalence
-        && prev > EPS
+        && let Some(severity) = prevalence_severity(st, prev, coverage)
     {
-        let severity = if prev >= st.severity.medium && coverage < 0.5 {
-            Severity::Medium
-        } else {
-            Severity::Low
-        };
         flags.push(Flag {
             rule: "regional-prevalence".into(),
             severity,
@@ -411,18 +445,9 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         });
     }
     if !cx.counterparties.is_empty() {
-        let prefixes = st.input_prefixes(s.hs.heading());
-        let relevant = cx.counterparties.iter().any(|&i| {
-            let h = ds.shipments[i as usize].hs;
-            prefixes.iter().any(|p| h.overlaps(*p))
-        });
         flags.push(Flag {
             rule: "sanctioned-counterparty".into(),
-            severity: if relevant {
-                Severity::High
-            } else {
-                Severity::Medium
-            },
+            severity: counterparty_severity(ds, st, s.hs.heading(), cx.counterparties),
             detail: if cx.details {
                 counterparty_detail(ds, s.shipper, cx.counterparties, st.counterparty_days)
             } else {

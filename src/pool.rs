@@ -34,6 +34,9 @@ pub struct Figures {
     pub exports: Decimal,
     /// (row index, pro-rated value) of the sanctioned rows, for paths and records.
     pub sanctioned_rows: Vec<(u32, Decimal)>,
+    /// (row index, pro-rated value) of every row behind the figures, imports and exports (filled by the
+    /// row scan of [`PoolIndex::figures`] only), so a trace can point at each of them.
+    pub rows: Vec<(u32, Decimal)>,
 }
 
 impl Figures {
@@ -78,6 +81,7 @@ impl Figures {
             imports,
             exports: pos(self.exports - other.exports),
             sanctioned_rows: self.sanctioned_rows.clone(),
+            rows: self.rows.clone(),
         }
     }
 
@@ -90,6 +94,7 @@ impl Figures {
         self.exports += other.exports;
         self.sanctioned_rows
             .extend(other.sanctioned_rows.iter().copied());
+        self.rows.extend(other.rows.iter().copied());
     }
 }
 
@@ -367,6 +372,7 @@ impl PoolIndex {
                 } else {
                     f.value_usd * Decimal::from(overlap) / Decimal::from(days)
                 };
+                fig.rows.push((i, v));
                 match flow {
                     Flow::Export => fig.exports += v,
                     Flow::Import => {

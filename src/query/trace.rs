@@ -75,6 +75,14 @@ pub struct PathJson {
     pub hops: Vec<HopJson>,
 }
 
+/// A pool's sanctioned imports under one customs regime (outward processing is the strongest sign of
+/// subcontracting).
+#[derive(Serialize, Clone, Debug)]
+pub struct RegimeJson {
+    pub regime: String,
+    pub value_usd: String,
+}
+
 #[derive(Serialize, Clone, Debug)]
 pub struct PoolJson {
     pub scope: String,
@@ -83,10 +91,24 @@ pub struct PoolJson {
     pub unknown_imports_usd: String,
     pub imports_usd: String,
     pub exports_usd: String,
+    /// The heading's `input_ratio` k, and `T = max(I, k·E)`.
+    pub input_ratio: f64,
+    pub throughput_usd: String,
     pub sanctioned: f64,
     pub clean: f64,
     pub unknown: f64,
+    /// `R = (T − I) / T`: the inputs the statistics do not show.
+    pub remainder: f64,
+    /// `sanctioned / (sanctioned + clean)`: the sanctioned share of the inputs whose origin they show.
+    pub prevalence: f64,
+    /// Sanctioned imports by customs regime (empty where the rows were not read).
+    pub sanctioned_by_regime: Vec<RegimeJson>,
+    /// `FILE:LINE` of every statistics row behind the figures (empty where the rows were not read).
+    pub rows: Vec<String>,
     pub rest_of_country: Option<Box<PoolJson>>,
+    /// The rows of `rows`, as indices, for [`backing`] to sort by class.
+    #[serde(skip)]
+    pub row_ids: Vec<u32>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -109,6 +131,12 @@ pub struct TraceJson {
     pub paths_found: usize,
     pub pool: Option<PoolJson>,
     pub window: String,
+    /// What backs each part of the mix (sanctioned, clean and unknown alike).
+    pub backing: Vec<BackingJson>,
+    /// The exposure interval in plain words.
+    pub explanation: Vec<String>,
+    /// The shipper's sanctioned counterparties in `[t − counterparty_days, t)`.
+    pub counterparties: Vec<super::vet::Counterparty>,
 }
 
 fn record_id(ds: &Dataset, r: RecordRef) -> (String, String) {
@@ -237,21 +265,42 @@ fn window_of(a: &Analysis, date: Date) -> String {
 }
 
 impl PoolJson {
-    /// The figures of a pool over `window`, with the rest of the country its remainder takes.
+    /// The figures of a pool over `window`, with the rest of the country whose sanctioned share its
+    /// remainder carries.
     pub fn of(pl: &crate::pool::Pool, window: String) -> PoolJson {
-        let figures =
-            |scope: String, f: &crate::pool::Figures, m: crate::pool::PoolMix, rest| PoolJson {
+        let figures = |scope: String,
+                       f: &crate::pool::Figures,
+                       m: crate::pool::PoolMix,
+                       rest: Option<Box<PoolJson>>| {
+            let t = f.throughput(pl.k);
+            PoolJson {
                 scope,
                 window: window.clone(),
                 sanctioned_imports_usd: money(f.s_total()),
                 unknown_imports_usd: money(f.unknown),
                 imports_usd: money(f.imports),
                 exports_usd: money(f.exports),
+                input_ratio: pl.k,
+                throughput_usd: money(
+                    rust_decimal::Decimal::from_f64_retain(t)
+                        .unwrap_or_default()
+                        .round_dp(2),
+                ),
                 sanctioned: m.sanctioned,
                 clean: m.clean,
                 unknown: m.unknown,
+                remainder: if t > 0.0 {
+                    (1.0 - crate::pool::to_f64(f.imports) / t).max(0.0)
+                } else {
+                    0.0
+                },
+                prevalence: m.prevalence(),
+                sanctioned_by_regime: Vec::new(),
+                rows: Vec::new(),
+                row_ids: Vec::new(),
                 rest_of_country: rest,
-            };
+            }
+        };
         let rest = pl.rest.as_ref().map(|r| {
             // The rest of the country's own remainder is unknown: only its sanctioned share travels.
             let m = crate::pool::shares(r, pl.k, 0.0);
@@ -263,12 +312,323 @@ impl PoolJson {
         };
         figures(scope, &pl.own, pl.mix, rest)
     }
+
+    /// [`PoolJson::of`] with the rows behind it read: every row's `FILE:LINE`, and the sanctioned imports
+    /// by customs regime, for the pool of heading `o` that an output on day `t` takes.
+    pub fn of_rows(a: &Analysis, pl: &crate::pool::Pool, o: crate::codes::Hs, t: Date) -> PoolJson {
+        let (ds, st) = (a.ds(), a.st());
+        let window = format!("{}..{}", t.add_days(-st.lag_days), t.add_days(-1));
+        let mut j = PoolJson::of(pl, window);
+        let fill = |j: &mut PoolJson, scope: crate::pool::Scope| {
+            let f = a.engine.ix.pools.figures(ds, st, pl.reporter, scope, o, t);
+            let mut rows: Vec<u32> = f.rows.iter().map(|x| x.0).collect();
+            rows.sort_unstable();
+            rows.dedup();
+            j.rows = rows
+                .iter()
+                .map(|&i| ds.rec_path(ds.flows[i as usize].rec))
+                .collect();
+            j.row_ids = rows;
+            let mut by: std::collections::BTreeMap<String, rust_decimal::Decimal> =
+                std::collections::BTreeMap::new();
+            for (i, v) in &f.sanctioned_rows {
+                let regime = ds.text.get(ds.flows[*i as usize].regime);
+                let regime = if regime.is_empty() {
+                    "unstated"
+                } else {
+                    regime
+                };
+                *by.entry(regime.to_string()).or_default() += *v;
+            }
+            j.sanctioned_by_regime = by
+                .into_iter()
+                .map(|(regime, v)| RegimeJson {
+                    regime,
+                    value_usd: money(v),
+                })
+                .collect();
+        };
+        fill(&mut j, pl.scope);
+        if let (crate::pool::Scope::Region(r), Some(rest)) = (pl.scope, j.rest_of_country.as_mut())
+        {
+            fill(rest, crate::pool::Scope::RestOf(r));
+        }
+        j
+    }
 }
 
 fn pool_json(a: &Analysis, ship: u32) -> Option<PoolJson> {
     let s = &a.ds().shipments[ship as usize];
     let pl = a.engine.party_pool(s.shipper, s.hs.heading(), s.date)?;
-    Some(PoolJson::of(&pl, window_of(a, s.date)))
+    Some(PoolJson::of_rows(a, &pl, s.hs.heading(), s.date))
+}
+
+/// One part of a shipment's inputs and what backs it: the share it brings to sanctioned, clean and unknown,
+/// and the records behind it. Together the parts add up to the mix, so clean and unknown are traced to
+/// their evidence the way sanctioned is traced by its paths.
+#[derive(Serialize, Clone, Debug)]
+pub struct BackingJson {
+    /// `shipment`, `declared`, `pool`, `no_pool`, `sanctioned_party` or `declared_origin`.
+    pub kind: &'static str,
+    /// The supplier party, the `country:XX` of a declaration, or the pool's scope.
+    pub source: String,
+    /// For a pool: `sanctioned_imports`, `clean_imports`, `transit_or_reimports`, `remainder_sanctioned`
+    /// (the rest of the country's sanctioned share) or `remainder_unknown`.
+    pub part: Option<&'static str>,
+    pub weight: f64,
+    pub sanctioned: f64,
+    pub clean: f64,
+    pub unknown: f64,
+    pub grade: &'static str,
+    /// `ID (FILE:LINE)` of each record behind the part.
+    pub records: Vec<String>,
+    pub note: String,
+}
+
+fn rec_label(ds: &Dataset, r: RecordRef) -> String {
+    let (id, loc) = record_id(ds, r);
+    if id == loc {
+        id
+    } else {
+        format!("{id} ({loc})")
+    }
+}
+
+/// The parts of a scored shipment's mix ([`BackingJson`]), largest first within each kind.
+pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
+    use crate::model::Source;
+    let (ds, e) = (a.ds(), &a.engine);
+    let s = &ds.shipments[sc.ship as usize];
+    if s.origin.is_some_and(|c| a.st().is_sanctioned(c)) && !e.is_sanctioned_party(s.shipper) {
+        return vec![BackingJson {
+            kind: "declared_origin",
+            source: s.origin.map(|c| c.to_string()).unwrap_or_default(),
+            part: None,
+            weight: 1.0,
+            sanctioned: 1.0,
+            clean: 0.0,
+            unknown: 0.0,
+            grade: "documented",
+            records: vec![rec_label(ds, RecordRef::Shipment(sc.ship))],
+            note: "the shipment itself declares a sanctioned origin".into(),
+        }];
+    }
+    let key = e.key(sc.key);
+    let mut out: Vec<BackingJson> = Vec::new();
+    let grade_of = |m: &Mix| {
+        let g = (0..3)
+            .filter(|&g| m.s[g] + m.c[g] > EPS)
+            .max()
+            .unwrap_or(0);
+        ["documented", "declared", "statistical"][g]
+    };
+    for it in e.decompose(sc.key) {
+        if it.weight <= EPS {
+            continue;
+        }
+        let m = e.source_mix(key, &it.source);
+        let w = it.weight;
+        let mut push = |kind, source: String, part, m: &Mix, w: f64, records, note: String| {
+            // Shipments and links of one supplier are one part: a hub's hundred deliveries read as one line.
+            if let Some(x) = out
+                .iter_mut()
+                .find(|x| x.kind == kind && x.source == source && x.part == part)
+            {
+                x.weight += w;
+                x.sanctioned += w * m.sanctioned();
+                x.clean += w * m.clean();
+                x.unknown += w * m.u;
+                x.records.extend(records);
+                return;
+            }
+            out.push(BackingJson {
+                kind,
+                source,
+                part,
+                weight: w,
+                sanctioned: w * m.sanctioned(),
+                clean: w * m.clean(),
+                unknown: w * m.u,
+                grade: grade_of(m),
+                records,
+                note,
+            });
+        };
+        match &it.source {
+            Source::SanctionedParty => push(
+                "sanctioned_party",
+                ds.party(key.party).id.clone(),
+                None,
+                &m,
+                w,
+                vec![],
+                "the shipper is located in a sanctioned country".into(),
+            ),
+            Source::Shipment { ship, direct, .. } => {
+                let q = ds.shipments[*ship as usize].shipper;
+                let note = if *direct {
+                    "deliveries from a sanctioned source (its shipper is located in a sanctioned country, or it declares a sanctioned origin)".to_string()
+                } else {
+                    "deliveries recorded shipment by shipment; each carries its supplier's own mix".to_string()
+                };
+                push(
+                    "shipment",
+                    ds.party(q).id.clone(),
+                    None,
+                    &m,
+                    w,
+                    vec![rec_label(ds, RecordRef::Shipment(*ship))],
+                    note,
+                )
+            }
+            Source::LinkSanctionedCountry { link }
+            | Source::LinkCountryPool { link, .. }
+            | Source::LinkCountryClean { link }
+            | Source::LinkSanctionedParty { link }
+            | Source::LinkParty { link, .. }
+            | Source::LinkPartyUnknown { link } => {
+                let l = &ds.links[*link as usize];
+                let source = match l.supplier {
+                    crate::dataset::LinkSupplier::Country(c) => format!("country:{c}"),
+                    crate::dataset::LinkSupplier::Party(q) => ds.party(q).id.clone(),
+                };
+                let note = match &it.source {
+                    Source::LinkSanctionedCountry { .. } => "a declaration naming a sanctioned origin",
+                    Source::LinkCountryPool { .. } => "a declaration naming a country, scored by that country's statistics",
+                    Source::LinkCountryClean { .. } => "a declaration naming a non-sanctioned country (no statistics for it): clean on the declaration alone",
+                    Source::LinkSanctionedParty { .. } => "a declaration naming a supplier located in a sanctioned country",
+                    Source::LinkParty { .. } => "a declaration naming a supplier, scored by that supplier's latest shipment",
+                    _ => "a declaration naming a supplier with no shipment in the window: its inputs are unknown",
+                };
+                push(
+                    "declared",
+                    source,
+                    None,
+                    &m,
+                    w,
+                    vec![rec_label(ds, RecordRef::Link(*link))],
+                    note.into(),
+                )
+            }
+            Source::NoPool => push(
+                "no_pool",
+                String::new(),
+                None,
+                &m,
+                w,
+                vec![],
+                "no firm-level record and no statistics pool covers this part of the inputs: nothing shows where it came from".into(),
+            ),
+            Source::Pool { .. } => {
+                let Some(pl) = e.party_pool(key.party, key.heading, key.date) else {
+                    continue;
+                };
+                let pj = PoolJson::of_rows(a, &pl, key.heading, key.date);
+                let tt = pl.throughput();
+                let scope = pj.scope.clone();
+                let place = match pl.scope {
+                    crate::pool::Scope::Region(r) => r.to_string(),
+                    _ => pl.reporter.to_string(),
+                };
+                let to = |x: rust_decimal::Decimal| {
+                    if tt > 0.0 {
+                        crate::pool::to_f64(x) / tt
+                    } else {
+                        0.0
+                    }
+                };
+                let sanc = to(pl.own.s_total());
+                let transit = to(pl.own.unknown);
+                let clean = pl.mix.clean;
+                let rem = pl.remainder_share();
+                let s_rest = pl.rest_sanctioned();
+                let stat_s = Mix::sanctioned_at(crate::model::Grade::Statistical);
+                let stat_c = Mix::clean_at(crate::model::Grade::Statistical);
+                let unk = Mix::unknown();
+                let parts: [(&'static str, &Mix, f64, String); 5] = [
+                    ("sanctioned_imports", &stat_s, sanc, format!("{place}'s recorded imports from sanctioned partners, pro-rated to the window")),
+                    ("clean_imports", &stat_c, clean, format!("{place}'s recorded imports from other partners: the only statistical evidence of clean inputs")),
+                    ("transit_or_reimports", &unk, transit, format!("{place}'s imports through transit partners or re-imports: their origin is not shown")),
+                    ("remainder_sanctioned", &stat_s, rem * s_rest, format!("{place}'s exports exceed what its recorded imports explain; the rest of {} is {} sanctioned, and that share of the remainder is counted sanctioned", pl.reporter, pct(s_rest))),
+                    ("remainder_unknown", &unk, rem * (1.0 - s_rest), format!("{place}'s exports exceed what its recorded imports explain; nothing shows where the rest came from")),
+                ];
+                for (part, pm, f, note) in parts {
+                    if f * w <= EPS {
+                        continue;
+                    }
+                    // The rows behind each part: its own class of imports; for the remainder, the export
+                    // rows that exceed the imports, and the rest of the country's sanctioned rows.
+                    let class = |j: &PoolJson, want: &dyn Fn(&crate::dataset::TradeFlow) -> bool| {
+                        j.row_ids
+                            .iter()
+                            .filter(|&&i| want(&ds.flows[i as usize]))
+                            .map(|&i| ds.rec_path(ds.flows[i as usize].rec))
+                            .collect::<Vec<String>>()
+                    };
+                    let st = a.st();
+                    let import = |f: &crate::dataset::TradeFlow| f.flow == crate::dataset::Flow::Import;
+                    let transit = |f: &crate::dataset::TradeFlow| {
+                        st.is_transit(f.partner) || f.partner == f.reporter
+                    };
+                    let records = match part {
+                        "sanctioned_imports" => class(&pj, &|f| import(f) && st.is_sanctioned(f.partner)),
+                        "clean_imports" => class(&pj, &|f| {
+                            import(f) && !st.is_sanctioned(f.partner) && !transit(f)
+                        }),
+                        "transit_or_reimports" => class(&pj, &|f| import(f) && transit(f)),
+                        "remainder_sanctioned" => {
+                            let mut r = class(&pj, &|f| !import(f));
+                            if let Some(rest) = &pj.rest_of_country {
+                                r.extend(class(rest, &|f| import(f) && st.is_sanctioned(f.partner)));
+                            }
+                            r
+                        }
+                        _ => class(&pj, &|f| !import(f)),
+                    };
+                    push("pool", scope.clone(), Some(part), pm, w * f, records, note);
+                }
+            }
+        }
+    }
+    for x in &mut out {
+        x.records.sort();
+        x.records.dedup();
+    }
+    out
+}
+
+/// The exposure interval in plain words: what makes up sanctioned, unknown and clean, largest part first.
+pub fn explain(e: &Exposure, parts: &[BackingJson]) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut say = |label: &str, total: f64, of: &dyn Fn(&BackingJson) -> f64| {
+        if total <= EPS {
+            return;
+        }
+        let mut ps: Vec<&BackingJson> = parts.iter().filter(|p| of(p) > EPS).collect();
+        ps.sort_by(|a, b| of(b).total_cmp(&of(a)));
+        let why: Vec<String> = ps
+            .iter()
+            .take(3)
+            .map(|p| {
+                let src = if p.source.is_empty() {
+                    String::new()
+                } else {
+                    format!("{} — ", p.source)
+                };
+                format!("{} {src}{}", pct(of(p)), p.note)
+            })
+            .collect();
+        let more = if ps.len() > 3 {
+            format!("; and {} more part(s)", ps.len() - 3)
+        } else {
+            String::new()
+        };
+        lines.push(format!("{label} {}: {}{more}", pct(total), why.join("; ")));
+    };
+    say("sanctioned", e.sanctioned, &|p| p.sanctioned);
+    say("unknown", e.unknown, &|p| p.unknown);
+    say("clean", e.clean, &|p| p.clean);
+    lines
 }
 
 /// Builds the trace of a shipment id, showing the top `k` paths.
@@ -287,6 +647,8 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
     let s = &ds.shipments[sc.ship as usize];
     let window = window_of(a, s.date);
     let heading = s.hs.heading().to_string();
+    let exposure = Exposure::of(&sc.outcome.mix, sc.outcome.prevalence);
+    let backing = backing(a, sc);
     TraceJson {
         shipment_id: ds.shipment_id(s).to_string(),
         date: s.date.to_string(),
@@ -297,7 +659,6 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
         origin_country: s.origin.map(|c| c.to_string()),
         shipper: PartyJson::of(ds, s.shipper),
         consignee: PartyJson::of(ds, s.consignee),
-        exposure: Exposure::of(&sc.outcome.mix, sc.outcome.prevalence),
         reachable: sc.outcome.reachable,
         severity: sc.severity.as_str(),
         flags: sc.flags.clone(),
@@ -311,11 +672,34 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
         paths_found: sc.paths.len(),
         pool: pool_json(a, sc.ship),
         window,
+        explanation: explain(&exposure, &backing),
+        backing,
+        counterparties: super::vet::counterparties(
+            a,
+            s.shipper,
+            s.date.add_days(-a.st().counterparty_days),
+            s.date,
+        ),
+        exposure,
     }
 }
 
 fn pct(x: f64) -> String {
     format!("{:.2}%", x * 100.0)
+}
+
+/// The first `n` items joined, then a count of the rest.
+fn list_some(items: &[String], n: usize) -> String {
+    let mut s = items
+        .iter()
+        .take(n)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if items.len() > n {
+        let _ = write!(s, " and {} more", items.len() - n);
+    }
+    s
 }
 
 /// The trace for a person: the verdict first, then the paths, then the records to open.
@@ -375,6 +759,19 @@ pub fn trace_text(t: &TraceJson) -> String {
         pct(e.coverage),
         t.window
     );
+    if let Some(p) = e.prevalence {
+        let _ = writeln!(
+            o,
+            "  prevalence {} (the sanctioned share of the inputs its pool's statistics show)",
+            pct(p)
+        );
+    }
+    if !t.explanation.is_empty() {
+        let _ = writeln!(o, "  where the shares come from:");
+        for line in &t.explanation {
+            let _ = writeln!(o, "    {line}");
+        }
+    }
     if t.reachable && e.sanctioned <= EPS {
         let _ = writeln!(
             o,
@@ -388,6 +785,54 @@ pub fn trace_text(t: &TraceJson) -> String {
         let _ = writeln!(o, "Flags:");
         for f in &t.flags {
             let _ = writeln!(o, "  [{}] {}: {}", f.severity.as_str(), f.rule, f.detail);
+        }
+    }
+    if !t.counterparties.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(
+            o,
+            "Sanctioned counterparties of the shipper (its own shipments to or from a sanctioned country):"
+        );
+        for c in &t.counterparties {
+            let _ = writeln!(
+                o,
+                "  {} {} ({}, {}): {} shipment(s), {} USD, HS {}, {}..{}",
+                c.direction.replace('_', " "),
+                c.name,
+                c.party_id,
+                c.country,
+                c.shipments,
+                c.value_usd,
+                c.hs_codes.join("/"),
+                c.first,
+                c.last
+            );
+            let _ = writeln!(o, "     records: {}", list_some(&c.records, 6));
+        }
+    }
+    if !t.backing.is_empty() {
+        let _ = writeln!(o);
+        let _ = writeln!(o, "What backs each share (weight: sanctioned / clean / unknown):");
+        for b in &t.backing {
+            let _ = writeln!(
+                o,
+                "  {}{}{}  {}: {} / {} / {}  ({})",
+                b.kind,
+                if b.source.is_empty() {
+                    String::new()
+                } else {
+                    format!(" {}", b.source)
+                },
+                b.part.map(|p| format!(" [{p}]")).unwrap_or_default(),
+                pct(b.weight),
+                pct(b.sanctioned),
+                pct(b.clean),
+                pct(b.unknown),
+                b.note
+            );
+            if !b.records.is_empty() {
+                let _ = writeln!(o, "     records: {}", list_some(&b.records, 6));
+            }
         }
     }
     if let Some(p) = &t.pool {
@@ -405,21 +850,55 @@ pub fn trace_text(t: &TraceJson) -> String {
             pct(p.clean),
             pct(p.unknown)
         );
+        let _ = writeln!(
+            o,
+            "  T = max(imports, {} x exports) = {} USD; remainder {} (not shown by the statistics); prevalence {}",
+            p.input_ratio,
+            p.throughput_usd,
+            pct(p.remainder),
+            pct(p.prevalence)
+        );
+        if !p.sanctioned_by_regime.is_empty() {
+            let _ = writeln!(
+                o,
+                "  sanctioned imports by customs regime: {}",
+                p.sanctioned_by_regime
+                    .iter()
+                    .map(|r| format!("{} {} USD", r.regime, r.value_usd))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+        }
+        if !p.rows.is_empty() {
+            let _ = writeln!(o, "  rows: {}", list_some(&p.rows, 8));
+        }
         if let Some(r) = &p.rest_of_country {
             let _ = writeln!(
                 o,
-                "  domestic remainder takes the {}: sanctioned imports {} USD, imports {} USD, exports {} USD -> sanctioned {}",
+                "  the remainder carries the {}'s sanctioned share: sanctioned imports {} USD, imports {} USD, exports {} USD -> sanctioned {}; the rest of the remainder is unknown",
                 r.scope,
                 r.sanctioned_imports_usd,
                 r.imports_usd,
                 r.exports_usd,
                 pct(r.sanctioned)
             );
+            if !r.rows.is_empty() {
+                let _ = writeln!(o, "    rows: {}", list_some(&r.rows, 8));
+            }
         }
     }
     let _ = writeln!(o);
     if t.paths.is_empty() {
-        let _ = writeln!(o, "Paths: none");
+        if t.paths_truncated {
+            let _ = writeln!(
+                o,
+                "Paths: none listed — the search was cut by its limits (--max-paths, --max-hops) before it completed one; the shares above are exact"
+            );
+        } else if e.sanctioned > EPS {
+            let _ = writeln!(o, "Paths: none listed");
+        } else {
+            let _ = writeln!(o, "Paths: none (no sanctioned share)");
+        }
     } else {
         let _ = writeln!(
             o,
