@@ -424,6 +424,9 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .map(|d| Date::parse(&d).map_err(|e| anyhow!("--as-of: {e}")))
                 .transpose()?;
             let v = origintrace::query::vet::vet(&a, &party, as_of)?;
+            for w in &v.warnings {
+                eprintln!("warning: {w}");
+            }
             let bytes = match fmt.as_str() {
                 "json" => json(&v)?,
                 "html" => origintrace::report::html::vet_page(&v).into_bytes(),

@@ -66,6 +66,27 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
     if let Some(p) = ds.party_by_id(query) {
         return Ok(p);
     }
+    // An identifier, `scheme:value` or the bare value (`uscc:9141…` or `9141…`), matched exactly (the scheme
+    // without regard to case).
+    let q = query.trim();
+    let by_id: Vec<u32> = ds
+        .parties
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| {
+            p.identifiers.iter().any(|id| {
+                let (scheme, value) = id.split_once(':').unwrap_or(("", id));
+                match q.split_once(':') {
+                    Some((qs, qv)) => qs.eq_ignore_ascii_case(scheme) && qv.trim() == value,
+                    None => !q.is_empty() && q == value,
+                }
+            })
+        })
+        .map(|(i, _)| i as u32)
+        .collect();
+    if by_id.len() == 1 {
+        return Ok(by_id[0]);
+    }
     let norm = crate::screening::normalize(query);
     let mut found: Vec<u32> = Vec::new();
     if !norm.is_empty() {

@@ -955,6 +955,9 @@ pub fn vet_text(v: &VetJson) -> String {
         v.window,
         v.severity.as_str()
     );
+    for w in &v.warnings {
+        let _ = writeln!(o, "  WARNING: {w}");
+    }
     if p.located_in_sanctioned_country {
         let _ = writeln!(
             o,
@@ -962,20 +965,44 @@ pub fn vet_text(v: &VetJson) -> String {
         );
     }
     let _ = writeln!(o);
-    if v.watchlist.is_empty() {
+    let _ = writeln!(o, "Overall severity: {}", v.severity.as_str());
+    for f in &v.findings {
+        let _ = writeln!(o, "  [{}] {}", f.severity.as_str(), f.what);
+    }
+    let _ = writeln!(o);
+    if v.watchlist_text.is_empty() {
         let _ = writeln!(o, "Watchlist: no match");
     } else {
         let _ = writeln!(o, "Watchlist:");
-        for h in &v.watchlist {
+        for h in &v.watchlist_text {
+            let _ = writeln!(o, "  {} {h}", p.name);
+        }
+    }
+    if v.counterparties.is_empty() {
+        let _ = writeln!(o, "Sanctioned counterparties: none");
+    } else {
+        let _ = writeln!(o, "Sanctioned counterparties (its own shipments to or from a sanctioned country):");
+        for c in &v.counterparties {
             let _ = writeln!(
                 o,
-                "  {} '{}' [{}] score {:.2}: {}",
-                h.entry_id,
-                h.matched,
-                h.program.clone().unwrap_or_default(),
-                h.score,
-                h.why
+                "  {} {} ({}, {}): {} shipment(s), {} USD, HS {}, {}..{}",
+                c.direction.replace('_', " "),
+                c.name,
+                c.party_id,
+                c.country,
+                c.shipments,
+                c.value_usd,
+                c.hs_codes.join("/"),
+                c.first,
+                c.last
             );
+            let shown: Vec<&str> = c.records.iter().take(6).map(String::as_str).collect();
+            let more = if c.records.len() > 6 {
+                format!(" and {} more", c.records.len() - 6)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(o, "     records: {}{more}", shown.join(", "));
         }
     }
     let _ = writeln!(o);
@@ -1020,6 +1047,46 @@ pub fn vet_text(v: &VetJson) -> String {
         }
     }
     let _ = writeln!(o);
+    let b = &v.bought;
+    if b.shipments == 0 {
+        let _ = writeln!(o, "Bought ({}): nothing", b.window);
+    } else {
+        let _ = writeln!(
+            o,
+            "Bought ({}): {} shipment(s), {} USD; value-weighted sanctioned {}, unknown {}, clean {}; highest flag {}",
+            b.window,
+            b.shipments,
+            b.value_usd,
+            pct(b.mix.sanctioned),
+            pct(b.mix.unknown),
+            pct(b.mix.clean),
+            b.severity.as_str()
+        );
+        for f in &b.flags {
+            let _ = writeln!(
+                o,
+                "  [{}] {} on {} shipment(s)",
+                f.severity.as_str(),
+                f.rule,
+                f.shipments
+            );
+        }
+        for x in &b.flagged {
+            let _ = writeln!(
+                o,
+                "  {} {} from {} HS {} {} USD: sanctioned {}, {} ({})",
+                x.shipment_id,
+                x.date,
+                x.supplier,
+                x.hs_code,
+                x.value_usd,
+                pct(x.sanctioned),
+                x.severity.as_str(),
+                x.flags.join(";")
+            );
+        }
+    }
+    let _ = writeln!(o);
     let _ = writeln!(o, "Documented suppliers (shipments received {}):", v.window);
     if v.documented_suppliers.is_empty() {
         let _ = writeln!(o, "  none");
@@ -1039,6 +1106,25 @@ pub fn vet_text(v: &VetJson) -> String {
             pct(s.mix.sanctioned),
             pct(s.mix.unknown)
         );
+        if s.located_in_sanctioned_country {
+            let _ = writeln!(o, "     LOCATED IN {}, A SANCTIONED COUNTRY", s.country);
+        }
+        for w in &s.watchlist {
+            let _ = writeln!(o, "     watchlist: {w}");
+        }
+        for c in &s.counterparties {
+            let _ = writeln!(
+                o,
+                "     counterparty: {} {} ({}, {}), {} shipment(s), {}..{}",
+                c.direction.replace('_', " "),
+                c.name,
+                c.party_id,
+                c.country,
+                c.shipments,
+                c.first,
+                c.last
+            );
+        }
     }
     let _ = writeln!(o, "Declared suppliers:");
     if v.declared_suppliers.is_empty() {
@@ -1060,10 +1146,13 @@ pub fn vet_text(v: &VetJson) -> String {
             pct(d.mix.unknown),
             d.basis
         );
+        for w in &d.watchlist {
+            let _ = writeln!(o, "     watchlist: {w}");
+        }
     }
     let _ = writeln!(o);
     if !v.flags.is_empty() {
-        let _ = writeln!(o, "Flags on its shipments:");
+        let _ = writeln!(o, "Flags on its own shipments:");
         for f in &v.flags {
             let _ = writeln!(
                 o,
@@ -1079,7 +1168,7 @@ pub fn vet_text(v: &VetJson) -> String {
     if v.next_steps.is_empty() {
         let _ = writeln!(
             o,
-            "  none: its inputs are covered by firm-level evidence and nothing sanctioned was found"
+            "  none: nothing sanctioned was found in its inputs, its purchases, its trade or the watchlist"
         );
     }
     for (i, s) in v.next_steps.iter().enumerate() {

@@ -1340,12 +1340,46 @@ pub fn trace_page(a: &Analysis, t: &TraceJson) -> String {
     if t.reachable && e.sanctioned <= EPS {
         b.push_str("<p>A sanctioned source is linked to the chain, with no weight.</p>\n");
     }
+    if let Some(p) = e.prevalence {
+        let _ = writeln!(
+            b,
+            "<p>Prevalence <b>{}</b>: the sanctioned share of the inputs its pool's statistics show.</p>",
+            pct(p)
+        );
+    }
+    if !t.explanation.is_empty() {
+        b.push_str("<h2>Where the shares come from</h2>\n<ul>");
+        for line in &t.explanation {
+            let _ = write!(b, "<li>{}</li>", esc(line));
+        }
+        b.push_str("</ul>\n");
+    }
     b.push_str("<h2>Flags</h2>\n");
     if t.flags.is_empty() {
         b.push_str("<p>None.</p>\n");
     } else {
         b.push_str(&flag_list(&t.flags));
         b.push('\n');
+    }
+    b.push_str(&counterparty_table(&t.counterparties));
+    if !t.backing.is_empty() {
+        b.push_str("<h2>What backs each share</h2>\n<table><thead><tr><th>kind</th><th>source</th><th>part</th><th class=\"r\">weight</th><th class=\"r\">sanctioned</th><th class=\"r\">clean</th><th class=\"r\">unknown</th><th>records</th><th>note</th></tr></thead><tbody>");
+        for x in &t.backing {
+            let _ = write!(
+                b,
+                "<tr><td>{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td class=\"mute\">{}</td><td>{}</td></tr>",
+                esc(x.kind),
+                esc(&x.source),
+                esc(x.part.unwrap_or("")),
+                pct(x.weight),
+                pct(x.sanctioned),
+                pct(x.clean),
+                pct(x.unknown),
+                esc(&x.records.join(", ")),
+                esc(&x.note)
+            );
+        }
+        b.push_str("</tbody></table>\n");
     }
     if let Some(p) = &t.pool {
         let _ = write!(
@@ -1361,10 +1395,33 @@ pub fn trace_page(a: &Analysis, t: &TraceJson) -> String {
             pct(p.clean),
             pct(p.unknown)
         );
+        let _ = writeln!(
+            b,
+            "<p>T = max(imports, {} × exports) = {} USD; remainder {} (inputs the statistics do not show); prevalence {}.</p>",
+            p.input_ratio,
+            esc(&group(&p.throughput_usd)),
+            pct(p.remainder),
+            pct(p.prevalence)
+        );
+        if !p.sanctioned_by_regime.is_empty() {
+            let _ = writeln!(
+                b,
+                "<p>Sanctioned imports by customs regime: {}.</p>",
+                esc(&p
+                    .sanctioned_by_regime
+                    .iter()
+                    .map(|r| format!("{} {} USD", r.regime, group(&r.value_usd)))
+                    .collect::<Vec<_>>()
+                    .join(", "))
+            );
+        }
+        if !p.rows.is_empty() {
+            let _ = writeln!(b, "<p class=\"mute\">Rows: {}</p>", esc(&p.rows.join(", ")));
+        }
         if let Some(r) = &p.rest_of_country {
             let _ = writeln!(
                 b,
-                "<p class=\"mute\">The domestic remainder takes the {}: sanctioned imports {} USD, imports {} USD, exports {} USD → sanctioned {}.</p>",
+                "<p class=\"mute\">The remainder carries the {}'s sanctioned share (the rest of it is unknown): sanctioned imports {} USD, imports {} USD, exports {} USD → sanctioned {}.</p>",
                 esc(&r.scope),
                 esc(&group(&r.sanctioned_imports_usd)),
                 esc(&group(&r.imports_usd)),
@@ -1375,7 +1432,13 @@ pub fn trace_page(a: &Analysis, t: &TraceJson) -> String {
     }
     b.push_str("<h2>Paths from a sanctioned source</h2>\n");
     if t.paths.is_empty() {
-        b.push_str("<p>None.</p>\n");
+        b.push_str(if t.paths_truncated {
+            "<p>None listed: the search was cut by its limits (--max-paths, --max-hops) before it completed one. The shares above are exact.</p>\n"
+        } else if e.sanctioned > EPS {
+            "<p>None listed.</p>\n"
+        } else {
+            "<p>None (no sanctioned share).</p>\n"
+        });
     } else {
         let d = Diagram::of_hops(
             Some(a.ds()),
@@ -1397,6 +1460,32 @@ pub fn trace_page(a: &Analysis, t: &TraceJson) -> String {
         }
     }
     page(&format!("trace {}", t.shipment_id), &b)
+}
+
+/// Sanctioned counterparties as a table (nothing when there are none).
+fn counterparty_table(cps: &[crate::query::vet::Counterparty]) -> String {
+    if cps.is_empty() {
+        return String::new();
+    }
+    let mut b = String::from("<h2>Sanctioned counterparties</h2>\n<table><thead><tr><th>direction</th><th>party</th><th>country</th><th class=\"r\">shipments</th><th class=\"r\">value (USD)</th><th>HS</th><th>dates</th><th>records</th></tr></thead><tbody>");
+    for c in cps {
+        let _ = write!(
+            b,
+            "<tr><td>{}</td><td>{} <span class=\"id\">{}</span></td><td>{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td>{}</td><td>{}..{}</td><td class=\"mute\">{}</td></tr>",
+            esc(&c.direction.replace('_', " ")),
+            esc(&c.name),
+            esc(&c.party_id),
+            esc(&c.country),
+            c.shipments,
+            esc(&group(&c.value_usd)),
+            esc(&c.hs_codes.join("/")),
+            esc(&c.first),
+            esc(&c.last),
+            esc(&c.records.join(", "))
+        );
+    }
+    b.push_str("</tbody></table>\n");
+    b
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -1443,7 +1532,11 @@ pub fn vet_page(v: &VetJson) -> String {
                 id: "severity",
                 label: "overall severity",
                 value: v.severity.as_str().into(),
-                note: format!("{} flag rule(s) on its shipments", v.flags.len()),
+                note: format!(
+                    "{} finding(s); {} flag rule(s) on its own shipments",
+                    v.findings.len(),
+                    v.flags.len()
+                ),
                 class: v.severity.as_str(),
             },
             Fig {
@@ -1490,20 +1583,75 @@ pub fn vet_page(v: &VetJson) -> String {
         ],
         "",
     ));
+    for w in &v.warnings {
+        let _ = writeln!(b, "<p class=\"alert\"><b>Warning:</b> {}</p>", esc(w));
+    }
+    if !v.findings.is_empty() {
+        b.push_str("<h2>Why the overall severity</h2>\n<ul>");
+        for f in &v.findings {
+            let _ = write!(
+                b,
+                "<li><span class=\"sev {}\">{}</span> {}</li>",
+                f.severity.as_str(),
+                f.severity.as_str(),
+                esc(&f.what)
+            );
+        }
+        b.push_str("</ul>\n");
+    }
     if !v.watchlist.is_empty() {
-        b.push_str("<h2>Watchlist</h2>\n<table><thead><tr><th>entry</th><th>matched</th><th>program</th><th class=\"r\">score</th><th>why</th></tr></thead><tbody>");
+        b.push_str("<h2>Watchlist</h2>\n<table><thead><tr><th>listed entity</th><th>list</th><th>entry</th><th>program</th><th>matched</th><th class=\"r\">score</th><th>why</th></tr></thead><tbody>");
         for h in &v.watchlist {
             let _ = write!(
                 b,
-                "<tr><td class=\"id\">{}</td><td>{}</td><td>{}</td><td class=\"r\">{:.2}</td><td>{}</td></tr>",
+                "<tr><td>{}</td><td>{}</td><td class=\"id\">{}</td><td>{}</td><td>{}</td><td class=\"r\">{:.2}</td><td>{}</td></tr>",
+                esc(&h.entry_name),
+                esc(h.source.as_deref().unwrap_or("")),
                 esc(&h.entry_id),
-                esc(&h.matched),
                 esc(h.program.as_deref().unwrap_or("")),
+                esc(&h.matched),
                 h.score,
                 esc(&h.why)
             );
         }
         b.push_str("</tbody></table>\n");
+    }
+    b.push_str(&counterparty_table(&v.counterparties));
+    let bo = &v.bought;
+    let _ = writeln!(b, "<h2>What it bought ({})</h2>", esc(&bo.window));
+    if bo.shipments == 0 {
+        b.push_str("<p>Nothing.</p>\n");
+    } else {
+        let _ = writeln!(
+            b,
+            "<p>{} shipment(s), {} USD; value-weighted sanctioned <b>{}</b>, unknown {}, clean {}; highest flag <span class=\"sev {}\">{}</span>.</p>",
+            bo.shipments,
+            esc(&group(&bo.value_usd)),
+            pct(bo.mix.sanctioned),
+            pct(bo.mix.unknown),
+            pct(bo.mix.clean),
+            bo.severity.as_str(),
+            bo.severity.as_str()
+        );
+        if !bo.flagged.is_empty() {
+            b.push_str("<table><thead><tr><th>shipment</th><th>date</th><th>supplier</th><th>HS</th><th class=\"r\">value (USD)</th><th class=\"r\">sanctioned</th><th>severity</th><th>flags</th></tr></thead><tbody>");
+            for x in &bo.flagged {
+                let _ = write!(
+                    b,
+                    "<tr><td class=\"id\">{}</td><td>{}</td><td class=\"id\">{}</td><td>{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td><span class=\"sev {}\">{}</span></td><td>{}</td></tr>",
+                    esc(&x.shipment_id),
+                    esc(&x.date),
+                    esc(&x.supplier),
+                    esc(&x.hs_code),
+                    esc(&group(&x.value_usd)),
+                    pct(x.sanctioned),
+                    x.severity.as_str(),
+                    x.severity.as_str(),
+                    esc(&x.flags.join("; "))
+                );
+            }
+            b.push_str("</tbody></table>\n");
+        }
     }
     b.push_str("<h2>What its goods carry, per heading</h2>\n");
     if v.headings.is_empty() {
@@ -1642,13 +1790,31 @@ pub fn vet_page(v: &VetJson) -> String {
     if v.documented_suppliers.is_empty() {
         b.push_str("<p>None.</p>");
     } else {
-        b.push_str("<table><thead><tr><th>supplier</th><th>place</th><th class=\"r\">shipments</th><th class=\"r\">value (USD)</th><th>HS</th><th>dates</th><th class=\"r\">sanctioned</th><th class=\"r\">unknown</th></tr></thead><tbody>");
+        b.push_str("<table><thead><tr><th>supplier</th><th>screening</th><th>place</th><th class=\"r\">shipments</th><th class=\"r\">value (USD)</th><th>HS</th><th>dates</th><th class=\"r\">sanctioned</th><th class=\"r\">unknown</th></tr></thead><tbody>");
         for s in &v.documented_suppliers {
+            let mut screening: Vec<String> = s.watchlist.clone();
+            if s.located_in_sanctioned_country {
+                screening.insert(0, format!("located in {}, a sanctioned country", s.country));
+            }
+            screening.extend(s.counterparties.iter().map(|c| {
+                format!(
+                    "{} {} ({}), {} shipment(s)",
+                    c.direction.replace('_', " "),
+                    c.party_id,
+                    c.country,
+                    c.shipments
+                )
+            }));
             let _ = write!(
                 b,
-                "<tr><td>{}<br><span class=\"id mute\">{}</span></td><td>{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td>{}</td><td>{}..{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td></tr>",
+                "<tr><td>{}<br><span class=\"id mute\">{}</span></td><td>{}</td><td>{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td><td>{}</td><td>{}..{}</td><td class=\"r\">{}</td><td class=\"r\">{}</td></tr>",
                 esc(&s.name),
                 esc(&s.party_id),
+                if screening.is_empty() {
+                    "no match".to_string()
+                } else {
+                    esc(&screening.join("; "))
+                },
                 esc(s.region.as_deref().unwrap_or(&s.country)),
                 s.shipments,
                 esc(&group(&s.value_usd)),
@@ -1686,7 +1852,7 @@ pub fn vet_page(v: &VetJson) -> String {
     }
     b.push('\n');
     if !v.flags.is_empty() {
-        b.push_str("<h2>Flags on its shipments</h2>\n<ul class=\"flags\">");
+        b.push_str("<h2>Flags on its own shipments</h2>\n<ul class=\"flags\">");
         for f in &v.flags {
             let _ = write!(
                 b,
