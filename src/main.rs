@@ -267,6 +267,12 @@ fn run(cli: Cli) -> Result<Outcome> {
         skip_invalid: c.skip_invalid,
         rejects: c.rejects.clone(),
     };
+    let mut inputs = req.input_files();
+    if let Command::Import { files, .. } = &cli.command {
+        inputs.extend(files.iter().cloned());
+    }
+    let outputs: Vec<&std::path::Path> = c.output.iter().chain(&c.rejects).map(|p| p.as_path()).collect();
+    origintrace::output::refuse_inputs(&outputs, &inputs)?;
     if let Command::Synth { shipments, seed } = cli.command {
         let dir = c
             .output

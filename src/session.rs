@@ -33,6 +33,25 @@ pub struct Request {
     pub rejects: Option<PathBuf>,
 }
 
+impl Request {
+    /// Every file this request may read: each dataset's canonical files and settings, a snapshot, the
+    /// `--config` file. An output that is one of them is refused ([`crate::output::refuse_inputs`]).
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        for d in &self.data {
+            if d.is_dir() {
+                for f in dataset::load::FILES.iter().chain(&["origintrace.toml"]) {
+                    v.push(d.join(f));
+                }
+            } else {
+                v.push(d.clone());
+            }
+        }
+        v.extend(self.config.iter().cloned());
+        v
+    }
+}
+
 /// Loaded data with its settings, and what a snapshot derived when it was built for exactly these settings.
 pub struct Session {
     pub dataset: Dataset,

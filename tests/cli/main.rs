@@ -5,6 +5,7 @@ mod harness;
 
 mod adversarial;
 mod examples;
+mod hardening;
 mod exports;
 mod imports;
 mod ingest;
