@@ -271,7 +271,12 @@ fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Import { files, .. } = &cli.command {
         inputs.extend(files.iter().cloned());
     }
-    let outputs: Vec<&std::path::Path> = c.output.iter().chain(&c.rejects).map(|p| p.as_path()).collect();
+    let outputs: Vec<&std::path::Path> = c
+        .output
+        .iter()
+        .chain(&c.rejects)
+        .map(|p| p.as_path())
+        .collect();
     origintrace::output::refuse_inputs(&outputs, &inputs)?;
     if let Command::Synth { shipments, seed } = cli.command {
         let dir = c

@@ -165,7 +165,10 @@ fn create_temp(dir: &Path, name: &str) -> std::io::Result<(PathBuf, File)> {
 /// The process id in a temporary file name of ours for target `name`, if `file` is one (also in the
 /// `.NAME.tmp-PID` form of earlier versions, which nothing removed).
 fn tmp_owner(file: &str, name: &str) -> Option<i32> {
-    let legacy = file.strip_prefix('.').and_then(|f| f.strip_prefix(name)).and_then(|f| f.strip_prefix(".tmp-"));
+    let legacy = file
+        .strip_prefix('.')
+        .and_then(|f| f.strip_prefix(name))
+        .and_then(|f| f.strip_prefix(".tmp-"));
     if let Some(pid) = legacy {
         return pid.parse().ok();
     }
@@ -249,7 +252,10 @@ mod tests {
         );
         assert_eq!(tmp_owner(".r.csv.tmp-27151", "r.csv"), Some(27151));
         assert_eq!(tmp_owner(".r.csv.tmp-27151x", "r.csv"), None);
-        assert_eq!(tmp_owner(".r.csv.x.0123456789abcdef.origintrace-tmp", "r.csv"), None);
+        assert_eq!(
+            tmp_owner(".r.csv.x.0123456789abcdef.origintrace-tmp", "r.csv"),
+            None
+        );
         assert_ne!(random(), random());
     }
 

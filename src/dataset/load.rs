@@ -469,7 +469,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     &mut rejects,
                     |_| {},
                     |row| {
-                        let id = row.need(0)?;
+                        let id = row.id(0)?;
                         let name = row.need(1)?;
                         let country = row.parse(2, Country::parse)?;
                         let region = row.parse_opt(3, Region::parse)?;
@@ -514,7 +514,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         l.ds.party_ids.prefetch(ids.flatten());
                     },
                     |row| {
-                        row.need(0)?;
+                        row.id(0)?;
                         let date = row.parse(1, Date::parse)?;
                         let party = |i: usize| -> Result<u32, Rejection> {
                             let p = row.need(i)?;
@@ -632,7 +632,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     },
                     |row, v| {
                         let id = match row.get(0) {
-                            Some(id) => id,
+                            Some(id) => {
+                                row.id(0)?;
+                                id
+                            }
                             None => {
                                 default_id.clear();
                                 default_id.push_str(dataset_name);
@@ -716,7 +719,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     },
                     |row, mut link| {
                         link.id = match row.get(0) {
-                            Some(id) => id.to_string(),
+                            Some(_) => row.id(0)?.to_string(),
                             None => format!("{dataset_name}/supplier_links.csv:{}", row.line),
                         };
                         link_ids
@@ -733,7 +736,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     &mut rejects,
                     |_| {},
                     |row| {
-                        let id = row.need(0)?;
+                        let id = row.id(0)?;
                         let name = row.need(1)?;
                         let country = row.parse_opt(3, Country::parse)?;
                         let identifiers =
@@ -959,7 +962,7 @@ pub fn dataset_settings(sources: &[DataSource]) -> Result<Option<(String, String
     Ok(None)
 }
 
-/// Writes rejected rows as CSV: file, line, column, reason, raw.
+/// Writes rejected rows as CSV: file, line, column, reason, raw; cells formula-escaped.
 pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetError> {
     let err = |source: std::io::Error| DatasetError::Rejects {
         file: path.display().to_string(),
@@ -973,12 +976,15 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
             .map_err(to_io)
             .map_err(err)?;
         for r in rejects {
+            // The raw row is hostile by definition: a cell starting `=1+1` must show as text when the file
+            // is opened in a spreadsheet, as in the report's CSV.
+            let n = crate::report::csv::neutralise;
             w.write_record([
-                r.file.as_str(),
-                &r.line.to_string(),
-                &r.column,
-                &r.reason,
-                &r.raw,
+                n(&r.file),
+                r.line.to_string(),
+                n(&r.column),
+                n(&r.reason),
+                n(&r.raw),
             ])
             .map_err(to_io)
             .map_err(err)?;

@@ -51,7 +51,10 @@ fn a_symlinked_target_has_its_file_replaced_and_keeps_the_link() {
     let r = run(["report", "-o", s(&link)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
-        std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink(),
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink(),
         "the link itself was replaced"
     );
     let text = std::fs::read_to_string(&real).unwrap();
@@ -70,7 +73,11 @@ fn an_existing_files_mode_is_kept() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    assert!(std::fs::read_to_string(&out).unwrap().starts_with("shipment_id,"));
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("shipment_id,")
+    );
 }
 
 /// The pid of a process that has ended (a child that ran and was reaped).
@@ -134,7 +141,15 @@ fn outputs_that_are_inputs_are_refused() {
         vec!["check", "--data", s(&inp), "--rejects", s(&parties)],
         vec!["build", "--data", s(&inp), "-o", s(&parties)],
         vec!["report", "--data", s(&inp), "-o", s(&link)],
-        vec!["report", "--data", s(&inp), "--config", s(&cfg), "-o", s(&cfg)],
+        vec![
+            "report",
+            "--data",
+            s(&inp),
+            "--config",
+            s(&cfg),
+            "-o",
+            s(&cfg),
+        ],
     ];
     for args in &cases {
         let r = run(args);
@@ -153,4 +168,128 @@ fn outputs_that_are_inputs_are_refused() {
         assert_eq!(std::fs::read(&p).unwrap(), b, "{} changed", p.display());
     }
     assert_eq!(std::fs::read(&cfg).unwrap(), b"lag_days = 90\n");
+}
+
+/// Rejections from a `--rejects` file, as (file name, line, column, reason, raw).
+fn rejects(path: &Path) -> Vec<(String, u64, String, String, String)> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            let file = Path::new(&x[0])
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (
+                file,
+                x[1].parse().unwrap(),
+                x[2].to_string(),
+                x[3].to_string(),
+                x[4].to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn ambiguous_numbers_bare_quotes_and_unprintable_ids_are_rejected_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(
+        d.join("parties.csv"),
+        "party_id,name,country\nX,Maker,CN\nY,Importer,US\nA>B,Forger,CN\n\"N\u{202E}1\",Rlo,CN\n\"L\n2\",Newline,CN\n",
+    )
+    .unwrap();
+    let tiny = format!("0.{}1", "0".repeat(60));
+    let mut ship = String::from("shipment_id,date,shipper,consignee,hs_code,value\n");
+    for (id, value) in [
+        ("S1", "\"1.500,000\""),
+        ("S2", "\"1,000.5,5\""),
+        ("S3", "\"12,345.678,9\""),
+        ("S4", "\"1,000.\""),
+        ("S5", "+5"),
+        ("S6", ".5"),
+        ("S7", "-0"),
+        ("S8", tiny.as_str()),
+        ("S9", "1\"0"),
+        ("S10", "\"1,000.25\""),
+        ("=1+1", "abc"),
+        ("S\u{0}N", "7"),
+    ] {
+        ship.push_str(&format!("{id},2023-03-01,X,Y,670420,{value}\n"));
+    }
+    std::fs::write(d.join("shipments.csv"), ship).unwrap();
+    let rej = d.join("rejects.csv");
+    let out = d.join("check.json");
+    let r = run([
+        "check",
+        "--format",
+        "json",
+        "--skip-invalid",
+        "--data",
+        s(&d.to_path_buf()),
+        "--rejects",
+        s(&rej),
+        "-o",
+        s(&out),
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let got = rejects(&rej);
+    let want: &[(&str, u64, &str, &str)] = &[
+        ("parties.csv", 4, "party_id", "contains '>'"),
+        ("parties.csv", 5, "party_id", "U+202E"),
+        ("parties.csv", 6, "party_id", "U+000A"),
+        ("shipments.csv", 2, "value", "after the decimal point"),
+        ("shipments.csv", 3, "value", "after the decimal point"),
+        ("shipments.csv", 4, "value", "after the decimal point"),
+        (
+            "shipments.csv",
+            5,
+            "value",
+            "no digit after the decimal point",
+        ),
+        ("shipments.csv", 6, "value", "no sign"),
+        (
+            "shipments.csv",
+            7,
+            "value",
+            "no digit before the decimal point",
+        ),
+        ("shipments.csv", 8, "value", "negative"),
+        ("shipments.csv", 9, "value", "61 decimal places"),
+        ("shipments.csv", 10, "value", "bare '\"'"),
+        ("shipments.csv", 12, "value", "not a number"),
+        ("shipments.csv", 13, "shipment_id", "U+0000"),
+    ];
+    assert_eq!(got.len(), want.len(), "{got:#?}");
+    for (g, w) in got.iter().zip(want) {
+        assert_eq!((g.0.as_str(), g.1, g.2.as_str()), (w.0, w.1, w.2), "{g:?}");
+        assert!(g.3.contains(w.3), "{g:?} should say {}", w.3);
+    }
+    // A raw row that starts like a formula is text in a spreadsheet.
+    let formula = &got[12].4;
+    assert!(formula.starts_with("'=1+1,"), "{formula}");
+    assert!(got.iter().all(|g| !g.4.starts_with('=')));
+    // Every row is accounted for: S10 is the one accepted shipment, at its exact value.
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let files = v["files"].as_array().unwrap();
+    let ship = files
+        .iter()
+        .find(|f| {
+            f["file"]
+                .as_str()
+                .is_some_and(|f| f.ends_with("shipments.csv"))
+        })
+        .unwrap();
+    assert_eq!(
+        (
+            ship["read"].as_u64(),
+            ship["accepted"].as_u64(),
+            ship["rejected"].as_u64()
+        ),
+        (Some(12), Some(1), Some(11)),
+        "{v}"
+    );
+    assert_eq!(v["rejected"].as_u64(), Some(14), "{v}");
 }

@@ -1081,8 +1081,9 @@ fn line_numbers_are_right_with_crlf_blank_lines_and_quoted_line_breaks() {
             "",
             "",
             "B,y,ZZ",
-            "\"C",
-            "D\",z,QQ",
+            // The line break is in a quoted name: an id may not hold one (issue 14).
+            "C,\"z",
+            "w\",QQ",
             "E,z,Q1",
             "",
         ]

@@ -5,8 +5,8 @@ mod harness;
 
 mod adversarial;
 mod examples;
-mod hardening;
 mod exports;
+mod hardening;
 mod imports;
 mod ingest;
 mod model;
