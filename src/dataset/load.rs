@@ -6,7 +6,7 @@ use super::*;
 use super::{IdIndex, shipment_key};
 use crate::codes::{self, Country, Date, Hs, Period, Region};
 use std::collections::HashMap;
-use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -25,6 +25,30 @@ pub enum DataSource {
         name: String,
         files: Vec<(String, Vec<u8>)>,
     },
+}
+
+/// A dataset file must be a regular file: a dataset from outside can hold links to anything its reader may
+/// read (a key, `/dev/zero`), and a device or FIFO never ends.
+fn not_regular(path: &Path, m: &std::fs::Metadata) -> Result<(), FileError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    };
+    Err(FileError::NotRegular {
+        file: path.display().to_string(),
+        kind,
+    })
 }
 
 impl DataSource {
@@ -53,13 +77,24 @@ impl DataSource {
         match self {
             DataSource::Dir(p) => {
                 let path = p.join(file);
-                if !path.exists() {
-                    return Ok(None);
-                }
-                let f = File::open(&path).map_err(|source| FileError::Io {
+                let io = |source| FileError::Io {
                     file: path.display().to_string(),
                     source,
-                })?;
+                };
+                let meta = match std::fs::symlink_metadata(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(io(e)),
+                    Ok(m) => m,
+                };
+                not_regular(&path, &meta)?;
+                // No link followed and no wait on a FIFO swapped in since the check; the opened file is
+                // checked again, so what is read is what was checked.
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+                    .open(&path)
+                    .map_err(io)?;
+                not_regular(&path, &f.metadata().map_err(io)?)?;
                 // Unbuffered: the CSV reader has a buffer of its own, and a second one would copy every byte
                 // once more.
                 Ok(Some(Box::new(f)))

@@ -69,6 +69,10 @@ pub enum FileError {
         file: String,
         source: std::io::Error,
     },
+    #[error(
+        "{file}: is {kind}, not a regular file; dataset files must be regular files (copy the data in)"
+    )]
+    NotRegular { file: String, kind: &'static str },
 }
 
 /// Everything that stops a dataset from loading.

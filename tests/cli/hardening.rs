@@ -293,3 +293,50 @@ fn ambiguous_numbers_bare_quotes_and_unprintable_ids_are_rejected_with_reasons()
     );
     assert_eq!(v["rejected"].as_u64(), Some(14), "{v}");
 }
+
+#[test]
+fn dataset_files_must_be_regular_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let secret = dir.path().join("secret");
+    std::fs::write(&secret, "TOP-SECRET-LINE\n").unwrap();
+    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+        (
+            "shipments.csv",
+            Box::new(|p| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
+            "a symbolic link",
+        ),
+        (
+            "parties.csv",
+            Box::new(|p| std::os::unix::fs::symlink(dir.path().join("secret"), p).unwrap()),
+            "a symbolic link",
+        ),
+        (
+            "trade_flows.csv",
+            Box::new(|p| {
+                let c = std::ffi::CString::new(p.to_str().unwrap()).unwrap();
+                // SAFETY: a valid NUL-terminated path.
+                assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+            }),
+            "a FIFO",
+        ),
+        (
+            "watchlist.csv",
+            Box::new(|p| std::fs::create_dir(p).unwrap()),
+            "a directory",
+        ),
+    ];
+    for (name, make, kind) in cases {
+        let data = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture("example_a/parties.csv"), data.path().join("parties.csv")).ok();
+        let _ = std::fs::remove_file(data.path().join(name));
+        make(&data.path().join(name));
+        let r = run(["check", "--data", data.path().to_str().unwrap()]);
+        assert_eq!(r.code, 2, "{name}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(&format!("{name}: is {kind}, not a regular file")),
+            "{name}: {}",
+            r.stderr
+        );
+        assert!(!r.stderr.contains("TOP-SECRET"), "{}", r.stderr);
+    }
+}
