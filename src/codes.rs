@@ -625,13 +625,16 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 /// Checks an id (a party, shipment, statistics row, supplier link or watchlist entry): printable characters
-/// only, and no `>`, which separates the parties of a path (`top_path`), so an id can never forge a hop.
-pub fn check_id(s: &str) -> Result<(), String> {
-    if s.bytes().all(|b| (0x20..0x7F).contains(&b) && b != b'>') {
+/// only; and for a party id (`party`), no `>`, which separates the parties of a path (`top_path`), so an
+/// id can never forge a hop.
+pub fn check_id(s: &str, party: bool) -> Result<(), String> {
+    if s.bytes()
+        .all(|b| (0x20..0x7F).contains(&b) && !(party && b == b'>'))
+    {
         return Ok(());
     }
     for c in s.chars() {
-        if c == '>' {
+        if party && c == '>' {
             return Err(format!(
                 "id '{s}' contains '>', which separates the parties of a path"
             ));
@@ -783,10 +786,12 @@ mod tests {
 
     #[test]
     fn ids_are_printable_without_the_path_separator() {
-        assert!(check_id("P-1 (Dandong) Ltd.").is_ok());
-        assert!(check_id("工厂-7").is_ok());
-        for bad in ["a>b", "a\0b", "a\nb", "a\u{202E}b", "a\u{200B}b", "a\tb"] {
-            assert!(check_id(bad).is_err(), "{bad:?}");
+        assert!(check_id("P-1 (Dandong) Ltd.", true).is_ok());
+        assert!(check_id("工厂-7", true).is_ok());
+        assert!(check_id("WL-<1>", false).is_ok());
+        assert!(check_id("a>b", true).is_err());
+        for bad in ["a\0b", "a\nb", "a\u{202E}b", "a\u{200B}b", "a\tb"] {
+            assert!(check_id(bad, false).is_err(), "{bad:?}");
         }
         assert_eq!(printable("a\u{1b}[31mb\u{202E}c\0"), "a [31mbc ");
         assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));

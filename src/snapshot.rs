@@ -425,6 +425,10 @@ fn read_outcome(r: &mut R) -> Option<Outcome> {
     for x in &mut f {
         *x = r.f64()?;
     }
+    // Shares, whatever the checksum says: a NaN or a share outside [0, 1] would print as a result.
+    if !f.iter().all(|&x| share_ok(x)) {
+        return None;
+    }
     Some(Outcome {
         mix: Mix {
             s: [f[0], f[1], f[2]],
@@ -437,6 +441,11 @@ fn read_outcome(r: &mut R) -> Option<Outcome> {
             watch: r.u8()?,
         },
     })
+}
+
+/// A share as the engine makes them: finite and in [0, 1].
+fn share_ok(x: f64) -> bool {
+    x.is_finite() && (0.0..=1.0).contains(&x)
 }
 
 /// Decodes fixed-size records, refusing a section whose length is not a whole number of them.
@@ -620,8 +629,12 @@ fn decode_rest<'b>(
     }
     let n_parties = meta.parties.len();
     let party_ok = |p: u32| (p as usize) < n_parties;
+    if meta.settings.check().is_err() {
+        return Err(bad(S_META));
+    }
     let links_ok = meta.links.iter().all(|l| {
-        party_ok(l.buyer)
+        share_ok(l.share)
+            && party_ok(l.buyer)
             && match l.supplier {
                 LinkSupplier::Party(q) => party_ok(q),
                 LinkSupplier::Country(_) => true,

@@ -6,8 +6,8 @@ use super::*;
 use super::{IdIndex, shipment_key};
 use crate::codes::{self, Country, Date, Hs, Period, Region};
 use std::collections::HashMap;
-use std::os::unix::fs::OpenOptionsExt;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// A dataset compiled into the binary.
@@ -109,6 +109,11 @@ impl DataSource {
                 .find(|(n, _)| n == file)
                 .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + Send + '_>)),
         }
+    }
+
+    /// How a dataset without a settings file is named when its (default) settings are compared.
+    pub fn defaults_label(&self) -> String {
+        format!("{} (no origintrace.toml: the defaults)", self.display(""))
     }
 
     /// The dataset's own settings file, if it has one.
@@ -504,7 +509,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     &mut rejects,
                     |_| {},
                     |row| {
-                        let id = row.id(0)?;
+                        let id = row.id(0, true)?;
                         let name = row.need(1)?;
                         let country = row.parse(2, Country::parse)?;
                         let region = row.parse_opt(3, Region::parse)?;
@@ -549,7 +554,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         l.ds.party_ids.prefetch(ids.flatten());
                     },
                     |row| {
-                        row.id(0)?;
+                        row.id(0, false)?;
                         let date = row.parse(1, Date::parse)?;
                         let party = |i: usize| -> Result<u32, Rejection> {
                             let p = row.need(i)?;
@@ -668,7 +673,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     |row, v| {
                         let id = match row.get(0) {
                             Some(id) => {
-                                row.id(0)?;
+                                row.id(0, false)?;
                                 id
                             }
                             None => {
@@ -754,7 +759,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     },
                     |row, mut link| {
                         link.id = match row.get(0) {
-                            Some(_) => row.id(0)?.to_string(),
+                            Some(_) => row.id(0, false)?.to_string(),
                             None => format!("{dataset_name}/supplier_links.csv:{}", row.line),
                         };
                         link_ids
@@ -771,7 +776,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     &mut rejects,
                     |_| {},
                     |row| {
-                        let id = row.id(0)?;
+                        let id = row.id(0, false)?;
                         let name = row.need(1)?;
                         let country = row.parse_opt(3, Country::parse)?;
                         let identifiers =
@@ -987,14 +992,11 @@ fn mark_superseded_in_parts(flows: &mut [TradeFlow], part: usize) {
     }
 }
 
-/// Finds the settings text of the first source that has an `origintrace.toml`.
-pub fn dataset_settings(sources: &[DataSource]) -> Result<Option<(String, String)>, FileError> {
-    for s in sources {
-        if let Some(t) = s.settings_text()? {
-            return Ok(Some(t));
-        }
-    }
-    Ok(None)
+/// The settings file of each source, `None` for a source without one: (file name, text).
+pub fn dataset_settings(
+    sources: &[DataSource],
+) -> Result<Vec<Option<(String, String)>>, FileError> {
+    sources.iter().map(DataSource::settings_text).collect()
 }
 
 /// Writes rejected rows as CSV: file, line, column, reason, raw; cells formula-escaped.
@@ -1017,7 +1019,11 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
             w.write_record([
                 n(&r.file),
                 r.line.to_string(),
-                n(&r.column),
+                if r.column == "-" {
+                    "-".into()
+                } else {
+                    n(&r.column)
+                },
                 n(&r.reason),
                 n(&r.raw),
             ])

@@ -82,9 +82,9 @@ impl<'a> Row<'a> {
     }
 
     /// Like [`Row::need`] for an id column: the id must also pass [`crate::codes::check_id`].
-    pub fn id(&self, i: usize) -> Result<&'a str, Rejection> {
+    pub fn id(&self, i: usize, party: bool) -> Result<&'a str, Rejection> {
         let v = self.need(i)?;
-        crate::codes::check_id(v).map_err(|m| self.reject(i, m))?;
+        crate::codes::check_id(v, party).map_err(|m| self.reject(i, m))?;
         Ok(v)
     }
 

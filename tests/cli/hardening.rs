@@ -111,11 +111,21 @@ fn leftovers_of_a_killed_run_are_removed_by_the_next_and_live_ones_kept() {
     assert!(!old.exists() && !new.exists(), "stale temporary files left");
     assert!(live.exists(), "a live run's temporary file was removed");
     assert!(other.exists(), "another target's file was removed");
-    let names: Vec<String> = std::fs::read_dir(dir.path())
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 3, "{names:?}");
+    names.sort();
+    let live_name = live.file_name().unwrap().to_string_lossy().into_owned();
+    let other_name = other.file_name().unwrap().to_string_lossy().into_owned();
+    let mut want = vec![
+        live_name,
+        other_name,
+        "r.csv".into(),
+        "r.csv.settings.json".into(),
+    ];
+    want.sort();
+    assert_eq!(names, want);
 }
 
 #[test]
@@ -327,13 +337,18 @@ fn dataset_files_must_be_regular_files() {
     ];
     for (name, make, kind) in cases {
         let data = tempfile::tempdir().unwrap();
-        std::fs::copy(fixture("example_a/parties.csv"), data.path().join("parties.csv")).ok();
+        std::fs::copy(
+            fixture("example_a/parties.csv"),
+            data.path().join("parties.csv"),
+        )
+        .ok();
         let _ = std::fs::remove_file(data.path().join(name));
         make(&data.path().join(name));
         let r = run(["check", "--data", data.path().to_str().unwrap()]);
         assert_eq!(r.code, 2, "{name}: {}", r.stderr);
         assert!(
-            r.stderr.contains(&format!("{name}: is {kind}, not a regular file")),
+            r.stderr
+                .contains(&format!("{name}: is {kind}, not a regular file")),
             "{name}: {}",
             r.stderr
         );
