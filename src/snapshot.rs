@@ -40,7 +40,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 16] = b"ORIGINTRACE-SNAP";
 /// Bump whenever the layout changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The sections, in file order.
 const SECTIONS: [&str; 10] = [
@@ -965,6 +965,57 @@ mod tests {
             let mut b = bytes.clone();
             b[i] ^= 0x55;
             assert!(Snapshot::from_bytes("x", &b).is_err(), "byte {i}");
+        }
+    }
+
+    /// Recomputes every checksum, as whoever alters a file on purpose would.
+    fn reseal(b: &mut [u8]) {
+        for i in 0..N_SECTIONS {
+            let at = 32 + 24 * i;
+            let word = |b: &[u8], at: usize| {
+                u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize
+            };
+            let (off, len) = (word(b, at), word(b, at + 8));
+            let sum = xxh3_64(&b[off..off + len]);
+            b[at + 16..at + 24].copy_from_slice(&sum.to_le_bytes());
+        }
+        let sum = xxh3_64(&b[..HEADER_LEN - 8]);
+        b[HEADER_LEN - 8..HEADER_LEN].copy_from_slice(&sum.to_le_bytes());
+    }
+
+    #[test]
+    fn shares_out_of_range_are_refused_even_with_matching_checksums() {
+        let session = crate::session::Session::open(&Default::default()).unwrap();
+        let a = session.analysis(crate::paths::Limits::default());
+        let mut bytes = encode(&Parts {
+            tool_version: "t",
+            model_version: "1",
+            settings: &session.settings,
+            dataset: &session.dataset,
+            index: &a.engine.ix,
+            outcomes: &a.engine.outcomes,
+            hits: &a.engine.hits,
+            medians: &a.medians,
+        })
+        .unwrap();
+        reseal(&mut bytes);
+        assert!(Snapshot::from_bytes("x", &bytes).is_ok());
+        let off = u64::from_le_bytes(
+            bytes[32 + 24 * S_OUTCOMES..40 + 24 * S_OUTCOMES]
+                .try_into()
+                .unwrap(),
+        ) as usize;
+        for bad in [f64::NAN, 1.5, -0.25, f64::INFINITY] {
+            let mut b = bytes.clone();
+            b[off..off + 8].copy_from_slice(&bad.to_le_bytes());
+            reseal(&mut b);
+            match Snapshot::from_bytes("x", &b) {
+                Err(SnapshotError::Damaged { why, .. }) => {
+                    assert!(why.contains("outcomes"), "{why}")
+                }
+                Err(e) => panic!("{bad}: {e}"),
+                Ok(_) => panic!("{bad}: a share out of range was accepted"),
+            }
         }
     }
 }

@@ -355,3 +355,184 @@ fn dataset_files_must_be_regular_files() {
         assert!(!r.stderr.contains("TOP-SECRET"), "{}", r.stderr);
     }
 }
+
+/// Runs `origintrace` in `dir`.
+fn run_in(dir: &Path, args: &[&str]) -> Run {
+    let out = assert_cmd::Command::cargo_bin("origintrace")
+        .unwrap()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+#[test]
+fn snapshots_keep_input_paths_as_given_whatever_the_checkout() {
+    let mut built = Vec::new();
+    for depth in ["a", "a-much-longer-directory-name/nested/deeper"] {
+        let (dir, inp) = copy_fixture("example_b");
+        let place = dir.path().join(depth);
+        std::fs::create_dir_all(&place).unwrap();
+        std::fs::rename(&inp, place.join("inp")).unwrap();
+        let r = run_in(&place, &["build", "--data", "inp", "-o", "b.snap"]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        let bytes = std::fs::read(place.join("b.snap")).unwrap();
+        let abs = place.to_str().unwrap().as_bytes();
+        assert!(
+            !bytes.windows(abs.len()).any(|w| w == abs),
+            "the snapshot holds the absolute path {}",
+            place.display()
+        );
+        assert!(bytes.windows(16).any(|w| w == b"inp/shipments.cs"));
+        built.push(bytes);
+    }
+    assert!(
+        built[0] == built[1],
+        "snapshots differ with the checkout path"
+    );
+}
+
+#[test]
+fn markdown_strips_control_and_bidi_characters() {
+    let (_dir, inp) = copy_fixture("example_b");
+    let parties = std::fs::read_to_string(inp.join("parties.csv"))
+        .unwrap()
+        .replace(
+            "Xuchang Example Hair",
+            "Xu\u{1b}[31mchang\u{0}Example\u{202E}Hair\u{2066}",
+        );
+    std::fs::write(inp.join("parties.csv"), parties).unwrap();
+    let r = run(["report", "--format", "md", "--data", s(&inp)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("Xu \\[31mchang Example"), "{}", r.stdout);
+    for c in ['\u{1b}', '\0', '\u{202E}', '\u{2066}'] {
+        assert!(!r.stdout.contains(c), "{c:?} in the Markdown");
+    }
+}
+
+#[test]
+fn a_pattern_name_that_could_forge_a_flag_is_a_bad_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[patterns]]\nname = \"x;watchlist-match:FAKE\"\norigins = [\"KP\"]\n",
+    )
+    .unwrap();
+    let r = run(["report", "--config", s(&cfg)]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("c.toml: patterns: pattern name \"x;watchlist-match:FAKE\""),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn datasets_whose_settings_disagree_need_config_and_the_settings_are_recorded() {
+    let (dir, base) = copy_fixture("example_b");
+    let evil = dir.path().join("evil");
+    std::fs::create_dir(&evil).unwrap();
+    std::fs::write(
+        evil.join("parties.csv"),
+        "party_id,name,country\nE1,Example Evil Co,CN\n",
+    )
+    .unwrap();
+    std::fs::write(
+        evil.join("origintrace.toml"),
+        "sanctioned_origins = [\"AQ\"]\n",
+    )
+    .unwrap();
+    let exposed = |args: &[&str]| {
+        let mut a = vec!["report", "--format", "json"];
+        a.extend(args);
+        let r = run(&a);
+        assert_eq!(r.code, 0, "{a:?}: {}", r.stderr);
+        let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap();
+        (
+            v["totals"]["exposed_value_usd"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+            r.stderr,
+        )
+    };
+    let (alone, note) = exposed(&["--data", s(&base)]);
+    assert_ne!(alone, "0", "the fixture has exposure");
+    assert!(
+        note.contains("origintrace: settings: sanctioned_origins=KP "),
+        "{note}"
+    );
+    // Disagreeing datasets: an error naming both, whichever order they come in.
+    for order in [[&evil, &base], [&base, &evil]] {
+        let r = run(["report", "--data", s(order[0]), "--data", s(order[1])]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        let evil_file = evil.join("origintrace.toml");
+        assert!(r.stderr.contains(s(&evil_file)), "{}", r.stderr);
+        assert!(r.stderr.contains(s(&base)), "{}", r.stderr);
+        assert!(r.stderr.contains("sanctioned_origins"), "{}", r.stderr);
+        assert!(r.stderr.contains("--config"), "{}", r.stderr);
+        let c = run(["check", "--data", s(order[0]), "--data", s(order[1])]);
+        assert_eq!(c.code, 2, "check too: {}", c.stderr);
+    }
+    // --config settles them: the defaults and the config apply to all; the evil file re-scores nothing.
+    let cfg = dir.path().join("c.toml");
+    std::fs::write(&cfg, "lag_days = 180\n").unwrap();
+    let (settled, note) = exposed(&["--data", s(&evil), "--data", s(&base), "--config", s(&cfg)]);
+    assert_eq!(settled, alone);
+    assert!(note.contains("sanctioned_origins=KP "), "{note}");
+    assert!(note.contains("disagree"), "{note}");
+    // CSV: the table stays plain on stdout and in the file; the settings go to the sidecar.
+    let out = dir.path().join("r.csv");
+    let args = [
+        "report",
+        "--data",
+        s(&evil),
+        "--data",
+        s(&base),
+        "--config",
+        s(&cfg),
+    ];
+    let r = run(args);
+    assert!(r.stdout.starts_with("shipment_id,"), "{}", r.stdout);
+    let mut with_o = args.to_vec();
+    with_o.extend(["-o", s(&out)]);
+    let r = run(&with_o);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .starts_with("shipment_id,")
+    );
+    let side: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("r.csv.settings.json")).unwrap())
+            .unwrap();
+    assert_eq!(
+        side["settings"]["sanctioned_origins"],
+        serde_json::json!(["KP"])
+    );
+    assert_eq!(side["settings"]["lag_days"], 180);
+    assert_eq!(side["report"], "r.csv");
+    // check says which settings the data would be scored under.
+    let c = run(["check", "--data", s(&evil)]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert!(
+        c.stdout.contains("settings         sanctioned_origins=AQ "),
+        "{}",
+        c.stdout
+    );
+    // Two datasets with the same settings agree.
+    std::fs::write(
+        base.join("origintrace.toml"),
+        "sanctioned_origins = [\"AQ\"]\n",
+    )
+    .unwrap();
+    let r = run(["check", "--data", s(&evil), "--data", s(&base)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
