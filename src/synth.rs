@@ -103,8 +103,19 @@ fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-/// Writes a synthetic dataset into `dir` (created if missing).
+/// The most shipments `synth` writes: 100 times the largest size benchmarked (10 M). A bound is needed at
+/// all because the firm table is sized from it: `usize::MAX` overflowed that allocation.
+pub const MAX_SHIPMENTS: usize = 1_000_000_000;
+
+/// Writes a synthetic dataset into `dir` (created if missing). A size above [`MAX_SHIPMENTS`] is refused
+/// before anything is created.
 pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
+    if spec.shipments > MAX_SHIPMENTS {
+        return Err(format!(
+            "--shipments {} is above the limit of {MAX_SHIPMENTS}",
+            spec.shipments
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut r = Rng(spec.seed ^ 0x0005_EED0_F0A1_6100);
     let n_ship = spec.shipments;

@@ -536,3 +536,23 @@ fn datasets_whose_settings_disagree_need_config_and_the_settings_are_recorded() 
     let r = run(["check", "--data", s(&evil), "--data", s(&base)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
+
+#[test]
+fn synth_refuses_an_impossible_size_before_creating_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("synth");
+    for n in ["18446744073709551615", "1000000001"] {
+        let r = run(["synth", "--shipments", n, "-o", s(&out)]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("above the limit of 1000000000"),
+            "{}",
+            r.stderr
+        );
+        assert!(!out.exists(), "a refused synth left {}", out.display());
+    }
+    let r = run(["synth", "--shipments", "50", "-o", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(out.join("shipments.csv").is_file());
+}
