@@ -752,9 +752,11 @@ fn report_error(e: &anyhow::Error) {
             let _ = writeln!(err, "… and {} more", count - first.len());
         }
     }
-    let _ = writeln!(err, "origintrace: error: {e}");
+    // Messages quote values from the input (a header, a setting): on a terminal they must not act.
+    let clean = |t: String| origintrace::codes::printable(&t).into_owned();
+    let _ = writeln!(err, "origintrace: error: {}", clean(e.to_string()));
     for cause in e.chain().skip(1) {
-        let _ = writeln!(err, "  caused by: {cause}");
+        let _ = writeln!(err, "  caused by: {}", clean(cause.to_string()));
     }
 }
 

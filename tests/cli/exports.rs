@@ -49,7 +49,8 @@ fn needed_tool_in(name: &str, apt: &str, ci: bool) -> Option<PathBuf> {
 #[test]
 fn a_missing_tool_skips_locally_and_fails_under_ci() {
     assert!(needed_tool_in("no-such-tool-origintrace", "x", false).is_none());
-    let under_ci = std::panic::catch_unwind(|| needed_tool_in("no-such-tool-origintrace", "x", true));
+    let under_ci =
+        std::panic::catch_unwind(|| needed_tool_in("no-such-tool-origintrace", "x", true));
     assert!(under_ci.is_err(), "a missing tool must fail under CI=true");
 }
 

@@ -34,10 +34,11 @@ fn a_fifo_is_written_through_not_replaced() {
     };
     let r = run(["report", "--format", "json", "-o", s(&fifo)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let got = reader.join().unwrap();
-    assert!(got.starts_with(b"{"), "{}", String::from_utf8_lossy(&got));
+    // Checked before the reader is joined: a replaced FIFO leaves the reader waiting for ever.
     let t = std::fs::symlink_metadata(&fifo).unwrap().file_type();
     assert!(t.is_fifo(), "the FIFO was replaced: {t:?}");
+    let got = reader.join().unwrap();
+    assert!(got.starts_with(b"{"), "{}", String::from_utf8_lossy(&got));
 }
 
 #[test]
@@ -555,4 +556,24 @@ fn synth_refuses_an_impossible_size_before_creating_anything() {
     let r = run(["synth", "--shipments", "50", "-o", s(&out)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(out.join("shipments.csv").is_file());
+}
+
+#[test]
+fn error_messages_on_stderr_cannot_act_on_a_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("parties.csv"),
+        "party_id,na\u{1b}]0;owned\u{7}me\u{202E},country\nA,B,CN\n",
+    )
+    .unwrap();
+    let r = run(["check", "--data", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("missing required column(s) name"),
+        "{}",
+        r.stderr
+    );
+    for c in ['\u{1b}', '\u{7}', '\u{202E}'] {
+        assert!(!r.stderr.contains(c), "{c:?} on stderr: {}", r.stderr);
+    }
 }
