@@ -239,7 +239,7 @@ fn ambiguous_numbers_bare_quotes_and_unprintable_ids_are_rejected_with_reasons()
         "json",
         "--skip-invalid",
         "--data",
-        s(&d.to_path_buf()),
+        s(d),
         "--rejects",
         s(&rej),
         "-o",
@@ -310,7 +310,8 @@ fn dataset_files_must_be_regular_files() {
     let dir = tempfile::tempdir().unwrap();
     let secret = dir.path().join("secret");
     std::fs::write(&secret, "TOP-SECRET-LINE\n").unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>, &str)> = vec![
+    type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Make, &str)> = vec![
         (
             "shipments.csv",
             Box::new(|p| std::os::unix::fs::symlink("/dev/zero", p).unwrap()),
