@@ -171,15 +171,7 @@ impl Session {
             used.push(c.display().to_string());
         }
         if let Some(l) = req.lag_days {
-            if !(0..=36_500).contains(&l) {
-                return Err(SettingsError::Value {
-                    file: "--lag-days".into(),
-                    key: "lag_days".into(),
-                    message: format!("{l} is outside 0..36500"),
-                }
-                .into());
-            }
-            settings.lag_days = l;
+            settings.lag_days = crate::settings::days("--lag-days", "lag_days", l.into())?;
             used.push("--lag-days".into());
         }
         // What a snapshot derived holds only for the settings it was built with.

@@ -186,24 +186,10 @@ impl Settings {
             s.transit_partners = list(file, "transit_partners", &v, Country::parse)?;
         }
         if let Some(v) = raw.lag_days {
-            if !(0..=36_500).contains(&v) {
-                return Err(SettingsError::Value {
-                    file: file.into(),
-                    key: "lag_days".into(),
-                    message: format!("{v} is outside 0..36500"),
-                });
-            }
-            s.lag_days = v as i32;
+            s.lag_days = days(file, "lag_days", v)?;
         }
         if let Some(v) = raw.counterparty_days {
-            if !(0..=36_500).contains(&v) {
-                return Err(SettingsError::Value {
-                    file: file.into(),
-                    key: "counterparty_days".into(),
-                    message: format!("{v} is outside 0..36500"),
-                });
-            }
-            s.counterparty_days = v as i32;
+            s.counterparty_days = days(file, "counterparty_days", v)?;
         }
         if let Some(sev) = raw.severity {
             if let Some(m) = sev.medium {
@@ -400,6 +386,19 @@ impl Settings {
 
     pub fn ratio(&self, o: Hs) -> f64 {
         self.input_ratio.get(&o).copied().unwrap_or(1.0)
+    }
+}
+
+/// A number of days in 0..=36500 (a century), the range of every day-count setting.
+pub fn days(file: &str, key: &str, v: i64) -> Result<i32, SettingsError> {
+    if (0..=36_500).contains(&v) {
+        Ok(v as i32)
+    } else {
+        Err(SettingsError::Value {
+            file: file.into(),
+            key: key.into(),
+            message: format!("{v} is outside 0..36500"),
+        })
     }
 }
 
