@@ -41,65 +41,106 @@ pub fn write_atomic_with<T>(
     path: &Path,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
 ) -> std::io::Result<T> {
-    let target = resolve_links(path)?;
-    let existing = match std::fs::metadata(&target) {
-        Ok(m) => Some(m),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e),
-    };
-    if let Some(m) = &existing {
-        if m.is_dir() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::IsADirectory,
-                "is a directory",
-            ));
-        }
-        if !m.is_file() {
-            return write_through(&target, f);
-        }
-    }
-    let dir = match target.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let name = target
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "output".into());
-    remove_stale(&dir, &name);
-    let (tmp, file) = create_temp(&dir, &name)?;
-    let result = (|| {
-        if let Some(m) = &existing {
-            // The owner first: a chown can clear the set-id bits that the chmod then restores.
-            let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
-            file.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))?;
-        }
-        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-        let v = f(&mut w)?;
-        let file = w.into_inner().map_err(|e| e.into_error())?;
-        file.sync_all()?;
-        drop(file);
-        std::fs::rename(&tmp, &target)?;
-        // The rename is durable only once the directory is: without this a crash can bring the old file back.
-        File::open(&dir)?.sync_all()?;
-        Ok(v)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    let mut out = AtomicFile::create(path)?;
+    let v = f(&mut out)?;
+    out.commit()?;
+    Ok(v)
 }
 
-/// A device, FIFO or socket: opened for writing and written, never replaced by a regular file.
-fn write_through<T>(
-    target: &Path,
-    f: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
-) -> std::io::Result<T> {
-    let file = OpenOptions::new().write(true).open(target)?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
-    let v = f(&mut w)?;
-    w.flush()?;
-    Ok(v)
+/// A file being written in place of `path` (see the module's documentation): what is written goes to the
+/// temporary file, [`AtomicFile::commit`] puts it in place, and dropping it uncommitted removes it, so
+/// the target is either the old file or the whole new one.
+pub struct AtomicFile {
+    w: std::io::BufWriter<File>,
+    /// The temporary file, the target and its directory; `None` when writing through a special file.
+    rename: Option<(PathBuf, PathBuf, PathBuf)>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> std::io::Result<AtomicFile> {
+        let target = resolve_links(path)?;
+        let existing = match std::fs::metadata(&target) {
+            Ok(m) => Some(m),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(e),
+        };
+        if let Some(m) = &existing {
+            if m.is_dir() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::IsADirectory,
+                    "is a directory",
+                ));
+            }
+            if !m.is_file() {
+                // A device, FIFO or socket: opened for writing and written, never replaced by a file.
+                let file = OpenOptions::new().write(true).open(&target)?;
+                return Ok(AtomicFile {
+                    w: std::io::BufWriter::with_capacity(1 << 20, file),
+                    rename: None,
+                });
+            }
+        }
+        let dir = match target.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = target
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "output".into());
+        remove_stale(&dir, &name);
+        let (tmp, file) = create_temp(&dir, &name)?;
+        let keep = (|| {
+            if let Some(m) = &existing {
+                // The owner first: a chown can clear the set-id bits that the chmod then restores.
+                let _ = std::os::unix::fs::fchown(&file, Some(m.uid()), Some(m.gid()));
+                file.set_permissions(std::fs::Permissions::from_mode(m.mode() & 0o7777))?;
+            }
+            Ok(())
+        })();
+        let out = AtomicFile {
+            w: std::io::BufWriter::with_capacity(1 << 20, file),
+            rename: Some((tmp, target, dir)),
+        };
+        // On an error `out` is dropped, which removes the temporary file.
+        keep.map(|()| out)
+    }
+
+    /// Flushes, fsyncs and renames the file over its target, then fsyncs the directory.
+    pub fn commit(mut self) -> std::io::Result<()> {
+        self.w.flush()?;
+        if let Some((tmp, target, dir)) = self.rename.clone() {
+            self.w.get_ref().sync_all()?;
+            std::fs::rename(&tmp, &target)?;
+            self.rename = None;
+            // The rename is durable only once the directory is: without this a crash can bring the old
+            // file back.
+            File::open(&dir)?.sync_all()?;
+        }
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.w.write(buf)
+    }
+
+    fn write_all(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.w.write_all(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+impl Drop for AtomicFile {
+    fn drop(&mut self) {
+        if let Some((tmp, _, _)) = &self.rename {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }
 
 /// The path a chain of symbolic links ends at (which may not exist yet), each relative link taken from the
@@ -143,7 +184,9 @@ fn open_new(p: &Path) -> std::io::Result<File> {
     OpenOptions::new()
         .write(true)
         .create_new(true)
-        .mode(0o600)
+        // A new target gets what the umask gives any new file; an existing one's mode replaces this
+        // before a byte is written.
+        .mode(0o666)
         .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
         .open(p)
 }

@@ -578,3 +578,46 @@ fn error_messages_on_stderr_cannot_act_on_a_terminal() {
         assert!(!r.stderr.contains(c), "{c:?} on stderr: {}", r.stderr);
     }
 }
+
+#[test]
+fn new_outputs_get_the_usual_mode_and_synth_writes_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("new.csv");
+    let r = run(["report", "-o", s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    // What the umask gives a new file: readable by its owner at least, never executable.
+    assert!(mode & 0o600 == 0o600 && mode & 0o111 == 0, "{mode:o}");
+    let data = dir.path().join("synth");
+    std::fs::create_dir(&data).unwrap();
+    std::fs::write(data.join("parties.csv"), "old").unwrap();
+    std::fs::set_permissions(
+        data.join("parties.csv"),
+        std::fs::Permissions::from_mode(0o640),
+    )
+    .unwrap();
+    let stale = data.join(format!(
+        ".parties.csv.{}.0011223344556677.origintrace-tmp",
+        dead_pid()
+    ));
+    std::fs::write(&stale, "partial").unwrap();
+    let r = run(["synth", "--shipments", "50", "-o", s(&data)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let parties = data.join("parties.csv");
+    assert!(
+        std::fs::read_to_string(&parties)
+            .unwrap()
+            .starts_with("party_id,")
+    );
+    assert_eq!(
+        std::fs::metadata(&parties).unwrap().permissions().mode() & 0o777,
+        0o640
+    );
+    assert!(!stale.exists(), "the stale temporary file is still there");
+    let tmp: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(tmp.is_empty(), "temporary files left: {tmp:?}");
+}
