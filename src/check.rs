@@ -47,6 +47,10 @@ pub struct CheckReport {
     pub summary: CheckSummary,
     pub rejected: usize,
     pub problems: Vec<Rejection>,
+    /// The settings the data would be scored under, set by the caller that knows them (where they came
+    /// from is on stderr: a snapshot and its CSV files give the same table).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<crate::settings::Settings>,
 }
 
 pub fn check(ds: &Dataset) -> CheckReport {
@@ -124,6 +128,7 @@ pub fn check(ds: &Dataset) -> CheckReport {
         summary,
         rejected: ds.rejections.len(),
         problems: ds.rejections.iter().take(50).cloned().collect(),
+        settings: None,
     }
 }
 
@@ -309,6 +314,13 @@ pub fn check_text(c: &CheckReport) -> String {
         s.hs_headings.len(),
         s.hs_headings.join(" ")
     );
+    if let Some(st) = &c.settings {
+        let _ = writeln!(
+            o,
+            "  settings         {}",
+            crate::codes::printable(&st.summary())
+        );
+    }
     if c.rejected > 0 {
         let _ = writeln!(o);
         let _ = writeln!(o, "Problems ({} rejected row(s)):", c.rejected);

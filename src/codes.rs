@@ -435,9 +435,12 @@ pub fn max_amount() -> Decimal {
 
 const MAX_AMOUNT: Decimal = Decimal::from_parts(2_764_472_320, 232_830, 0, false, 0);
 
-/// Parses an exact non-negative decimal. A `,` can only reach this function from a quoted CSV field (an
-/// unquoted one splits the row), so thousands separators are accepted here when they group digits by three
-/// (`"5,848,714"`), as SPEC §2 allows.
+/// Parses an exact non-negative decimal by one strict grammar: `DIGITS` or `DIGITS.DIGITS`, no sign, no
+/// exponent, a digit on both sides of the point. A `,` can only reach this function from a quoted CSV field
+/// (an unquoted one splits the row), so thousands separators are accepted, as SPEC §2 allows, in the integer
+/// part only and in groups of three (`"5,848,714.25"`); anything else (`"1.500,000"`, `"1,000.5,5"`) is
+/// ambiguous and rejected. The value is exact or rejected: digits beyond what `Decimal` holds are never
+/// rounded away (60 zeros and a 1 is not 0).
 pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     let t = s.trim();
     if let Some((v, too_large)) = plain_amount(t.as_bytes()) {
@@ -449,51 +452,78 @@ pub fn parse_amount(s: &str) -> Result<Decimal, String> {
     if t.is_empty() {
         return Err("empty value".into());
     }
-    let (neg, body) = match t.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, t.strip_prefix('+').unwrap_or(t)),
+    if t.starts_with('-') {
+        return Err(format!("negative value '{t}'"));
+    }
+    let bad = |why: &str| Err(format!("'{t}' is not a number ({why})"));
+    if t.starts_with('+') {
+        return bad("no sign is allowed");
+    }
+    let (int, frac) = match t.split_once('.') {
+        Some((i, f)) => (i, Some(f)),
+        None => (t, None),
     };
-    let stripped: String;
-    let plain: &str = if body.contains(',') {
-        if !thousands_ok(body) {
-            return Err(format!(
-                "'{t}' is not a number (misplaced thousands separator)"
-            ));
+    if int.is_empty() {
+        return bad("no digit before the decimal point");
+    }
+    if let Some(f) = frac {
+        if f.is_empty() {
+            return bad("no digit after the decimal point");
         }
-        stripped = body.chars().filter(|c| *c != ',').collect();
-        &stripped
-    } else {
-        body
-    };
-    let mut dots = 0;
-    for ch in plain.chars() {
-        match ch {
-            '0'..='9' => {}
-            '.' => dots += 1,
-            _ => return Err(format!("'{t}' is not a number")),
+        if f.contains(',') {
+            return bad("a thousands separator after the decimal point");
+        }
+        if !f.bytes().all(|b| b.is_ascii_digit()) {
+            return bad("only digits may follow the decimal point");
         }
     }
-    if dots > 1 || plain == "." || plain.is_empty() {
-        return Err(format!("'{t}' is not a number"));
+    if int.contains(',') {
+        if !thousands_ok(int) {
+            return bad("misplaced thousands separator");
+        }
+    } else if !int.bytes().all(|b| b.is_ascii_digit()) {
+        return bad("only digits, a decimal point and quoted thousands separators are allowed");
     }
-    let int_digits = plain
-        .split('.')
-        .next()
-        .unwrap_or("")
-        .trim_start_matches('0')
-        .len();
-    if int_digits > 18 {
+    let int: String = int.chars().filter(|c| *c != ',').collect();
+    let int = int.trim_start_matches('0');
+    if int.len() > 16 {
         return Err(format!("'{t}' is too large (more than 10^15)"));
     }
-    let v = Decimal::from_str(plain).map_err(|e| format!("'{t}' is not a number: {e}"))?;
-    if neg && !v.is_zero() {
-        return Err(format!("negative value '{t}'"));
+    let frac = frac.unwrap_or("");
+    let sig = frac.trim_end_matches('0');
+    if sig.len() > MAX_SCALE {
+        return Err(format!(
+            "'{t}' has {} decimal places; at most {MAX_SCALE} are held exactly",
+            sig.len()
+        ));
+    }
+    // The written scale is kept where it fits (`1.50` stays `1.50`); zeros beyond it are dropped, exactly.
+    let kept = if frac.len() <= MAX_SCALE { frac } else { sig };
+    let int = if int.is_empty() { "0" } else { int };
+    let plain = if kept.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{kept}")
+    };
+    let v = Decimal::from_str(&plain).map_err(|e| format!("'{t}' is not a number: {e}"))?;
+    let exact = if sig.is_empty() {
+        int.to_string()
+    } else {
+        format!("{int}.{sig}")
+    };
+    if v.normalize().to_string() != exact {
+        return Err(format!(
+            "'{t}' has more significant digits than are held exactly (about 28)"
+        ));
     }
     if v > max_amount() {
         return Err(format!("'{t}' is too large (more than 10^15)"));
     }
     Ok(v)
 }
+
+/// The most decimal places a `Decimal` holds.
+const MAX_SCALE: usize = 28;
 
 /// The common shape of an amount, `DIGITS` or `DIGITS.DIGITS` with at most 18 digits in all, read straight
 /// into a mantissa and a scale. It gives the same `Decimal`, trailing zeros and scale included, as
@@ -548,21 +578,75 @@ fn thousands_ok(body: &str) -> bool {
         .all(|g| g.len() == 3 && g.bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Parses a share in [0, 1].
+/// Parses a share in [0, 1], written by the grammar of [`parse_amount`] (no sign, no exponent, no bare
+/// point), so `+0.5`, `.5` and `-0` are rejected here as they are in money.
 pub fn parse_share(s: &str) -> Result<f64, String> {
     let t = s.trim();
-    let ok = !t.is_empty()
-        && t.bytes()
-            .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
-    let v: f64 = if ok {
-        t.parse().map_err(|_| format!("'{t}' is not a number"))?
-    } else {
-        return Err(format!("'{t}' is not a number"));
-    };
+    parse_amount(t).map_err(|e| {
+        if e.starts_with("negative") {
+            format!("share {t} is outside 0..1")
+        } else {
+            e
+        }
+    })?;
+    let plain: String = t.chars().filter(|c| *c != ',').collect();
+    let v: f64 = plain
+        .parse()
+        .map_err(|_| format!("'{t}' is not a number"))?;
     if !(0.0..=1.0).contains(&v) {
         return Err(format!("share {t} is outside 0..1"));
     }
     Ok(v)
+}
+
+/// Whether `c` is an invisible formatting character that reorders or hides text: the bidirectional marks,
+/// embeddings, overrides and isolates, zero-width characters and the byte-order mark.
+pub fn is_bidi_or_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
+    )
+}
+
+/// Text for a terminal, a table cell or a file: control characters become a space and bidi or invisible
+/// formatting characters are dropped, so a name can neither move the cursor nor display reversed.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.chars()
+        .all(|c| !c.is_control() && !is_bidi_or_invisible(c))
+    {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .filter(|c| !is_bidi_or_invisible(*c))
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect(),
+    )
+}
+
+/// Checks an id (a party, shipment, statistics row, supplier link or watchlist entry): printable characters
+/// only; and for a party id (`party`), no `>`, which separates the parties of a path (`top_path`), so an
+/// id can never forge a hop.
+pub fn check_id(s: &str, party: bool) -> Result<(), String> {
+    if s.bytes()
+        .all(|b| (0x20..0x7F).contains(&b) && !(party && b == b'>'))
+    {
+        return Ok(());
+    }
+    for c in s.chars() {
+        if party && c == '>' {
+            return Err(format!(
+                "id '{s}' contains '>', which separates the parties of a path"
+            ));
+        }
+        if c.is_control() || is_bidi_or_invisible(c) {
+            return Err(format!(
+                "id {:?} contains the control or formatting character U+{:04X}",
+                s, c as u32
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// An ISO 4217 code: three ASCII letters, upper-cased.
@@ -661,6 +745,59 @@ mod tests {
     }
 
     #[test]
+    fn ambiguous_or_inexact_numbers_are_rejected_with_their_reason() {
+        for (v, why) in [
+            ("1.500,000", "after the decimal point"),
+            ("1,000.5,5", "after the decimal point"),
+            ("12,345.678,9", "after the decimal point"),
+            ("1,000.", "no digit after"),
+            ("5.", "no digit after"),
+            (".5", "no digit before"),
+            ("+5", "no sign"),
+            ("-0", "negative"),
+            ("1,0000", "misplaced"),
+            ("1.2.3", "only digits"),
+            ("1\"5", "only digits"),
+        ] {
+            let e = parse_amount(v).unwrap_err();
+            assert!(e.contains(why), "{v}: {e}");
+        }
+        let tiny = format!("0.{}1", "0".repeat(60));
+        assert!(parse_amount(&tiny).unwrap_err().contains("decimal places"));
+        let rate = format!("0.{}1", "0".repeat(30));
+        assert!(parse_amount(&rate).unwrap_err().contains("decimal places"));
+        let long = format!("123456789012345.{}", "1".repeat(20));
+        assert!(parse_amount(&long).unwrap_err().contains("held exactly"));
+        // Exact values keep their digits: zeros past the 28th place are dropped, nothing else.
+        let zeros = format!("2.5{}", "0".repeat(40));
+        assert_eq!(parse_amount(&zeros).unwrap().to_string(), "2.5");
+        assert_eq!(
+            parse_amount("0.0000000000000000000000000001")
+                .unwrap()
+                .to_string(),
+            "0.0000000000000000000000000001"
+        );
+        assert_eq!(parse_amount("12,345.678").unwrap().to_string(), "12345.678");
+        for v in ["+0.5", ".5", "-0", "0.5.", "1,0.5"] {
+            assert!(parse_share(v).is_err(), "{v}");
+        }
+        assert_eq!(parse_share("0.25").unwrap(), 0.25);
+    }
+
+    #[test]
+    fn ids_are_printable_without_the_path_separator() {
+        assert!(check_id("P-1 (Dandong) Ltd.", true).is_ok());
+        assert!(check_id("工厂-7", true).is_ok());
+        assert!(check_id("WL-<1>", false).is_ok());
+        assert!(check_id("a>b", true).is_err());
+        for bad in ["a\0b", "a\nb", "a\u{202E}b", "a\u{200B}b", "a\tb"] {
+            assert!(check_id(bad, false).is_err(), "{bad:?}");
+        }
+        assert_eq!(printable("a\u{1b}[31mb\u{202E}c\0"), "a [31mbc ");
+        assert!(matches!(printable("plain"), std::borrow::Cow::Borrowed(_)));
+    }
+
+    #[test]
     fn plain_amounts_match_decimal_from_str() {
         let mut cases: Vec<String> = [
             "0",
@@ -727,9 +864,7 @@ mod tests {
             "0.1234567890123456789012345678",
             "999999999999999.9999999999999",
             "1,000,000.0000000000000000000001",
-            ".5",
-            "5.",
-            "1.000000000000000000000000000000001",
+            "1.0000000000000000000000000000000000",
         ] {
             let v = parse_amount(c).unwrap();
             assert_eq!(

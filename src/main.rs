@@ -267,6 +267,19 @@ fn run(cli: Cli) -> Result<Outcome> {
         skip_invalid: c.skip_invalid,
         rejects: c.rejects.clone(),
     };
+    let mut inputs = req.input_files();
+    if let Command::Import { files, .. } = &cli.command {
+        inputs.extend(files.iter().cloned());
+    }
+    let sidecar = c.output.as_ref().map(|o| settings_sidecar(o));
+    let outputs: Vec<&std::path::Path> = c
+        .output
+        .iter()
+        .chain(&c.rejects)
+        .chain(&sidecar)
+        .map(|p| p.as_path())
+        .collect();
+    origintrace::output::refuse_inputs(&outputs, &inputs)?;
     if let Command::Synth { shipments, seed } = cli.command {
         let dir = c
             .output
@@ -301,7 +314,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
         origintrace::timing::phase("load");
-        let report = origintrace::check::check(&session.dataset);
+        let mut report = origintrace::check::check(&session.dataset);
+        report.settings = Some(session.settings.clone());
         let bytes = if fmt == "json" {
             json(&report)?
         } else {
@@ -318,6 +332,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 .map(anyhow::Error::from)
                 .unwrap_or_else(|| anyhow!("rejected rows")));
         }
+        note_settings(&session);
         return Ok(Outcome {
             bytes: Some(bytes),
             failed: false,
@@ -360,6 +375,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     let session = Session::open(&req)?;
     origintrace::timing::phase("load");
     session.dataset.ensure_valid(c.skip_invalid)?;
+    note_settings(&session);
     let ds = &session.dataset;
     let st = &session.settings;
     let a = if matches!(cli.command, Command::Report { .. }) {
@@ -506,6 +522,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             } else {
                 None
             };
+            // A CSV report's settings go to its sidecar, written once the report is.
+            let sidecar = |session: &Session| match (fmt == "csv", &c.output, &sidecar) {
+                (true, Some(out), Some(side)) => write_sidecar(out, side, session),
+                _ => Ok(()),
+            };
             if fmt == "csv" && table == Table::Shipments {
                 // The shipments table is streamed: scored and written a block at a time, never held whole.
                 let filter = report::Filter {
@@ -518,6 +539,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 if let Some(pb) = pb {
                     pb.finish_and_clear();
                 }
+                sidecar(&session)?;
                 return Ok(Outcome {
                     bytes: None,
                     failed: worst.is_some_and(trip),
@@ -549,6 +571,14 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = exporter
                 .export(&a, &r)
                 .map_err(|e| anyhow!("cannot write the report: {e}"))?;
+            if fmt == "csv" && c.output.is_some() {
+                emit(c, &bytes)?;
+                sidecar(&session)?;
+                return Ok(Outcome {
+                    bytes: None,
+                    failed: trip(worst),
+                });
+            }
             Ok(Outcome {
                 bytes: Some(bytes),
                 failed: trip(worst),
@@ -608,6 +638,37 @@ fn export_parquet(
         bytes: None,
         failed: false,
     })
+}
+
+/// The settings in force, on one line of stderr: a dataset's own `origintrace.toml` or a `--config` can
+/// change every number, so a run says which it used.
+fn note_settings(session: &Session) {
+    let line = session.settings_in_force().line();
+    eprintln!(
+        "origintrace: settings: {}",
+        origintrace::codes::printable(&line)
+    );
+}
+
+/// Where the settings of a CSV report written to `out` are recorded: `OUT.settings.json` beside it, so
+/// the CSV stays a plain table that any reader parses (docs/security.md). On stdout nothing is added.
+fn settings_sidecar(out: &std::path::Path) -> PathBuf {
+    let mut name = out.as_os_str().to_owned();
+    name.push(".settings.json");
+    PathBuf::from(name)
+}
+
+fn write_sidecar(out: &std::path::Path, side: &std::path::Path, session: &Session) -> Result<()> {
+    let v = serde_json::json!({
+        "tool": "origintrace",
+        "version": env!("CARGO_PKG_VERSION"),
+        "model_version": origintrace::MODEL_VERSION,
+        "report": out.file_name().map(|n| n.to_string_lossy().into_owned()),
+        "settings_sources": session.settings_sources,
+        "settings": session.settings,
+    });
+    origintrace::output::write_atomic(side, &json(&v)?)
+        .with_context(|| format!("{}: cannot write", side.display()))
 }
 
 /// Writes the output: atomically to `-o FILE`, else to stdout (a closed pipe is not an error).
@@ -694,9 +755,11 @@ fn report_error(e: &anyhow::Error) {
             let _ = writeln!(err, "… and {} more", count - first.len());
         }
     }
-    let _ = writeln!(err, "origintrace: error: {e}");
+    // Messages quote values from the input (a header, a setting): on a terminal they must not act.
+    let clean = |t: String| origintrace::codes::printable(&t).into_owned();
+    let _ = writeln!(err, "origintrace: error: {}", clean(e.to_string()));
     for cause in e.chain().skip(1) {
-        let _ = writeln!(err, "  caused by: {cause}");
+        let _ = writeln!(err, "  caused by: {}", clean(cause.to_string()));
     }
 }
 

@@ -21,6 +21,14 @@ pub enum SessionError {
     Settings(#[from] SettingsError),
     #[error("a snapshot must be the only --data (got {0} paths)")]
     MixedSnapshot(usize),
+    #[error(
+        "the datasets' settings disagree: {first} and {second} (differing in {keys}); a dataset's own settings would re-score the others, so pass --config FILE to settle them"
+    )]
+    SettingsDisagree {
+        first: String,
+        second: String,
+        keys: String,
+    },
 }
 
 /// What the user asked for on the command line that decides the data and the settings.
@@ -33,10 +41,90 @@ pub struct Request {
     pub rejects: Option<PathBuf>,
 }
 
+/// The settings the datasets bring. Each dataset is scored under its own file, or the defaults without
+/// one; when they disagree no dataset may impose its settings on the others, so that is an error naming
+/// two files that differ, unless `--config` settles it: then the datasets' own files are set aside and
+/// the defaults with `--config` apply to all (the sources in force say so).
+fn agreed_settings(
+    sources: &[DataSource],
+    own: Vec<Option<(String, String)>>,
+    config: bool,
+    used: &mut Vec<String>,
+) -> Result<Settings, SessionError> {
+    let mut each: Vec<(String, Settings)> = Vec::with_capacity(own.len());
+    for (src, o) in sources.iter().zip(own) {
+        each.push(match o {
+            Some((file, text)) => {
+                let s = Settings::default().overlay_str(&text, &file)?;
+                (file, s)
+            }
+            None => (src.defaults_label(), Settings::default()),
+        });
+    }
+    let files: Vec<&String> = each
+        .iter()
+        .filter(|(f, _)| f.ends_with("origintrace.toml"))
+        .map(|(f, _)| f)
+        .collect();
+    let Some((first, s0)) = each.first() else {
+        return Ok(Settings::default());
+    };
+    if let Some((second, s1)) = each.iter().find(|(_, s)| s != s0) {
+        if config {
+            used.push(format!(
+                "not the datasets' own settings ({first} and {second} disagree)"
+            ));
+            return Ok(Settings::default());
+        }
+        return Err(SessionError::SettingsDisagree {
+            first: first.clone(),
+            second: second.clone(),
+            keys: s0.differing_keys(s1).join(", "),
+        });
+    }
+    used.extend(files.into_iter().cloned());
+    Ok(s0.clone())
+}
+
+impl Request {
+    /// Every file this request may read: each dataset's canonical files and settings, a snapshot, the
+    /// `--config` file. An output that is one of them is refused ([`crate::output::refuse_inputs`]).
+    pub fn input_files(&self) -> Vec<PathBuf> {
+        let mut v = Vec::new();
+        for d in &self.data {
+            if d.is_dir() {
+                for f in dataset::load::FILES.iter().chain(&["origintrace.toml"]) {
+                    v.push(d.join(f));
+                }
+            } else {
+                v.push(d.clone());
+            }
+        }
+        v.extend(self.config.iter().cloned());
+        v
+    }
+}
+
+/// The settings in force and where they came from, as recorded beside every output.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SettingsInForce {
+    pub sources: Vec<String>,
+    pub settings: Settings,
+}
+
+impl SettingsInForce {
+    /// One line: where the settings came from, then the values that decide a result.
+    pub fn line(&self) -> String {
+        format!("{} ({})", self.settings.summary(), self.sources.join(" + "))
+    }
+}
+
 /// Loaded data with its settings, and what a snapshot derived when it was built for exactly these settings.
 pub struct Session {
     pub dataset: Dataset,
     pub settings: Settings,
+    /// Where the settings in force came from, in the order laid over each other.
+    pub settings_sources: Vec<String>,
     pub from_snapshot: bool,
     /// Moved into the first engine built, not cloned: at scale it is as large as the dataset.
     derived: Mutex<Option<Derived>>,
@@ -46,6 +134,7 @@ impl Session {
     /// Reads the data. Rejected rows are kept in `dataset.rejections` (and written to `--rejects`); the
     /// caller decides whether they are fatal, so `check` can report on a broken dataset.
     pub fn open(req: &Request) -> Result<Session, SessionError> {
+        let mut used = vec!["defaults".to_string()];
         let snapshot = req
             .data
             .iter()
@@ -55,6 +144,7 @@ impl Session {
                 return Err(SessionError::MixedSnapshot(req.data.len()));
             }
             let snap = Snapshot::read(&req.data[0])?;
+            used = vec![format!("{} (as built)", req.data[0].display())];
             (snap.dataset, snap.settings, Some(snap.derived), true)
         } else {
             for p in &req.data {
@@ -70,29 +160,19 @@ impl Session {
             } else {
                 req.data.iter().cloned().map(DataSource::Dir).collect()
             };
-            let mut base = Settings::default();
-            if let Some((file, text)) =
-                dataset::load::dataset_settings(&sources).map_err(DatasetError::from)?
-            {
-                base = base.overlay_str(&text, &file)?;
-            }
+            let own = dataset::load::dataset_settings(&sources).map_err(DatasetError::from)?;
+            let base = agreed_settings(&sources, own, req.config.is_some(), &mut used)?;
             let ds = dataset::load(&sources)?;
             (ds, base, None, false)
         };
         let mut settings = base.clone();
         if let Some(c) = &req.config {
             settings = settings.overlay_file(c)?;
+            used.push(c.display().to_string());
         }
         if let Some(l) = req.lag_days {
-            if !(0..=36_500).contains(&l) {
-                return Err(SettingsError::Value {
-                    file: "--lag-days".into(),
-                    key: "lag_days".into(),
-                    message: format!("{l} is outside 0..36500"),
-                }
-                .into());
-            }
-            settings.lag_days = l;
+            settings.lag_days = crate::settings::days("--lag-days", "lag_days", l.into())?;
+            used.push("--lag-days".into());
         }
         // What a snapshot derived holds only for the settings it was built with.
         let derived = if settings == base { derived } else { None };
@@ -102,9 +182,17 @@ impl Session {
         Ok(Session {
             dataset,
             settings,
+            settings_sources: used,
             from_snapshot,
             derived: Mutex::new(derived),
         })
+    }
+
+    pub fn settings_in_force(&self) -> SettingsInForce {
+        SettingsInForce {
+            sources: self.settings_sources.clone(),
+            settings: self.settings.clone(),
+        }
     }
 
     /// The snapshot's derived parts, the first time they are asked for.

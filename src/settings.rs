@@ -186,24 +186,10 @@ impl Settings {
             s.transit_partners = list(file, "transit_partners", &v, Country::parse)?;
         }
         if let Some(v) = raw.lag_days {
-            if !(0..=36_500).contains(&v) {
-                return Err(SettingsError::Value {
-                    file: file.into(),
-                    key: "lag_days".into(),
-                    message: format!("{v} is outside 0..36500"),
-                });
-            }
-            s.lag_days = v as i32;
+            s.lag_days = days(file, "lag_days", v)?;
         }
         if let Some(v) = raw.counterparty_days {
-            if !(0..=36_500).contains(&v) {
-                return Err(SettingsError::Value {
-                    file: file.into(),
-                    key: "counterparty_days".into(),
-                    message: format!("{v} is outside 0..36500"),
-                });
-            }
-            s.counterparty_days = v as i32;
+            s.counterparty_days = days(file, "counterparty_days", v)?;
         }
         if let Some(sev) = raw.severity {
             if let Some(m) = sev.medium {
@@ -245,16 +231,16 @@ impl Settings {
         if let Some(ps) = raw.patterns {
             let mut out = Vec::new();
             for p in ps {
-                let key = format!("patterns.{}", p.name);
-                if p.name.trim().is_empty() {
+                if let Err(message) = check_pattern_name(&p.name) {
                     return Err(SettingsError::Value {
                         file: file.into(),
                         key: "patterns".into(),
-                        message: "a pattern needs a name".into(),
+                        message,
                     });
                 }
+                let key = format!("patterns.{}", p.name);
                 out.push(Pattern {
-                    name: p.name.trim().to_string(),
+                    name: p.name,
                     origins: list(file, &key, &p.origins, Country::parse)?,
                     via_regions: list(file, &key, &p.via_regions, Region::parse)?,
                     hs: list(file, &key, &p.hs, Hs::parse)?,
@@ -287,6 +273,96 @@ impl Settings {
         Ok(s)
     }
 
+    /// Whether every value is one a settings file could have set: what a snapshot brings is checked
+    /// like a file, since a matching checksum says nothing about the values.
+    pub fn check(&self) -> Result<(), String> {
+        let share = |x: f64| x.is_finite() && (0.0..=1.0).contains(&x);
+        let days = |d: i32| (0..=36_500).contains(&d);
+        if !days(self.lag_days) || !days(self.counterparty_days) {
+            return Err("a number of days outside 0..36500".into());
+        }
+        if !share(self.severity.medium)
+            || !share(self.severity.high)
+            || self.severity.medium > self.severity.high
+            || !share(self.match_threshold)
+        {
+            return Err("a threshold outside 0..1".into());
+        }
+        if self
+            .input_ratio
+            .values()
+            .any(|v| !v.is_finite() || *v < 0.0)
+        {
+            return Err("an input ratio that is not >= 0".into());
+        }
+        if self.patterns.len() > crate::model::MAX_PATTERNS {
+            return Err("too many patterns".into());
+        }
+        self.patterns
+            .iter()
+            .try_for_each(|p| check_pattern_name(&p.name))
+    }
+
+    /// The top-level keys whose values differ between `self` and `other`.
+    pub fn differing_keys(&self, other: &Settings) -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let mut key = |k: &'static str, same: bool| {
+            if !same {
+                v.push(k);
+            }
+        };
+        key(
+            "sanctioned_origins",
+            self.sanctioned_origins == other.sanctioned_origins,
+        );
+        key(
+            "transit_partners",
+            self.transit_partners == other.transit_partners,
+        );
+        key("lag_days", self.lag_days == other.lag_days);
+        key(
+            "counterparty_days",
+            self.counterparty_days == other.counterparty_days,
+        );
+        key("severity", self.severity == other.severity);
+        key("hs_inputs", self.hs_inputs == other.hs_inputs);
+        key("input_ratio", self.input_ratio == other.input_ratio);
+        key("patterns", self.patterns == other.patterns);
+        key(
+            "match_threshold",
+            self.match_threshold == other.match_threshold,
+        );
+        v
+    }
+
+    /// The settings in force on one line, for stderr and `check`: the keys that decide a result.
+    pub fn summary(&self) -> String {
+        let join = |v: &[Country]| {
+            v.iter()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let names: Vec<&str> = self.patterns.iter().map(|p| p.name.as_str()).collect();
+        format!(
+            "sanctioned_origins={} transit_partners={} lag_days={} counterparty_days={} severity={}/{} match_threshold={} hs_inputs={} input_ratio={} patterns={}",
+            join(&self.sanctioned_origins),
+            join(&self.transit_partners),
+            self.lag_days,
+            self.counterparty_days,
+            self.severity.medium,
+            self.severity.high,
+            self.match_threshold,
+            self.hs_inputs.len(),
+            self.input_ratio.len(),
+            if names.is_empty() {
+                "-".to_string()
+            } else {
+                names.join(",")
+            },
+        )
+    }
+
     pub fn is_sanctioned(&self, c: Country) -> bool {
         self.sanctioned_origins.contains(&c)
     }
@@ -310,6 +386,35 @@ impl Settings {
 
     pub fn ratio(&self, o: Hs) -> f64 {
         self.input_ratio.get(&o).copied().unwrap_or(1.0)
+    }
+}
+
+/// A number of days in 0..=36500 (a century), the range of every day-count setting.
+pub fn days(file: &str, key: &str, v: i64) -> Result<i32, SettingsError> {
+    if (0..=36_500).contains(&v) {
+        Ok(v as i32)
+    } else {
+        Err(SettingsError::Value {
+            file: file.into(),
+            key: key.into(),
+            message: format!("{v} is outside 0..36500"),
+        })
+    }
+}
+
+/// A pattern name is `[a-z0-9-]+` (SPEC §3): it becomes the flag token `pattern:<name>` in every output,
+/// so a `;`, `:` or space in it could forge or split a flag.
+fn check_pattern_name(name: &str) -> Result<(), String> {
+    let ok = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "pattern name {name:?} is not made of a-z, 0-9 and '-' only"
+        ))
     }
 }
 
@@ -342,5 +447,38 @@ mod tests {
             s.overlay_str("[hs_inputs]\n\"67\" = [\"0501\"]", "x.toml")
                 .is_err()
         );
+    }
+
+    #[test]
+    fn pattern_names_are_lowercase_digits_and_dashes() {
+        let s = Settings::default();
+        let with = |name: &str| {
+            s.overlay_str(
+                &format!("[[patterns]]\nname = {name:?}\norigins = [\"KP\"]"),
+                "x.toml",
+            )
+        };
+        assert!(with("kp-route-2").is_ok());
+        for bad in ["x;watchlist-match:FAKE", "A", "a b", " a", "", "a:b", "é"] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains("x.toml: patterns: pattern name"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn counterparty_days_defaults_and_ranges() {
+        let s = Settings::default();
+        assert_eq!(s.counterparty_days, 730);
+        assert_eq!(
+            s.overlay_str("counterparty_days = 0", "x")
+                .unwrap()
+                .counterparty_days,
+            0
+        );
+        assert!(s.overlay_str("counterparty_days = 36501", "x").is_err());
+        assert!(s.check().is_ok());
+        let mut bad = s.clone();
+        bad.severity.medium = f64::NAN;
+        assert!(bad.check().is_err());
     }
 }

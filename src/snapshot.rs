@@ -427,6 +427,10 @@ fn read_outcome(r: &mut R) -> Option<Outcome> {
     for x in &mut f {
         *x = r.f64()?;
     }
+    // Shares, whatever the checksum says: a NaN or a share outside [0, 1] would print as a result.
+    if !f.iter().all(|&x| share_ok(x)) {
+        return None;
+    }
     Some(Outcome {
         mix: Mix {
             s: [f[0], f[1], f[2]],
@@ -444,6 +448,11 @@ fn read_outcome(r: &mut R) -> Option<Outcome> {
             some.then_some(v)
         },
     })
+}
+
+/// A share as the engine makes them: finite and in [0, 1].
+fn share_ok(x: f64) -> bool {
+    x.is_finite() && (0.0..=1.0).contains(&x)
 }
 
 /// Decodes fixed-size records, refusing a section whose length is not a whole number of them.
@@ -627,8 +636,12 @@ fn decode_rest<'b>(
     }
     let n_parties = meta.parties.len();
     let party_ok = |p: u32| (p as usize) < n_parties;
+    if meta.settings.check().is_err() {
+        return Err(bad(S_META));
+    }
     let links_ok = meta.links.iter().all(|l| {
-        party_ok(l.buyer)
+        share_ok(l.share)
+            && party_ok(l.buyer)
             && match l.supplier {
                 LinkSupplier::Party(q) => party_ok(q),
                 LinkSupplier::Country(_) => true,
@@ -959,6 +972,57 @@ mod tests {
             let mut b = bytes.clone();
             b[i] ^= 0x55;
             assert!(Snapshot::from_bytes("x", &b).is_err(), "byte {i}");
+        }
+    }
+
+    /// Recomputes every checksum, as whoever alters a file on purpose would.
+    fn reseal(b: &mut [u8]) {
+        for i in 0..N_SECTIONS {
+            let at = 32 + 24 * i;
+            let word = |b: &[u8], at: usize| {
+                u64::from_le_bytes(b[at..at + 8].try_into().unwrap()) as usize
+            };
+            let (off, len) = (word(b, at), word(b, at + 8));
+            let sum = xxh3_64(&b[off..off + len]);
+            b[at + 16..at + 24].copy_from_slice(&sum.to_le_bytes());
+        }
+        let sum = xxh3_64(&b[..HEADER_LEN - 8]);
+        b[HEADER_LEN - 8..HEADER_LEN].copy_from_slice(&sum.to_le_bytes());
+    }
+
+    #[test]
+    fn shares_out_of_range_are_refused_even_with_matching_checksums() {
+        let session = crate::session::Session::open(&Default::default()).unwrap();
+        let a = session.analysis(crate::paths::Limits::default());
+        let mut bytes = encode(&Parts {
+            tool_version: "t",
+            model_version: "1",
+            settings: &session.settings,
+            dataset: &session.dataset,
+            index: &a.engine.ix,
+            outcomes: &a.engine.outcomes,
+            hits: &a.engine.hits,
+            medians: &a.medians,
+        })
+        .unwrap();
+        reseal(&mut bytes);
+        assert!(Snapshot::from_bytes("x", &bytes).is_ok());
+        let off = u64::from_le_bytes(
+            bytes[32 + 24 * S_OUTCOMES..40 + 24 * S_OUTCOMES]
+                .try_into()
+                .unwrap(),
+        ) as usize;
+        for bad in [f64::NAN, 1.5, -0.25, f64::INFINITY] {
+            let mut b = bytes.clone();
+            b[off..off + 8].copy_from_slice(&bad.to_le_bytes());
+            reseal(&mut b);
+            match Snapshot::from_bytes("x", &b) {
+                Err(SnapshotError::Damaged { why, .. }) => {
+                    assert!(why.contains("outcomes"), "{why}")
+                }
+                Err(e) => panic!("{bad}: {e}"),
+                Ok(_) => panic!("{bad}: a share out of range was accepted"),
+            }
         }
     }
 }

@@ -7,9 +7,9 @@
 //! machine and every version of its dependencies.
 
 use crate::codes::Date;
+use crate::output::AtomicFile;
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufWriter, Write};
+use std::io::Write;
 use std::path::Path;
 
 /// SplitMix64: tiny, fast, and fully specified.
@@ -103,8 +103,19 @@ fn money(cents: u64) -> String {
     format!("{}.{:02}", cents / 100, cents % 100)
 }
 
-/// Writes a synthetic dataset into `dir` (created if missing).
+/// The most shipments `synth` writes: 100 times the largest size benchmarked (10 M). A bound is needed at
+/// all because the firm table is sized from it: `usize::MAX` overflowed that allocation.
+pub const MAX_SHIPMENTS: usize = 1_000_000_000;
+
+/// Writes a synthetic dataset into `dir` (created if missing). A size above [`MAX_SHIPMENTS`] is refused
+/// before anything is created.
 pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
+    if spec.shipments > MAX_SHIPMENTS {
+        return Err(format!(
+            "--shipments {} is above the limit of {MAX_SHIPMENTS}",
+            spec.shipments
+        ));
+    }
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut r = Rng(spec.seed ^ 0x0005_EED0_F0A1_6100);
     let n_ship = spec.shipments;
@@ -165,7 +176,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     let pid = |i: usize| format!("F{i:07}");
     // parties.csv
     let path = dir.join("parties.csv");
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io(&path, e))?);
+    let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(w, "party_id,name,country,region,city,aliases,identifiers")
         .map_err(|e| io(&path, e))?;
     for (i, f) in firms.iter().enumerate() {
@@ -189,12 +200,12 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
         )
         .map_err(|e| io(&path, e))?;
     }
-    w.flush().map_err(|e| io(&path, e))?;
+    w.commit().map_err(|e| io(&path, e))?;
     // shipments.csv, and the statistics they imply.
     let start = Date::parse("2021-01-01").map_err(|e| e.to_string())?;
     let days = 3 * 365;
     let path = dir.join("shipments.csv");
-    let mut w = BufWriter::with_capacity(1 << 22, File::create(&path).map_err(|e| io(&path, e))?);
+    let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
         "shipment_id,date,shipper,consignee,hs_code,value,weight_kg,origin_country"
@@ -274,11 +285,11 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
                 .or_default() += cents * 3;
         }
     }
-    w.flush().map_err(|e| io(&path, e))?;
+    w.commit().map_err(|e| io(&path, e))?;
     // trade_flows.csv: the implied statistics (the shipments are a third of all trade), plus transit imports
     // through Hong Kong.
     let path = dir.join("trade_flows.csv");
-    let mut w = BufWriter::with_capacity(1 << 20, File::create(&path).map_err(|e| io(&path, e))?);
+    let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
         "period,reporter,region,partner,flow,hs_code,value,regime"
@@ -301,10 +312,10 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
         )
         .map_err(|e| io(&path, e))?;
     }
-    w.flush().map_err(|e| io(&path, e))?;
+    w.commit().map_err(|e| io(&path, e))?;
     // supplier_links.csv: a few percent of processors declare their inputs.
     let path = dir.join("supplier_links.csv");
-    let mut w = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
+    let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
         "link_id,buyer,supplier,hs_code,share,valid_from,valid_to,source"
@@ -337,10 +348,10 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
         )
         .map_err(|e| io(&path, e))?;
     }
-    w.flush().map_err(|e| io(&path, e))?;
+    w.commit().map_err(|e| io(&path, e))?;
     // watchlist.csv: some KP and border firms by name, and near misses.
     let path = dir.join("watchlist.csv");
-    let mut w = BufWriter::new(File::create(&path).map_err(|e| io(&path, e))?);
+    let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
         "entry_id,name,aliases,country,program,identifiers,source"
@@ -353,7 +364,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
             writeln!(w, "W{n_watch:06},\"Synthetic Processing {i:07} Company Limited\",,{},DPRK3,,synthetic list", f.country).map_err(|e| io(&path, e))?;
         }
     }
-    w.flush().map_err(|e| io(&path, e))?;
+    w.commit().map_err(|e| io(&path, e))?;
     // origintrace.toml: the processing chains as hs_inputs.
     let path = dir.join("origintrace.toml");
     let mut t = String::from(
@@ -364,7 +375,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
             t.push_str(&format!("\"{}\" = [\"{}\"]\n", chain[k], chain[k - 1]));
         }
     }
-    std::fs::write(&path, t).map_err(|e| io(&path, e))?;
+    crate::output::write_atomic(&path, t.as_bytes()).map_err(|e| io(&path, e))?;
     Ok(SynthSummary {
         parties: firms.len(),
         shipments: written,

@@ -6,8 +6,8 @@ use super::*;
 use super::{IdIndex, shipment_key};
 use crate::codes::{self, Country, Date, Hs, Period, Region};
 use std::collections::HashMap;
-use std::fs::File;
 use std::io::Read;
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 
 /// A dataset compiled into the binary.
@@ -25,6 +25,30 @@ pub enum DataSource {
         name: String,
         files: Vec<(String, Vec<u8>)>,
     },
+}
+
+/// A dataset file must be a regular file: a dataset from outside can hold links to anything its reader may
+/// read (a key, `/dev/zero`), and a device or FIFO never ends.
+fn not_regular(path: &Path, m: &std::fs::Metadata) -> Result<(), FileError> {
+    use std::os::unix::fs::FileTypeExt;
+    let t = m.file_type();
+    let kind = if t.is_file() {
+        return Ok(());
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else {
+        "a special file"
+    };
+    Err(FileError::NotRegular {
+        file: path.display().to_string(),
+        kind,
+    })
 }
 
 impl DataSource {
@@ -53,13 +77,24 @@ impl DataSource {
         match self {
             DataSource::Dir(p) => {
                 let path = p.join(file);
-                if !path.exists() {
-                    return Ok(None);
-                }
-                let f = File::open(&path).map_err(|source| FileError::Io {
+                let io = |source| FileError::Io {
                     file: path.display().to_string(),
                     source,
-                })?;
+                };
+                let meta = match std::fs::symlink_metadata(&path) {
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                    Err(e) => return Err(io(e)),
+                    Ok(m) => m,
+                };
+                not_regular(&path, &meta)?;
+                // No link followed and no wait on a FIFO swapped in since the check; the opened file is
+                // checked again, so what is read is what was checked.
+                let f = std::fs::OpenOptions::new()
+                    .read(true)
+                    .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK | libc::O_CLOEXEC)
+                    .open(&path)
+                    .map_err(io)?;
+                not_regular(&path, &f.metadata().map_err(io)?)?;
                 // Unbuffered: the CSV reader has a buffer of its own, and a second one would copy every byte
                 // once more.
                 Ok(Some(Box::new(f)))
@@ -74,6 +109,11 @@ impl DataSource {
                 .find(|(n, _)| n == file)
                 .map(|(_, b)| Box::new(b.as_slice()) as Box<dyn Read + Send + '_>)),
         }
+    }
+
+    /// How a dataset without a settings file is named when its (default) settings are compared.
+    pub fn defaults_label(&self) -> String {
+        format!("{} (no origintrace.toml: the defaults)", self.display(""))
     }
 
     /// The dataset's own settings file, if it has one.
@@ -469,7 +509,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     &mut rejects,
                     |_| {},
                     |row| {
-                        let id = row.need(0)?;
+                        let id = row.id(0, true)?;
                         let name = row.need(1)?;
                         let country = row.parse(2, Country::parse)?;
                         let region = row.parse_opt(3, Region::parse)?;
@@ -514,7 +554,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                         l.ds.party_ids.prefetch(ids.flatten());
                     },
                     |row| {
-                        row.need(0)?;
+                        row.id(0, false)?;
                         let date = row.parse(1, Date::parse)?;
                         let party = |i: usize| -> Result<u32, Rejection> {
                             let p = row.need(i)?;
@@ -632,7 +672,10 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     },
                     |row, v| {
                         let id = match row.get(0) {
-                            Some(id) => id,
+                            Some(id) => {
+                                row.id(0, false)?;
+                                id
+                            }
                             None => {
                                 default_id.clear();
                                 default_id.push_str(dataset_name);
@@ -716,7 +759,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     },
                     |row, mut link| {
                         link.id = match row.get(0) {
-                            Some(id) => id.to_string(),
+                            Some(_) => row.id(0, false)?.to_string(),
                             None => format!("{dataset_name}/supplier_links.csv:{}", row.line),
                         };
                         link_ids
@@ -733,7 +776,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     &mut rejects,
                     |_| {},
                     |row| {
-                        let id = row.need(0)?;
+                        let id = row.id(0, false)?;
                         let name = row.need(1)?;
                         let country = row.parse_opt(3, Country::parse)?;
                         let identifiers =
@@ -949,17 +992,14 @@ fn mark_superseded_in_parts(flows: &mut [TradeFlow], part: usize) {
     }
 }
 
-/// Finds the settings text of the first source that has an `origintrace.toml`.
-pub fn dataset_settings(sources: &[DataSource]) -> Result<Option<(String, String)>, FileError> {
-    for s in sources {
-        if let Some(t) = s.settings_text()? {
-            return Ok(Some(t));
-        }
-    }
-    Ok(None)
+/// The settings file of each source, `None` for a source without one: (file name, text).
+pub fn dataset_settings(
+    sources: &[DataSource],
+) -> Result<Vec<Option<(String, String)>>, FileError> {
+    sources.iter().map(DataSource::settings_text).collect()
 }
 
-/// Writes rejected rows as CSV: file, line, column, reason, raw.
+/// Writes rejected rows as CSV: file, line, column, reason, raw; cells formula-escaped.
 pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetError> {
     let err = |source: std::io::Error| DatasetError::Rejects {
         file: path.display().to_string(),
@@ -973,12 +1013,19 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
             .map_err(to_io)
             .map_err(err)?;
         for r in rejects {
+            // The raw row is hostile by definition: a cell starting `=1+1` must show as text when the file
+            // is opened in a spreadsheet, as in the report's CSV.
+            let n = crate::report::csv::neutralise;
             w.write_record([
-                r.file.as_str(),
-                &r.line.to_string(),
-                &r.column,
-                &r.reason,
-                &r.raw,
+                n(&r.file),
+                r.line.to_string(),
+                if r.column == "-" {
+                    "-".into()
+                } else {
+                    n(&r.column)
+                },
+                n(&r.reason),
+                n(&r.raw),
             ])
             .map_err(to_io)
             .map_err(err)?;

@@ -27,11 +27,12 @@ pub struct Rejection {
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
+        // Reasons quote the rejected value: on a terminal, an escape or a bidi override in it must not act.
+        let line = format!(
             "{}:{}: {}: {}",
             self.file, self.line, self.column, self.reason
-        )
+        );
+        f.write_str(&crate::codes::printable(&line))
     }
 }
 
@@ -69,6 +70,10 @@ pub enum FileError {
         file: String,
         source: std::io::Error,
     },
+    #[error(
+        "{file}: is {kind}, not a regular file; dataset files must be regular files (copy the data in)"
+    )]
+    NotRegular { file: String, kind: &'static str },
 }
 
 /// Everything that stops a dataset from loading.

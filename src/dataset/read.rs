@@ -81,6 +81,13 @@ impl<'a> Row<'a> {
             .ok_or_else(|| self.reject(i, "required value is empty"))
     }
 
+    /// Like [`Row::need`] for an id column: the id must also pass [`crate::codes::check_id`].
+    pub fn id(&self, i: usize, party: bool) -> Result<&'a str, Rejection> {
+        let v = self.need(i)?;
+        crate::codes::check_id(v, party).map_err(|m| self.reject(i, m))?;
+        Ok(v)
+    }
+
     /// A rejection of this row, blamed on the `i`-th declared column.
     pub fn reject(&self, i: usize, reason: impl Into<String>) -> Rejection {
         let column = self.columns.get(i).map(|c| c.name).unwrap_or("-");
@@ -381,6 +388,49 @@ fn split_plain(raw: &[u8], spans: &mut Vec<Span>) {
         start,
         end: raw.len(),
     });
+}
+
+/// The field of the first quote in a record that is not CSV quoting, and what is wrong with it. The csv
+/// crate reads `ab"c` as the value `ab"c` and `"ab"c` as `abc`: a quote the writer meant as text, or a
+/// mangled field, either way a value nobody wrote, so such a record is rejected rather than guessed at.
+fn bare_quote(raw: &[u8]) -> Option<(usize, &'static str)> {
+    let mut p = 0;
+    let mut field = 0;
+    loop {
+        if raw.get(p) == Some(&b'"') {
+            p += 1;
+            loop {
+                let Some(k) = memchr::memchr(b'"', raw.get(p..).unwrap_or_default()) else {
+                    return Some((field, "a quoted value is never closed"));
+                };
+                p += k + 1;
+                if raw.get(p) == Some(&b'"') {
+                    p += 1;
+                } else {
+                    break;
+                }
+            }
+            match raw.get(p) {
+                None => return None,
+                Some(b',') => {
+                    p += 1;
+                    field += 1;
+                    continue;
+                }
+                Some(_) => return Some((field, "text after the closing quote of a value")),
+            }
+        }
+        let rest = raw.get(p..).unwrap_or_default();
+        let end = memchr::memchr(b',', rest).unwrap_or(rest.len());
+        if memchr::memchr(b'"', &rest[..end]).is_some() {
+            return Some((field, "a bare '\"' inside an unquoted value"));
+        }
+        if end == rest.len() {
+            return None;
+        }
+        p += end + 1;
+        field += 1;
+    }
 }
 
 /// Splits a record (from [`scan`], without its line end) into fields as csv-core does, appending their
@@ -883,6 +933,20 @@ fn prepare_rows<P, W, F>(
                 raw: String::new(),
             });
         }
+        let raw = c.data.bytes().get(r.first..r.end).unwrap_or_default();
+        if memchr::memchr(b'"', raw).is_some()
+            && let Some((i, why)) = bare_quote(raw)
+        {
+            return Err(Rejection {
+                file: file.to_string(),
+                line: r.line,
+                column: header.names.get(i).cloned().unwrap_or_else(|| "-".into()),
+                reason: format!(
+                    "{why}; quote the whole value and double each quote inside it (\"a \"\"b\"\" c\")"
+                ),
+                raw: String::new(),
+            });
+        }
         match record_text(c.text(row), c.row_bytes(row), fields, !row.scratch) {
             Err((i, at)) => Err(Rejection {
                 file: file.to_string(),
@@ -1067,6 +1131,17 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bare_quotes_are_found_in_their_field() {
+        assert_eq!(bare_quote(b"a,b,c"), None);
+        assert_eq!(bare_quote(b"a,\"b,\"\"x\"\"\",c"), None);
+        assert_eq!(bare_quote(b"a,\"b\""), None);
+        assert_eq!(bare_quote(b"a,b\"c,d").map(|x| x.0), Some(1));
+        assert_eq!(bare_quote(b"a,\"b\"c,d").map(|x| x.0), Some(1));
+        assert_eq!(bare_quote(b"a,b,\"c").map(|x| x.0), Some(2));
+        assert_eq!(bare_quote(b"\"a\"\"").map(|x| x.0), Some(0));
+    }
 
     #[test]
     fn trim_is_str_trim() {

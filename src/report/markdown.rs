@@ -9,7 +9,9 @@ pub struct Markdown {
     pub top: usize,
 }
 
-/// Escapes the characters that would break a Markdown table cell or start markup.
+/// Escapes the characters that would break a Markdown table cell or start markup; control characters
+/// (ESC, NUL, line breaks) become a space and bidi or invisible formatting characters are dropped, so a
+/// pasted name cannot move a terminal's cursor or read reversed.
 pub fn md(s: &str) -> String {
     let mut o = String::with_capacity(s.len());
     for c in s.chars() {
@@ -18,7 +20,8 @@ pub fn md(s: &str) -> String {
                 o.push('\\');
                 o.push(c);
             }
-            '\n' | '\r' => o.push(' '),
+            c if c.is_control() => o.push(' '),
+            c if crate::codes::is_bidi_or_invisible(c) => {}
             _ => o.push(c),
         }
     }

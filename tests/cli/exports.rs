@@ -28,6 +28,32 @@ fn tool(name: &str) -> Option<PathBuf> {
     })
 }
 
+/// A tool a test needs: where it is missing the test is skipped, except under `CI=true`, where a missing
+/// tool fails it (`.ci/run` installs it), so CI cannot pass without checking.
+fn needed_tool(name: &str, apt: &str) -> Option<PathBuf> {
+    needed_tool_in(name, apt, std::env::var("CI").as_deref() == Ok("true"))
+}
+
+fn needed_tool_in(name: &str, apt: &str, ci: bool) -> Option<PathBuf> {
+    let found = tool(name);
+    if found.is_none() {
+        assert!(
+            !ci,
+            "{name} is not installed, and CI=true requires the tests that use it to run (apt-get install {apt})"
+        );
+        eprintln!("SKIPPED: {name} not installed (apt-get install {apt})");
+    }
+    found
+}
+
+#[test]
+fn a_missing_tool_skips_locally_and_fails_under_ci() {
+    assert!(needed_tool_in("no-such-tool-origintrace", "x", false).is_none());
+    let under_ci =
+        std::panic::catch_unwind(|| needed_tool_in("no-such-tool-origintrace", "x", true));
+    assert!(under_ci.is_err(), "a missing tool must fail under CI=true");
+}
+
 fn hostile() -> String {
     fixture("reports/hostile").display().to_string()
 }
@@ -451,8 +477,7 @@ fn graphml_is_well_formed_and_declares_every_key() {
 /// `GRAPHML_XSD` points at it, else the structural schema in tests/fixtures/exports/graphml.xsd.
 #[test]
 fn graphml_validates_against_the_schema() {
-    let Some(xmllint) = tool("xmllint") else {
-        eprintln!("SKIPPED: xmllint not installed (apt-get install libxml2-utils)");
+    let Some(xmllint) = needed_tool("xmllint", "libxml2-utils") else {
         return;
     };
     let xsd = std::env::var_os("GRAPHML_XSD")
@@ -496,8 +521,7 @@ fn dot_renders_with_graphviz() {
     let hostile_dot = ok(&["export", "--format", "dot", "--data", &hostile()]);
     assert!(hostile_dot.contains("label=\"<script>alert(1)</script>\""));
     assert!(hostile_dot.contains("name=\"=HYPERLINK(\\\"http://x\\\")\""));
-    let Some(dot) = tool("dot") else {
-        eprintln!("SKIPPED: Graphviz dot not installed (apt-get install graphviz)");
+    let Some(dot) = needed_tool("dot", "graphviz") else {
         return;
     };
     for (name, src) in [("sample", &whole), ("hostile", &hostile_dot)] {

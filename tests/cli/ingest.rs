@@ -973,9 +973,18 @@ fn damaged_or_foreign_snapshots_are_refused() {
     };
     let truncated = write("truncated.snap", &good[..good.len() / 2]);
     let header_cut = write("header-cut.snap", &good[..30]);
+    // A byte in the middle of the largest section, found from the section table (offset, length, checksum
+    // after magic, version, count and length), so the flip lands inside checksummed data wherever the
+    // checkout is and however long the paths in the file are.
+    let u64_at = |at: usize| u64::from_le_bytes(good[at..at + 8].try_into().unwrap()) as usize;
+    let count = u32::from_le_bytes(good[20..24].try_into().unwrap()) as usize;
+    let (off, len) = (0..count)
+        .map(|i| (u64_at(32 + 24 * i), u64_at(40 + 24 * i)))
+        .max_by_key(|&(_, len)| len)
+        .unwrap();
+    assert!(len > 16 && off + len <= good.len());
     let mut flipped = good.clone();
-    let mid = flipped.len() / 2 + 40;
-    flipped[mid] ^= 0xFF;
+    flipped[off + len / 2] ^= 0xFF;
     let flipped = write("flipped.snap", &flipped);
     let random = write(
         "random.snap",
@@ -991,7 +1000,7 @@ fn damaged_or_foreign_snapshots_are_refused() {
         (&random, &["not an origintrace snapshot"]),
         (
             &versioned,
-            &["snapshot format version 7", "reads version 2", "rebuild it"],
+            &["snapshot format version 7", "reads version 3", "rebuild it"],
         ),
     ];
     for (path, words) in cases {
@@ -1081,8 +1090,9 @@ fn line_numbers_are_right_with_crlf_blank_lines_and_quoted_line_breaks() {
             "",
             "",
             "B,y,ZZ",
-            "\"C",
-            "D\",z,QQ",
+            // The line break is in a quoted name: an id may not hold one (issue 14).
+            "C,\"z",
+            "w\",QQ",
             "E,z,Q1",
             "",
         ]

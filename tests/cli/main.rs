@@ -6,6 +6,7 @@ mod harness;
 mod adversarial;
 mod examples;
 mod exports;
+mod hardening;
 mod imports;
 mod ingest;
 mod model;
