@@ -74,6 +74,7 @@ def default_settings() -> dict:
         "sanctioned_origins": ["KP"],
         "transit_partners": ["HK", "MO"],
         "lag_days": 180,
+        "counterparty_days": 730,
         "severity": {"medium": 0.01, "high": 0.10},
         "hs_inputs": {"6704": ["0501", "6703", "6704"], "6703": ["0501", "6703"]},
         "input_ratio": {},
@@ -109,6 +110,8 @@ def overlay_raw(st: dict, raw: dict) -> dict:
         st["transit_partners"] = [c.strip().upper() for c in raw["transit_partners"]]
     if "lag_days" in raw:
         st["lag_days"] = int(raw["lag_days"])
+    if "counterparty_days" in raw:
+        st["counterparty_days"] = int(raw["counterparty_days"])
     for k in ("medium", "high"):
         if k in raw.get("severity", {}):
             st["severity"][k] = float(raw["severity"][k])
@@ -182,19 +185,20 @@ def tidy(x: str) -> str:
     return f"(CASE WHEN abs({x}) < {EPS!r} THEN 0.0 ELSE least(greatest({x}, 0.0), 1.0) END)"
 
 
-def shares_sql(p: str, rem: str | None) -> tuple[str, str, str]:
-    """Pool shares from figures p_S, p_U, p_I, p_E (HUGEINT fixed point): sanctioned S/T, unknown U/T,
-    clean (I-S-U)/T, and the domestic remainder (T-I)/T taking the mix rem_s, rem_c, rem_u (clean when
-    `rem` is None). Returns the SQL expressions of (sanctioned, clean, unknown)."""
-    t = f"greatest({p}_I, {p}_E)::DOUBLE"
+def shares_sql(p: str, k: str, s_rest: str | None = None) -> tuple[str, str, str]:
+    """Pool shares (SPEC §3 v2) from figures p_S, p_U, p_I, p_E (HUGEINT fixed point) and the input ratio
+    `k` (SQL, DOUBLE): `T = max(I, k·E)`; sanctioned S/T, unknown U/T, clean (I-S-U)/T, and the remainder
+    R = (T-I)/T, which no statistics row explains. R is unknown, except that a region pool carries the rest
+    of the country's sanctioned share `s_rest` (SQL, 0 when there is no rest-of-country pool) into it:
+    R·s_rest sanctioned, R·(1 - s_rest) unknown. Returns the SQL expressions of (sanctioned, clean, unknown)."""
+    t = f"greatest({p}_I::DOUBLE, {k} * {p}_E::DOUBLE)"
     s = f"({p}_S::DOUBLE / {t})"
     u = f"({p}_U::DOUBLE / {t})"
-    i = f"({p}_I::DOUBLE / {t})"
-    c = f"greatest({i} - {s} - {u}, 0.0)"
-    r = f"greatest(1.0 - {i}, 0.0)"
-    if rem is None:
-        return s, f"{c} + {r}", u
-    return f"{s} + {r} * {rem}_s", f"{c} + {r} * {rem}_c", f"{u} + {r} * {rem}_u"
+    c = f"greatest(({p}_I - {p}_S - {p}_U)::DOUBLE / {t}, 0.0)"
+    r = f"greatest(1.0 - {p}_I::DOUBLE / {t}, 0.0)"
+    if s_rest is None:
+        return s, c, f"{u} + {r}"
+    return f"{s} + {r} * {s_rest}", c, f"{u} + {r} * (1.0 - {s_rest})"
 
 
 def named(exprs: tuple[str, str, str], names: tuple[str, str, str]) -> str:
@@ -257,6 +261,7 @@ class Twin:
         self.pools()
         self.constants()
         self.iterate()
+        self.counterparties()
         self.write(out)
 
     # -----------------------------------------------------------------------------------------------------
@@ -413,12 +418,30 @@ class Twin:
                 SELECT kid, sum(v) OVER win AS d, sum(vdir) OVER win AS dd FROM u
                 WINDOW win AS (PARTITION BY stid ORDER BY day RANGE BETWEEN {lag} PRECEDING AND 1 PRECEDING))
             SELECT kid, coalesce(d, 0) AS d, coalesce(dd, 0) AS dd FROM w WHERE kid IS NOT NULL""")
+        # O counts every outbound shipment of the shipper whose HS code overlaps the heading (SPEC §3 v2,
+        # "Outputs of o"): a shipment coded `67` is an output of 6704, and the outputs of `67` are all of
+        # chapter 67. Key headings are 4 digits or the shorter code itself, so a code overlaps `o` exactly
+        # when its key's heading does: the other overlapping keys of the shipper join each stream.
+        self.sql("""
+            CREATE TABLE ovh AS
+            WITH h AS (SELECT DISTINCT heading FROM keys)
+            SELECT a.heading AS o, b.heading AS h FROM h a, h b
+            WHERE a.heading <> b.heading
+              AND (starts_with(a.heading, b.heading) OR starts_with(b.heading, a.heading))""")
         self.sql(f"""
             CREATE TABLE kfig AS
-            WITH o AS (
-                SELECT kid, sum(kv) OVER (PARTITION BY stid ORDER BY day
-                                          RANGE BETWEEN {lag} PRECEDING AND CURRENT ROW) AS ov
-                FROM keys WHERE NOT sanc),
+            WITH st AS (SELECT DISTINCT stid, sp, heading AS o FROM keys WHERE NOT sanc),
+            u AS (
+                SELECT st.stid, k.day, k.kv, NULL::INTEGER AS kid
+                FROM st JOIN ovh ON ovh.o = st.o JOIN keys k ON k.sp = st.sp AND k.heading = ovh.h
+                UNION ALL
+                SELECT stid, day, kv, kid FROM keys WHERE NOT sanc),
+            o AS (
+                SELECT kid, ov FROM (
+                    SELECT kid, sum(kv) OVER (PARTITION BY stid ORDER BY day
+                                              RANGE BETWEEN {lag} PRECEDING AND CURRENT ROW) AS ov
+                    FROM u)
+                WHERE kid IS NOT NULL),
             f AS (
                 SELECT k.kid, k.stid, k.sp, k.heading, k.day, k.country, k.region,
                        kd.d::DOUBLE AS d, kd.dd::DOUBLE AS dd,
@@ -620,35 +643,45 @@ class Twin:
             SELECT q.rep, q.o, q.t, CASE WHEN n.I > 0 OR n.E > 0 THEN '' ELSE '*' END AS b
             FROM (SELECT DISTINCT rep, o, t FROM preq) q
             LEFT JOIN fw n ON n.rep = q.rep AND n.rg = '' AND n.o = q.o AND n.t = q.t""")
-        ns = shares_sql("n", None)
+        # Each pool's mix (tidied like any mix) and its prevalence: sanctioned / (sanctioned + clean), the
+        # sanctioned share of the inputs whose origin the statistics show (0 when both are 0).
+        def finish(shares: tuple[str, str, str]) -> str:
+            ps, pc, pu = (tidy(x) for x in shares)
+            return (f"{ps} AS ps, {pc} AS pc, {pu} AS pu, "
+                    f"CASE WHEN {ps} + {pc} > 0 THEN {ps} / ({ps} + {pc}) ELSE 0.0 END AS prev")
+
+        # National pools: their remainder is unknown.
         self.sql(f"""
             CREATE TABLE npool AS
             WITH n AS (
-                SELECT q.rep, q.o, q.t, f.S AS n_S, f.U AS n_U, f.I AS n_I, f.E AS n_E
+                SELECT q.rep, q.o, q.t, f.S AS n_S, f.U AS n_U, f.I AS n_I, f.E AS n_E,
+                       coalesce(k.k, 1.0) AS k
                 FROM (SELECT DISTINCT rep, o, t FROM preq WHERE r IS NULL) q
                 JOIN pbase b USING (rep, o, t)
-                JOIN fw f ON f.rep = q.rep AND f.rg = b.b AND f.o = q.o AND f.t = q.t)
-            SELECT rep, o, t, {named(ns, ('ps', 'pc', 'pu'))} FROM n WHERE n_I > 0 AND n_E > 0""")
+                JOIN fw f ON f.rep = q.rep AND f.rg = b.b AND f.o = q.o AND f.t = q.t
+                LEFT JOIN ratio k ON k.o = q.o)
+            SELECT rep, o, t, {finish(shares_sql("n", "k"))} FROM n WHERE n_I > 0 AND n_E > 0""")
         # Region pools. The rest of the country = base minus the region, class by class (each sanctioned
         # partner, unknown, clean = I - S - U, exports), each floored at zero, below 1e-6 USD taken as zero;
-        # its imports are the sum of its classes, its remainder clean. The region's remainder takes the rest's
-        # mix when the rest is a pool, else clean.
+        # its imports are the sum of its classes, T_rest = max(I_rest, k·E_rest), and it is a pool when
+        # I_rest > 0 and E_rest > 0. Only its sanctioned share s_rest = S_rest / T_rest enters the region's
+        # remainder (the rest's own remainder being unknown); without a rest pool, s_rest = 0.
         def pos(x: str) -> str:
             return f"(CASE WHEN ({x}) < {NOISE} THEN 0 ELSE ({x}) END)"
 
         x_s = " + ".join(pos(f"bw.{c} - rw.{c}") for c in sc) if sc else "0"
-        xs = shares_sql("x", None)
-        ws = shares_sql("w", "rm")
         self.sql(f"""
             CREATE TABLE rpool AS
             WITH own AS (
-                SELECT q.rep, q.r, q.o, q.t, b.b, f.S AS w_S, f.U AS w_U, f.I AS w_I, f.E AS w_E
+                SELECT q.rep, q.r, q.o, q.t, b.b, f.S AS w_S, f.U AS w_U, f.I AS w_I, f.E AS w_E,
+                       coalesce(k.k, 1.0) AS k
                 FROM (SELECT DISTINCT rep, r, o, t FROM preq WHERE r IS NOT NULL) q
                 JOIN pbase b USING (rep, o, t)
                 JOIN fw f ON f.rep = q.rep AND f.rg = q.r AND f.o = q.o AND f.t = q.t
+                LEFT JOIN ratio k ON k.o = q.o
                 WHERE f.I > 0 AND f.E > 0),
             rest AS (
-                SELECT q.rep, q.r, q.o, q.t,
+                SELECT q.rep, q.r, q.o, q.t, q.k,
                        {x_s} AS x_S,
                        {pos("bw.U - rw.U")} AS x_U,
                        {pos("(bw.I - bw.S - bw.U) - (rw.I - rw.S - rw.U)")} AS x_C,
@@ -656,14 +689,14 @@ class Twin:
                 FROM own q
                 JOIN fw bw ON bw.rep = q.rep AND bw.rg = q.b AND bw.o = q.o AND bw.t = q.t
                 JOIN fw rw ON rw.rep = q.rep AND rw.rg = q.r AND rw.o = q.o AND rw.t = q.t),
-            restm AS (
-                SELECT rep, r, o, t, {named(xs, ('rm_s', 'rm_c', 'rm_u'))}
+            srest AS (
+                SELECT rep, r, o, t, x_S::DOUBLE / greatest(x_I::DOUBLE, k * x_E::DOUBLE) AS s_rest
                 FROM (SELECT *, x_S + x_U + x_C AS x_I FROM rest)
                 WHERE x_I > 0 AND x_E > 0),
             j AS (
-                SELECT own.*, coalesce(rm_s, 0.0) AS rm_s, coalesce(rm_c, 1.0) AS rm_c, coalesce(rm_u, 0.0) AS rm_u
-                FROM own LEFT JOIN restm USING (rep, r, o, t))
-            SELECT rep, r, o, t, {named(ws, ('ps', 'pc', 'pu'))} FROM j""")
+                SELECT own.*, coalesce(s_rest, 0.0) AS s_rest
+                FROM own LEFT JOIN srest USING (rep, r, o, t))
+            SELECT rep, r, o, t, {finish(shares_sql("w", "k", "s_rest"))} FROM j""")
         self.log(f"pools: {self.count('preq')} pool requests, {self.count('freq')} figure requests")
 
     # -----------------------------------------------------------------------------------------------------
@@ -701,6 +734,15 @@ class Twin:
             LEFT JOIN rpool rp ON rp.rep = k.country AND rp.r = k.region AND rp.o = k.heading AND rp.t = k.day
             LEFT JOIN npool np ON np.rep = k.country AND np.o = k.heading AND np.t = k.day
             WHERE s.rem > 0""")
+        # The pool an output takes (its statistical pool term weighs more than 1e-12, on a pool that exists)
+        # and that pool's prevalence; outputs that take none are absent.
+        self.sql(f"""
+            CREATE TABLE kprev AS
+            SELECT k.kid, coalesce(rp.prev, np.prev) AS prev
+            FROM kfig k JOIN kshare s USING (kid)
+            LEFT JOIN rpool rp ON rp.rep = k.country AND rp.r = k.region AND rp.o = k.heading AND rp.t = k.day
+            LEFT JOIN npool np ON np.rep = k.country AND np.o = k.heading AND np.t = k.day
+            WHERE s.rem > {EPS!r} AND (rp.prev IS NOT NULL OR np.prev IS NOT NULL)""")
         sums = ", ".join(f"coalesce(sum(t.{c}), 0.0) AS {c}" for c in COMPONENTS)
         self.sql(f"""
             CREATE TABLE cmix AS
@@ -766,34 +808,76 @@ class Twin:
                 SELECT m.kid, {keep} FROM cur m LEFT JOIN (newm n SEMI JOIN delta USING (kid)) n USING (kid)""")
 
     # -----------------------------------------------------------------------------------------------------
+    def counterparties(self) -> None:
+        """SPEC §3 "Counterparties": for every output (shipper P, heading o, day t), the shipments in
+        [t - counterparty_days, t) between P and a party located in a sanctioned country, either way, whatever
+        their value; and how many of them carry an HS code relevant to o. A window count over each stream, like
+        D: the counterparty records of P join each of P's streams."""
+        cpd = int(self.st["counterparty_days"])
+        self.sql("""
+            CREATE TABLE cpev AS
+            SELECT s.sp AS pn, s.day, s.hs FROM ship s JOIN parties c ON c.pn = s.cp WHERE c.sanc
+            UNION ALL
+            SELECT s.cp, s.day, s.hs FROM ship s WHERE s.shipper_sanc""")
+        self.sql(f"""
+            CREATE TABLE kcp AS
+            WITH st AS (SELECT DISTINCT stid, sp, heading AS o FROM keys SEMI JOIN cpev ON cpev.pn = keys.sp),
+            u AS (
+                SELECT st.stid, e.day, 1 AS n, CASE WHEN rel.o IS NULL THEN 0 ELSE 1 END AS nr,
+                       NULL::INTEGER AS kid
+                FROM st JOIN cpev e ON e.pn = st.sp LEFT JOIN rel ON rel.hs = e.hs AND rel.o = st.o
+                UNION ALL
+                SELECT k.stid, k.day, 0, 0, k.kid FROM keys k SEMI JOIN st USING (stid)),
+            w AS (
+                SELECT kid, sum(n) OVER win AS n, sum(nr) OVER win AS nr FROM u
+                WINDOW win AS (PARTITION BY stid ORDER BY day RANGE BETWEEN {cpd} PRECEDING AND 1 PRECEDING))
+            SELECT kid, n, nr FROM w WHERE kid IS NOT NULL AND n > 0""")
+        self.log(f"counterparties: {self.count('cpev')} records, {self.count('kcp')} outputs with one")
+
+    # -----------------------------------------------------------------------------------------------------
     def write(self, out: str | None) -> None:
         sev = self.st["severity"]
+        med, high = float(sev["medium"]), float(sev["high"])
         # A shipment that itself declares a sanctioned origin carries sanctioned goods on its own document,
-        # whatever its shipper's inputs: sanctioned 1, documented (the engine's decision).
+        # whatever its shipper's inputs: sanctioned 1, documented (the engine's decision). Its mix has no
+        # pool term, so it takes no pool: no prevalence.
         own = {c: ("1.0" if c == "sd" else "0.0") for c in COMPONENTS}
         cols = ", ".join(f"CASE WHEN s.decl_sanc THEN {own[c]} ELSE m.{c} END AS {c}" for c in COMPONENTS)
+        # Each rule's severity, NULL when it is not raised (SPEC §3 "Flags"), in the contract's order.
+        rules = [
+            ("sanctioned-exposure", f"""CASE WHEN sanctioned <= {EPS!r} THEN NULL
+                 WHEN sanctioned >= {high!r} OR sd + sl > {EPS!r} THEN 'high'
+                 WHEN sanctioned >= {med!r} THEN 'medium' ELSE 'low' END"""),
+            ("regional-prevalence", f"""CASE WHEN prevalence IS NULL OR prevalence <= {EPS!r} THEN NULL
+                 WHEN prevalence >= {med!r} AND coverage < 0.5 THEN 'medium' ELSE 'low' END"""),
+            ("sanctioned-counterparty", "CASE WHEN cp_n > 0 THEN (CASE WHEN cp_rel > 0 THEN 'high' "
+                                        "ELSE 'medium' END) END"),
+            ("sanctioned-consignee", "CASE WHEN consignee_sanc THEN 'high' END"),
+            ("origin-mislabel", f"""CASE WHEN origin IS NOT NULL AND origin NOT IN (SELECT c FROM so)
+                 AND sd + sl >= {med!r} THEN 'high' END"""),
+            ("low-coverage", "CASE WHEN coverage < 0.5 THEN 'low' END"),
+        ]
+        sevs = ", ".join(f"{e} AS f{i}" for i, (_, e) in enumerate(rules))
+        flags = ", ".join(f"CASE WHEN f{i} IS NOT NULL THEN '{r}' END" for i, (r, _) in enumerate(rules))
+        fsev = ", ".join(f"f{i}" for i in range(len(rules)))
+        rank = " ".join(f"WHEN list_contains([{fsev}], '{x}') THEN '{x}'" for x in ("high", "medium", "low"))
         q = f"""
             WITH sm AS (
-                SELECT s.sid, s.origin, {cols}
-                FROM ship_key s JOIN cur m USING (kid)),
+                SELECT s.sid, s.origin, {cols},
+                       CASE WHEN NOT s.decl_sanc THEN p.prev END AS prevalence,
+                       coalesce(cp.n, 0) AS cp_n, coalesce(cp.nr, 0) AS cp_rel, c.sanc AS consignee_sanc
+                FROM ship_key s JOIN cur m USING (kid)
+                JOIN parties c ON c.pn = s.cp
+                LEFT JOIN kprev p USING (kid) LEFT JOIN kcp cp USING (kid)),
             m AS (
                 SELECT sm.*, sd + sl + ss AS sanctioned, cd + cl + cs AS clean, sd + sl + cd + cl AS coverage
                 FROM sm),
-            r AS (
-                SELECT m.sid AS shipment_id, m.sanctioned, m.clean, m.u AS unknown,
-                       m.sd AS documented, m.sl AS declared, m.ss AS statistical, m.coverage,
-                       CASE WHEN m.sanctioned <= {EPS!r} THEN 'none'
-                            WHEN m.sanctioned >= {float(sev['high'])!r} OR m.sd + m.sl > {EPS!r} THEN 'high'
-                            WHEN m.sanctioned >= {float(sev['medium'])!r} THEN 'medium'
-                            ELSE 'low' END AS severity,
-                       m.origin IS NOT NULL AND m.origin NOT IN (SELECT c FROM so)
-                         AND m.sd + m.sl >= 0.5 AS mislabel
-                FROM m)
-            SELECT shipment_id, sanctioned, clean, unknown, documented, declared, statistical, coverage,
-                   concat_ws(';', CASE WHEN severity <> 'none' THEN 'sanctioned-exposure' END,
-                                  CASE WHEN mislabel THEN 'origin-mislabel' END,
-                                  CASE WHEN coverage < 0.5 THEN 'low-coverage' END) AS flags,
-                   severity
+            r AS (SELECT m.*, {sevs} FROM m)
+            SELECT sid AS shipment_id, sanctioned, clean, u AS unknown, sd AS documented, sl AS declared,
+                   ss AS statistical, coverage, prevalence,
+                   concat_ws(';', {flags}) AS flags,
+                   CASE {rank} ELSE 'none' END AS severity,
+                   concat_ws(';', {fsev}) AS flag_severities
             FROM r ORDER BY shipment_id"""
         if out:
             self.sql(f"COPY ({q}) TO '{out.replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')")
