@@ -249,7 +249,7 @@ def main(argv=None) -> int:
             tt.append(s)
         mixes = mixes_vs_report(pq, {k: v for k, v in eng.items() if k != "__settings__"}) if a.via_parquet else None
 
-    eng.pop("__settings__")
+    settings = eng.pop("__settings__")
     ok = True
     print(f"dataset: {a.data}" + (f" (the twin read Parquet: {'written by export' if a.via_parquet else pq})"
                                   if pq else ""))
@@ -307,23 +307,38 @@ def main(argv=None) -> int:
             print(f"    {s}: engine {'(no key)' if pe is MISSING else repr(pe)}, twin {twin[s]['prevalence']!r}")
 
     # A flag decided by a share within the tolerance of its threshold may differ: the shares themselves may
-    # differ by 1e-9 (summation order). Such cases are listed apart and do not fail the comparison.
-    # (When the flags differ but the deciding shares agree to 1e-9, the threshold lies between them.)
-    def near(s: str, *values) -> bool:
-        return all(abs(v(eng[s]) - v(twin[s])) <= TOL for v in values)
+    # differ by 1e-9 (summation order). Such cases are listed apart and do not fail the comparison: the
+    # deciding values agree to 1e-9 on both sides and one of them lies within 1e-9 of a threshold the rules
+    # put on it (severity.medium, severity.high, 0.5; for the "> 0" of SPEC, i.e. > 1e-12: a value that is
+    # not 0 but at most 1e-9).
+    sev = settings.get("severity") or {}
+    med, high = float(sev.get("medium", 0.01)), float(sev.get("high", 0.10))
+    sanctioned = (lambda r: r["sanctioned"], [0.0, med, high])
+    firm = (lambda r: r["documented"] + r["declared"], [0.0, med])
+    coverage = (lambda r: r["coverage"], [0.5])
+    prev = (lambda r: r["prevalence"], [0.0, med])
 
-    firm = lambda r: r["documented"] + r["declared"]  # noqa: E731
-    sanctioned = lambda r: r["sanctioned"]  # noqa: E731
-    coverage = lambda r: r["coverage"]  # noqa: E731
-    near_prev = lambda s: prev_diff(s) <= TOL  # noqa: E731
+    def on_threshold(x: float, th: float) -> bool:
+        return 0.0 < abs(x) <= TOL if th == 0.0 else abs(x - th) <= TOL
+
+    def at_threshold(s: str, *values) -> bool:
+        for v, _ in values:
+            x, y = v(eng[s]), v(twin[s])
+            if (x is None) != (y is None) or x is MISSING:
+                return False
+            if x is not None and abs(x - y) > TOL:
+                return False
+        return any(on_threshold(x, th) for v, ths in values for x in (v(eng[s]), v(twin[s])) if x is not None
+                   for th in ths)
+
     # The two counterparty rules read no share: a difference in them is never at a threshold.
     deciding = {
-        "sanctioned-exposure": lambda s: near(s, sanctioned),
-        "regional-prevalence": lambda s: near_prev(s) and near(s, coverage),
+        "sanctioned-exposure": lambda s: at_threshold(s, sanctioned),
+        "regional-prevalence": lambda s: at_threshold(s, prev, coverage),
         "sanctioned-counterparty": lambda s: False,
         "sanctioned-consignee": lambda s: False,
-        "origin-mislabel": lambda s: near(s, firm),
-        "low-coverage": lambda s: near(s, coverage),
+        "origin-mislabel": lambda s: at_threshold(s, firm),
+        "low-coverage": lambda s: at_threshold(s, coverage),
     }
     boundary = []
     print(f"\n{'rule':<24} {'engine':>7} {'twin':>7}  symmetric difference")
@@ -343,7 +358,7 @@ def main(argv=None) -> int:
     # rules it must equal the twin's highest; where the row has other flags (watchlist, patterns, price,
     # reachable) it cannot be lower.
     def close(s: str) -> bool:
-        return near(s, sanctioned, firm, coverage) and near_prev(s)
+        return at_threshold(s, sanctioned, firm, coverage, prev)
 
     sev_bad = []
     per_rule = 0
@@ -372,7 +387,7 @@ def main(argv=None) -> int:
     ok &= not sev_bad
     if boundary:
         shown = ", ".join(f"{s} ({r})" for s, r in boundary[: a.show])
-        print(f"at a threshold (the deciding share within 1e-9 of it, not counted): {len(boundary)}: {shown}")
+        print(f"at a threshold (deciding values equal to 1e-9 and within 1e-9 of a threshold; not counted): {len(boundary)}: {shown}")
 
     e, t = min(et), min(tt)
     print(f"\n{'':<8} {'wall (s)':>9}")
