@@ -180,6 +180,8 @@ def each(a, binary: str) -> int:
     bad = agree = skipped = 0
     for d in datasets_under(a.each):
         cmd = [sys.executable, os.path.abspath(__file__), "--data", d, "--binary", binary]
+        if a.link_own_heading:
+            cmd.append("--link-own-heading")
         if a.via_parquet:
             cmd.append("--via-parquet")
         if a.threads:
@@ -210,6 +212,8 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=1, help="time each side this many times (best wall clock)")
     ap.add_argument("--threads", type=int, help="DuckDB threads for the twin (default: all cores)")
     ap.add_argument("--show", type=int, default=5, help="list this many worst shipments per column")
+    ap.add_argument("--link-own-heading", action="store_true",
+                    help="the twin reads party links as the engine does (duckdb_model.py --link-own-heading)")
     src = ap.add_mutually_exclusive_group()
     src.add_argument("--via-parquet", action="store_true",
                      help="the twin reads Parquet written by `origintrace export --format parquet` (needs a "
@@ -245,7 +249,8 @@ def main(argv=None) -> int:
             if a.twin_output:
                 s, twin = 0.0, read_twin(a.twin_output)
             else:
-                s, twin = run_twin(a.data, extra, a.threads, pq)
+                s, twin = run_twin(a.data, extra + (["--link-own-heading"] if a.link_own_heading else []),
+                                   a.threads, pq)
             tt.append(s)
         mixes = mixes_vs_report(pq, {k: v for k, v in eng.items() if k != "__settings__"}) if a.via_parquet else None
 

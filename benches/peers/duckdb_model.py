@@ -222,8 +222,9 @@ NOISE = 10**12
 
 class Twin:
     def __init__(self, data: str, st: dict, threads: int | None = None, verbose: int = 0,
-                 parquet: bool = False):
+                 parquet: bool = False, link_own_heading: bool = False):
         self.data = data
+        self.link_own_heading = link_own_heading
         self.parquet = parquet
         self.st = st
         self.lag = int(st["lag_days"])
@@ -366,14 +367,30 @@ class Twin:
     def outputs(self) -> None:
         """Outputs (keys): (shipper, heading, day), grouped in streams (shipper, heading); each shipment's key;
         the relevance of every HS code to every output heading."""
-        self.sql("""
+        # A party link reads "the supplier's mix for the link's heading at the date of its latest output of
+        # that heading" (SPEC §3 rule 2), and the outputs of a heading are the shipments whose code overlaps it:
+        # a supplier that shipped only code `67` on a day has an output of 6704 that day, and a chapter link
+        # `67` reads the mix for `67` even where the supplier shipped 6704. Where the supplier has no key of
+        # the link's heading on such a day, one is added with no value of its own (`phantom`): it is computed
+        # like any output (its O counts the overlapping shipments) and no shipment takes it.
+        # (--link-own-heading: the engine's reading instead, see docs/twin.md.)
+        phantom = "" if self.link_own_heading else """
+            UNION ALL
+            SELECT DISTINCT k.sp, l.lh, k.day, 0::DECIMAL(38,12), false, true
+            FROM (SELECT DISTINCT sup, left(hs, 4) AS lh FROM links
+                  WHERE sup IS NOT NULL AND NOT party_sanc) l
+            JOIN k ON k.sp = l.sup AND k.heading <> l.lh
+                  AND (starts_with(k.heading, l.lh) OR starts_with(l.lh, k.heading))
+            WHERE NOT EXISTS (SELECT 1 FROM k k2 WHERE k2.sp = k.sp AND k2.heading = l.lh AND k2.day = k.day)"""
+        self.sql(f"""
             CREATE TABLE keys AS
             WITH k AS (SELECT sp, heading, day, sum(v) AS kv, bool_or(shipper_sanc) AS sanc
-                       FROM ship GROUP BY ALL)
+                       FROM ship GROUP BY ALL),
+            ka AS (SELECT *, false AS phantom FROM k{phantom})
             SELECT (row_number() OVER (ORDER BY day, sp, heading))::INTEGER AS kid,
                    (dense_rank() OVER (ORDER BY sp, heading))::INTEGER AS stid,
-                   k.*, p.country, p.region
-            FROM k JOIN parties p ON p.pn = k.sp""")
+                   ka.*, p.country, p.region
+            FROM ka JOIN parties p ON p.pn = ka.sp""")
         self.sql("""
             CREATE TABLE ship_key AS
             SELECT s.sid, s.cp, s.hs, s.day, s.v, s.direct, s.decl_sanc, s.origin, k.kid
@@ -393,7 +410,7 @@ class Twin:
                                                     UNION ALL SELECT hs FROM flows WHERE flow = 'import'))
             SELECT DISTINCT codes.hs, pre.o FROM codes, pre
             WHERE starts_with(codes.hs, pre.p) OR starts_with(pre.p, codes.hs)""")
-        self.log(f"outputs: {self.count('keys')} keys")
+        self.log(f"outputs: {self.count('keys')} keys ({self.count('keys WHERE phantom')} for party links only)")
 
     # -----------------------------------------------------------------------------------------------------
     def documented(self) -> None:
@@ -475,17 +492,26 @@ class Twin:
                    CASE WHEN s.share_sum > 1.0 THEN 1.0 / s.share_sum ELSE 1.0 END AS scale,
                    k.r * (1.0 - least(1.0, coalesce(s.share_sum, 0.0))) AS rem
             FROM kfig k LEFT JOIN (SELECT kid, sum(share) AS share_sum FROM lk0 GROUP BY kid) s USING (kid)""")
-        # A party link takes the supplier's latest shipment of the link's heading dated in [t - lag, t) (ties:
-        # the largest shipment_id): per (supplier, heading prefix, day) the key of the largest shipment_id,
-        # then an ASOF join on the day.
-        self.sql("""
-            CREATE TABLE cand AS
-            WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
-            SELECT p.sup, p.lh, s.day, arg_max(sk.kid, s.sid) AS ukid
-            FROM pairs p
-            JOIN ship s ON s.sp = p.sup AND starts_with(s.heading, p.lh)
-            JOIN ship_key sk ON sk.sid = s.sid
-            GROUP BY ALL""")
+        # A party link takes the supplier's mix for the link's heading at its latest output of that heading
+        # dated in [t - lag, t): the keys of the stream (supplier, link heading), phantoms included, are exactly
+        # the days of such outputs; an ASOF join on the day finds the latest.
+        if self.link_own_heading:
+            # The engine's reading: the latest shipment whose own heading starts with the link's (ties: the
+            # largest shipment_id), with the mix of that shipment's own key.
+            self.sql("""
+                CREATE TABLE cand AS
+                WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
+                SELECT p.sup, p.lh, s.day, arg_max(sk.kid, s.sid) AS ukid
+                FROM pairs p
+                JOIN ship s ON s.sp = p.sup AND starts_with(s.heading, p.lh)
+                JOIN ship_key sk ON sk.sid = s.sid
+                GROUP BY ALL""")
+        else:
+            self.sql("""
+                CREATE TABLE cand AS
+                WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
+                SELECT p.sup, p.lh, k.day, k.kid AS ukid
+                FROM pairs p JOIN keys k ON k.sp = p.sup AND k.heading = p.lh""")
         self.sql(f"""
             CREATE TABLE lk AS
             WITH a AS (
@@ -901,6 +927,10 @@ def main(argv=None) -> int:
     ap.add_argument("--config", help="settings file laid over the dataset's")
     ap.add_argument("--lag-days", type=int)
     ap.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--link-own-heading", action="store_true",
+                    help="a party link reads the mix of the supplier's latest shipment whose own heading starts "
+                         "with the link's (model v1's reading, the engine's) instead of the supplier's mix for "
+                         "the link's heading at its latest output of it (SPEC v2's text)")
     ap.add_argument("-v", "--verbose", action="count", default=0,
                     help="timings and rounds on stderr (-vv: every statement)")
     a = ap.parse_args(argv)
@@ -916,9 +946,9 @@ def main(argv=None) -> int:
     if a.lag_days is not None:
         st["lag_days"] = a.lag_days
     if a.parquet:
-        Twin(a.parquet, st, a.threads, a.verbose, parquet=True).run(a.output)
+        Twin(a.parquet, st, a.threads, a.verbose, parquet=True, link_own_heading=a.link_own_heading).run(a.output)
     else:
-        Twin(a.data, st, a.threads, a.verbose).run(a.output)
+        Twin(a.data, st, a.threads, a.verbose, link_own_heading=a.link_own_heading).run(a.output)
     return 0
 
 

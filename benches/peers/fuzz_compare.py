@@ -153,6 +153,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", default=os.path.join(tempfile.gettempdir(), "origintrace-fuzz"))
     ap.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "origintrace"))
     ap.add_argument("--no-short", action="store_true", help="no shipment HS codes shorter than 4 digits")
+    ap.add_argument("--link-own-heading", action="store_true",
+                    help="the twin reads party links as the engine does (duckdb_model.py --link-own-heading)")
     a = ap.parse_args(argv)
     global NO_SHORT
     NO_SHORT = a.no_short
@@ -163,7 +165,8 @@ def main(argv=None) -> int:
             d = os.path.join(tmp, f"case{seed}")
             gen(random.Random(seed), d)
             p = subprocess.run([sys.executable, os.path.join(HERE, "compare.py"), "--data", d,
-                                "--binary", a.binary], capture_output=True, text=True)
+                                "--binary", a.binary] + (["--link-own-heading"] if a.link_own_heading else []),
+                               capture_output=True, text=True)
             verdict = "AGREE" if p.returncode == 0 else "DISAGREE"
             print(f"case {seed}: {verdict}", flush=True)
             if p.returncode != 0:

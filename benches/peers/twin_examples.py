@@ -6,7 +6,7 @@ from the SPEC text, never against the engine: worked examples A and B (tests/fix
 SPEC §3's v2 numbers) and one small dataset per v2 change (pools with `input_ratio` and the rest of the
 country, a national pool behind a `country:XX` link, outputs counted by overlap, counterparties both ways
 and their window's edge, a shipment to a KP party, `origin-mislabel` at `severity.medium`, a party link to a
-KP supplier). Each case lists the expected shares, prevalence (None: the output takes no pool) and flags
+KP supplier, party links reading the supplier's mix for the link's heading). Each case lists the expected shares, prevalence (None: the output takes no pool) and flags
 with their severities; the derivation is in the comment beside it.
 
 Usage: python3 benches/peers/twin_examples.py [-v]
@@ -68,6 +68,18 @@ FIRMS = {
                      "M-3,2023-02-01,M,U,670420,100,CN\n"
                      "M-4,2023-02-01,M2,U,670420,100,CN\n",
     "supplier_links.csv": "buyer,supplier,hs_code,share\nM2,K,6704,0.005\n",
+}
+# Party links read the supplier's mix for the link's heading at its latest output of that heading, outputs
+# counted by overlap (SPEC §3 rule 2 and "Outputs of o").
+LINKS = {
+    "parties.csv": "party_id,name,country,region\n"
+                   "K,Example Hair Cooperative,KP,\nS,Example Lash Supplier,CN,\nN,Example Raw Hair Exporter,IN,\n"
+                   "J,Example Lash Buyer,CN,\nG,Example Chapter Buyer,CN,\nU,Example Importer,US,\n",
+    "shipments.csv": "shipment_id,date,shipper,consignee,hs_code,value\n"
+                     "L-0,2023-02-01,K,S,670420,50\nL-1,2023-03-01,S,U,67,50\nL-4,2023-03-05,N,S,0501,100\n"
+                     "L-2,2023-03-05,J,U,670420,100\nL-3,2023-03-10,S,U,670420,100\n"
+                     "L-5,2023-03-20,G,U,670420,100\n",
+    "supplier_links.csv": "buyer,supplier,hs_code,share\nJ,S,6704,0.5\nG,S,67,1\nN,country:IN,0501,1\n",
 }
 
 C = ["exposure", "prevalence", "counterparty", "consignee", "mislabel", "coverage"]
@@ -131,9 +143,20 @@ CASES = [
      f(exposure="high", counterparty="high", mislabel="high", coverage="low")),
     # M2's link to K (a party located in KP): sanctioned 1, declared, weight 0.005 < 0.01: no mislabel.
     ("firms", "M-4", 0.005, 0, 0.995, 0, 0.005, 0, 0.005, None, f(exposure="high", coverage="low")),
+    # S's output coded 67 on 03-01: D = 50 (L-0 overlaps 67), O = 50.
+    ("links", "L-1", 1, 0, 0, 1, 0, 0, 1, None, f(exposure="high", counterparty="high")),
+    # J's link to S for 6704 (weight 0.5): S's latest output of 6704 before 03-05 is L-1, coded 67; S's mix
+    # for 6704 on 03-01: D = 50 (L-0), O = 50 (L-1 overlaps 6704): sanctioned 1, carried as declared.
+    ("links", "L-2", 0.5, 0, 0.5, 0, 0.5, 0, 0.5, None, f(exposure="high")),
+    # S's 6704 on 03-10: D = 50 (K) + 100 (N: clean 1 declared, its country:IN link, no IN statistics),
+    # O = 50 (L-1) + 100.
+    ("links", "L-3", 1 / 3, 2 / 3, 0, 1 / 3, 0, 0, 1, None, f(exposure="high", counterparty="high")),
+    # G's chapter link `67` (weight 1) reads S's mix for 67 on 03-10, not for 6704: the inputs of 67 are L-0
+    # only (0501 is not one), D = 50, O = 50 + 100: 1/3 sanctioned, the rest unknown; all declared.
+    ("links", "L-5", 1 / 3, 0, 2 / 3, 0, 1 / 3, 0, 1 / 3, None, f(exposure="high", coverage="low")),
 ]
 
-DATASETS = {"pools": POOLS, "country_link": COUNTRY_LINK, "firms": FIRMS}
+DATASETS = {"pools": POOLS, "country_link": COUNTRY_LINK, "firms": FIRMS, "links": LINKS}
 
 
 def twin_rows(data: str) -> dict:
