@@ -15,7 +15,7 @@ the engine's own mixes.parquet is checked against its report too. `--parquet DIR
 files written earlier (docs/parquet.md).
 
 Usage: python3 benches/peers/compare.py [--data DIR | --each ROOT] [--binary PATH] [--build] [--runs N]
-                                       [--threads N] [--config FILE] [--lag-days N]
+                                       [--threads N] [--config FILE] [--lag-days N] [--link-own-heading]
                                        [--via-parquet | --parquet DIR | --twin-output FILE]
 """
 

@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""The SQL twin of origintrace's attribution model (SPEC §3, docs/model.md), written in DuckDB SQL.
+"""The SQL twin of origintrace's attribution model (SPEC §3, model v2), written in DuckDB SQL from the SPEC text.
 
 It reads a canonical dataset directory with DuckDB's CSV reader and computes, for every shipment, the mix of
-its shipper's inputs (sanctioned / clean / unknown, the sanctioned share by evidence grade, coverage) and the
-flags `sanctioned-exposure`, `origin-mislabel` and `low-coverage`. It shares no code with the Rust engine: it
-is the independent check of the engine (benches/peers/compare.py) and the peer to beat.
+its shipper's inputs (sanctioned / clean / unknown, the sanctioned share by evidence grade, coverage), the
+prevalence of the pool it takes, and the flags `sanctioned-exposure`, `regional-prevalence`,
+`sanctioned-counterparty`, `sanctioned-consignee`, `origin-mislabel` and `low-coverage` with their severities.
+It shares no code with the Rust engine and reads none of its output: it is the independent check of the
+engine (benches/peers/compare.py) and the peer to beat.
 
 How it computes (docs/twin.md has the long version):
   * outputs are (shipper, 4-digit heading, date); every static part of an output's decomposition is computed
-    once with set operations: D and O are RANGE-framed window sums, the supplier link a party link stands for
-    is an ASOF join, the statistics pools are an equi-join on (reporter, scope, heading, period) of the
-    periods each window touches, pro-rated in exact fixed point (HUGEINT, 1e-18 USD);
+    once with set operations: D and O are RANGE-framed window sums (O over the shipper's outputs of every
+    overlapping heading), the supplier link a party link stands for is an ASOF join, the statistics pools
+    are an equi-join on (reporter, scope, heading, period) of the periods each window touches, pro-rated in
+    exact fixed point (HUGEINT, 1e-18 USD), and counterparties are a windowed count per output stream;
   * the recursion (an output's mix depends on its upstream outputs' mixes) is iterated over the time-ordered
     tiers, semi-naively: each round recomputes only the outputs downstream of a mix that changed in the
     previous round, until nothing changes. Inputs are strictly earlier than outputs, so this ends after as
@@ -19,9 +22,10 @@ How it computes (docs/twin.md has the long version):
 Usage: python3 benches/peers/duckdb_model.py --data DIR [-o OUT.csv] [--config FILE] [--lag-days N]
        python3 benches/peers/duckdb_model.py --parquet DIR [...]   (the files of `origintrace export --format
        parquet -o DIR` instead of CSV; the settings the export used, kept in mixes.parquet, then --config)
-Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,flags,severity
-(sorted by shipment_id; `flags` is `;`-joined among sanctioned-exposure, origin-mislabel, low-coverage;
-`severity` is the severity of sanctioned-exposure, `none` when it is not raised).
+Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,prevalence,flags,
+severity,flag_severities (sorted by shipment_id; `prevalence` empty when the output takes no pool; `flags` is
+`;`-joined among the six rules in the order above, `flag_severities` their severities in the same order,
+`severity` the highest, `none` when there is no flag).
 """
 
 from __future__ import annotations
@@ -865,8 +869,8 @@ class Twin:
         sev = self.st["severity"]
         med, high = float(sev["medium"]), float(sev["high"])
         # A shipment that itself declares a sanctioned origin carries sanctioned goods on its own document,
-        # whatever its shipper's inputs: sanctioned 1, documented (the engine's decision). Its mix has no
-        # pool term, so it takes no pool: no prevalence.
+        # whatever its shipper's inputs: sanctioned 1, documented (SPEC §3 rule 4). Its mix has no pool term,
+        # so it takes no pool: no prevalence.
         own = {c: ("1.0" if c == "sd" else "0.0") for c in COMPONENTS}
         cols = ", ".join(f"CASE WHEN s.decl_sanc THEN {own[c]} ELSE m.{c} END AS {c}" for c in COMPONENTS)
         # Each rule's severity, NULL when it is not raised (SPEC §3 "Flags"), in the contract's order.

@@ -9,7 +9,8 @@ and for model v2: shipments to KP parties (outward processing) and trade with th
 (counterparties around `counterparty_days`, set from 0 to 1000), input ratios on the pools' headings (6704,
 6703, 4202), and `severity.medium` varied (origin-mislabel and regional-prevalence use it).
 
-Usage: python3 benches/peers/fuzz_compare.py [--cases N] [--seed S] [--keep DIR] [--binary PATH]
+Usage: python3 benches/peers/fuzz_compare.py [--cases N] [--seed S] [--keep DIR] [--binary PATH] [--no-short]
+                                             [--link-own-heading]
 Exit 1 when any case disagrees; the datasets of the failing cases are kept under --keep.
 """
 
