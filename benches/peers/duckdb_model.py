@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
-"""The SQL twin of origintrace's attribution model (SPEC §3, docs/model.md), written in DuckDB SQL.
+"""The SQL twin of origintrace's attribution model (SPEC §3, model v2), written in DuckDB SQL from the SPEC text.
 
 It reads a canonical dataset directory with DuckDB's CSV reader and computes, for every shipment, the mix of
-its shipper's inputs (sanctioned / clean / unknown, the sanctioned share by evidence grade, coverage) and the
-flags `sanctioned-exposure`, `origin-mislabel` and `low-coverage`. It shares no code with the Rust engine: it
-is the independent check of the engine (benches/peers/compare.py) and the peer to beat.
+its shipper's inputs (sanctioned / clean / unknown, the sanctioned share by evidence grade, coverage), the
+prevalence of the pool it takes, and the flags `sanctioned-exposure`, `regional-prevalence`,
+`sanctioned-counterparty`, `sanctioned-consignee`, `origin-mislabel` and `low-coverage` with their severities.
+It shares no code with the Rust engine and reads none of its output: it is the independent check of the
+engine (benches/peers/compare.py) and the peer to beat.
 
 How it computes (docs/twin.md has the long version):
   * outputs are (shipper, 4-digit heading, date); every static part of an output's decomposition is computed
-    once with set operations: D and O are RANGE-framed window sums, the supplier link a party link stands for
-    is an ASOF join, the statistics pools are an equi-join on (reporter, scope, heading, period) of the
-    periods each window touches, pro-rated in exact fixed point (HUGEINT, 1e-18 USD);
+    once with set operations: D and O are RANGE-framed window sums (O over the shipper's outputs of every
+    overlapping heading), the supplier link a party link stands for is an ASOF join, the statistics pools
+    are an equi-join on (reporter, scope, heading, period) of the periods each window touches, pro-rated in
+    exact fixed point (HUGEINT, 1e-18 USD), and counterparties are a windowed count per output stream;
   * the recursion (an output's mix depends on its upstream outputs' mixes) is iterated over the time-ordered
     tiers, semi-naively: each round recomputes only the outputs downstream of a mix that changed in the
     previous round, until nothing changes. Inputs are strictly earlier than outputs, so this ends after as
@@ -19,9 +22,10 @@ How it computes (docs/twin.md has the long version):
 Usage: python3 benches/peers/duckdb_model.py --data DIR [-o OUT.csv] [--config FILE] [--lag-days N]
        python3 benches/peers/duckdb_model.py --parquet DIR [...]   (the files of `origintrace export --format
        parquet -o DIR` instead of CSV; the settings the export used, kept in mixes.parquet, then --config)
-Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,flags,severity
-(sorted by shipment_id; `flags` is `;`-joined among sanctioned-exposure, origin-mislabel, low-coverage;
-`severity` is the severity of sanctioned-exposure, `none` when it is not raised).
+Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,prevalence,flags,
+severity,flag_severities (sorted by shipment_id; `prevalence` empty when the output takes no pool; `flags` is
+`;`-joined among the six rules in the order above, `flag_severities` their severities in the same order,
+`severity` the highest, `none` when there is no flag).
 """
 
 from __future__ import annotations
@@ -74,6 +78,7 @@ def default_settings() -> dict:
         "sanctioned_origins": ["KP"],
         "transit_partners": ["HK", "MO"],
         "lag_days": 180,
+        "counterparty_days": 730,
         "severity": {"medium": 0.01, "high": 0.10},
         "hs_inputs": {"6704": ["0501", "6703", "6704"], "6703": ["0501", "6703"]},
         "input_ratio": {},
@@ -109,6 +114,8 @@ def overlay_raw(st: dict, raw: dict) -> dict:
         st["transit_partners"] = [c.strip().upper() for c in raw["transit_partners"]]
     if "lag_days" in raw:
         st["lag_days"] = int(raw["lag_days"])
+    if "counterparty_days" in raw:
+        st["counterparty_days"] = int(raw["counterparty_days"])
     for k in ("medium", "high"):
         if k in raw.get("severity", {}):
             st["severity"][k] = float(raw["severity"][k])
@@ -182,19 +189,20 @@ def tidy(x: str) -> str:
     return f"(CASE WHEN abs({x}) < {EPS!r} THEN 0.0 ELSE least(greatest({x}, 0.0), 1.0) END)"
 
 
-def shares_sql(p: str, rem: str | None) -> tuple[str, str, str]:
-    """Pool shares from figures p_S, p_U, p_I, p_E (HUGEINT fixed point): sanctioned S/T, unknown U/T,
-    clean (I-S-U)/T, and the domestic remainder (T-I)/T taking the mix rem_s, rem_c, rem_u (clean when
-    `rem` is None). Returns the SQL expressions of (sanctioned, clean, unknown)."""
-    t = f"greatest({p}_I, {p}_E)::DOUBLE"
+def shares_sql(p: str, k: str, s_rest: str | None = None) -> tuple[str, str, str]:
+    """Pool shares (SPEC §3 v2) from figures p_S, p_U, p_I, p_E (HUGEINT fixed point) and the input ratio
+    `k` (SQL, DOUBLE): `T = max(I, k·E)`; sanctioned S/T, unknown U/T, clean (I-S-U)/T, and the remainder
+    R = (T-I)/T, which no statistics row explains. R is unknown, except that a region pool carries the rest
+    of the country's sanctioned share `s_rest` (SQL, 0 when there is no rest-of-country pool) into it:
+    R·s_rest sanctioned, R·(1 - s_rest) unknown. Returns the SQL expressions of (sanctioned, clean, unknown)."""
+    t = f"greatest({p}_I::DOUBLE, {k} * {p}_E::DOUBLE)"
     s = f"({p}_S::DOUBLE / {t})"
     u = f"({p}_U::DOUBLE / {t})"
-    i = f"({p}_I::DOUBLE / {t})"
-    c = f"greatest({i} - {s} - {u}, 0.0)"
-    r = f"greatest(1.0 - {i}, 0.0)"
-    if rem is None:
-        return s, f"{c} + {r}", u
-    return f"{s} + {r} * {rem}_s", f"{c} + {r} * {rem}_c", f"{u} + {r} * {rem}_u"
+    c = f"greatest(({p}_I - {p}_S - {p}_U)::DOUBLE / {t}, 0.0)"
+    r = f"greatest(1.0 - {p}_I::DOUBLE / {t}, 0.0)"
+    if s_rest is None:
+        return s, c, f"{u} + {r}"
+    return f"{s} + {r} * {s_rest}", c, f"{u} + {r} * (1.0 - {s_rest})"
 
 
 def named(exprs: tuple[str, str, str], names: tuple[str, str, str]) -> str:
@@ -218,8 +226,9 @@ NOISE = 10**12
 
 class Twin:
     def __init__(self, data: str, st: dict, threads: int | None = None, verbose: int = 0,
-                 parquet: bool = False):
+                 parquet: bool = False, link_own_heading: bool = False):
         self.data = data
+        self.link_own_heading = link_own_heading
         self.parquet = parquet
         self.st = st
         self.lag = int(st["lag_days"])
@@ -257,6 +266,7 @@ class Twin:
         self.pools()
         self.constants()
         self.iterate()
+        self.counterparties()
         self.write(out)
 
     # -----------------------------------------------------------------------------------------------------
@@ -361,14 +371,30 @@ class Twin:
     def outputs(self) -> None:
         """Outputs (keys): (shipper, heading, day), grouped in streams (shipper, heading); each shipment's key;
         the relevance of every HS code to every output heading."""
-        self.sql("""
+        # A party link reads "the supplier's mix for the link's heading at the date of its latest output of
+        # that heading" (SPEC §3 rule 2), and the outputs of a heading are the shipments whose code overlaps it:
+        # a supplier that shipped only code `67` on a day has an output of 6704 that day, and a chapter link
+        # `67` reads the mix for `67` even where the supplier shipped 6704. Where the supplier has no key of
+        # the link's heading on such a day, one is added with no value of its own (`phantom`): it is computed
+        # like any output (its O counts the overlapping shipments) and no shipment takes it.
+        # (--link-own-heading: the engine's reading instead, see docs/twin.md.)
+        phantom = "" if self.link_own_heading else """
+            UNION ALL
+            SELECT DISTINCT k.sp, l.lh, k.day, 0::DECIMAL(38,12), false, true
+            FROM (SELECT DISTINCT sup, left(hs, 4) AS lh FROM links
+                  WHERE sup IS NOT NULL AND NOT party_sanc) l
+            JOIN k ON k.sp = l.sup AND k.heading <> l.lh
+                  AND (starts_with(k.heading, l.lh) OR starts_with(l.lh, k.heading))
+            WHERE NOT EXISTS (SELECT 1 FROM k k2 WHERE k2.sp = k.sp AND k2.heading = l.lh AND k2.day = k.day)"""
+        self.sql(f"""
             CREATE TABLE keys AS
             WITH k AS (SELECT sp, heading, day, sum(v) AS kv, bool_or(shipper_sanc) AS sanc
-                       FROM ship GROUP BY ALL)
+                       FROM ship GROUP BY ALL),
+            ka AS (SELECT *, false AS phantom FROM k{phantom})
             SELECT (row_number() OVER (ORDER BY day, sp, heading))::INTEGER AS kid,
                    (dense_rank() OVER (ORDER BY sp, heading))::INTEGER AS stid,
-                   k.*, p.country, p.region
-            FROM k JOIN parties p ON p.pn = k.sp""")
+                   ka.*, p.country, p.region
+            FROM ka JOIN parties p ON p.pn = ka.sp""")
         self.sql("""
             CREATE TABLE ship_key AS
             SELECT s.sid, s.cp, s.hs, s.day, s.v, s.direct, s.decl_sanc, s.origin, k.kid
@@ -388,7 +414,7 @@ class Twin:
                                                     UNION ALL SELECT hs FROM flows WHERE flow = 'import'))
             SELECT DISTINCT codes.hs, pre.o FROM codes, pre
             WHERE starts_with(codes.hs, pre.p) OR starts_with(pre.p, codes.hs)""")
-        self.log(f"outputs: {self.count('keys')} keys")
+        self.log(f"outputs: {self.count('keys')} keys ({self.count('keys WHERE phantom')} for party links only)")
 
     # -----------------------------------------------------------------------------------------------------
     def documented(self) -> None:
@@ -413,12 +439,30 @@ class Twin:
                 SELECT kid, sum(v) OVER win AS d, sum(vdir) OVER win AS dd FROM u
                 WINDOW win AS (PARTITION BY stid ORDER BY day RANGE BETWEEN {lag} PRECEDING AND 1 PRECEDING))
             SELECT kid, coalesce(d, 0) AS d, coalesce(dd, 0) AS dd FROM w WHERE kid IS NOT NULL""")
+        # O counts every outbound shipment of the shipper whose HS code overlaps the heading (SPEC §3 v2,
+        # "Outputs of o"): a shipment coded `67` is an output of 6704, and the outputs of `67` are all of
+        # chapter 67. Key headings are 4 digits or the shorter code itself, so a code overlaps `o` exactly
+        # when its key's heading does: the other overlapping keys of the shipper join each stream.
+        self.sql("""
+            CREATE TABLE ovh AS
+            WITH h AS (SELECT DISTINCT heading FROM keys)
+            SELECT a.heading AS o, b.heading AS h FROM h a, h b
+            WHERE a.heading <> b.heading
+              AND (starts_with(a.heading, b.heading) OR starts_with(b.heading, a.heading))""")
         self.sql(f"""
             CREATE TABLE kfig AS
-            WITH o AS (
-                SELECT kid, sum(kv) OVER (PARTITION BY stid ORDER BY day
-                                          RANGE BETWEEN {lag} PRECEDING AND CURRENT ROW) AS ov
-                FROM keys WHERE NOT sanc),
+            WITH st AS (SELECT DISTINCT stid, sp, heading AS o FROM keys WHERE NOT sanc),
+            u AS (
+                SELECT st.stid, k.day, k.kv, NULL::INTEGER AS kid
+                FROM st JOIN ovh ON ovh.o = st.o JOIN keys k ON k.sp = st.sp AND k.heading = ovh.h
+                UNION ALL
+                SELECT stid, day, kv, kid FROM keys WHERE NOT sanc),
+            o AS (
+                SELECT kid, ov FROM (
+                    SELECT kid, sum(kv) OVER (PARTITION BY stid ORDER BY day
+                                              RANGE BETWEEN {lag} PRECEDING AND CURRENT ROW) AS ov
+                    FROM u)
+                WHERE kid IS NOT NULL),
             f AS (
                 SELECT k.kid, k.stid, k.sp, k.heading, k.day, k.country, k.region,
                        kd.d::DOUBLE AS d, kd.dd::DOUBLE AS dd,
@@ -452,17 +496,26 @@ class Twin:
                    CASE WHEN s.share_sum > 1.0 THEN 1.0 / s.share_sum ELSE 1.0 END AS scale,
                    k.r * (1.0 - least(1.0, coalesce(s.share_sum, 0.0))) AS rem
             FROM kfig k LEFT JOIN (SELECT kid, sum(share) AS share_sum FROM lk0 GROUP BY kid) s USING (kid)""")
-        # A party link takes the supplier's latest shipment of the link's heading dated in [t - lag, t) (ties:
-        # the largest shipment_id): per (supplier, heading prefix, day) the key of the largest shipment_id,
-        # then an ASOF join on the day.
-        self.sql("""
-            CREATE TABLE cand AS
-            WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
-            SELECT p.sup, p.lh, s.day, arg_max(sk.kid, s.sid) AS ukid
-            FROM pairs p
-            JOIN ship s ON s.sp = p.sup AND starts_with(s.heading, p.lh)
-            JOIN ship_key sk ON sk.sid = s.sid
-            GROUP BY ALL""")
+        # A party link takes the supplier's mix for the link's heading at its latest output of that heading
+        # dated in [t - lag, t): the keys of the stream (supplier, link heading), phantoms included, are exactly
+        # the days of such outputs; an ASOF join on the day finds the latest.
+        if self.link_own_heading:
+            # The engine's reading: the latest shipment whose own heading starts with the link's (ties: the
+            # largest shipment_id), with the mix of that shipment's own key.
+            self.sql("""
+                CREATE TABLE cand AS
+                WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
+                SELECT p.sup, p.lh, s.day, arg_max(sk.kid, s.sid) AS ukid
+                FROM pairs p
+                JOIN ship s ON s.sp = p.sup AND starts_with(s.heading, p.lh)
+                JOIN ship_key sk ON sk.sid = s.sid
+                GROUP BY ALL""")
+        else:
+            self.sql("""
+                CREATE TABLE cand AS
+                WITH pairs AS (SELECT DISTINCT sup, lh FROM lk0 WHERE sup IS NOT NULL AND NOT party_sanc)
+                SELECT p.sup, p.lh, k.day, k.kid AS ukid
+                FROM pairs p JOIN keys k ON k.sp = p.sup AND k.heading = p.lh""")
         self.sql(f"""
             CREATE TABLE lk AS
             WITH a AS (
@@ -620,35 +673,45 @@ class Twin:
             SELECT q.rep, q.o, q.t, CASE WHEN n.I > 0 OR n.E > 0 THEN '' ELSE '*' END AS b
             FROM (SELECT DISTINCT rep, o, t FROM preq) q
             LEFT JOIN fw n ON n.rep = q.rep AND n.rg = '' AND n.o = q.o AND n.t = q.t""")
-        ns = shares_sql("n", None)
+        # Each pool's mix (tidied like any mix) and its prevalence: sanctioned / (sanctioned + clean), the
+        # sanctioned share of the inputs whose origin the statistics show (0 when both are 0).
+        def finish(shares: tuple[str, str, str]) -> str:
+            ps, pc, pu = (tidy(x) for x in shares)
+            return (f"{ps} AS ps, {pc} AS pc, {pu} AS pu, "
+                    f"CASE WHEN {ps} + {pc} > 0 THEN {ps} / ({ps} + {pc}) ELSE 0.0 END AS prev")
+
+        # National pools: their remainder is unknown.
         self.sql(f"""
             CREATE TABLE npool AS
             WITH n AS (
-                SELECT q.rep, q.o, q.t, f.S AS n_S, f.U AS n_U, f.I AS n_I, f.E AS n_E
+                SELECT q.rep, q.o, q.t, f.S AS n_S, f.U AS n_U, f.I AS n_I, f.E AS n_E,
+                       coalesce(k.k, 1.0) AS k
                 FROM (SELECT DISTINCT rep, o, t FROM preq WHERE r IS NULL) q
                 JOIN pbase b USING (rep, o, t)
-                JOIN fw f ON f.rep = q.rep AND f.rg = b.b AND f.o = q.o AND f.t = q.t)
-            SELECT rep, o, t, {named(ns, ('ps', 'pc', 'pu'))} FROM n WHERE n_I > 0 AND n_E > 0""")
+                JOIN fw f ON f.rep = q.rep AND f.rg = b.b AND f.o = q.o AND f.t = q.t
+                LEFT JOIN ratio k ON k.o = q.o)
+            SELECT rep, o, t, {finish(shares_sql("n", "k"))} FROM n WHERE n_I > 0 AND n_E > 0""")
         # Region pools. The rest of the country = base minus the region, class by class (each sanctioned
         # partner, unknown, clean = I - S - U, exports), each floored at zero, below 1e-6 USD taken as zero;
-        # its imports are the sum of its classes, its remainder clean. The region's remainder takes the rest's
-        # mix when the rest is a pool, else clean.
+        # its imports are the sum of its classes, T_rest = max(I_rest, k·E_rest), and it is a pool when
+        # I_rest > 0 and E_rest > 0. Only its sanctioned share s_rest = S_rest / T_rest enters the region's
+        # remainder (the rest's own remainder being unknown); without a rest pool, s_rest = 0.
         def pos(x: str) -> str:
             return f"(CASE WHEN ({x}) < {NOISE} THEN 0 ELSE ({x}) END)"
 
         x_s = " + ".join(pos(f"bw.{c} - rw.{c}") for c in sc) if sc else "0"
-        xs = shares_sql("x", None)
-        ws = shares_sql("w", "rm")
         self.sql(f"""
             CREATE TABLE rpool AS
             WITH own AS (
-                SELECT q.rep, q.r, q.o, q.t, b.b, f.S AS w_S, f.U AS w_U, f.I AS w_I, f.E AS w_E
+                SELECT q.rep, q.r, q.o, q.t, b.b, f.S AS w_S, f.U AS w_U, f.I AS w_I, f.E AS w_E,
+                       coalesce(k.k, 1.0) AS k
                 FROM (SELECT DISTINCT rep, r, o, t FROM preq WHERE r IS NOT NULL) q
                 JOIN pbase b USING (rep, o, t)
                 JOIN fw f ON f.rep = q.rep AND f.rg = q.r AND f.o = q.o AND f.t = q.t
+                LEFT JOIN ratio k ON k.o = q.o
                 WHERE f.I > 0 AND f.E > 0),
             rest AS (
-                SELECT q.rep, q.r, q.o, q.t,
+                SELECT q.rep, q.r, q.o, q.t, q.k,
                        {x_s} AS x_S,
                        {pos("bw.U - rw.U")} AS x_U,
                        {pos("(bw.I - bw.S - bw.U) - (rw.I - rw.S - rw.U)")} AS x_C,
@@ -656,14 +719,14 @@ class Twin:
                 FROM own q
                 JOIN fw bw ON bw.rep = q.rep AND bw.rg = q.b AND bw.o = q.o AND bw.t = q.t
                 JOIN fw rw ON rw.rep = q.rep AND rw.rg = q.r AND rw.o = q.o AND rw.t = q.t),
-            restm AS (
-                SELECT rep, r, o, t, {named(xs, ('rm_s', 'rm_c', 'rm_u'))}
+            srest AS (
+                SELECT rep, r, o, t, x_S::DOUBLE / greatest(x_I::DOUBLE, k * x_E::DOUBLE) AS s_rest
                 FROM (SELECT *, x_S + x_U + x_C AS x_I FROM rest)
                 WHERE x_I > 0 AND x_E > 0),
             j AS (
-                SELECT own.*, coalesce(rm_s, 0.0) AS rm_s, coalesce(rm_c, 1.0) AS rm_c, coalesce(rm_u, 0.0) AS rm_u
-                FROM own LEFT JOIN restm USING (rep, r, o, t))
-            SELECT rep, r, o, t, {named(ws, ('ps', 'pc', 'pu'))} FROM j""")
+                SELECT own.*, coalesce(s_rest, 0.0) AS s_rest
+                FROM own LEFT JOIN srest USING (rep, r, o, t))
+            SELECT rep, r, o, t, {finish(shares_sql("w", "k", "s_rest"))} FROM j""")
         self.log(f"pools: {self.count('preq')} pool requests, {self.count('freq')} figure requests")
 
     # -----------------------------------------------------------------------------------------------------
@@ -701,6 +764,15 @@ class Twin:
             LEFT JOIN rpool rp ON rp.rep = k.country AND rp.r = k.region AND rp.o = k.heading AND rp.t = k.day
             LEFT JOIN npool np ON np.rep = k.country AND np.o = k.heading AND np.t = k.day
             WHERE s.rem > 0""")
+        # The pool an output takes (its statistical pool term weighs more than 1e-12, on a pool that exists)
+        # and that pool's prevalence; outputs that take none are absent.
+        self.sql(f"""
+            CREATE TABLE kprev AS
+            SELECT k.kid, coalesce(rp.prev, np.prev) AS prev
+            FROM kfig k JOIN kshare s USING (kid)
+            LEFT JOIN rpool rp ON rp.rep = k.country AND rp.r = k.region AND rp.o = k.heading AND rp.t = k.day
+            LEFT JOIN npool np ON np.rep = k.country AND np.o = k.heading AND np.t = k.day
+            WHERE s.rem > {EPS!r} AND (rp.prev IS NOT NULL OR np.prev IS NOT NULL)""")
         sums = ", ".join(f"coalesce(sum(t.{c}), 0.0) AS {c}" for c in COMPONENTS)
         self.sql(f"""
             CREATE TABLE cmix AS
@@ -766,34 +838,76 @@ class Twin:
                 SELECT m.kid, {keep} FROM cur m LEFT JOIN (newm n SEMI JOIN delta USING (kid)) n USING (kid)""")
 
     # -----------------------------------------------------------------------------------------------------
+    def counterparties(self) -> None:
+        """SPEC §3 "Counterparties": for every output (shipper P, heading o, day t), the shipments in
+        [t - counterparty_days, t) between P and a party located in a sanctioned country, either way, whatever
+        their value; and how many of them carry an HS code relevant to o. A window count over each stream, like
+        D: the counterparty records of P join each of P's streams."""
+        cpd = int(self.st["counterparty_days"])
+        self.sql("""
+            CREATE TABLE cpev AS
+            SELECT s.sp AS pn, s.day, s.hs FROM ship s JOIN parties c ON c.pn = s.cp WHERE c.sanc
+            UNION ALL
+            SELECT s.cp, s.day, s.hs FROM ship s WHERE s.shipper_sanc""")
+        self.sql(f"""
+            CREATE TABLE kcp AS
+            WITH st AS (SELECT DISTINCT stid, sp, heading AS o FROM keys SEMI JOIN cpev ON cpev.pn = keys.sp),
+            u AS (
+                SELECT st.stid, e.day, 1 AS n, CASE WHEN rel.o IS NULL THEN 0 ELSE 1 END AS nr,
+                       NULL::INTEGER AS kid
+                FROM st JOIN cpev e ON e.pn = st.sp LEFT JOIN rel ON rel.hs = e.hs AND rel.o = st.o
+                UNION ALL
+                SELECT k.stid, k.day, 0, 0, k.kid FROM keys k SEMI JOIN st USING (stid)),
+            w AS (
+                SELECT kid, sum(n) OVER win AS n, sum(nr) OVER win AS nr FROM u
+                WINDOW win AS (PARTITION BY stid ORDER BY day RANGE BETWEEN {cpd} PRECEDING AND 1 PRECEDING))
+            SELECT kid, n, nr FROM w WHERE kid IS NOT NULL AND n > 0""")
+        self.log(f"counterparties: {self.count('cpev')} records, {self.count('kcp')} outputs with one")
+
+    # -----------------------------------------------------------------------------------------------------
     def write(self, out: str | None) -> None:
         sev = self.st["severity"]
+        med, high = float(sev["medium"]), float(sev["high"])
         # A shipment that itself declares a sanctioned origin carries sanctioned goods on its own document,
-        # whatever its shipper's inputs: sanctioned 1, documented (the engine's decision).
+        # whatever its shipper's inputs: sanctioned 1, documented (SPEC §3 rule 4). Its mix has no pool term,
+        # so it takes no pool: no prevalence.
         own = {c: ("1.0" if c == "sd" else "0.0") for c in COMPONENTS}
         cols = ", ".join(f"CASE WHEN s.decl_sanc THEN {own[c]} ELSE m.{c} END AS {c}" for c in COMPONENTS)
+        # Each rule's severity, NULL when it is not raised (SPEC §3 "Flags"), in the contract's order.
+        rules = [
+            ("sanctioned-exposure", f"""CASE WHEN sanctioned <= {EPS!r} THEN NULL
+                 WHEN sanctioned >= {high!r} OR sd + sl > {EPS!r} THEN 'high'
+                 WHEN sanctioned >= {med!r} THEN 'medium' ELSE 'low' END"""),
+            ("regional-prevalence", f"""CASE WHEN prevalence IS NULL OR prevalence <= {EPS!r} THEN NULL
+                 WHEN prevalence >= {med!r} AND coverage < 0.5 THEN 'medium' ELSE 'low' END"""),
+            ("sanctioned-counterparty", "CASE WHEN cp_n > 0 THEN (CASE WHEN cp_rel > 0 THEN 'high' "
+                                        "ELSE 'medium' END) END"),
+            ("sanctioned-consignee", "CASE WHEN consignee_sanc THEN 'high' END"),
+            ("origin-mislabel", f"""CASE WHEN origin IS NOT NULL AND origin NOT IN (SELECT c FROM so)
+                 AND sd + sl >= {med!r} THEN 'high' END"""),
+            ("low-coverage", "CASE WHEN coverage < 0.5 THEN 'low' END"),
+        ]
+        sevs = ", ".join(f"{e} AS f{i}" for i, (_, e) in enumerate(rules))
+        flags = ", ".join(f"CASE WHEN f{i} IS NOT NULL THEN '{r}' END" for i, (r, _) in enumerate(rules))
+        fsev = ", ".join(f"f{i}" for i in range(len(rules)))
+        rank = " ".join(f"WHEN list_contains([{fsev}], '{x}') THEN '{x}'" for x in ("high", "medium", "low"))
         q = f"""
             WITH sm AS (
-                SELECT s.sid, s.origin, {cols}
-                FROM ship_key s JOIN cur m USING (kid)),
+                SELECT s.sid, s.origin, {cols},
+                       CASE WHEN NOT s.decl_sanc THEN p.prev END AS prevalence,
+                       coalesce(cp.n, 0) AS cp_n, coalesce(cp.nr, 0) AS cp_rel, c.sanc AS consignee_sanc
+                FROM ship_key s JOIN cur m USING (kid)
+                JOIN parties c ON c.pn = s.cp
+                LEFT JOIN kprev p USING (kid) LEFT JOIN kcp cp USING (kid)),
             m AS (
                 SELECT sm.*, sd + sl + ss AS sanctioned, cd + cl + cs AS clean, sd + sl + cd + cl AS coverage
                 FROM sm),
-            r AS (
-                SELECT m.sid AS shipment_id, m.sanctioned, m.clean, m.u AS unknown,
-                       m.sd AS documented, m.sl AS declared, m.ss AS statistical, m.coverage,
-                       CASE WHEN m.sanctioned <= {EPS!r} THEN 'none'
-                            WHEN m.sanctioned >= {float(sev['high'])!r} OR m.sd + m.sl > {EPS!r} THEN 'high'
-                            WHEN m.sanctioned >= {float(sev['medium'])!r} THEN 'medium'
-                            ELSE 'low' END AS severity,
-                       m.origin IS NOT NULL AND m.origin NOT IN (SELECT c FROM so)
-                         AND m.sd + m.sl >= 0.5 AS mislabel
-                FROM m)
-            SELECT shipment_id, sanctioned, clean, unknown, documented, declared, statistical, coverage,
-                   concat_ws(';', CASE WHEN severity <> 'none' THEN 'sanctioned-exposure' END,
-                                  CASE WHEN mislabel THEN 'origin-mislabel' END,
-                                  CASE WHEN coverage < 0.5 THEN 'low-coverage' END) AS flags,
-                   severity
+            r AS (SELECT m.*, {sevs} FROM m)
+            SELECT sid AS shipment_id, sanctioned, clean, u AS unknown, sd AS documented, sl AS declared,
+                   ss AS statistical, coverage, prevalence,
+                   concat_ws(';', {flags}) AS flags,
+                   CASE {rank} ELSE 'none' END AS severity,
+                   concat_ws(';', {fsev}) AS flag_severities
             FROM r ORDER BY shipment_id"""
         if out:
             self.sql(f"COPY ({q}) TO '{out.replace(chr(39), chr(39) * 2)}' (HEADER, DELIMITER ',')")
@@ -817,6 +931,10 @@ def main(argv=None) -> int:
     ap.add_argument("--config", help="settings file laid over the dataset's")
     ap.add_argument("--lag-days", type=int)
     ap.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
+    ap.add_argument("--link-own-heading", action="store_true",
+                    help="a party link reads the mix of the supplier's latest shipment whose own heading starts "
+                         "with the link's (model v1's reading, the engine's) instead of the supplier's mix for "
+                         "the link's heading at its latest output of it (SPEC v2's text)")
     ap.add_argument("-v", "--verbose", action="count", default=0,
                     help="timings and rounds on stderr (-vv: every statement)")
     a = ap.parse_args(argv)
@@ -832,9 +950,9 @@ def main(argv=None) -> int:
     if a.lag_days is not None:
         st["lag_days"] = a.lag_days
     if a.parquet:
-        Twin(a.parquet, st, a.threads, a.verbose, parquet=True).run(a.output)
+        Twin(a.parquet, st, a.threads, a.verbose, parquet=True, link_own_heading=a.link_own_heading).run(a.output)
     else:
-        Twin(a.data, st, a.threads, a.verbose).run(a.output)
+        Twin(a.data, st, a.threads, a.verbose, link_own_heading=a.link_own_heading).run(a.output)
     return 0
 
 

@@ -4,9 +4,13 @@
 Every dataset mixes what the model has corner cases for: KP parties and declared origins, processing loops,
 same-day chains, region and national statistics rows (with superseded yearly and coarser rows, partial
 months, transit partners, re-imports, a second sanctioned origin), supplier links of every kind (country,
-party, chapter-level, shares over 1, validity bounds), currencies, zero values, input ratios and short lags.
+party, chapter-level, shares over 1, validity bounds), currencies, zero values, input ratios and short lags;
+and for model v2: shipments to KP parties (outward processing) and trade with them up to three years back
+(counterparties around `counterparty_days`, set from 0 to 1000), input ratios on the pools' headings (6704,
+6703, 4202), and `severity.medium` varied (origin-mislabel and regional-prevalence use it).
 
-Usage: python3 benches/peers/fuzz_compare.py [--cases N] [--seed S] [--keep DIR] [--binary PATH]
+Usage: python3 benches/peers/fuzz_compare.py [--cases N] [--seed S] [--keep DIR] [--binary PATH] [--no-short]
+                                             [--link-own-heading]
 Exit 1 when any case disagrees; the datasets of the failing cases are kept under --keep.
 """
 
@@ -57,6 +61,7 @@ def gen(rng: random.Random, path: str) -> None:
             f.write(f"{p},Example {p},{c},{r}\n")
     ids = [p for p, _, _ in parties]
     cn = [p for p, c, _ in parties if c == "CN"]
+    kp = [p for p, c, _ in parties if c == "KP"]
     # shipments
     rates = rng.random() < 0.4
     n = rng.randint(15, 70)
@@ -66,7 +71,11 @@ def gen(rng: random.Random, path: str) -> None:
         for i in range(n):
             shipper = rng.choice(cn) if rng.random() < 0.6 else rng.choice(ids)
             consignee = rng.choice(cn) if rng.random() < 0.6 else rng.choice(ids)
+            if rng.random() < 0.12:  # outward processing: a Chinese firm ships to a KP party
+                shipper, consignee = rng.choice(cn), rng.choice(kp)
             d = base + dt.timedelta(days=rng.randrange(0, 200 if rng.random() < 0.8 else 365))
+            if rng.random() < 0.1:  # older trade: a counterparty outside the lag window, or past 730 days
+                d = base - dt.timedelta(days=rng.randrange(1, 1100))
             v = rng.choice([0, 100, 250, 1000, 1000, 12345.67, round(rng.uniform(1, 5000), 2)])
             cur = "CNY" if rates and rng.random() < 0.3 else rng.choice(["USD", "", "usd"])
             origin = rng.choice(["", "", "", "CN", "KP", "IN"] + (["IR"] if "IR" in sanctioned else []))
@@ -77,7 +86,7 @@ def gen(rng: random.Random, path: str) -> None:
             f.write(f"S{i:03d},{d},{shipper},{consignee},{hs},{val},{cur},{origin}\n")
     if rates:
         with open(os.path.join(path, "rates.csv"), "w") as f:
-            f.write("currency,period,usd_per_unit\nCNY,2023,0.14\nCNY,2022,0.15\n")
+            f.write("currency,period,usd_per_unit\nCNY,2023,0.14\nCNY,2022,0.15\nCNY,2021,0.155\nCNY,2020,0.145\n")
             for m in rng.sample(range(1, 13), 6):
                 f.write(f"CNY,2023-{m:02d},{rng.choice(['0.1375', '0.141', '0.1452'])}\n")
     # statistics
@@ -121,9 +130,14 @@ def gen(rng: random.Random, path: str) -> None:
         lines.append(f"sanctioned_origins = {sanctioned!r}".replace("'", '"'))
     if rng.random() < 0.3:
         lines.append("transit_partners = [\"HK\"]")
+    if rng.random() < 0.4:
+        lines.append(f"counterparty_days = {rng.choice([0, 1, 30, 200, 365, 730, 1000])}")
     if rng.random() < 0.3:
+        lines.append(f"severity = {{ medium = {rng.choice([0.001, 0.005, 0.05, 0.3])}, high = 0.5 }}")
+    if rng.random() < 0.5:
         lines.append("[input_ratio]")
-        lines.append(f"\"6704\" = {rng.choice([0.0, 0.5, 2.0])}")
+        for h in rng.sample(["6704", "6703", "4202"], rng.randint(1, 3)):
+            lines.append(f"\"{h}\" = {rng.choice([0.0, 0.3, 0.5, 1.0, 2.0, 4.0])}")
     if rng.random() < 0.3:
         lines.append("[hs_inputs]")
         lines.append("\"4202\" = [\"6704\", \"05\"]")
@@ -140,6 +154,8 @@ def main(argv=None) -> int:
     ap.add_argument("--keep", default=os.path.join(tempfile.gettempdir(), "origintrace-fuzz"))
     ap.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "origintrace"))
     ap.add_argument("--no-short", action="store_true", help="no shipment HS codes shorter than 4 digits")
+    ap.add_argument("--link-own-heading", action="store_true",
+                    help="the twin reads party links as the engine does (duckdb_model.py --link-own-heading)")
     a = ap.parse_args(argv)
     global NO_SHORT
     NO_SHORT = a.no_short
@@ -150,7 +166,8 @@ def main(argv=None) -> int:
             d = os.path.join(tmp, f"case{seed}")
             gen(random.Random(seed), d)
             p = subprocess.run([sys.executable, os.path.join(HERE, "compare.py"), "--data", d,
-                                "--binary", a.binary], capture_output=True, text=True)
+                                "--binary", a.binary] + (["--link-own-heading"] if a.link_own_heading else []),
+                               capture_output=True, text=True)
             verdict = "AGREE" if p.returncode == 0 else "DISAGREE"
             print(f"case {seed}: {verdict}", flush=True)
             if p.returncode != 0:
