@@ -590,9 +590,11 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
             }
         }
     }
+    // Records stay in the order they were met (shipments by date, statistics rows by line); a record met
+    // twice is listed once.
     for x in &mut out {
-        x.records.sort();
-        x.records.dedup();
+        let mut seen = std::collections::HashSet::new();
+        x.records.retain(|r| seen.insert(r.clone()));
     }
     out
 }
