@@ -218,6 +218,9 @@ PARTY_SPECS = [
     ("dubai-silkroute", "Dubai Silkroute Hair Trading LLC", "AE", "", "Dubai", "", "", "importer"),
     ("sydney-wattle", "Sydney Wattle Wigs Pty Ltd", "AU", "", "Sydney", "", "", "importer"),
     ("toronto-northbraid", "Northbraid Hair Supply Inc.", "CA", "", "Toronto", "", "", "importer"),
+    # Last, and without an identifier, so that no other party's random identifiers change.
+    ("xuchang-lotusbraid", "Xuchang Lotusbraid Wig Co., Ltd.", "CN", "CN-HA", "Xuchang", "", "",
+     "wig maker (bought a KP lot once, 215 days before its next export)"),
 ]
 
 
@@ -561,6 +564,23 @@ def build_shipments() -> list[Ship]:
     for s in ships:
         counters[s["date"].year] += 1
         s["shipment_id"] = f"SH-{s['date'].year}-{counters[s['date'].year]:04d}"
+
+    # 8. A KP supplier outside the lag window (model v2, `sanctioned-counterparty`) -------------------------
+    # `xuchang-lotusbraid` bought one lot from a KP cooperative on 2022-12-28, and exported wigs 215 days
+    # later: outside the 180-day window, so nothing in its mix is documented-sanctioned, but inside
+    # `counterparty_days` (730), so its export is flagged. Numbered apart (`-0900`) so that no other id moves.
+    rng = rng_for("out-of-window")
+    late = [
+        make_ship(rng, dt.date(2022, 12, 28), "ryonhwa-coop", "xuchang-lotusbraid", "670420",
+                  Decimal("84000"), origin="KP", desc="Human hair wigs and toupees", pl="Nampo",
+                  pu="Dalian", tag="kp"),
+        make_ship(rng, dt.date(2023, 7, 31), "xuchang-lotusbraid", "goldenreed-wigs", "670420",
+                  Decimal("126400"), origin="CN", desc="Human hair wigs, lace front", pl="Qingdao",
+                  pu="Los Angeles", tag="out-of-window"),
+    ]
+    for s in late:
+        s["shipment_id"] = f"SH-{s['date'].year}-0900"
+    ships.extend(late)
     return ships
 
 

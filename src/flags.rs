@@ -115,7 +115,11 @@ pub fn hit_text(h: &Hit) -> String {
         "matches {} ({list} entry {}{program}): {} on '{}' ({}, score {:.2})",
         h.entry_name,
         h.entry_id,
-        if h.exact { "exact match" } else { "fuzzy match" },
+        if h.exact {
+            "exact match"
+        } else {
+            "fuzzy match"
+        },
         h.matched,
         h.why,
         h.score
@@ -205,13 +209,11 @@ pub fn exposure_severity(st: &Settings, m: &Mix) -> Option<Severity> {
 /// medium when the region's recorded supply is at least `severity.medium` sanctioned and firm-level
 /// evidence covers less than half of the inputs, else low.
 pub fn prevalence_severity(st: &Settings, prevalence: f64, coverage: f64) -> Option<Severity> {
-    (prevalence > EPS).then_some(
-        if prevalence >= st.severity.medium && coverage < 0.5 {
-            Severity::Medium
-        } else {
-            Severity::Low
-        },
-    )
+    (prevalence > EPS).then_some(if prevalence >= st.severity.medium && coverage < 0.5 {
+        Severity::Medium
+    } else {
+        Severity::Low
+    })
 }
 
 /// The severity of `sanctioned-counterparty`: high when one of the records' HS codes is a relevant input
@@ -358,11 +360,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         let Some(firm) = crate::model::pattern_hit(cx.outcome.marks.pattern, i) else {
             continue;
         };
-        let severity = if firm {
-            Severity::High
-        } else {
-            Severity::Low
-        };
+        let severity = if firm { Severity::High } else { Severity::Low };
         let mut detail = String::new();
         if !cx.details {
             flags.push(Flag {

@@ -836,7 +836,11 @@ impl Pool {
         match &self.rest {
             Some(r) => {
                 let t = r.throughput(self.k);
-                if t > 0.0 { to_f64(r.s_total()) / t } else { 0.0 }
+                if t > 0.0 {
+                    to_f64(r.s_total()) / t
+                } else {
+                    0.0
+                }
             }
             None => 0.0,
         }

@@ -416,10 +416,7 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
     let key = e.key(sc.key);
     let mut out: Vec<BackingJson> = Vec::new();
     let grade_of = |m: &Mix| {
-        let g = (0..3)
-            .filter(|&g| m.s[g] + m.c[g] > EPS)
-            .max()
-            .unwrap_or(0);
+        let g = (0..3).filter(|&g| m.s[g] + m.c[g] > EPS).max().unwrap_or(0);
         ["documented", "declared", "statistical"][g]
     };
     for it in e.decompose(sc.key) {
@@ -692,12 +689,7 @@ fn pct(x: f64) -> String {
 
 /// The first `n` items joined, then a count of the rest.
 fn list_some(items: &[String], n: usize) -> String {
-    let mut s = items
-        .iter()
-        .take(n)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
+    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
     if items.len() > n {
         let _ = write!(s, " and {} more", items.len() - n);
     }
@@ -814,7 +806,10 @@ pub fn trace_text(t: &TraceJson) -> String {
     }
     if !t.backing.is_empty() {
         let _ = writeln!(o);
-        let _ = writeln!(o, "What backs each share (weight: sanctioned / clean / unknown):");
+        let _ = writeln!(
+            o,
+            "What backs each share (weight: sanctioned / clean / unknown):"
+        );
         for b in &t.backing {
             let _ = writeln!(
                 o,

@@ -198,9 +198,17 @@ pub fn counterparties(a: &Analysis, p: u32, lo: Date, hi: Date) -> Vec<Counterpa
                 party_id: qp.id.clone(),
                 name: qp.name.clone(),
                 country: qp.country.to_string(),
-                direction: if shipped { "shipped_to" } else { "received_from" },
+                direction: if shipped {
+                    "shipped_to"
+                } else {
+                    "received_from"
+                },
                 shipments: recs.len(),
-                value_usd: money(recs.iter().map(|&i| ds.shipments[i as usize].value_usd).sum()),
+                value_usd: money(
+                    recs.iter()
+                        .map(|&i| ds.shipments[i as usize].value_usd)
+                        .sum(),
+                ),
                 hs_codes: codes.iter().map(|c| c.to_string()).collect(),
                 first: recs.iter().map(date).min().unwrap_or(lo).to_string(),
                 last: recs.iter().map(date).max().unwrap_or(lo).to_string(),
@@ -310,8 +318,10 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             what: format!("located in {}, a sanctioned country", pt.country),
         });
     }
-    // Its own trade with sanctioned countries.
+    // Its own trade with sanctioned countries. While it has any, it is not asked for papers either: the
+    // case goes to a sanctions officer first.
     let cps = counterparties(a, p, cp_lo, t);
+    let ask_it = own_block.is_none() && cps.is_empty();
     // Headings it ships, with its shipments up to the as-of date.
     let mut by_heading: BTreeMap<Hs, Vec<u32>> = BTreeMap::new();
     for &i in e.ix.outbound_of(p) {
@@ -479,7 +489,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                 pct(now.sanctioned() + now.u)
             ));
         }
-        if stat_weight > EPS && own_block.is_none() {
+        if stat_weight > EPS && ask_it {
             next_steps.push(format!(
                 "HS {h}: {} of its inputs rests on no firm-level record; ask {} for supplier declarations (supplier, HS, share, origin) for its HS {} purchases.",
                 pct(stat_weight),
@@ -487,11 +497,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                 inputs.join("/")
             ));
         }
-        if doc_weight > EPS
-            && doc_weight < 1.0 - EPS
-            && stat_weight <= EPS
-            && now.u > EPS
-            && own_block.is_none()
+        if doc_weight > EPS && doc_weight < 1.0 - EPS && stat_weight <= EPS && now.u > EPS && ask_it
         {
             next_steps.push(format!(
                 "HS {h}: its recorded inputs cover {} of its output value; ask for the purchase records of the rest, or set input_ratio for heading {h} if that is value added.",
@@ -546,10 +552,15 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                 .map(|b| b.shipment_id.as_str())
                 .collect();
             next_steps.push(format!(
-                "Its purchases in {} carry {} sanctioned inputs (value-weighted): review them (`trace {}`) and hold further purchases along those paths; goods made with North Korean inputs may not be imported into the United States.",
+                "Its purchases in {} carry {} sanctioned inputs (value-weighted): review them (`trace {}`) and hold further purchases along those paths{}",
                 bought.window,
                 pct(bought.mix.sanctioned),
-                ids.join("`, `trace ")
+                ids.join("`, `trace "),
+                if pt.country.to_string() == "US" {
+                    "; goods made wholly or in part with North Korean inputs may not be imported into the United States (31 CFR 510)."
+                } else {
+                    "."
+                }
             ));
         }
     }
@@ -855,7 +866,9 @@ fn shipment_mix(a: &Analysis, i: u32) -> Mix {
     if a.engine.is_direct(i) {
         Mix::sanctioned_at(crate::model::Grade::Documented)
     } else {
-        a.engine.outcome(a.engine.ix.key_of_shipment[i as usize]).mix
+        a.engine
+            .outcome(a.engine.ix.key_of_shipment[i as usize])
+            .mix
     }
 }
 
@@ -981,7 +994,10 @@ pub fn vet_text(v: &VetJson) -> String {
     if v.counterparties.is_empty() {
         let _ = writeln!(o, "Sanctioned counterparties: none");
     } else {
-        let _ = writeln!(o, "Sanctioned counterparties (its own shipments to or from a sanctioned country):");
+        let _ = writeln!(
+            o,
+            "Sanctioned counterparties (its own shipments to or from a sanctioned country):"
+        );
         for c in &v.counterparties {
             let _ = writeln!(
                 o,

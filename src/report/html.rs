@@ -1467,7 +1467,9 @@ fn counterparty_table(cps: &[crate::query::vet::Counterparty]) -> String {
     if cps.is_empty() {
         return String::new();
     }
-    let mut b = String::from("<h2>Sanctioned counterparties</h2>\n<table><thead><tr><th>direction</th><th>party</th><th>country</th><th class=\"r\">shipments</th><th class=\"r\">value (USD)</th><th>HS</th><th>dates</th><th>records</th></tr></thead><tbody>");
+    let mut b = String::from(
+        "<h2>Sanctioned counterparties</h2>\n<table><thead><tr><th>direction</th><th>party</th><th>country</th><th class=\"r\">shipments</th><th class=\"r\">value (USD)</th><th>HS</th><th>dates</th><th>records</th></tr></thead><tbody>",
+    );
     for c in cps {
         let _ = write!(
             b,

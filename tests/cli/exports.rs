@@ -256,7 +256,7 @@ fn json_graph_holds_every_party_and_consistent_edges() {
     let ids: BTreeSet<&str> = nodes.iter().map(|n| n["id"].as_str().unwrap()).collect();
     assert_eq!(ids.len(), nodes.len(), "node ids unique");
     let parties = nodes.iter().filter(|n| n["kind"] == "party").count();
-    assert_eq!(parties, 60, "every party of the sample");
+    assert_eq!(parties, 61, "every party of the sample");
     for e in edges {
         assert!(ids.contains(e["source"].as_str().unwrap()), "{e}");
         assert!(ids.contains(e["target"].as_str().unwrap()), "{e}");

@@ -12,3 +12,4 @@ mod ingest;
 mod model;
 mod properties;
 mod reports;
+mod vet;
