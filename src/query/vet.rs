@@ -808,15 +808,13 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             basis,
         });
     }
-    if by_heading.is_empty() {
-        if bought.shipments == 0 {
-            next_steps.push(format!("{} has no shipment in the data up to {as_of}, outbound or inbound: there is nothing to score.", pt.name));
-        }
-        // An end buyer ships nothing: it is profiled by what it bought, and is never asked for outbound
-        // shipments it does not make.
+    // An end buyer ships nothing: it is profiled by what it bought, and is never asked for outbound
+    // shipments it does not make.
+    if by_heading.is_empty() && bought.shipments == 0 {
+        next_steps.push(format!("{} has no shipment in the data up to {as_of}, outbound or inbound: there is nothing to score.", pt.name));
     }
     next_steps.dedup();
-    findings.sort_by(|a, b| b.severity.cmp(&a.severity));
+    findings.sort_by_key(|f| std::cmp::Reverse(f.severity));
     let severity = findings
         .iter()
         .map(|f| f.severity)

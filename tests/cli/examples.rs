@@ -57,7 +57,9 @@ fn worked_example_a_statistical() {
     assert!(
         expl.iter()
             .any(|l| l.as_str().unwrap().starts_with("unknown 85.25%")
-                && l.as_str().unwrap().contains("exports exceed what its recorded imports explain")),
+                && l.as_str()
+                    .unwrap()
+                    .contains("exports exceed what its recorded imports explain")),
         "{expl:?}"
     );
     let parts = v["backing"].as_array().unwrap();
@@ -67,10 +69,27 @@ fn worked_example_a_statistical() {
             .find(|x| x["part"] == p)
             .unwrap_or_else(|| panic!("{p}: {parts:?}"))
     };
-    close(part("clean_imports")["clean"].as_f64().unwrap(), 0.1258065, 1e-6);
-    close(part("remainder_unknown")["unknown"].as_f64().unwrap(), 0.8524774, 1e-6);
-    assert_eq!(part("sanctioned_imports")["records"].as_array().unwrap().len(), 1);
-    assert_eq!(part("clean_imports")["records"].as_array().unwrap().len(), 2);
+    close(
+        part("clean_imports")["clean"].as_f64().unwrap(),
+        0.1258065,
+        1e-6,
+    );
+    close(
+        part("remainder_unknown")["unknown"].as_f64().unwrap(),
+        0.8524774,
+        1e-6,
+    );
+    assert_eq!(
+        part("sanctioned_imports")["records"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        part("clean_imports")["records"].as_array().unwrap().len(),
+        2
+    );
     assert_eq!(v["pool"]["rows"].as_array().unwrap().len(), 6);
     assert!(
         flags.contains(&("low-coverage".into(), "low".into())),
