@@ -208,55 +208,63 @@ fn link_shares_over_one_are_scaled_to_one() {
 // Pool fallback. Statistics for 2023-04 (inside every window [2022-11-11, 2023-05-10)):
 // national CN rows: KP 670420 import 60, IN 0501 import 30, export 6704 300;
 // CN-HA rows: KP 670420 import 50, export 6704 100.
-// A (CN-JL: no CN-JL rows) -> national pool: S = 60, U = 0, I = 90, E = 300, T = 300:
-//   sanctioned 60/300 = 0.2, clean (90-60)/300 + (300-90)/300 = 0.8, all statistical.
-// C0 (CN, no region) -> the same national pool: 0.2 / 0.8.
-// H (CN-HA) -> its region pool: S = 50, I = 50, E = 100, T = 100: sanctioned 0.5, remainder 0.5 takes the
-//   rest of the country = national minus CN-HA: S = 10, I = 40, E = 200, T = 200: sanctioned 0.05,
-//   clean 30/200 + 160/200 = 0.95. H: sanctioned 0.5 + 0.5*0.05 = 0.525, clean 0.5*0.95 = 0.475; paths
-//   KP>CN-HA>H>Y 0.5 and KP>CN>CN-HA>H>Y 0.025.
-// N (IN: no rows at all) -> no pool: unknown 1.
+// A (CN-JL: no CN-JL rows) -> national pool: S = 60, U = 0, I = 90, E = 300, T = max(90, 300) = 300:
+//   sanctioned 60/300 = 0.2, clean (90-60)/300 = 0.1, remainder (300-90)/300 = 0.7 unknown (v2: a national
+//   pool's remainder is unknown); prevalence 0.2 / (0.2 + 0.1) = 2/3.
+// C0 (CN, no region) -> the same national pool: 0.2 / 0.1 / 0.7.
+// H (CN-HA) -> its region pool: S = 50, I = 50, E = 100, T = 100: sanctioned 0.5, clean 0, remainder 0.5.
+//   National rows exist, so the rest of the country = national minus CN-HA class by class: S = 60-50 = 10,
+//   U = 0, clean imports 30-0 = 30, E = 300-100 = 200; I = 40, T = 200: s_rest = 10/200 = 0.05.
+//   H: sanctioned 0.5 + 0.5*0.05 = 0.525, clean 0, unknown 0.5*0.95 = 0.475; paths KP>CN-HA>H>Y 0.5 and
+//   KP>CN>CN-HA>H>Y 0.025 (the rest_of_country hop); prevalence 0.525 / (0.525 + 0) = 1.
+// N (IN: no rows at all) -> no pool: unknown 1, prevalence null.
 #[test]
 fn pool_falls_back_region_then_national_then_unknown() {
     let a = trace("pool_fallback", "OUT-A");
-    mix(&a, 0.2, 0.8, 0.0);
+    mix(&a, 0.2, 0.1, 0.7);
     sanctioned_by(&a, 0.0, 0.0, 0.2);
-    clean_by(&a, 0.0, 0.0, 0.8);
+    clean_by(&a, 0.0, 0.0, 0.1);
+    close(num(&a, "/exposure/prevalence"), 2.0 / 3.0, TOL);
     assert_eq!(paths(&a)[0].0, "KP>CN>A>Y");
     let c0 = trace("pool_fallback", "OUT-C0");
-    mix(&c0, 0.2, 0.8, 0.0);
+    mix(&c0, 0.2, 0.1, 0.7);
     let h = trace("pool_fallback", "OUT-H");
-    mix(&h, 0.525, 0.475, 0.0);
+    mix(&h, 0.525, 0.0, 0.475);
     sanctioned_by(&h, 0.0, 0.0, 0.525);
+    close(num(&h, "/exposure/prevalence"), 1.0, TOL);
     paths_add_up(&h);
     let hp = paths(&h);
     assert_eq!(hp.len(), 2, "{hp:?}");
     assert_eq!(hp[0].0, "KP>CN-HA>H>Y");
     close(hp[0].1, 0.5, TOL);
+    assert_eq!(hp[1].0, "KP>CN>CN-HA>H>Y");
     close(hp[1].1, 0.025, TOL);
     let n = trace("pool_fallback", "OUT-N");
     mix(&n, 0.0, 0.0, 1.0);
     close(num(&n, "/exposure/coverage"), 0.0, TOL);
+    assert!(n["exposure"]["prevalence"].is_null(), "{}", n["exposure"]);
 }
 
-// A region pool whose domestic remainder takes the rest of the country (region rows only, all 2023-04).
+// A region pool whose domestic remainder carries the rest of the country's sanctioned share (region rows
+// only, all 2023-04; no national rows, so the rest is the other regions' rows).
 // CN-HA: KP 670420 import 10, IN 0501 import 40, export 6704 200.
 // CN-LN: KP 670420 import 60, IN 0501 import 20, HK 6704 import 10, export 6704 100.
 // X in CN-HA: own S = 10, U = 0, I = 50, E = 200, T = 200: sanctioned 0.05, clean 40/200 = 0.2,
-//   remainder (200-50)/200 = 0.75.
-//   Rest (CN-LN): S = 60, U = 10, I = 90, E = 100, T = 100: sanctioned 0.6, unknown 0.1, clean 0.2 + the
-//   rest's own remainder 0.1 (clean) = 0.3.
-//   X: sanctioned 0.05 + 0.75*0.6 = 0.5, unknown 0.75*0.1 = 0.075, clean 0.2 + 0.75*0.3 = 0.425.
+//   remainder R = (200-50)/200 = 0.75.
+//   Rest (CN-LN): S = 60, U = 10, I = 90, E = 100, T = 100: s_rest = 0.6.
+//   X: sanctioned 0.05 + 0.75*0.6 = 0.5, clean 0.2, unknown 0.75*(1-0.6) = 0.3.
 //   (Without the Liaoning importer of KP wigs it would be 0.05: the Liaoning rows raise it tenfold.)
-//   Paths: KP>CN-HA>X>Y 0.05 and KP>CN-LN>CN-HA>X>Y 0.45.
-// L2 in CN-LN: own pool as above (0.6 / 0.1 unknown / 0.2 clean, remainder 0.1); its rest is CN-HA
-//   (sanctioned 0.05, clean 0.95): sanctioned 0.6 + 0.1*0.05 = 0.605, unknown 0.1, clean 0.2 + 0.095 = 0.295.
+//   Paths: KP>CN-LN>CN-HA>X>Y 0.45 and KP>CN-HA>X>Y 0.05. Prevalence 0.5 / (0.5 + 0.2) = 5/7.
+// L2 in CN-LN: own pool S = 60, U = 10, clean 20, T = 100: 0.6 / unknown 0.1 / clean 0.2, R = 0.1; its rest
+//   is CN-HA (S = 10, T = 200: s_rest = 0.05): sanctioned 0.6 + 0.1*0.05 = 0.605, clean 0.2,
+//   unknown 0.1 + 0.1*0.95 = 0.195. Prevalence 0.605 / 0.805.
 #[test]
 fn region_pool_remainder_takes_rest_of_country() {
     let x = trace("region_rest", "OUT-X");
-    mix(&x, 0.5, 0.425, 0.075);
+    mix(&x, 0.5, 0.2, 0.3);
     sanctioned_by(&x, 0.0, 0.0, 0.5);
-    clean_by(&x, 0.0, 0.0, 0.425);
+    clean_by(&x, 0.0, 0.0, 0.2);
+    close(num(&x, "/exposure/prevalence"), 5.0 / 7.0, TOL);
     paths_add_up(&x);
     let p = paths(&x);
     assert_eq!(p.len(), 2, "{p:?}");
@@ -265,7 +273,8 @@ fn region_pool_remainder_takes_rest_of_country() {
     assert_eq!(p[1].0, "KP>CN-HA>X>Y");
     close(p[1].1, 0.05, TOL);
     let l2 = trace("region_rest", "OUT-L2");
-    mix(&l2, 0.605, 0.295, 0.1);
+    mix(&l2, 0.605, 0.2, 0.195);
+    close(num(&l2, "/exposure/prevalence"), 0.605 / 0.805, TOL);
     paths_add_up(&l2);
 }
 
@@ -283,22 +292,27 @@ fn pool_without_exports_or_imports_does_not_exist() {
 
 // Hong Kong import. CN-HA 2023-04: HK 670420 import 30, IN 0501 import 20, export 6704 100.
 // S = 0, U = 30 (HK is a transit partner), I = 50, E = 100, T = 100: unknown 30/100 = 0.3,
-// clean (50-0-30)/100 + remainder (100-50)/100 (no other region: clean) = 0.2 + 0.5 = 0.7.
+// clean (50-0-30)/100 = 0.2, remainder (100-50)/100 = 0.5 unknown (no other region, no national rows: no
+// rest-of-country pool). Total: clean 0.2, unknown 0.8. Prevalence 0 / (0 + 0.2) = 0 (not null: a pool is
+// taken), so no regional-prevalence flag (it needs prevalence > 0).
 #[test]
 fn hong_kong_import_is_unknown() {
     let v = trace("hk_import", "OUT");
-    mix(&v, 0.0, 0.7, 0.3);
-    clean_by(&v, 0.0, 0.0, 0.7);
+    mix(&v, 0.0, 0.2, 0.8);
+    clean_by(&v, 0.0, 0.0, 0.2);
+    close(num(&v, "/exposure/prevalence"), 0.0, TOL);
+    assert_no_flag(&v, "regional-prevalence");
 }
 
 // A yearly row beside monthly rows of the same reporter, region, partner and flow. CN-HA: yearly 2023 KP
 // 670420 import 1200, monthly 2023-04 KP 670420 import 10, IN 0501 import 40, export 6704 200.
-// The yearly row is superseded: pool S = 10, I = 50, E = 200, T = 200: sanctioned 0.05, clean 0.95.
+// The yearly row is superseded: pool S = 10, I = 50, E = 200, T = 200: sanctioned 0.05, clean 40/200 = 0.2,
+// remainder 150/200 = 0.75 unknown (no rest of the country).
 // (Were it counted, 129 of 2023's 365 days lie in [2022-11-11, 2023-05-10): +1200*129/365 = 424.11.)
 #[test]
 fn yearly_row_beside_monthly_rows_is_superseded() {
     let v = trace("yearly_superseded", "OUT");
-    mix(&v, 0.05, 0.95, 0.0);
+    mix(&v, 0.05, 0.2, 0.75);
     sanctioned_by(&v, 0.0, 0.0, 0.05);
     let c = run_json([
         "check",
@@ -319,11 +333,11 @@ fn yearly_row_beside_monthly_rows_is_superseded() {
 // March: nothing.
 // S = 300*16/30 + 310*14/31 = 160 + 140 = 300; I = S + 600*16/30 = 300 + 320 = 620;
 // E = 3000*16/30 + 3100*14/31 = 1600 + 1400 = 3000 = T.
-// sanctioned 300/3000 = 0.1, clean 320/3000 + (3000-620)/3000 = 0.9.
+// sanctioned 300/3000 = 0.1, clean 320/3000 = 0.1066667, unknown (remainder) (3000-620)/3000 = 0.7933333.
 #[test]
 fn statistics_month_partly_inside_window_is_pro_rated() {
     let v = trace("partial_month", "OUT");
-    mix(&v, 0.1, 0.9, 0.0);
+    mix(&v, 0.1, 320.0 / 3000.0, 2380.0 / 3000.0);
     sanctioned_by(&v, 0.0, 0.0, 0.1);
     assert_eq!(v["pool"]["sanctioned_imports_usd"], "300");
     assert_eq!(v["pool"]["imports_usd"], "620");
@@ -332,17 +346,25 @@ fn statistics_month_partly_inside_window_is_pro_rated() {
 
 // `country:CN` link (B in VN, link country:CN 6704 share 1, so the link takes everything).
 // With CN national statistics (2023-04: KP 670420 import 20, IN 0501 import 30, HK 6704 import 10, export
-// 6704 200): CN's national pool S = 20, U = 10, I = 60, T = 200: sanctioned 0.1, unknown 0.05,
-// clean 30/200 + 140/200 = 0.85, graded statistical (coverage 0); path KP>CN>B>Y 0.1.
+// 6704 200): CN's national pool S = 20, U = 10, I = 60, E = 200, T = 200: sanctioned 0.1, unknown
+// 10/200 = 0.05, clean 30/200 = 0.15, remainder 140/200 = 0.7 unknown (national pool): unknown 0.75. The
+// path's weakest hop is the pool: graded statistical (coverage 0); path KP>CN>B>Y 0.1. The link is declared
+// evidence, not B's pool: B takes no pool, so prevalence is null and there is no regional-prevalence flag.
 // With the same figures as region rows only (CN-HA, CN-SD), the national pool is their sum: the same.
 // Without statistics: the declaration stands, clean 1 declared, coverage 1.
 #[test]
 fn country_link_takes_national_pool_or_is_clean() {
     for case in ["country_link_stats", "country_link_region_rows"] {
         let v = trace(case, "OUT");
-        mix(&v, 0.1, 0.85, 0.05);
+        mix(&v, 0.1, 0.15, 0.75);
         sanctioned_by(&v, 0.0, 0.0, 0.1);
-        clean_by(&v, 0.0, 0.0, 0.85);
+        clean_by(&v, 0.0, 0.0, 0.15);
+        assert!(
+            v["exposure"]["prevalence"].is_null(),
+            "{case}: {}",
+            v["exposure"]
+        );
+        assert_no_flag(&v, "regional-prevalence");
         close(num(&v, "/exposure/coverage"), 0.0, TOL);
         assert_eq!(paths(&v).len(), 1, "{case}");
         assert_eq!(paths(&v)[0].0, "KP>CN>B>Y", "{case}");
@@ -418,24 +440,45 @@ fn declared_kp_origin_is_documented_sanctioned() {
     assert_eq!(v["paths"][0]["grade"], "documented");
 }
 
-// origin-mislabel: declares a non-sanctioned origin (CN) while documented + declared sanctioned >= 0.5.
-// Each Xi receives K-Xi from K (KP) on 2023-03-01 and ships 200 to Y on 2023-04-01 (D/O below):
-// X1: 150/200 = 0.75, declares CN -> flagged (high). X2: 100/200 = 0.5, declares CN -> flagged (>= 0.5).
-// X3: 80/200 = 0.4, declares CN -> not flagged. X4: 0.75 but declares no origin -> not flagged.
+// origin-mislabel (v2): declares a non-empty, non-sanctioned origin (CN) while the documented + declared
+// sanctioned share >= severity.medium = 0.01. Each Xi receives K-Xi from K (KP) on 2023-03-01 and ships 200
+// to Y on 2023-04-01, no links, no statistics (D/O below):
+// X1: 150/200 = 0.75, declares CN -> flagged (high). X2: 100/200 = 0.5 -> flagged.
+// X3: 1/200 = 0.005 < 0.01, declares CN -> not flagged (v1's 0.5 threshold case 0.4 would now be flagged).
+// X5: 2/200 = 0.01 = severity.medium, declares CN -> flagged (the threshold is inclusive).
+// X4: 0.75 but declares no origin -> not flagged.
+// X6 (VN, no inbound shipment): link country:KP 6704 0.05 -> 0.05 sanctioned declared; the rest 0.95 takes
+//   VN's national pool (KP 670420 import 600, export 6704 1000: S = I = 600, T = 1000: sanctioned 0.6,
+//   remainder 0.4 unknown) -> statistical 0.95*0.6 = 0.57, unknown 0.95*0.4 = 0.38; declares CN. Declared
+//   0.05 >= 0.01: flagged.
+// X7 (VN, no shipments in, no links): the same pool alone, sanctioned 0.6 statistical, declares CN -> not
+//   flagged: only documented + declared shares count.
 #[test]
 fn origin_mislabel_threshold() {
-    let x1 = trace("origin_mislabel", "OUT-X1");
-    close(num(&x1, "/exposure/sanctioned"), 0.75, TOL);
-    assert_flag(&x1, "origin-mislabel", "high");
-    let x2 = trace("origin_mislabel", "OUT-X2");
-    close(num(&x2, "/exposure/sanctioned"), 0.5, TOL);
-    assert_flag(&x2, "origin-mislabel", "high");
-    let x3 = trace("origin_mislabel", "OUT-X3");
-    close(num(&x3, "/exposure/sanctioned"), 0.4, TOL);
-    assert_no_flag(&x3, "origin-mislabel");
-    let x4 = trace("origin_mislabel", "OUT-X4");
-    close(num(&x4, "/exposure/sanctioned"), 0.75, TOL);
-    assert_no_flag(&x4, "origin-mislabel");
+    for (id, s, flagged) in [
+        ("OUT-X1", 0.75, true),
+        ("OUT-X2", 0.5, true),
+        ("OUT-X3", 0.005, false),
+        ("OUT-X5", 0.01, true),
+        ("OUT-X4", 0.75, false),
+    ] {
+        let v = trace("origin_mislabel", id);
+        close(num(&v, "/exposure/sanctioned"), s, TOL);
+        sanctioned_by(&v, s, 0.0, 0.0);
+        if flagged {
+            assert_flag(&v, "origin-mislabel", "high");
+        } else {
+            assert_no_flag(&v, "origin-mislabel");
+        }
+    }
+    let x6 = trace("origin_mislabel", "OUT-X6");
+    mix(&x6, 0.05 + 0.57, 0.0, 0.38);
+    sanctioned_by(&x6, 0.0, 0.05, 0.57);
+    assert_flag(&x6, "origin-mislabel", "high");
+    let x7 = trace("origin_mislabel", "OUT-X7");
+    mix(&x7, 0.6, 0.0, 0.4);
+    sanctioned_by(&x7, 0.0, 0.0, 0.6);
+    assert_no_flag(&x7, "origin-mislabel");
 }
 
 // Currency. rates.csv: CNY 2023-03 0.14, CNY 2023 0.15.
@@ -471,10 +514,12 @@ fn input_ratio_scales_the_output_side() {
     sanctioned_by(&x2, 1.0, 0.0, 0.0);
 }
 
-// Severity of sanctioned-exposure. National pools, 2023-04, KP 670420 import S, export 6704 1000 (T = 1000):
+// Severity of sanctioned-exposure. National pools, 2023-04, KP 670420 import S, export 6704 1000:
+// I = S, T = max(S, 1000) = 1000: sanctioned S/1000, clean 0, remainder (1000-S)/1000 unknown (v2).
 // CN S = 5 -> 0.005 < 0.01: low. VN S = 10 -> 0.01 = medium threshold: medium. TH S = 50 -> 0.05: medium.
-// MY S = 100 -> 0.10 = high threshold: high. ID S = 200 -> 0.2: high. All statistical.
-// D (IN): K-D 1 from K, OUT-D 1000: 0.001 sanctioned, but documented: high.
+// MY S = 100 -> 0.10 = high threshold: high. ID S = 200 -> 0.2: high. All statistical; none of these
+// shippers is in CN-HA or CN-SD, so no pattern flag lifts the severity.
+// D (IN): K-D 1 from K, OUT-D 1000: 0.001 sanctioned, unknown 0.999, but documented: high.
 #[test]
 fn sanctioned_exposure_severity_thresholds() {
     for (id, s, sev) in [
@@ -485,7 +530,7 @@ fn sanctioned_exposure_severity_thresholds() {
         ("OUT-ID", 0.2, "high"),
     ] {
         let v = trace("severity", id);
-        mix(&v, s, 1.0 - s, 0.0);
+        mix(&v, s, 0.0, 1.0 - s);
         sanctioned_by(&v, 0.0, 0.0, s);
         assert_flag(&v, "sanctioned-exposure", sev);
     }
@@ -561,12 +606,11 @@ fn zero_value_kp_input_is_reachable_with_no_weight() {
 }
 
 // National rows that disagree with a region's rows (CN-HA reports 100 of IN 0501 imports, the national
-// rows only 50). H in CN-HA: own S = 0, I = 100, E = 200: clean 0.5, remainder 0.5. Rest of the country =
-// national minus CN-HA: S = 100 (KP), I = max(0, 150 - 100) = 50, E = 400 - 200 = 200: S > I, so the
-// formula's clean (I - S - U)/T is negative and the rest is not a mix. Whatever the subtraction, H's
-// shares must stay in [0, 1] and add up to 1 (SPEC §3: sanctioned + clean + unknown = 1); subtracting per
-// row group (KP 100 - 0, IN max(0, 50 - 100)) gives rest I = 100: sanctioned 0.5, clean 0.5, so H:
-// sanctioned 0.5*0.5 = 0.25, clean 0.5 + 0.25 = 0.75.
+// rows only 50). H in CN-HA: own S = 0, U = 0, I = 100, E = 200, T = 200: clean 0.5, remainder 0.5.
+// Rest of the country = national minus CN-HA, class by class, each floored at 0: S = 100 - 0 = 100,
+// U = 0, clean imports max(0, (150-100-0) - 100) = 0, E = 400 - 200 = 200; rest I = 100, T = 200:
+// s_rest = 100/200 = 0.5. H: sanctioned 0.5*0.5 = 0.25, clean 0.5, unknown 0.5*0.5 = 0.25; the shares stay
+// in [0, 1] and add up to 1 (SPEC §3).
 #[test]
 fn inconsistent_national_and_region_rows_still_give_a_mix() {
     let v = trace("rest_inconsistent", "OUT");
@@ -577,26 +621,28 @@ fn inconsistent_national_and_region_rows_still_give_a_mix() {
     );
     close(s + c + u, 1.0, 1e-9);
     close(s, 0.25, TOL);
-    close(c, 0.75, TOL);
+    close(c, 0.5, TOL);
+    close(u, 0.25, TOL);
 }
 
 // Statistics rows dated after t must not change the mix at t. A (CN, no region) ships on 2023-05-10.
 // before/: CN has region rows only (CN-HA 2023-04: KP 670420 import 10, export 6704 100), so CN's national
-// pool is their sum: S = 10, I = 10, E = 100: sanctioned 0.1, clean 0.9.
+// pool is their sum: S = 10, I = 10, E = 100, T = 100: sanctioned 0.1, clean 0, remainder 0.9 unknown.
 // after/: the same plus one national row for 2023-09, four months after t. The window [2022-11-11,
-// 2023-05-10) is unchanged, so A must still get 0.1 / 0.9; the engine switches the national pool to
-// "national rows only" for the whole dataset, finds none in the window, and gives unknown 1.
+// 2023-05-10) is unchanged and has no national row, so A must still get 0.1 / 0 / 0.9 (were the national
+// pool switched to "national rows only" for the whole dataset, it would find none in the window: unknown 1).
 #[test]
 fn national_row_after_t_does_not_change_t() {
     let before = trace("future_national_row/before", "OUT");
-    mix(&before, 0.1, 0.9, 0.0);
+    mix(&before, 0.1, 0.0, 0.9);
     let after = trace("future_national_row/after", "OUT");
-    mix(&after, 0.1, 0.9, 0.0);
+    mix(&after, 0.1, 0.0, 0.9);
 }
 
-/// An output of a code shorter than a heading (HS `67`) has as exports every row under it.
-/// S = 10 (KP 670420), I = 10 + 40 = 50, E = 200 (US 6704), T = 200:
-/// sanctioned 10/200 = 0.05, clean 40/200 + 150/200 = 0.95, all statistical.
+/// An output of a code shorter than a heading (HS `67`) has as exports every row under it, and as relevant
+/// inputs every code overlapping `67` (no `hs_inputs` entry). CN-HA only:
+/// S = 10 (KP 670420), I = 10 + 40 (IN 6703) = 50, E = 200 (US 6704), T = 200:
+/// sanctioned 10/200 = 0.05, clean 40/200 = 0.2, remainder 150/200 = 0.75 unknown, all statistical.
 #[test]
 fn short_heading_exports_count_every_heading_under_it() {
     let v = run_json([
@@ -608,6 +654,7 @@ fn short_heading_exports_count_every_heading_under_it() {
         fixture("model/short_heading").to_str().unwrap(),
     ]);
     close(num(&v, "/exposure/sanctioned"), 0.05, 1e-9);
-    close(num(&v, "/exposure/clean"), 0.95, 1e-9);
+    close(num(&v, "/exposure/clean"), 0.2, 1e-9);
+    close(num(&v, "/exposure/unknown"), 0.75, 1e-9);
     close(num(&v, "/exposure/by_evidence/statistical"), 0.05, 1e-9);
 }
