@@ -624,6 +624,12 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
     )
 }
 
+/// [`printable`] line by line: a multi-line text output (a trace, a vet) keeps its line breaks, and nothing
+/// in it can move a terminal's cursor or reverse what it shows.
+pub fn printable_lines(s: &str) -> String {
+    s.split('\n').map(printable).collect::<Vec<_>>().join("\n")
+}
+
 /// Checks an id (a party, shipment, statistics row, supplier link or watchlist entry): printable characters
 /// only; and for a party id (`party`), no `>`, which separates the parties of a path (`top_path`), so an
 /// id can never forge a hop.

@@ -427,7 +427,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&t)?,
                 "html" => origintrace::report::html::trace_page(&a, &t).into_bytes(),
-                _ => origintrace::query::trace::trace_text(&t).into_bytes(),
+                _ => {
+                    origintrace::codes::printable_lines(&origintrace::query::trace::trace_text(&t))
+                        .into_bytes()
+                }
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -446,7 +449,8 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&v)?,
                 "html" => origintrace::report::html::vet_page(&v).into_bytes(),
-                _ => origintrace::query::vet::vet_text(&v).into_bytes(),
+                _ => origintrace::codes::printable_lines(&origintrace::query::vet::vet_text(&v))
+                    .into_bytes(),
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -475,7 +479,8 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&w)?,
                 "html" => origintrace::report::html::walk_page(&w).into_bytes(),
-                _ => origintrace::query::walk::walk_text(&w).into_bytes(),
+                _ => origintrace::codes::printable_lines(&origintrace::query::walk::walk_text(&w))
+                    .into_bytes(),
             };
             Ok(Outcome {
                 bytes: Some(bytes),

@@ -17,10 +17,13 @@ pub fn neutralise(s: &str) -> String {
 }
 
 /// [`neutralise`], borrowing the cell when it needs no prefix (nearly always).
+/// Control and bidi characters are stripped too ([`crate::codes::printable`]), so a name can neither break
+/// a spreadsheet's row nor display reversed.
 fn neutral(s: &str) -> Cow<'_, str> {
+    let s = crate::codes::printable(s);
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
-        _ => Cow::Borrowed(s),
+        _ => s,
     }
 }
 

@@ -1186,14 +1186,15 @@ impl Exporter for Html {
         let transit: Vec<String> = st.transit_partners.iter().map(|c| c.to_string()).collect();
         let _ = writeln!(
             b,
-            "<footer>origintrace {} · model v{} · sanctioned origins {} · transit partners {} · lag {} days · severity thresholds medium {} / high {} · the JSON report (<code>--format json</code>) carries every setting in force.</footer>",
+            "<footer>origintrace {} · model v{} · sanctioned origins {} · transit partners {} · lag {} days · severity thresholds medium {} / high {} · settings in force: {} · the JSON report (<code>--format json</code>) carries every setting in force.</footer>",
             esc(m.version),
             esc(m.model_version),
             esc(&origins.join(", ")),
             esc(&transit.join(", ")),
             st.lag_days,
             st.severity.medium,
-            st.severity.high
+            st.severity.high,
+            esc(&st.summary())
         );
         Ok(page("origintrace report", &b).into_bytes())
     }

@@ -37,6 +37,13 @@ impl Exporter for Markdown {
         let mut o = String::new();
         let t = &r.totals;
         let _ = writeln!(o, "# origintrace report\n");
+        // The settings in force, so a shared report says how its numbers were made.
+        let _ = writeln!(
+            o,
+            "Model v{}; settings: {}\n",
+            r.meta.model_version,
+            md(&r.meta.settings.summary())
+        );
         let _ = writeln!(
             o,
             "| shipments | value (USD) | exposed value (USD) | flagged | flagged value (USD) | high | medium | low |"

@@ -417,6 +417,38 @@ fn markdown_strips_control_and_bidi_characters() {
     }
 }
 
+/// The same hostile name through every other text output: trace, vet and paths text, and the CSV report.
+#[test]
+fn every_text_output_strips_control_and_bidi_characters() {
+    let (_dir, inp) = copy_fixture("example_b");
+    let parties = std::fs::read_to_string(inp.join("parties.csv"))
+        .unwrap()
+        .replace(
+            "Xuchang Example Hair",
+            "Xu\u{1b}[31mchang\u{0}Example\u{202E}Hair\u{2066}",
+        );
+    std::fs::write(inp.join("parties.csv"), parties).unwrap();
+    let d = s(&inp);
+    for args in [
+        vec!["trace", "B-4", "--data", d],
+        vec!["vet", "X", "--data", d],
+        vec!["paths", "--from", "KP", "--to", "Y", "--data", d],
+        vec!["report", "--data", d],
+    ] {
+        let r = run(&args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        // `paths` prints party ids only; the others print the name, cleaned.
+        assert!(
+            args[0] == "paths" || r.stdout.contains("Xu [31mchang Example"),
+            "{args:?}: {}",
+            r.stdout
+        );
+        for c in ['\u{1b}', '\0', '\u{202E}', '\u{2066}'] {
+            assert!(!r.stdout.contains(c), "{c:?} in the output of {args:?}");
+        }
+    }
+}
+
 #[test]
 fn a_pattern_name_that_could_forge_a_flag_is_a_bad_setting() {
     let dir = tempfile::tempdir().unwrap();
