@@ -1050,14 +1050,28 @@ pub fn vet_text(v: &VetJson) -> String {
         if let Some(pl) = &h.pool {
             let _ = writeln!(
                 o,
-                "  pool {} ({}): sanctioned imports {} USD of {} USD imports, exports {} USD -> sanctioned {}",
+                "  pool {} ({}): sanctioned imports {} USD of {} USD imports, exports {} USD -> sanctioned {}, clean {}, unknown {}; prevalence {}",
                 pl.scope,
                 pl.window,
                 pl.sanctioned_imports_usd,
                 pl.imports_usd,
                 pl.exports_usd,
-                pct(pl.sanctioned)
+                pct(pl.sanctioned),
+                pct(pl.clean),
+                pct(pl.unknown),
+                pct(pl.prevalence)
             );
+            if !pl.sanctioned_by_regime.is_empty() {
+                let _ = writeln!(
+                    o,
+                    "    sanctioned imports by customs regime: {}",
+                    pl.sanctioned_by_regime
+                        .iter()
+                        .map(|r| format!("{} {} USD", r.regime, r.value_usd))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+            }
         }
     }
     let _ = writeln!(o);

@@ -1463,6 +1463,20 @@ pub fn trace_page(a: &Analysis, t: &TraceJson) -> String {
     page(&format!("trace {}", t.shipment_id), &b)
 }
 
+/// "; sanctioned imports by regime: outward-processing 30474000 USD" (nothing when none are known).
+fn regimes(r: &[crate::query::trace::RegimeJson]) -> String {
+    if r.is_empty() {
+        return String::new();
+    }
+    format!(
+        "; sanctioned imports by regime: {}",
+        r.iter()
+            .map(|x| format!("{} {} USD", x.regime, group(&x.value_usd)))
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
 /// Sanctioned counterparties as a table (nothing when there are none).
 fn counterparty_table(cps: &[crate::query::vet::Counterparty]) -> String {
     if cps.is_empty() {
@@ -1692,13 +1706,17 @@ pub fn vet_page(v: &VetJson) -> String {
         if let Some(pl) = &h.pool {
             let _ = write!(
                 b,
-                "<p class=\"mute\">Pool {} ({}): sanctioned imports {} USD of {} USD imports, exports {} USD → sanctioned {}.</p>",
+                "<p class=\"mute\">Pool {} ({}): sanctioned imports {} USD of {} USD imports, exports {} USD → sanctioned {}, clean {}, unknown {}; prevalence {}{}.</p>",
                 esc(&pl.scope),
                 esc(&pl.window),
                 esc(&group(&pl.sanctioned_imports_usd)),
                 esc(&group(&pl.imports_usd)),
                 esc(&group(&pl.exports_usd)),
-                pct(pl.sanctioned)
+                pct(pl.sanctioned),
+                pct(pl.clean),
+                pct(pl.unknown),
+                pct(pl.prevalence),
+                esc(&regimes(&pl.sanctioned_by_regime))
             );
         }
         b.push_str("</div>\n");
