@@ -658,3 +658,243 @@ fn short_heading_exports_count_every_heading_under_it() {
     close(num(&v, "/exposure/unknown"), 0.75, 1e-9);
     close(num(&v, "/exposure/by_evidence/statistical"), 0.05, 1e-9);
 }
+
+// ---- model v2: one fixture and test per new or changed rule ----
+
+/// The hop kinds of path `i`, in order.
+fn hop_kinds(v: &Value, i: usize) -> Vec<String> {
+    v["paths"][i]["hops"]
+        .as_array()
+        .expect("hops array")
+        .iter()
+        .map(|h| h["kind"].as_str().expect("kind").to_string())
+        .collect()
+}
+
+// `T = max(I, k·E)` on a pool. CN-HA 2023-04: KP 670420 import 10, IN 0501 import 40, export 6704 200; X in
+// CN-HA ships on 2023-05-10 with no inputs or links, so the whole mix is the pool's. S = 10, I = 50, E = 200.
+// half/ (input_ratio["6704"] = 0.5): k·E = 100 > I: T = 100: sanctioned 0.1, clean 40/100 = 0.4,
+//   remainder (100-50)/100 = 0.5 unknown (no rest of the country). Prevalence 0.1/0.5 = 0.2.
+// tenth/ (input_ratio 0.1): k·E = 20 < I = 50: T = 50: sanctioned 0.2, clean 0.8, remainder 0.
+//   Prevalence 0.2. (With k = 1, T = 200: 0.05 / 0.2 / 0.75: value added would dilute.)
+#[test]
+fn pool_throughput_is_max_of_imports_and_k_times_exports() {
+    let h = trace("pool_input_ratio/half", "OUT");
+    mix(&h, 0.1, 0.4, 0.5);
+    sanctioned_by(&h, 0.0, 0.0, 0.1);
+    close(num(&h, "/pool/input_ratio"), 0.5, TOL);
+    assert_eq!(h["pool"]["throughput_usd"], "100");
+    close(num(&h, "/pool/remainder"), 0.5, TOL);
+    close(num(&h, "/exposure/prevalence"), 0.2, TOL);
+    let t = trace("pool_input_ratio/tenth", "OUT");
+    mix(&t, 0.2, 0.8, 0.0);
+    assert_eq!(t["pool"]["throughput_usd"], "50");
+    close(num(&t, "/pool/remainder"), 0.0, TOL);
+    close(num(&t, "/exposure/prevalence"), 0.2, TOL);
+}
+
+// A national pool's remainder is unknown (pool_fallback, A in CN-JL takes CN's national pool): S = 60,
+// I = 90, E = 300, T = 300: R = 210/300 = 0.7, all unknown, no rest-of-country pool; the only clean share is
+// the IN imports' 30/300 = 0.1. (v1 called the 0.7 clean.)
+#[test]
+fn national_pool_remainder_is_unknown() {
+    let a = trace("pool_fallback", "OUT-A");
+    assert_eq!(a["pool"]["scope"], "national CN");
+    close(num(&a, "/pool/remainder"), 0.7, TOL);
+    assert!(a["pool"]["rest_of_country"].is_null(), "{}", a["pool"]);
+    mix(&a, 0.2, 0.1, 0.7);
+    clean_by(&a, 0.0, 0.0, 0.1);
+    let kinds = hop_kinds(&a, 0);
+    assert_eq!(kinds, ["trade_flow", "national_pool", "shipment"]);
+}
+
+// The region remainder carries R·s_rest, through a `rest_of_country` hop; patterns go by the firms' own
+// regions. Region rows only (2023-04): CN-HA: IN 0501 import 20, export 6704 100. CN-SD: KP 670420 import
+// 30, IN 0501 import 10, export 6704 100. CN-JL: IN 0501 import 10, export 6704 100.
+// OUT-X (X in CN-HA, 2023-05-10): own S = 0, I = 20, E = 100, T = 100: clean 0.2, R = 0.8. Rest = CN-SD +
+//   CN-JL: S = 30, I = 50, E = 200, T = 200: s_rest = 0.15. X: sanctioned 0.8*0.15 = 0.12 (statistical),
+//   clean 0.2, unknown 0.8*0.85 = 0.68; prevalence 0.12/0.32 = 0.375. One path KP>CN-SD>CN-HA>X>Y 0.12 with
+//   hops trade_flow, rest_of_country, regional_pool, shipment. Flags: sanctioned-exposure high (0.12 >=
+//   0.10), pattern:henan-to-us low (X is in CN-HA; statistical path), NOT pattern:shandong-to-us (CN-SD is
+//   reached only through another region's statistics), regional-prevalence medium (0.375, coverage 0).
+// OUT-S1 (S1 in CN-SD): own S = 30, I = 40, E = 100, T = 100: 0.3 / clean 0.1 / R 0.6; rest CN-HA + CN-JL
+//   has S = 0, so s_rest = 0: unknown 0.6. shandong-to-us low, no henan-to-us; prevalence 0.75.
+// OUT-X2 (X2 in CN-HA, 2023-04-01: the April rows are outside [2022-10-03, 2023-04-01), no pool):
+//   K -> D1 (CN-SD) 100 on 03-01; D1 -> X2 100 on 03-15 (D1: D = O = 100: sanctioned 1); X2 -> Y 200:
+//   D = 100, O = 200: sanctioned 0.5 documented, unknown 0.5. Path K>D1>X2>Y documented: henan-to-us high
+//   (shipper in CN-HA) and shandong-to-us high (D1, on a shipment hop, is in CN-SD). X2 never traded with K
+//   itself: no sanctioned-counterparty; D1's shipment D1-X2 has one (received from K, 670420: high).
+#[test]
+fn region_remainder_carries_rest_share_and_patterns_follow_own_regions() {
+    let x = trace("rest_hop", "OUT-X");
+    mix(&x, 0.12, 0.2, 0.68);
+    sanctioned_by(&x, 0.0, 0.0, 0.12);
+    close(num(&x, "/exposure/prevalence"), 0.375, TOL);
+    close(num(&x, "/pool/remainder"), 0.8, TOL);
+    assert_eq!(x["pool"]["rest_of_country"]["sanctioned_imports_usd"], "30");
+    assert_eq!(x["pool"]["rest_of_country"]["exports_usd"], "200");
+    paths_add_up(&x);
+    assert_eq!(paths(&x).len(), 1);
+    assert_eq!(paths(&x)[0].0, "KP>CN-SD>CN-HA>X>Y");
+    assert_eq!(
+        hop_kinds(&x, 0),
+        ["trade_flow", "rest_of_country", "regional_pool", "shipment"]
+    );
+    assert_eq!(x["paths"][0]["grade"], "statistical");
+    assert_flag(&x, "sanctioned-exposure", "high");
+    assert_flag(&x, "pattern:henan-to-us", "low");
+    assert_no_flag(&x, "pattern:shandong-to-us");
+    assert_flag(&x, "regional-prevalence", "medium");
+
+    let s1 = trace("rest_hop", "OUT-S1");
+    mix(&s1, 0.3, 0.1, 0.6);
+    close(num(&s1, "/exposure/prevalence"), 0.75, TOL);
+    assert_eq!(paths(&s1)[0].0, "KP>CN-SD>S1>Y");
+    assert_flag(&s1, "pattern:shandong-to-us", "low");
+    assert_no_flag(&s1, "pattern:henan-to-us");
+
+    let x2 = trace("rest_hop", "OUT-X2");
+    mix(&x2, 0.5, 0.0, 0.5);
+    sanctioned_by(&x2, 0.5, 0.0, 0.0);
+    assert!(x2["exposure"]["prevalence"].is_null());
+    assert_eq!(paths(&x2)[0].0, "K>D1>X2>Y");
+    assert_flag(&x2, "pattern:henan-to-us", "high");
+    assert_flag(&x2, "pattern:shandong-to-us", "high");
+    assert_no_flag(&x2, "sanctioned-counterparty");
+    let d1 = trace("rest_hop", "D1-X2");
+    assert_flag(&d1, "sanctioned-counterparty", "high");
+}
+
+// Prevalence and regional-prevalence. National pools 2023-04 (export 6704 1000 each, so T = 1000):
+// MY: KP 100, IN 100 -> sanctioned 0.1, clean 0.1, unknown 0.8, prevalence 0.5.
+// M1 (MY, no links): 0.1 / 0.1 / 0.8, coverage 0: prevalence 0.5 >= 0.01 and coverage < 0.5 -> medium.
+// M2 (MY, link country:IN 6704 0.5; IN has no pool: clean 1 declared): clean 0.5 declared + 0.5 * pool:
+//   sanctioned 0.05, clean 0.55, unknown 0.4, coverage 0.5 (not < 0.5) -> low; prevalence 0.5.
+// M3 (MY, link country:IN share 1): statistical weight 1*(1 - 1) = 0: takes no pool -> prevalence null, no
+//   flag; clean 1 declared.
+// V1 (VN: KP 1, IN 199): 0.001 / 0.199 / 0.8, prevalence 0.001/0.2 = 0.005 < 0.01 -> low.
+// T1 (TH: KP 4, IN 196): 0.004 / 0.196 / 0.8, prevalence 0.02 -> medium (sanctioned-exposure only low).
+// I1 (ID: IN 100): prevalence 0/0.1 = 0 -> not null, no flag. N1 (NP: no rows): no pool, prevalence null.
+// Report CSV: `prevalence` right after `top_path`, empty where no pool is taken.
+#[test]
+fn prevalence_and_regional_prevalence_flag() {
+    for (id, s, c, u, prev, sev) in [
+        ("OUT-M1", 0.1, 0.1, 0.8, 0.5, "medium"),
+        ("OUT-M2", 0.05, 0.55, 0.4, 0.5, "low"),
+        ("OUT-V1", 0.001, 0.199, 0.8, 0.005, "low"),
+        ("OUT-T1", 0.004, 0.196, 0.8, 0.02, "medium"),
+    ] {
+        let v = trace("prevalence", id);
+        mix(&v, s, c, u);
+        close(num(&v, "/exposure/prevalence"), prev, TOL);
+        assert_flag(&v, "regional-prevalence", sev);
+    }
+    let t1 = trace("prevalence", "OUT-T1");
+    assert_flag(&t1, "sanctioned-exposure", "low");
+    let m3 = trace("prevalence", "OUT-M3");
+    mix(&m3, 0.0, 1.0, 0.0);
+    assert!(m3["exposure"]["prevalence"].is_null(), "{}", m3["exposure"]);
+    assert_no_flag(&m3, "regional-prevalence");
+    let i1 = trace("prevalence", "OUT-I1");
+    mix(&i1, 0.0, 0.1, 0.9);
+    close(num(&i1, "/exposure/prevalence"), 0.0, TOL);
+    assert_no_flag(&i1, "regional-prevalence");
+    let n1 = trace("prevalence", "OUT-N1");
+    assert!(n1["exposure"]["prevalence"].is_null());
+    assert_no_flag(&n1, "regional-prevalence");
+
+    let r = run(["report", "--data", &data("prevalence")]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let mut lines = r.stdout.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let top = header
+        .iter()
+        .position(|h| *h == "top_path")
+        .expect("top_path");
+    assert_eq!(header[top + 1], "prevalence");
+    let rows: std::collections::BTreeMap<String, String> = lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[top + 1].to_string())
+        })
+        .collect();
+    let cell = |id: &str| rows.get(id).unwrap_or_else(|| panic!("{id} in report"));
+    close(cell("OUT-M1").parse().unwrap(), 0.5, TOL);
+    close(cell("OUT-V1").parse().unwrap(), 0.005, TOL);
+    close(cell("OUT-I1").parse().unwrap(), 0.0, TOL);
+    assert_eq!(cell("OUT-M3"), "");
+    assert_eq!(cell("OUT-N1"), "");
+}
+
+// Outputs of `o` by overlap. X (IN, no pool, no links). K-X: K (KP) -> X, 670420, 2023-03-01, 100.
+// OUT-67 (X -> Y, HS 67, 03-15, 100); OUT-6703 (670300, 03-20, 50); OUT (670420, 04-01, 200).
+// OUT (o = 6704): D = 100; O = outputs overlapping 6704 in [t - 180, t]: OUT-67 100 + OUT 200 = 300
+//   (670300 does not overlap 6704): sanctioned 100/300 = 1/3 documented, unknown 2/3. (Without the overlap
+//   rule O = 200 would give 0.5.)
+// OUT-67 (o = 67): relevant inputs overlap 67, so K-X counts: D = 100; O = OUT-67 itself, 100 (the later
+//   outputs are after t): sanctioned 1.
+// OUT-6703 (o = 6703): inputs 0501 / 6703 only, K-X is not relevant: D = 0, no weight: unknown 1. X's
+//   record with K is 670420, not relevant to 6703: sanctioned-counterparty medium (high for OUT).
+#[test]
+fn outputs_of_a_heading_overlap_shorter_codes() {
+    let v = trace("output_overlap", "OUT");
+    mix(&v, 1.0 / 3.0, 0.0, 2.0 / 3.0);
+    sanctioned_by(&v, 1.0 / 3.0, 0.0, 0.0);
+    assert_flag(&v, "sanctioned-counterparty", "high");
+    let s = trace("output_overlap", "OUT-67");
+    mix(&s, 1.0, 0.0, 0.0);
+    let h = trace("output_overlap", "OUT-6703");
+    mix(&h, 0.0, 0.0, 1.0);
+    assert_flag(&h, "sanctioned-counterparty", "medium");
+}
+
+// Counterparties (counterparty_days 730, lag 180). K is located in KP. Every OUT-Ci ships 670420 to Y (US)
+// on t = 2023-04-01 with no inbound shipment within the lag window and no pool, so each mix is unknown 1
+// and sanctioned 0: the flags below stand on the counterparty records alone. Counterparty window
+// [2021-04-01, 2023-04-01) (730 days before t).
+// C1: outward processing, C1-K (0501 to K, 2023-01-10): 0501 is relevant to 6704 -> high; direction
+//   shipped_to. C1-K itself: consignee K in KP -> sanctioned-consignee high; C1 had no earlier record, so
+//   no counterparty flag on it.
+// C2: C2-K (610910, unrelated to 6704) -> medium.
+// C3: C3-K on 2021-03-31, 731 days before t -> not flagged. C4: C4-K on 2021-04-01, exactly 730 days
+//   before t -> flagged high.
+// C5: K-C5 (670420 bought from K on 2022-08-29, 215 days before t): outside the lag window
+//   [2022-10-03, 2023-04-01), so no weight and not reachable, but inside 730 days -> high, received_from.
+#[test]
+fn sanctioned_counterparty_and_consignee() {
+    let c1 = trace("counterparty", "OUT-C1");
+    mix(&c1, 0.0, 0.0, 1.0);
+    assert_flag(&c1, "sanctioned-counterparty", "high");
+    assert_eq!(c1["severity"], "high");
+    let cp = c1["counterparties"].as_array().expect("counterparties");
+    assert_eq!(cp.len(), 1, "{cp:?}");
+    assert_eq!(cp[0]["party_id"], "K");
+    assert_eq!(cp[0]["direction"], "shipped_to");
+    assert_eq!(cp[0]["hs_codes"], serde_json::json!(["0501"]));
+    let out = trace("counterparty", "C1-K");
+    assert_flag(&out, "sanctioned-consignee", "high");
+    assert_no_flag(&out, "sanctioned-counterparty");
+
+    let c2 = trace("counterparty", "OUT-C2");
+    assert_flag(&c2, "sanctioned-counterparty", "medium");
+    assert_flag(
+        &trace("counterparty", "C2-K"),
+        "sanctioned-consignee",
+        "high",
+    );
+
+    let c3 = trace("counterparty", "OUT-C3");
+    assert_no_flag(&c3, "sanctioned-counterparty");
+    assert!(c3["counterparties"].as_array().unwrap().is_empty());
+    let c4 = trace("counterparty", "OUT-C4");
+    assert_flag(&c4, "sanctioned-counterparty", "high");
+
+    let c5 = trace("counterparty", "OUT-C5");
+    mix(&c5, 0.0, 0.0, 1.0);
+    assert_eq!(c5["reachable"], false);
+    assert_flag(&c5, "sanctioned-counterparty", "high");
+    assert_eq!(c5["counterparties"][0]["direction"], "received_from");
+    for id in ["OUT-C1", "OUT-C2", "OUT-C3", "OUT-C4", "OUT-C5"] {
+        assert_no_flag(&trace("counterparty", id), "sanctioned-consignee");
+    }
+}
