@@ -547,3 +547,145 @@ proptest! {
         }
     }
 }
+
+/// Model v2 properties run the binary per case (trace JSON, report CSV), so they draw fewer cases.
+const V2_CASES: u32 = 12;
+
+fn v2_config() -> Config {
+    Config {
+        cases: V2_CASES,
+        failure_persistence: None,
+        ..Config::default()
+    }
+}
+
+/// `trace ID --format json` on a generated dataset.
+fn trace_json(dir: &Path, id: &str) -> serde_json::Value {
+    let r = run([
+        "trace",
+        id,
+        "--format",
+        "json",
+        "--data",
+        &dir.display().to_string(),
+    ]);
+    assert_eq!(r.code, 0, "trace {id}: {}", r.stderr);
+    serde_json::from_str(&r.stdout).expect("trace JSON")
+}
+
+/// Severity per shipment id, from `report`'s CSV (`severity` column found by name).
+fn severities(dir: &Path) -> BTreeMap<String, String> {
+    let r = run(["report", "--data", &dir.display().to_string()]);
+    assert_eq!(r.code, 0, "report: {}", r.stderr);
+    let mut lines = r.stdout.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "severity")
+        .expect("severity column");
+    lines
+        .map(|l| {
+            let cells: Vec<&str> = l.split(',').collect();
+            (cells[0].to_string(), cells[col].to_string())
+        })
+        .collect()
+}
+
+fn severity_rank(s: &str) -> u8 {
+    match s {
+        "none" => 0,
+        "low" => 1,
+        "medium" => 2,
+        "high" => 3,
+        other => panic!("unknown severity {other:?}"),
+    }
+}
+
+proptest! {
+    #![proptest_config(v2_config())]
+
+    /// No statistical-only output has clean > its pool's imported clean share: a new firm (CN-HA, CN-SD or
+    /// CN without a region) with no inbound shipment and no supplier link ships 1-3 outputs; each rests on
+    /// its pool alone, whose domestic remainder is never clean (v2), so its clean share is at most
+    /// `(I − S − U)/T` of that pool (from the trace's `pool` figures; 0 when it takes no pool).
+    #[test]
+    fn statistical_only_clean_never_exceeds_pool_imported_clean(
+        d in data_strategy(),
+        kind in prop::sample::select(vec![0usize, 1, 3]),
+        outs in prop::collection::vec((0u32..120, 0usize..64, 0..HS.len(), 1u32..100_000), 1..4),
+    ) {
+        let mut d2 = d.clone();
+        d2.parties.push(kind);
+        let x = d2.parties.len() - 1;
+        let first = d2.ships.len();
+        for (day, to, hs, value) in outs {
+            d2.ships.push(Ship { day, shipper: x, consignee: to % x, hs, value, origin: 0, weight: None });
+        }
+        let dir = write_temp(&d2);
+        for i in first..d2.ships.len() {
+            let id = format!("S{i:03}");
+            let v = trace_json(dir.path(), &id);
+            let clean = v["exposure"]["clean"].as_f64().expect("clean");
+            let pool = &v["pool"];
+            // The pool's figures are shown rounded to cents (each off by at most 0.005), so the bound read
+            // from them is good to about 0.02 / T; the engine's own `pool.clean` is checked tightly below.
+            let (bound, slack) = if pool.is_null() {
+                (0.0, 0.0)
+            } else {
+                let f = |k: &str| -> f64 {
+                    pool[k].as_str().unwrap_or_else(|| panic!("pool.{k} in {pool}")).parse().expect("decimal")
+                };
+                let t = f("throughput_usd");
+                if t > 0.0 {
+                    ((f("imports_usd") - f("sanctioned_imports_usd") - f("unknown_imports_usd")) / t, 0.02 / t)
+                } else {
+                    (0.0, 0.0)
+                }
+            };
+            prop_assert!(
+                clean <= bound + slack + 1e-9,
+                "{id}: clean {clean} > the pool's imported clean share {bound}: {}", v["pool"]
+            );
+            if let Some(pc) = pool["clean"].as_f64() {
+                prop_assert!(clean <= pc + 1e-9, "{id}: clean {clean} > pool.clean {pc}");
+            }
+        }
+    }
+
+    /// Adding a KP counterparty record never lowers severity: the shipper of some output ships to a new
+    /// party located in KP, before that output; none of the shipper's outputs dated after the new record
+    /// (the chosen one included) goes down in severity. (A record whose HS overlaps an output's heading is
+    /// relevant to it, so whatever it takes from the mix, `sanctioned-counterparty` comes back high.)
+    #[test]
+    fn kp_counterparty_record_never_lowers_severity(
+        d in data_strategy(),
+        pick in 0usize..64,
+        back in 0u32..120,
+        hs in 0..HS.len(),
+        value in 0u32..100_000,
+    ) {
+        let out = d.ships[pick % d.ships.len()].clone();
+        prop_assume!(out.day > 0);
+        let when = out.day - 1 - back % out.day;
+        let mut d2 = d.clone();
+        d2.parties.push(4);
+        let kp = d2.parties.len() - 1;
+        d2.ships.push(Ship { day: when, shipper: out.shipper, consignee: kp, hs, value, origin: 0, weight: None });
+        let dir1 = write_temp(&d);
+        let dir2 = write_temp(&d2);
+        let before = severities(dir1.path());
+        let after = severities(dir2.path());
+        for (i, s) in d.ships.iter().enumerate() {
+            if s.shipper != out.shipper || s.day <= when {
+                continue;
+            }
+            let id = format!("S{i:03}");
+            let (b, a) = (&before[&id], &after[&id]);
+            prop_assert!(
+                severity_rank(a) >= severity_rank(b),
+                "{id} (P{} on {}): severity {b} fell to {a} after P{} shipped {} to a KP party on {}",
+                s.shipper, day(s.day), out.shipper, HS[hs], day(when)
+            );
+        }
+    }
+}
