@@ -411,7 +411,14 @@ pub fn trace_text(t: &TraceJson) -> String {
         }
     }
     let _ = writeln!(o);
-    if t.paths.is_empty() {
+    if t.paths.is_empty() && t.paths_truncated {
+        // A cut search that found nothing says nothing about the sanctioned share (issue 14).
+        let _ = writeln!(
+            o,
+            "Paths: none found, list cut (the search reached --max-paths, --max-hops or its work bound \
+             before any path; see docs/security.md)"
+        );
+    } else if t.paths.is_empty() {
         let _ = writeln!(o, "Paths: none");
     } else {
         let _ = writeln!(
