@@ -11,3 +11,4 @@ mod ingest;
 mod model;
 mod properties;
 mod reports;
+mod shuffled;
