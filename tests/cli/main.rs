@@ -4,6 +4,7 @@
 mod harness;
 
 mod adversarial;
+mod bounded;
 mod examples;
 mod exports;
 mod imports;

@@ -1,0 +1,123 @@
+//! Issue 14, items 2 and 3: bounded work on hostile graph shapes. The timings live in
+//! `benches/hostile.sh` (never timed tests); these check what the bounds do to the output: limits are
+//! checked when parsed, and a list cut by a bound says so in every format, most of all when it is empty.
+//! The fixtures under `tests/fixtures/hostile/` are small instances of `benches/hostile.py`.
+
+use crate::harness::{fixture, run, run_json};
+
+fn data(name: &str) -> String {
+    fixture(&format!("hostile/{name}"))
+        .to_str()
+        .expect("utf-8 path")
+        .to_string()
+}
+
+#[test]
+fn limits_are_bounded_and_checked_when_parsed() {
+    let bad: [&[&str]; 8] = [
+        &["report", "--max-paths", "0"],
+        &["report", "--max-paths", "100001"],
+        &["report", "--max-paths", "18446744073709551615"],
+        &["report", "--max-hops", "0"],
+        &["report", "--max-hops", "65"],
+        &["report", "--max-hops", "4294967295"],
+        &["paths", "--from", "KP", "--to", "u", "--limit", "0"],
+        &["trace", "S1", "--paths", "0"],
+    ];
+    for args in bad {
+        let r = run(args);
+        assert_eq!(r.code, 2, "{args:?} must be a usage error; stderr:\n{}", r.stderr);
+        let flag = args[args.len() - 2];
+        assert!(
+            r.stderr.contains(flag) && r.stderr.contains("is not in 1.."),
+            "{args:?}: the error names the option and its range:\n{}",
+            r.stderr
+        );
+    }
+    // The bounds themselves are accepted.
+    let d = data("chain");
+    let r = run(["trace", "C38", "--max-paths", "100000", "--max-hops", "64", "--data", &d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn a_trace_cut_before_any_path_says_so() {
+    // Every path of the lattice's last shipment has 20 hops, more than the default 16: the search finds
+    // none, and a 100 % sanctioned shipment must not read "Paths: none".
+    let d = data("lattice");
+    let r = run(["trace", "L18_2_2", "--data", &d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("sanctioned 100.00%"), "{}", r.stdout);
+    assert!(!r.stdout.contains("Paths: none\n"), "{}", r.stdout);
+    assert!(r.stdout.contains("Paths: none found, list cut"), "{}", r.stdout);
+    let j = run_json(["trace", "L18_2_2", "--format", "json", "--data", &d]);
+    assert_eq!(j["paths_truncated"], true, "{j}");
+    assert_eq!(j["paths"].as_array().map(Vec::len), Some(0), "{j}");
+    let html = run(["trace", "L18_2_2", "--format", "html", "--data", &d]);
+    assert_eq!(html.code, 0, "{}", html.stderr);
+    // The chain of 40 parties: cut by --max-hops at the default, found whole with room for its 39 hops.
+    // The cut, not the data, emptied the list.
+    let d = data("chain");
+    let r = run(["trace", "C38", "--data", &d]);
+    assert!(r.stdout.contains("Paths: none found, list cut"), "{}", r.stdout);
+    let j = run_json(["trace", "C38", "--format", "json", "--max-hops", "64", "--data", &d]);
+    assert_eq!(j["paths_truncated"], false, "{j}");
+    let first = j["paths"][0]["nodes"].as_str().unwrap_or_default().to_string();
+    assert_eq!(first.split('>').count(), 40, "{j}");
+    assert!(first.starts_with("p0>p1>") && first.ends_with(">p38>p39"), "{first}");
+}
+
+#[test]
+fn paths_names_the_bound_that_cut_it() {
+    // The lattice: 3^19 chains to its last layer; the walk runs out of work before any is found.
+    let d = data("lattice");
+    let j = run_json(["paths", "--from", "KP", "--to", "l19_0", "--format", "json", "--data", &d]);
+    assert_eq!(j["truncated"], true, "{j}");
+    assert_eq!(j["paths"].as_array().map(Vec::len), Some(0), "{j}");
+    assert_eq!(j["cut_by"], serde_json::json!(["work"]), "{j}");
+    let r = run(["paths", "--from", "KP", "--to", "l19_0", "--data", &d]);
+    assert!(
+        r.stdout.contains("none found before the search was cut (the work bound)"),
+        "{}",
+        r.stdout
+    );
+    // The chain of 40 parties: 39 hops, more than the default 16, so cut by --max-hops and named so ...
+    let d = data("chain");
+    let j = run_json(["paths", "--from", "KP", "--to", "p39", "--format", "json", "--data", &d]);
+    assert_eq!(j["cut_by"], serde_json::json!(["max_hops"]), "{j}");
+    let r = run(["paths", "--from", "KP", "--to", "p39", "--data", &d]);
+    assert!(
+        r.stdout.contains("none found before the search was cut (--max-hops)"),
+        "{}",
+        r.stdout
+    );
+    // ... and found whole with --max-hops 64, when nothing is cut.
+    let j = run_json([
+        "paths", "--from", "KP", "--to", "p39", "--max-hops", "64", "--format", "json", "--data", &d,
+    ]);
+    assert_eq!(j["truncated"], false, "{j}");
+    assert_eq!(j["cut_by"].as_array().map(Vec::len), Some(0), "{j}");
+    let nodes = j["paths"][0]["nodes"].as_str().unwrap_or_default();
+    assert_eq!(nodes.split('>').count(), 40, "{j}");
+    // --limit 1 on a lattice with paths in reach: cut by the limit, and named so.
+    let d = data("lattice");
+    let j = run_json([
+        "paths", "--from", "KP", "--to", "l2_0", "--limit", "1", "--format", "json", "--data", &d,
+    ]);
+    assert_eq!(j["paths"].as_array().map(Vec::len), Some(1), "{j}");
+    assert_eq!(j["cut_by"], serde_json::json!(["limit"]), "{j}");
+}
+
+#[test]
+fn self_shipments_stay_bounded_and_say_when_cut() {
+    // kp -> a, 400 shipments a -> a (8 a day), a -> u: the record-level chains multiply without end. The
+    // trace must finish with its paths, or say that its list was cut.
+    let d = data("self");
+    let j = run_json(["trace", "S401", "--format", "json", "--data", &d]);
+    let found = j["paths"].as_array().map(Vec::len).unwrap_or(0);
+    assert!(found > 0 || j["paths_truncated"] == true, "{j}");
+    let r = run(["trace", "S401", "--data", &d]);
+    assert!(!r.stdout.contains("Paths: none\n"), "{}", r.stdout);
+    let r = run(["report", "--format", "json", "--data", &d]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+}
