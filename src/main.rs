@@ -454,14 +454,8 @@ fn run(cli: Cli) -> Result<Outcome> {
             let hs = hs
                 .map(|h| Hs::parse(&h).map_err(|e| anyhow!("--hs: {e}")))
                 .transpose()?;
-            let w = origintrace::query::walk::walk(
-                &a.engine,
-                origin,
-                &to,
-                hs,
-                limit,
-                limits.max_hops,
-            )?;
+            let w =
+                origintrace::query::walk::walk(&a.engine, origin, &to, hs, limit, limits.max_hops)?;
             let bytes = match fmt.as_str() {
                 "json" => json(&w)?,
                 "html" => origintrace::report::html::walk_page(&w).into_bytes(),

@@ -392,10 +392,7 @@ impl Index {
         // order, and f64 sums taken in another order differ in the last bit.
         let mut by_id: Vec<u32> = (0..ds.links.len() as u32).collect();
         by_id.sort_by(|&a, &b| ds.links[a as usize].id.cmp(&ds.links[b as usize].id));
-        let (link_off, links) = csr(
-            n,
-            by_id.iter().map(|&i| (ds.links[i as usize].buyer, i)),
-        );
+        let (link_off, links) = csr(n, by_id.iter().map(|&i| (ds.links[i as usize].buyer, i)));
         Index {
             in_off,
             inbound,

@@ -480,7 +480,14 @@ impl Engine<'_> {
                                 kind: HopKind::Shipment,
                                 records: one(RecordRef::Shipment(*ship), s.value_usd),
                             };
-                            push(a, None, Node::Country(c), vec![origin, hop], &mut heap, &mut work);
+                            push(
+                                a,
+                                None,
+                                Node::Country(c),
+                                vec![origin, hop],
+                                &mut heap,
+                                &mut work,
+                            );
                         }
                     }
                     Source::Shipment {

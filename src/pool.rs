@@ -128,7 +128,7 @@ impl Series {
         }
         // Issue 14: a total order (day, then start before end, then rate), not the rows' file order: the
         // rates are rounded, so their sum depends on the order it is taken in.
-        ev.sort_by(|a, b| (a.0, a.2, a.1).cmp(&(b.0, b.2, b.1)));
+        ev.sort_by_key(|e| (e.0, e.2, e.1));
         let mut s = Series::default();
         let (mut f, mut r, mut active) = (Decimal::ZERO, Decimal::ZERO, 0i32);
         let mut i = 0;
@@ -298,7 +298,15 @@ impl PoolIndex {
             // Issue 14: ties on the period's start broken by the row's content, not its place in the file.
             v.sort_by_key(|&i| {
                 let f = &ds.flows[i as usize];
-                (f.period.start(), f.period.end(), f.region, f.partner, f.hs, f.value_usd, i)
+                (
+                    f.period.start(),
+                    f.period.end(),
+                    f.region,
+                    f.partner,
+                    f.hs,
+                    f.value_usd,
+                    i,
+                )
             });
         }
         ix

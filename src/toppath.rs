@@ -641,7 +641,14 @@ impl TopPaths {
     /// The exact share of chain `c` in output `k`: the same sum as the pass, but following that one chain
     /// alone, through every upstream output that could carry its prefix. `None` once `budget` terms are
     /// read (nothing partial is memoised).
-    fn exact(&self, e: &Engine, k: u32, c: u32, memo: &mut Memo, budget: &mut usize) -> Option<f64> {
+    fn exact(
+        &self,
+        e: &Engine,
+        k: u32,
+        c: u32,
+        memo: &mut Memo,
+        budget: &mut usize,
+    ) -> Option<f64> {
         if let Some(v) = memo.get(&(k, c)) {
             return Some(*v);
         }

@@ -26,7 +26,11 @@ fn limits_are_bounded_and_checked_when_parsed() {
     ];
     for args in bad {
         let r = run(args);
-        assert_eq!(r.code, 2, "{args:?} must be a usage error; stderr:\n{}", r.stderr);
+        assert_eq!(
+            r.code, 2,
+            "{args:?} must be a usage error; stderr:\n{}",
+            r.stderr
+        );
         let flag = args[args.len() - 2];
         assert!(
             r.stderr.contains(flag) && r.stderr.contains("is not in 1.."),
@@ -36,7 +40,16 @@ fn limits_are_bounded_and_checked_when_parsed() {
     }
     // The bounds themselves are accepted.
     let d = data("chain");
-    let r = run(["trace", "C38", "--max-paths", "100000", "--max-hops", "64", "--data", &d]);
+    let r = run([
+        "trace",
+        "C38",
+        "--max-paths",
+        "100000",
+        "--max-hops",
+        "64",
+        "--data",
+        &d,
+    ]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -49,7 +62,11 @@ fn a_trace_cut_before_any_path_says_so() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("sanctioned 100.00%"), "{}", r.stdout);
     assert!(!r.stdout.contains("Paths: none\n"), "{}", r.stdout);
-    assert!(r.stdout.contains("Paths: none found, list cut"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Paths: none found, list cut"),
+        "{}",
+        r.stdout
+    );
     let j = run_json(["trace", "L18_2_2", "--format", "json", "--data", &d]);
     assert_eq!(j["paths_truncated"], true, "{j}");
     assert_eq!(j["paths"].as_array().map(Vec::len), Some(0), "{j}");
@@ -59,41 +76,76 @@ fn a_trace_cut_before_any_path_says_so() {
     // The cut, not the data, emptied the list.
     let d = data("chain");
     let r = run(["trace", "C38", "--data", &d]);
-    assert!(r.stdout.contains("Paths: none found, list cut"), "{}", r.stdout);
-    let j = run_json(["trace", "C38", "--format", "json", "--max-hops", "64", "--data", &d]);
+    assert!(
+        r.stdout.contains("Paths: none found, list cut"),
+        "{}",
+        r.stdout
+    );
+    let j = run_json([
+        "trace",
+        "C38",
+        "--format",
+        "json",
+        "--max-hops",
+        "64",
+        "--data",
+        &d,
+    ]);
     assert_eq!(j["paths_truncated"], false, "{j}");
-    let first = j["paths"][0]["nodes"].as_str().unwrap_or_default().to_string();
+    let first = j["paths"][0]["nodes"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
     assert_eq!(first.split('>').count(), 40, "{j}");
-    assert!(first.starts_with("p0>p1>") && first.ends_with(">p38>p39"), "{first}");
+    assert!(
+        first.starts_with("p0>p1>") && first.ends_with(">p38>p39"),
+        "{first}"
+    );
 }
 
 #[test]
 fn paths_names_the_bound_that_cut_it() {
     // The lattice: 3^19 chains to its last layer; the walk runs out of work before any is found.
     let d = data("lattice");
-    let j = run_json(["paths", "--from", "KP", "--to", "l19_0", "--format", "json", "--data", &d]);
+    let j = run_json([
+        "paths", "--from", "KP", "--to", "l19_0", "--format", "json", "--data", &d,
+    ]);
     assert_eq!(j["truncated"], true, "{j}");
     assert_eq!(j["paths"].as_array().map(Vec::len), Some(0), "{j}");
     assert_eq!(j["cut_by"], serde_json::json!(["work"]), "{j}");
     let r = run(["paths", "--from", "KP", "--to", "l19_0", "--data", &d]);
     assert!(
-        r.stdout.contains("none found before the search was cut (the work bound)"),
+        r.stdout
+            .contains("none found before the search was cut (the work bound)"),
         "{}",
         r.stdout
     );
     // The chain of 40 parties: 39 hops, more than the default 16, so cut by --max-hops and named so ...
     let d = data("chain");
-    let j = run_json(["paths", "--from", "KP", "--to", "p39", "--format", "json", "--data", &d]);
+    let j = run_json([
+        "paths", "--from", "KP", "--to", "p39", "--format", "json", "--data", &d,
+    ]);
     assert_eq!(j["cut_by"], serde_json::json!(["max_hops"]), "{j}");
     let r = run(["paths", "--from", "KP", "--to", "p39", "--data", &d]);
     assert!(
-        r.stdout.contains("none found before the search was cut (--max-hops)"),
+        r.stdout
+            .contains("none found before the search was cut (--max-hops)"),
         "{}",
         r.stdout
     );
     // ... and found whole with --max-hops 64, when nothing is cut.
     let j = run_json([
-        "paths", "--from", "KP", "--to", "p39", "--max-hops", "64", "--format", "json", "--data", &d,
+        "paths",
+        "--from",
+        "KP",
+        "--to",
+        "p39",
+        "--max-hops",
+        "64",
+        "--format",
+        "json",
+        "--data",
+        &d,
     ]);
     assert_eq!(j["truncated"], false, "{j}");
     assert_eq!(j["cut_by"].as_array().map(Vec::len), Some(0), "{j}");
@@ -120,4 +172,30 @@ fn self_shipments_stay_bounded_and_say_when_cut() {
     assert!(!r.stdout.contains("Paths: none\n"), "{}", r.stdout);
     let r = run(["report", "--format", "json", "--data", &d]);
     assert_eq!(r.code, 0, "{}", r.stderr);
+}
+
+#[test]
+fn cut_reports_do_not_depend_on_the_thread_count() {
+    // Where the budgets cut, what was cut must not depend on which outputs a thread did before (the
+    // certification's memo is per output for that reason).
+    for shape in ["self", "lattice"] {
+        let d = data(shape);
+        let out = |threads: &str| {
+            let o = assert_cmd::Command::cargo_bin("origintrace")
+                .expect("binary built")
+                .env("RAYON_NUM_THREADS", threads)
+                .args(["report", "--format", "json", "--data", &d])
+                .output()
+                .expect("binary runs");
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            o.stdout
+        };
+        let one = out("1");
+        for t in ["2", "5"] {
+            assert!(
+                out(t) == one,
+                "{shape}: the report with {t} threads differs from 1 thread"
+            );
+        }
+    }
 }
