@@ -173,6 +173,10 @@ pub struct PathSet {
     pub truncated: bool,
     /// Where the source of a path with no hops is the output's own party (located in a sanctioned country).
     pub self_source: bool,
+    /// Units of work the search spent (see [`Limits::work_budget`]), and the most chains it held queued
+    /// at once: what the bounds promise, kept so tests can hold the search to them.
+    pub work: usize,
+    pub peak_queue: usize,
 }
 
 struct Chain {
@@ -376,6 +380,7 @@ impl Engine<'_> {
         let max_pops = limits.max_paths.saturating_mul(8).saturating_add(1000);
         let budget = limits.work_budget();
         let mut work = 0usize;
+        let mut peak_queue = 0usize;
         while let Some(st) = heap.pop() {
             pops += 1;
             if pops > max_pops || work > budget {
@@ -587,6 +592,7 @@ impl Engine<'_> {
             if work > budget {
                 truncated = true;
             }
+            peak_queue = peak_queue.max(heap.len());
         }
         if !heap.is_empty() {
             truncated = true;
@@ -596,6 +602,8 @@ impl Engine<'_> {
             paths: aggregate(done),
             truncated,
             self_source,
+            work,
+            peak_queue,
         }
     }
 }

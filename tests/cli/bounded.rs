@@ -199,3 +199,68 @@ fn cut_reports_do_not_depend_on_the_thread_count() {
         }
     }
 }
+
+#[test]
+fn a_search_spends_at_most_its_budget_and_queues_no_more() {
+    use origintrace::dataset::{DataSource, load};
+    use origintrace::model::{EPS, Engine};
+    use origintrace::paths::{Limits, MAX_HOPS_BOUND};
+    use origintrace::settings::Settings;
+    let st = Settings::default();
+    for shape in ["self", "lattice", "chain"] {
+        let ds =
+            load(&[DataSource::Dir(fixture(&format!("hostile/{shape}")))]).expect("fixture loads");
+        let e = Engine::run(&ds, &st);
+        let n = e.ix.keys.len() as u32;
+        // One step may overrun the budget by what it reads before the check: one output's terms, and the
+        // chains one term queues (no statistics in these fixtures: at most two, of at most max_hops + 3).
+        let widest = (0..n).map(|k| e.decompose(k).len()).max().unwrap_or(0);
+        let deep = Limits {
+            max_hops: MAX_HOPS_BOUND,
+            ..Limits::default()
+        };
+        let one = Limits {
+            max_paths: 1,
+            ..Limits::default()
+        };
+        let batch = Limits {
+            records: false,
+            top: Some(1),
+            ..Limits::default()
+        };
+        let mut spent_it_all = 0;
+        for limits in [Limits::default(), deep, one, batch] {
+            let budget = limits.work_budget();
+            let slack = widest + 2 * (limits.max_hops + 4);
+            // The deepest outputs are the hardest; the last few keys are the latest days.
+            let sanctioned = (0..n).filter(|&k| e.outcome(k).mix.sanctioned() > EPS);
+            let last: Vec<u32> = sanctioned
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .take(3)
+                .collect();
+            assert!(!last.is_empty(), "{shape}: no sanctioned output");
+            for k in last {
+                let set = e.paths_of_key(k, limits);
+                assert!(
+                    set.work <= budget + slack && set.peak_queue <= budget + slack,
+                    "{shape}, key {k}, {limits:?}: work {}, queue {}, budget {budget} + {slack}",
+                    set.work,
+                    set.peak_queue
+                );
+                if set.work > budget {
+                    spent_it_all += 1;
+                    assert!(
+                        set.truncated,
+                        "{shape}, key {k}: out of work but not marked cut"
+                    );
+                }
+            }
+        }
+        if shape == "lattice" {
+            // 3^19 chains of equal share: the budget, not the paths, ends these searches.
+            assert!(spent_it_all > 0, "the lattice never exhausted a budget");
+        }
+    }
+}
