@@ -117,11 +117,14 @@ struct Common {
     /// Exit with 1 when a flag at or above this severity is raised (low, medium, high).
     #[arg(long, global = true, value_name = "SEVERITY")]
     fail_on: Option<String>,
-    /// Safety limit: record-level paths collected per output.
-    #[arg(long, global = true, default_value_t = Limits::default().max_paths)]
+    /// Safety limit: record-level paths collected per output (1 to 100000; each also allows the search a
+    /// fixed amount of work, see docs/security.md "Bounded work").
+    #[arg(long, global = true, default_value_t = Limits::default().max_paths,
+          value_parser = bounded(origintrace::paths::MAX_PATHS_BOUND))]
     max_paths: usize,
-    /// Safety limit: hops per path.
-    #[arg(long, global = true, default_value_t = Limits::default().max_hops)]
+    /// Safety limit: hops per path (1 to 64).
+    #[arg(long, global = true, default_value_t = Limits::default().max_hops,
+          value_parser = bounded(origintrace::paths::MAX_HOPS_BOUND))]
     max_hops: usize,
 }
 
@@ -134,8 +137,8 @@ enum Command {
     /// One shipment: its mix, flags and top paths, every number tied to its rows.
     Trace {
         shipment_id: String,
-        /// How many paths to show.
-        #[arg(long, default_value_t = 5)]
+        /// How many paths to show (1 to 100000).
+        #[arg(long, default_value_t = 5, value_parser = bounded(origintrace::paths::MAX_PATHS_BOUND))]
         paths: usize,
     },
     /// A supplier's profile: identity, watchlist, mix per heading, suppliers, pool, flags, next steps.
@@ -155,8 +158,8 @@ enum Command {
         /// Only goods of this HS code (prefix) into the party.
         #[arg(long)]
         hs: Option<String>,
-        /// How many paths to list.
-        #[arg(long, default_value_t = 20)]
+        /// How many paths to list (1 to 100000).
+        #[arg(long, default_value_t = 20, value_parser = bounded(origintrace::paths::MAX_PATHS_BOUND))]
         limit: usize,
     },
     /// Write a deterministic synthetic dataset (-o DIR) for benchmarks and scale tests.
@@ -211,6 +214,12 @@ enum Command {
     },
 }
 
+/// A count option from 1 to `max`, checked when the command line is parsed: 0 is a usage error rather than
+/// a silent 1, and a huge value cannot buy unbounded work.
+fn bounded(max: usize) -> clap::builder::RangedU64ValueParser<usize> {
+    clap::builder::RangedU64ValueParser::<usize>::new().range(1..=max as u64)
+}
+
 fn severity(s: &str, what: &str) -> Result<Severity> {
     match Severity::parse(&s.to_ascii_lowercase()) {
         Some(Severity::None) | None => bail!("{what}: '{s}' is not low, medium or high"),
@@ -255,8 +264,8 @@ fn run(cli: Cli) -> Result<Outcome> {
         .map(|s| severity(s, "--fail-on"))
         .transpose()?;
     let limits = Limits {
-        max_paths: c.max_paths.max(1),
-        max_hops: c.max_hops.max(1),
+        max_paths: c.max_paths,
+        max_hops: c.max_hops,
         records: true,
         top: None,
     };
@@ -468,14 +477,8 @@ fn run(cli: Cli) -> Result<Outcome> {
             let hs = hs
                 .map(|h| Hs::parse(&h).map_err(|e| anyhow!("--hs: {e}")))
                 .transpose()?;
-            let w = origintrace::query::walk::walk(
-                &a.engine,
-                origin,
-                &to,
-                hs,
-                limit.max(1),
-                limits.max_hops,
-            )?;
+            let w =
+                origintrace::query::walk::walk(&a.engine, origin, &to, hs, limit, limits.max_hops)?;
             let bytes = match fmt.as_str() {
                 "json" => json(&w)?,
                 "html" => origintrace::report::html::walk_page(&w).into_bytes(),

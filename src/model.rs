@@ -390,13 +390,11 @@ impl Index {
         for (pos, &s) in outbound.iter().enumerate() {
             key_of_shipment[s as usize] = out_key[pos];
         }
-        let (link_off, links) = csr(
-            n,
-            ds.links
-                .iter()
-                .enumerate()
-                .map(|(i, l)| (l.buyer, i as u32)),
-        );
+        // Issue 14: each buyer's links in link_id order, not file order; their shares are summed in this
+        // order, and f64 sums taken in another order differ in the last bit.
+        let mut by_id: Vec<u32> = (0..ds.links.len() as u32).collect();
+        by_id.sort_by(|&a, &b| ds.links[a as usize].id.cmp(&ds.links[b as usize].id));
+        let (link_off, links) = csr(n, by_id.iter().map(|&i| (ds.links[i as usize].buyer, i)));
         Index {
             in_off,
             inbound,

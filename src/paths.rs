@@ -112,6 +112,25 @@ impl Path {
     }
 }
 
+/// The largest `--max-paths` the command line accepts: with [`WORK_PER_PATH`] it bounds one search's
+/// work and memory (about 25 million queued states, a few GiB, at this bound; a few MiB at the default).
+pub const MAX_PATHS_BOUND: usize = 100_000;
+
+/// The largest `--max-hops` the command line accepts. Chains are copied and compared hop by hop, so a
+/// search's work grows with this too; no supply chain of goods has more than a few dozen legs.
+pub const MAX_HOPS_BOUND: usize = 64;
+
+/// Units of work (a term read, a chain queued) one search may spend per path it may collect. The number
+/// of paths alone does not bound a search: on a dense graph each step reads a thousand terms and finds
+/// no path for a long time, so without this a search held gigabytes (issue 14). At the default
+/// `--max-paths` the budget is about half a million units: tens of milliseconds.
+pub const WORK_PER_PATH: usize = 256;
+
+/// The work of one search of a batch report, which needs only each output's top path and may search
+/// for thousands of outputs whose top path the one-pass [`crate::toppath`] could not settle. Kept small
+/// so a report's work stays proportional to its outputs; a search it cuts is marked cut like any other.
+pub const BATCH_WORK: usize = 20_000;
+
 /// Bounds of a path search.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Limits {
@@ -124,6 +143,19 @@ pub struct Limits {
     /// Stop as soon as the `k` largest paths are certain (batch reports need only the top path); `None`
     /// collects every path within the bounds.
     pub top: Option<usize>,
+}
+
+impl Limits {
+    /// The units of work one search may spend (see [`WORK_PER_PATH`], [`BATCH_WORK`]); a search that
+    /// reaches it stops with what it found, marked cut. Its queue cannot outgrow it either, so the bound
+    /// holds for memory as well as time.
+    pub fn work_budget(&self) -> usize {
+        let per_path = self.max_paths.saturating_mul(WORK_PER_PATH);
+        match self.top {
+            Some(_) => per_path.min(BATCH_WORK),
+            None => per_path,
+        }
+    }
 }
 
 impl Default for Limits {
@@ -144,6 +176,10 @@ pub struct PathSet {
     pub truncated: bool,
     /// Where the source of a path with no hops is the output's own party (located in a sanctioned country).
     pub self_source: bool,
+    /// Units of work the search spent (see [`Limits::work_budget`]), and the most chains it held queued
+    /// at once: what the bounds promise, kept so tests can hold the search to them.
+    pub work: usize,
+    pub peak_queue: usize,
 }
 
 struct Chain {
@@ -345,9 +381,12 @@ impl Engine<'_> {
         let mut memo: HashMap<u32, Rc<Vec<crate::model::Item>>> = HashMap::new();
         let mut found = 0.0;
         let max_pops = limits.max_paths.saturating_mul(8).saturating_add(1000);
+        let budget = limits.work_budget();
+        let mut work = 0usize;
+        let mut peak_queue = 0usize;
         while let Some(st) = heap.pop() {
             pops += 1;
-            if pops > max_pops {
+            if pops > max_pops || work > budget {
                 truncated = true;
                 break;
             }
@@ -375,7 +414,8 @@ impl Engine<'_> {
                             pending: Option<u32>,
                             source: Node,
                             hops: Vec<Hop>,
-                            heap: &mut BinaryHeap<State>| {
+                            heap: &mut BinaryHeap<State>,
+                            work: &mut usize| {
                 let mut chain = st.chain.clone();
                 for h in hops.into_iter().rev() {
                     chain = Some(Rc::new(Chain {
@@ -396,6 +436,7 @@ impl Engine<'_> {
                     return;
                 }
                 seq += 1;
+                *work += 1 + depth;
                 heap.push(State {
                     priority,
                     seq,
@@ -408,16 +449,25 @@ impl Engine<'_> {
             // The same upstream output is reached by many chains: decompose it once per search.
             let items = memo
                 .entry(u)
-                .or_insert_with(|| Rc::new(self.decompose(u)))
+                .or_insert_with(|| {
+                    let items = self.decompose(u);
+                    work += items.len();
+                    Rc::new(items)
+                })
                 .clone();
             for item in items.iter() {
+                // Checked per term: one output may have more terms than the whole budget.
+                work += 1;
+                if work > budget {
+                    break;
+                }
                 let w = item.weight;
                 if w <= 0.0 {
                     continue;
                 }
                 let a = st.acc * w;
                 match &item.source {
-                    Source::SanctionedParty => push(a, None, here, vec![], &mut heap),
+                    Source::SanctionedParty => push(a, None, here, vec![], &mut heap, &mut work),
                     Source::Shipment {
                         ship, direct: true, ..
                     } => {
@@ -430,7 +480,7 @@ impl Engine<'_> {
                             records: one(RecordRef::Shipment(*ship), s.value_usd),
                         };
                         if self.is_sanctioned_party(s.shipper) {
-                            push(a, None, q, vec![hop], &mut heap);
+                            push(a, None, q, vec![hop], &mut heap, &mut work);
                         } else if let Some(c) = s.origin {
                             let origin = Hop {
                                 from: Node::Country(c),
@@ -438,7 +488,14 @@ impl Engine<'_> {
                                 kind: HopKind::Shipment,
                                 records: one(RecordRef::Shipment(*ship), s.value_usd),
                             };
-                            push(a, None, Node::Country(c), vec![origin, hop], &mut heap);
+                            push(
+                                a,
+                                None,
+                                Node::Country(c),
+                                vec![origin, hop],
+                                &mut heap,
+                                &mut work,
+                            );
                         }
                     }
                     Source::Shipment {
@@ -454,7 +511,7 @@ impl Engine<'_> {
                                 kind: HopKind::Shipment,
                                 records: one(RecordRef::Shipment(*ship), s.value_usd),
                             };
-                            push(a, Some(*up), here, vec![hop], &mut heap);
+                            push(a, Some(*up), here, vec![hop], &mut heap, &mut work);
                         }
                     }
                     Source::Shipment { .. } => {}
@@ -467,7 +524,7 @@ impl Engine<'_> {
                                 kind: HopKind::Declared,
                                 records: one(RecordRef::Link(*link), Decimal::ZERO),
                             };
-                            push(a, None, Node::Country(c), vec![hop], &mut heap);
+                            push(a, None, Node::Country(c), vec![hop], &mut heap, &mut work);
                         }
                     }
                     Source::LinkSanctionedParty { link } => {
@@ -479,7 +536,7 @@ impl Engine<'_> {
                                 kind: HopKind::Declared,
                                 records: one(RecordRef::Link(*link), Decimal::ZERO),
                             };
-                            push(a, None, party_node(q), vec![hop], &mut heap);
+                            push(a, None, party_node(q), vec![hop], &mut heap, &mut work);
                         }
                     }
                     Source::LinkParty { link, upstream, .. } => {
@@ -492,7 +549,7 @@ impl Engine<'_> {
                                     kind: HopKind::Declared,
                                     records: one(RecordRef::Link(*link), Decimal::ZERO),
                                 };
-                                push(a, Some(*upstream), here, vec![hop], &mut heap);
+                                push(a, Some(*upstream), here, vec![hop], &mut heap, &mut work);
                             }
                         }
                     }
@@ -511,7 +568,7 @@ impl Engine<'_> {
                                 if let Some(last) = hops.last_mut() {
                                     last.records = one(RecordRef::Link(*link), Decimal::ZERO);
                                 }
-                                push(a * f, None, src, hops, &mut heap);
+                                push(a * f, None, src, hops, &mut heap, &mut work);
                             }
                         }
                     }
@@ -526,7 +583,7 @@ impl Engine<'_> {
                                 kind,
                                 limits.records,
                             ) {
-                                push(a * f, None, src, hops, &mut heap);
+                                push(a * f, None, src, hops, &mut heap, &mut work);
                             }
                         }
                     }
@@ -535,6 +592,10 @@ impl Engine<'_> {
                     | Source::NoPool => {}
                 }
             }
+            if work > budget {
+                truncated = true;
+            }
+            peak_queue = peak_queue.max(heap.len());
         }
         if !heap.is_empty() {
             truncated = true;
@@ -544,6 +605,8 @@ impl Engine<'_> {
             paths: aggregate(done),
             truncated,
             self_source,
+            work,
+            peak_queue,
         }
     }
 }

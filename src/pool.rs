@@ -133,7 +133,9 @@ impl Series {
             ev.push((a.0, rate, 1));
             ev.push((b.0, -rate, -1));
         }
-        ev.sort_by_key(|e| e.0);
+        // Issue 14: a total order (day, then start before end, then rate), not the rows' file order: the
+        // rates are rounded, so their sum depends on the order it is taken in.
+        ev.sort_by_key(|e| (e.0, e.2, e.1));
         let mut s = Series::default();
         let (mut f, mut r, mut active) = (Decimal::ZERO, Decimal::ZERO, 0i32);
         let mut i = 0;
@@ -300,7 +302,19 @@ impl PoolIndex {
             }
         }
         for v in ix.buckets.values_mut() {
-            v.sort_by_key(|&i| (ds.flows[i as usize].period.start(), i));
+            // Issue 14: ties on the period's start broken by the row's content, not its place in the file.
+            v.sort_by_key(|&i| {
+                let f = &ds.flows[i as usize];
+                (
+                    f.period.start(),
+                    f.period.end(),
+                    f.region,
+                    f.partner,
+                    f.hs,
+                    f.value_usd,
+                    i,
+                )
+            });
         }
         ix
     }

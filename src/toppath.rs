@@ -30,6 +30,12 @@ const NONE: u32 = u32::MAX;
 /// Two chains within this of each other are a tie: the search, which sorts ties by node, decides.
 const MARGIN: f64 = 1e-12;
 
+/// Terms one [`TopPaths::top_chain`] may read to make kept chains' shares exact. The exact share of a
+/// chain follows it through every upstream output that could carry its prefix: on a graph where each
+/// output has a thousand inputs that is millions of terms per output (issue 14: a report of 20,000
+/// self-shipments spent 75 s here). Past this the output falls back to the bounded search.
+pub const EXACT_WORK: usize = 20_000;
+
 #[derive(Clone, Copy)]
 struct Link {
     parent: u32,
@@ -583,15 +589,20 @@ impl TopPaths {
             .map(|(c, share)| self.chains.path(c, share))
     }
 
-    /// [`TopPaths::top`] as (chain, exact share), to be made a path by [`Chains::path`].
+    /// [`TopPaths::top`] as (chain, exact share), to be made a path by [`Chains::path`]. `None` too when
+    /// making the shares exact would read more than [`EXACT_WORK`] terms. `memo` is cleared first: with
+    /// values left from other outputs, whether the budget suffices would depend on which outputs a thread
+    /// did before, and so would the report.
     pub fn top_chain(&self, e: &Engine, k: u32, memo: &mut Memo) -> Option<(u32, f64)> {
+        memo.clear();
+        let mut budget = EXACT_WORK;
         let kept = self.kept(k);
         let first = kept.first()?;
         let cap = self.cap[k as usize];
         let rival = kept[1..].iter().map(|x| x.lo + x.slack).fold(cap, f64::max);
         let (chain, share) = if first.lo > rival + MARGIN {
             let share = if first.slack > MARGIN {
-                self.exact(e, k, first.chain, memo)
+                self.exact(e, k, first.chain, memo, &mut budget)?
             } else {
                 first.lo
             };
@@ -602,13 +613,13 @@ impl TopPaths {
                 .iter()
                 .map(|x| {
                     let v = if x.slack > MARGIN {
-                        self.exact(e, k, x.chain, memo)
+                        self.exact(e, k, x.chain, memo, &mut budget)?
                     } else {
                         x.lo
                     };
-                    (v, x.chain)
+                    Some((v, x.chain))
                 })
-                .collect();
+                .collect::<Option<_>>()?;
             ex.sort_by(|a, b| b.0.total_cmp(&a.0));
             let second = ex.get(1).map_or(0.0, |x| x.0);
             if ex[0].0 <= second.max(cap) + MARGIN {
@@ -628,11 +639,21 @@ impl TopPaths {
     }
 
     /// The exact share of chain `c` in output `k`: the same sum as the pass, but following that one chain
-    /// alone, through every upstream output that could carry its prefix.
-    fn exact(&self, e: &Engine, k: u32, c: u32, memo: &mut Memo) -> f64 {
+    /// alone, through every upstream output that could carry its prefix. `None` once `budget` terms are
+    /// read (nothing partial is memoised).
+    fn exact(
+        &self,
+        e: &Engine,
+        k: u32,
+        c: u32,
+        memo: &mut Memo,
+        budget: &mut usize,
+    ) -> Option<f64> {
         if let Some(v) = memo.get(&(k, c)) {
-            return *v;
+            return Some(*v);
         }
+        let items = e.decompose(k);
+        *budget = budget.checked_sub(items.len().saturating_add(1))?;
         let link = self.chains.links[c as usize];
         let key = e.key(k);
         let here = Node::Party(key.party);
@@ -640,7 +661,7 @@ impl TopPaths {
             self.chains.map.get(&(parent, node, kind)).copied()
         };
         let mut sum = 0.0;
-        for item in e.decompose(k) {
+        for item in items {
             let w = item.weight;
             if w <= 0.0 {
                 continue;
@@ -669,7 +690,7 @@ impl TopPaths {
                             == Node::Party(e.key(*u).party)
                         && e.outcome(*u).mix.sanctioned() > EPS
                     {
-                        sum += w * self.exact(e, *u, link.parent, memo);
+                        sum += w * self.exact(e, *u, link.parent, memo, budget)?;
                     }
                 }
                 Source::LinkCountryPool { country, .. } => {
@@ -695,7 +716,7 @@ impl TopPaths {
             }
         }
         memo.insert((k, c), sum);
-        sum
+        Some(sum)
     }
 
     /// The factor of the pool chain whose hops before the last are chain `prefix`.

@@ -887,9 +887,11 @@ pub fn trace_text(t: &TraceJson) -> String {
     let _ = writeln!(o);
     if t.paths.is_empty() {
         if t.paths_truncated {
+            // A cut search that found nothing says nothing about the sanctioned share (issue 14).
             let _ = writeln!(
                 o,
-                "Paths: none listed — the search was cut by its limits (--max-paths, --max-hops) before it completed one; the shares above are exact"
+                "Paths: none found, list cut (the search reached --max-paths, --max-hops or its work bound \
+                 before any path; see docs/security.md); the shares above are exact"
             );
         } else if e.sanctioned > EPS {
             let _ = writeln!(o, "Paths: none listed");

@@ -27,6 +27,22 @@ pub struct WalkJson {
     pub max_hops: usize,
     pub paths: Vec<WalkPath>,
     pub truncated: bool,
+    /// What cut the list, when it was cut: "limit" (`--limit` paths found), "max_hops" (a chain would
+    /// have been longer), "work" (the search spent [`WALK_WORK`]); in the order they first struck.
+    pub cut_by: Vec<&'static str>,
+}
+
+/// Units of work (an input row read, a chain queued, a hop copied) one walk may spend. The walk lists
+/// chains, not parties, so on a dense graph their number grows as the width to the power of the depth:
+/// a 30 x 30 lattice held 3.5 GB before this bound (issue 14). A queued chain holds at most
+/// `--max-hops` hops and each costs one unit per hop, so memory is bounded with the time: about
+/// 200 MB at worst, a second or two of work.
+pub const WALK_WORK: usize = 2_000_000;
+
+fn cut(cut_by: &mut Vec<&'static str>, why: &'static str) {
+    if !cut_by.contains(&why) {
+        cut_by.push(why);
+    }
 }
 
 struct State {
@@ -53,7 +69,18 @@ pub fn walk(
     let st = e.st;
     let target = resolve_party(ds, to)?;
     let mut found: Vec<Vec<Hop>> = Vec::new();
-    let mut truncated = false;
+    let mut cut_by = Vec::new();
+    let mut work = 0usize;
+    // The statistics rows that can end a chain (imports from the origin), by reporter, so each step reads
+    // only its own country's rows instead of every row.
+    let mut origin_rows: Vec<(Country, u32)> = ds
+        .flows
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| !f.superseded && f.partner == origin && f.flow == Flow::Import)
+        .map(|(i, f)| (f.reporter, i as u32))
+        .collect();
+    origin_rows.sort_unstable();
     let mut queue = VecDeque::new();
     queue.push_back(State {
         party: target,
@@ -62,13 +89,10 @@ pub fn walk(
         hops: vec![],
         visited: vec![target],
     });
-    let mut steps = 0usize;
-    const MAX_STEPS: usize = 200_000;
     let lag = st.lag_days;
     'bfs: while let Some(s) = queue.pop_front() {
-        steps += 1;
-        if steps > MAX_STEPS {
-            truncated = true;
+        if work > WALK_WORK {
+            cut(&mut cut_by, "work");
             break;
         }
         let here = Node::Party(s.party);
@@ -93,6 +117,7 @@ pub fn walk(
         }
         // Shipments into this party.
         for &i in e.ix.inbound_of(s.party) {
+            work += 1;
             let d = &ds.shipments[i as usize];
             if !in_window(d.date) || !rel(d.hs) {
                 continue;
@@ -106,7 +131,7 @@ pub fn walk(
             };
             if ds.party(q).country == origin {
                 if emit(with(vec![hop], &s.hops), &mut found) {
-                    truncated = true;
+                    cut(&mut cut_by, "limit");
                     break 'bfs;
                 }
             } else if d.origin == Some(origin) {
@@ -117,14 +142,15 @@ pub fn walk(
                     records: vec![(RecordRef::Shipment(i), d.value_usd)],
                 };
                 if emit(with(vec![o, hop], &s.hops), &mut found) {
-                    truncated = true;
+                    cut(&mut cut_by, "limit");
                     break 'bfs;
                 }
             } else if !s.visited.contains(&q) {
                 if s.hops.len() + 1 >= max_hops {
-                    truncated = true;
+                    cut(&mut cut_by, "max_hops");
                     continue;
                 }
+                work += 1 + s.hops.len();
                 let mut visited = s.visited.clone();
                 visited.push(q);
                 queue.push_back(State {
@@ -138,6 +164,7 @@ pub fn walk(
         }
         // Supplier declarations of this party.
         for &l in e.ix.links_of(s.party) {
+            work += 1;
             let link = &ds.links[l as usize];
             let valid = match s.deadline {
                 Some(t) => link.valid_at(t.add_days(-1)),
@@ -155,7 +182,7 @@ pub fn walk(
                         records: vec![(RecordRef::Link(l), Default::default())],
                     };
                     if emit(with(vec![hop], &s.hops), &mut found) {
-                        truncated = true;
+                        cut(&mut cut_by, "limit");
                         break 'bfs;
                     }
                 }
@@ -168,10 +195,15 @@ pub fn walk(
                     };
                     if ds.party(q).country == origin {
                         if emit(with(vec![hop], &s.hops), &mut found) {
-                            truncated = true;
+                            cut(&mut cut_by, "limit");
                             break 'bfs;
                         }
-                    } else if !s.visited.contains(&q) && s.hops.len() + 1 < max_hops {
+                    } else if !s.visited.contains(&q) {
+                        if s.hops.len() + 1 >= max_hops {
+                            cut(&mut cut_by, "max_hops");
+                            continue;
+                        }
+                        work += 1 + s.hops.len();
                         let mut visited = s.visited.clone();
                         visited.push(q);
                         queue.push_back(State {
@@ -197,13 +229,14 @@ pub fn walk(
         let region_rows = party
             .region
             .is_some_and(|r| e.ix.pools.has_region(party.country, r));
-        for (i, f) in ds.flows.iter().enumerate() {
-            if f.superseded
-                || f.reporter != party.country
-                || f.partner != origin
-                || f.flow != Flow::Import
-                || !rel(f.hs)
-            {
+        let first = origin_rows.partition_point(|(c, _)| *c < party.country);
+        for &(c, i) in &origin_rows[first..] {
+            if c != party.country {
+                break;
+            }
+            work += 1;
+            let f = &ds.flows[i as usize];
+            if !rel(f.hs) {
                 continue;
             }
             let scope_ok = if region_rows {
@@ -212,7 +245,7 @@ pub fn walk(
                 true
             };
             if scope_ok && f.period.start() < deadline && f.period.end() > lo {
-                rows.push((RecordRef::Flow(i as u32), f.value_usd));
+                rows.push((RecordRef::Flow(i), f.value_usd));
             }
         }
         if !rows.is_empty() {
@@ -244,7 +277,7 @@ pub fn walk(
                 },
             ];
             if emit(with(hops, &s.hops), &mut found) {
-                truncated = true;
+                cut(&mut cut_by, "limit");
                 break 'bfs;
             }
         }
@@ -267,8 +300,22 @@ pub fn walk(
         hs: hs.map(|h| h.to_string()),
         max_hops,
         paths,
-        truncated,
+        truncated: !cut_by.is_empty(),
+        cut_by,
     })
+}
+
+/// The bounds that cut a walk, as a person names them.
+fn cut_names(cut_by: &[&str]) -> String {
+    cut_by
+        .iter()
+        .map(|c| match *c {
+            "limit" => "--limit",
+            "max_hops" => "--max-hops",
+            _ => "the work bound",
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The paths for a person.
@@ -284,13 +331,21 @@ pub fn walk_text(w: &WalkJson) -> String {
             .unwrap_or_default(),
         w.paths.len(),
         if w.truncated {
-            ", list cut by --limit, --max-hops or the search bound"
+            format!(", list cut by {}", cut_names(&w.cut_by))
         } else {
-            ""
+            String::new()
         }
     );
     if w.paths.is_empty() {
-        let _ = writeln!(o, "  none");
+        if w.truncated {
+            let _ = writeln!(
+                o,
+                "  none found before the search was cut ({}): a chain may still exist",
+                cut_names(&w.cut_by)
+            );
+        } else {
+            let _ = writeln!(o, "  none");
+        }
     }
     for (i, p) in w.paths.iter().enumerate() {
         let _ = writeln!(o, "  {}. {}", i + 1, p.nodes);

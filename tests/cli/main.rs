@@ -4,6 +4,7 @@
 mod harness;
 
 mod adversarial;
+mod bounded;
 mod examples;
 mod exports;
 mod hardening;
@@ -12,4 +13,5 @@ mod ingest;
 mod model;
 mod properties;
 mod reports;
+mod shuffled;
 mod vet;
