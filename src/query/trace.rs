@@ -357,8 +357,11 @@ impl PoolJson {
     }
 }
 
-fn pool_json(a: &Analysis, ship: u32) -> Option<PoolJson> {
-    let s = &a.ds().shipments[ship as usize];
+/// The pool the shipment's output takes (its pool term has weight > 0), with its rows; `None` when it takes
+/// none, so a trace never shows statistics that carry no weight in its numbers.
+fn pool_json(a: &Analysis, sc: &Scored) -> Option<PoolJson> {
+    sc.outcome.prevalence?;
+    let s = &a.ds().shipments[sc.ship as usize];
     let pl = a.engine.party_pool(s.shipper, s.hs.heading(), s.date)?;
     Some(PoolJson::of_rows(a, &pl, s.hs.heading(), s.date))
 }
@@ -415,9 +418,13 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
     }
     let key = e.key(sc.key);
     let mut out: Vec<BackingJson> = Vec::new();
+    // The weakest grade the part's sanctioned and clean shares rest on; a part that is all unknown rests on
+    // no evidence at all, and says so (never "documented").
     let grade_of = |m: &Mix| {
-        let g = (0..3).filter(|&g| m.s[g] + m.c[g] > EPS).max().unwrap_or(0);
-        ["documented", "declared", "statistical"][g]
+        (0..3)
+            .filter(|&g| m.s[g] + m.c[g] > EPS)
+            .max()
+            .map_or("none", |g| ["documented", "declared", "statistical"][g])
     };
     for it in e.decompose(sc.key) {
         if it.weight <= EPS {
@@ -669,7 +676,7 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
             .collect(),
         paths_truncated: sc.truncated || sc.paths.len() > k,
         paths_found: sc.paths.len(),
-        pool: pool_json(a, sc.ship),
+        pool: pool_json(a, sc),
         window,
         explanation: explain(&exposure, &backing),
         backing,

@@ -79,6 +79,9 @@ fn worked_example_a_statistical() {
         0.8524774,
         1e-6,
     );
+    // An all-unknown part rests on no evidence, and is never called documented.
+    assert_eq!(part("remainder_unknown")["grade"], "none");
+    assert_eq!(part("clean_imports")["grade"], "statistical");
     assert_eq!(
         part("sanctioned_imports")["records"]
             .as_array()
