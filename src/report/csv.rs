@@ -27,7 +27,7 @@ fn neutral(s: &str) -> Cow<'_, str> {
     }
 }
 
-pub const SHIPMENT_COLUMNS: [&str; 24] = [
+pub const SHIPMENT_COLUMNS: [&str; 25] = [
     "shipment_id",
     "date",
     "shipper_id",
@@ -52,6 +52,7 @@ pub const SHIPMENT_COLUMNS: [&str; 24] = [
     "prevalence",
     "coverage",
     "exposed_value_usd",
+    "paths_truncated",
 ];
 
 const SUMMARY_COLUMNS: [&str; 10] = [
@@ -68,7 +69,7 @@ const SUMMARY_COLUMNS: [&str; 10] = [
 ];
 
 /// The cells of a shipments-table row, in [`SHIPMENT_COLUMNS`] order.
-fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 24] {
+fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 25] {
     [
         neutral(&x.shipment_id),
         Cow::Borrowed(&x.date),
@@ -94,6 +95,7 @@ fn shipment_cells(x: &ShipmentRow) -> [Cow<'_, str>; 24] {
         Cow::Owned(x.prevalence.map(share).unwrap_or_default()),
         Cow::Owned(share(x.coverage)),
         Cow::Borrowed(&x.exposed_value_usd),
+        Cow::Borrowed(if x.paths_truncated { "true" } else { "false" }),
     ]
 }
 

@@ -927,7 +927,15 @@ fn flagged_table(rows: &[&ShipmentRow], anchors: &HashMap<&str, usize>) -> Strin
             x.severity as u8,
             sev_badge(x.severity.as_str()),
             esc(&x.flags.join(", ")),
-            esc(&x.top_path.replace('>', " → ")),
+            esc(&format!(
+                "{}{}",
+                x.top_path.replace('>', " → "),
+                if x.paths_truncated {
+                    " (path search cut)"
+                } else {
+                    ""
+                }
+            )),
             sev = x.severity.as_str()
         );
     }
@@ -1914,7 +1922,14 @@ pub fn walk_page(w: &WalkJson) -> String {
         w.max_hops
     )];
     if w.truncated {
-        lines.push("the list was cut at the limit".into());
+        lines.push(format!(
+            "the list was cut ({})",
+            if w.cut_by.is_empty() {
+                "limit".to_string()
+            } else {
+                w.cut_by.join(", ")
+            }
+        ));
     }
     b.push_str(&header(
         "paths",

@@ -110,7 +110,15 @@ impl Exporter for Markdown {
                 pct(x.unknown),
                 x.severity.as_str(),
                 md(&x.flags.join(", ")),
-                md(&x.top_path)
+                md(&format!(
+                    "{}{}",
+                    x.top_path,
+                    if x.paths_truncated {
+                        " (path search cut)"
+                    } else {
+                        ""
+                    }
+                ))
             );
         }
         let _ = writeln!(

@@ -45,6 +45,9 @@ pub struct ShipmentRow {
     pub prevalence: Option<f64>,
     pub coverage: f64,
     pub exposed_value_usd: String,
+    /// Whether the path search behind `top_path` was cut by its bounds (issue 14: a cut list says so in every
+    /// format): the share is exact, the path shown may not be the largest, or may be missing.
+    pub paths_truncated: bool,
     #[serde(skip)]
     pub ship: u32,
     #[serde(skip)]
@@ -173,6 +176,7 @@ pub(crate) fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
         prevalence: sc.outcome.prevalence,
         coverage: m.coverage(),
         exposed_value_usd: cents(ex),
+        paths_truncated: sc.truncated,
         ship: sc.ship,
         exposed: ex,
     }

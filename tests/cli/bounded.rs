@@ -174,6 +174,48 @@ fn self_shipments_stay_bounded_and_say_when_cut() {
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
+/// A report row whose top-path search was cut says so in every format: CSV and JSON `paths_truncated`, and
+/// "(path search cut)" in Markdown and HTML; every sanctioned row without a top path is such a row.
+#[test]
+fn a_cut_top_path_says_so_in_every_report_format() {
+    let d = data("lattice");
+    let csv = run(["report", "--data", &d]);
+    assert_eq!(csv.code, 0, "{}", csv.stderr);
+    let mut lines = csv.stdout.lines();
+    let head: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (mut cut, mut bare) = (0, 0);
+    for l in lines {
+        let cells: Vec<&str> = l.split(',').collect();
+        let sanctioned: f64 = cells[col("sanctioned")].parse().unwrap();
+        let truncated = cells[col("paths_truncated")] == "true";
+        cut += truncated as usize;
+        if sanctioned > 0.0 && cells[col("top_path")].is_empty() {
+            bare += 1;
+            assert!(
+                truncated,
+                "a sanctioned row without a path must say its search was cut: {l}"
+            );
+        }
+    }
+    assert!(
+        cut > 0 && bare > 0,
+        "the lattice cuts some searches ({cut}, {bare})"
+    );
+    let j = run_json(["report", "--format", "json", "--data", &d]);
+    let n = j["shipments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["paths_truncated"] == true)
+        .count();
+    assert_eq!(n, cut);
+    for fmt in ["md", "html"] {
+        let r = run(["report", "--format", fmt, "--data", &d]);
+        assert!(r.stdout.contains("(path search cut)"), "{fmt}");
+    }
+}
+
 #[test]
 fn cut_reports_do_not_depend_on_the_thread_count() {
     // Where the budgets cut, what was cut must not depend on which outputs a thread did before (the

@@ -159,5 +159,5 @@ fn worked_example_b_documented_and_declared() {
         .find(|l| l.starts_with("B-4,"))
         .expect("B-4 row");
     // `prevalence` follows `top_path`, empty when the output takes no pool.
-    assert!(row.ends_with(",K>L>X>Y,,0.916666667,100000"), "{row}");
+    assert!(row.ends_with(",K>L>X>Y,,0.916666667,100000,false"), "{row}");
 }
