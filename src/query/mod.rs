@@ -84,12 +84,10 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
         })
         .map(|(i, _)| i as u32)
         .collect();
-    if by_id.len() == 1 {
-        return Ok(by_id[0]);
-    }
+    // Several parties sharing an identifier are listed as candidates, like an ambiguous name.
     let norm = crate::screening::normalize(query);
-    let mut found: Vec<u32> = Vec::new();
-    if !norm.is_empty() {
+    let mut found: Vec<u32> = by_id;
+    if found.is_empty() && !norm.is_empty() {
         for (i, p) in ds.parties.iter().enumerate() {
             let names = std::iter::once(&p.name).chain(p.aliases.iter());
             if names

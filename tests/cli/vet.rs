@@ -209,3 +209,24 @@ fn a_kp_supplier_outside_the_lag_window_is_still_flagged() {
     assert_eq!(t["counterparties"][0]["party_id"], "ryonhwa-coop");
     assert_eq!(t["counterparties"][0]["direction"], "received_from");
 }
+
+/// Two parties sharing an identifier are candidates, listed, with exit 2, as for an ambiguous name.
+#[test]
+fn a_shared_identifier_is_ambiguous() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("parties.csv"),
+        "party_id,name,country,identifiers\nA,Alpha Hair Co.,CN,uscc:91410000AAAA\nB,Beta Hair Co.,CN,uscc:91410000AAAA\nC,Gamma Hair Co.,CN,duns:123\n",
+    )
+    .unwrap();
+    let d = dir.path().display().to_string();
+    let r = run(["vet", "uscc:91410000AAAA", "--data", &d]);
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    assert!(
+        r.stderr.contains("ambiguous") && r.stderr.contains("Alpha") && r.stderr.contains("Beta"),
+        "{}",
+        r.stderr
+    );
+    let v = run_json(["vet", "123", "--format", "json", "--data", &d]);
+    assert_eq!(v["party"]["party_id"], "C");
+}
