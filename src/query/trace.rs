@@ -794,22 +794,7 @@ pub fn trace_text(t: &TraceJson) -> String {
             o,
             "Sanctioned counterparties of the shipper (its own shipments to or from a sanctioned country):"
         );
-        for c in &t.counterparties {
-            let _ = writeln!(
-                o,
-                "  {} {} ({}, {}): {} shipment(s), {} USD, HS {}, {}..{}",
-                c.direction.replace('_', " "),
-                c.name,
-                c.party_id,
-                c.country,
-                c.shipments,
-                c.value_usd,
-                c.hs_codes.join("/"),
-                c.first,
-                c.last
-            );
-            let _ = writeln!(o, "     records: {}", list_some(&c.records, 6));
-        }
+        o.push_str(&super::vet::counterparty_lines(&t.counterparties));
     }
     if !t.backing.is_empty() {
         let _ = writeln!(o);

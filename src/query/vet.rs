@@ -253,6 +253,24 @@ fn do_not_contact(a: &Analysis, q: u32) -> Option<String> {
     ))
 }
 
+/// The finding of a supplier that must not be contacted: high when it is located in a sanctioned country
+/// or matches the watchlist exactly, medium for a fuzzy match.
+fn blocked_finding(a: &Analysis, q: u32, role: &str, why: &str) -> Finding {
+    let qp = a.ds().party(q);
+    let exact = a
+        .hits
+        .get(q as usize)
+        .is_some_and(|h| h.iter().any(|h| h.exact));
+    Finding {
+        severity: if a.engine.is_sanctioned_party(q) || exact {
+            Severity::High
+        } else {
+            Severity::Medium
+        },
+        what: format!("{role} {} ({}) is {why}", qp.name, qp.id),
+    }
+}
+
 fn stop_and_escalate(name: &str, id: &str, why: &str, context: &str) -> String {
     format!(
         "Stop and escalate: {name} ({id}) is {why}. {context} Do not ask it for documents; refer the case to your sanctions officer."
@@ -608,15 +626,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         let block = do_not_contact(a, q);
         let q_cps = counterparties(a, q, cp_lo, t);
         if let Some(why) = &block {
-            findings.push(Finding {
-                severity: if e.is_sanctioned_party(q) || a.hits[q as usize].iter().any(|h| h.exact)
-                {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                },
-                what: format!("supplier {} ({}) is {why}", qp.name, qp.id),
-            });
+            findings.push(blocked_finding(a, q, "supplier", why));
             next_steps.push(stop_and_escalate(
                 &qp.name,
                 &qp.id,
@@ -756,15 +766,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         };
         if let (Some(q), Some(why)) = (party_q, &block) {
             let qp = ds.party(q);
-            findings.push(Finding {
-                severity: if e.is_sanctioned_party(q) || a.hits[q as usize].iter().any(|h| h.exact)
-                {
-                    Severity::High
-                } else {
-                    Severity::Medium
-                },
-                what: format!("declared supplier {} ({}) is {why}", qp.name, qp.id),
-            });
+            findings.push(blocked_finding(a, q, "declared supplier", why));
             next_steps.push(stop_and_escalate(
                 &qp.name,
                 &qp.id,
@@ -935,6 +937,34 @@ fn bought(a: &Analysis, p: u32, lo: Date, as_of: Date) -> Bought {
     }
 }
 
+/// Sanctioned counterparties for a person, one entry and its records (the first six) each.
+pub fn counterparty_lines(cps: &[Counterparty]) -> String {
+    let mut o = String::new();
+    for c in cps {
+        let _ = writeln!(
+            o,
+            "  {} {} ({}, {}): {} shipment(s), {} USD, HS {}, {}..{}",
+            c.direction.replace('_', " "),
+            c.name,
+            c.party_id,
+            c.country,
+            c.shipments,
+            c.value_usd,
+            c.hs_codes.join("/"),
+            c.first,
+            c.last
+        );
+        let shown: Vec<&str> = c.records.iter().take(6).map(String::as_str).collect();
+        let more = if c.records.len() > 6 {
+            format!(" and {} more", c.records.len() - 6)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(o, "     records: {}{more}", shown.join(", "));
+    }
+    o
+}
+
 /// The vet for a person.
 pub fn vet_text(v: &VetJson) -> String {
     let mut o = String::new();
@@ -996,28 +1026,7 @@ pub fn vet_text(v: &VetJson) -> String {
             o,
             "Sanctioned counterparties (its own shipments to or from a sanctioned country):"
         );
-        for c in &v.counterparties {
-            let _ = writeln!(
-                o,
-                "  {} {} ({}, {}): {} shipment(s), {} USD, HS {}, {}..{}",
-                c.direction.replace('_', " "),
-                c.name,
-                c.party_id,
-                c.country,
-                c.shipments,
-                c.value_usd,
-                c.hs_codes.join("/"),
-                c.first,
-                c.last
-            );
-            let shown: Vec<&str> = c.records.iter().take(6).map(String::as_str).collect();
-            let more = if c.records.len() > 6 {
-                format!(" and {} more", c.records.len() - 6)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(o, "     records: {}{more}", shown.join(", "));
-        }
+        o.push_str(&counterparty_lines(&v.counterparties));
     }
     let _ = writeln!(o);
     for h in &v.headings {

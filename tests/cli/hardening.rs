@@ -399,9 +399,9 @@ fn snapshots_keep_input_paths_as_given_whatever_the_checkout() {
     );
 }
 
-#[test]
-fn markdown_strips_control_and_bidi_characters() {
-    let (_dir, inp) = copy_fixture("example_b");
+/// Example B with a party name full of terminal escapes, NUL, and bidi overrides and isolates.
+fn hostile_name_fixture() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (dir, inp) = copy_fixture("example_b");
     let parties = std::fs::read_to_string(inp.join("parties.csv"))
         .unwrap()
         .replace(
@@ -409,6 +409,12 @@ fn markdown_strips_control_and_bidi_characters() {
             "Xu\u{1b}[31mchang\u{0}Example\u{202E}Hair\u{2066}",
         );
     std::fs::write(inp.join("parties.csv"), parties).unwrap();
+    (dir, inp)
+}
+
+#[test]
+fn markdown_strips_control_and_bidi_characters() {
+    let (_dir, inp) = hostile_name_fixture();
     let r = run(["report", "--format", "md", "--data", s(&inp)]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("Xu \\[31mchang Example"), "{}", r.stdout);
@@ -420,14 +426,7 @@ fn markdown_strips_control_and_bidi_characters() {
 /// The same hostile name through every other text output: trace, vet and paths text, and the CSV report.
 #[test]
 fn every_text_output_strips_control_and_bidi_characters() {
-    let (_dir, inp) = copy_fixture("example_b");
-    let parties = std::fs::read_to_string(inp.join("parties.csv"))
-        .unwrap()
-        .replace(
-            "Xuchang Example Hair",
-            "Xu\u{1b}[31mchang\u{0}Example\u{202E}Hair\u{2066}",
-        );
-    std::fs::write(inp.join("parties.csv"), parties).unwrap();
+    let (_dir, inp) = hostile_name_fixture();
     let d = s(&inp);
     for args in [
         vec!["trace", "B-4", "--data", d],
