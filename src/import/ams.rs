@@ -79,16 +79,16 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
         let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
         let kw = if !word_start {
             0
-        } else if up[i..].starts_with("H.S.") {
+        } else if b[i..].starts_with(b"H.S.") {
             4
-        } else if up[i..].starts_with("HTS")
+        } else if b[i..].starts_with(b"HTS")
             && !b.get(i + 3).is_some_and(|c| c.is_ascii_alphabetic())
         {
             3
-        } else if up[i..].starts_with("HS")
+        } else if b[i..].starts_with(b"HS")
             && !b
                 .get(i + 2)
-                .is_some_and(|c| c.is_ascii_alphabetic() && !up[i + 2..].starts_with("CODE"))
+                .is_some_and(|c| c.is_ascii_alphabetic() && !b[i + 2..].starts_with(b"CODE"))
         {
             2
         } else {
@@ -104,15 +104,12 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
             while j < b.len() && matches!(b[j], b' ' | b'.' | b':' | b'#' | b'-' | b'=') {
                 j += 1;
             }
-            let rest = &up[j..];
-            let skip = ["CODES", "CODE", "NUMBER", "NO"]
+            let rest = &b[j..];
+            let skip = [&b"CODES"[..], b"CODE", b"NUMBER", b"NO"]
                 .iter()
                 .find(|w| {
-                    rest.starts_with(*w)
-                        && !rest
-                            .as_bytes()
-                            .get(w.len())
-                            .is_some_and(|c| c.is_ascii_alphabetic())
+                    rest.starts_with(w)
+                        && !rest.get(w.len()).is_some_and(|c| c.is_ascii_alphabetic())
                 })
                 .map(|w| w.len());
             match skip {
@@ -126,7 +123,10 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
             while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
                 j += 1;
             }
-            let code = up[start..j].trim_end_matches('.');
+            // Only ASCII digits and dots lie between start and j, so this never fails.
+            let code = std::str::from_utf8(&b[start..j])
+                .unwrap_or("")
+                .trim_end_matches('.');
             let digits = code.bytes().filter(u8::is_ascii_digit).count();
             if !(4..=10).contains(&digits) {
                 break;
@@ -142,7 +142,7 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
             }
             if k < b.len() && matches!(b[k], b',' | b'/' | b'&' | b';') {
                 k += 1;
-            } else if up[k..].starts_with("AND ") {
+            } else if b[k..].starts_with(b"AND ") {
                 k += 4;
             } else {
                 break;
@@ -940,6 +940,26 @@ mod tests {
         assert!(hs_in_text("2 PALLETS HSIANG BRAND 1234").is_empty());
         assert!(hs_in_text("HS 12").is_empty());
         assert!(hs_in_text("THIS SHIPMENT 6704").is_empty());
+    }
+
+    /// Issue 14 item 1: the scan stepped byte by byte and sliced the text inside a multi-byte character.
+    #[test]
+    fn hs_codes_in_non_ascii_text_never_panic() {
+        assert!(hs_in_text("PERRUQUES É").is_empty());
+        assert_eq!(hs_in_text("PERRUQUES É HS CODE 6704.20"), hs(&["670420"]));
+        assert_eq!(hs_in_text("假发 HS：670420 ÉHS 6704.19"), hs(&["670419"]));
+        assert_eq!(hs_in_text("ÉÉHS 670411 ÀND 670420"), hs(&["670411"]));
+        for s in [
+            "É",
+            "HÉ",
+            "HSÉ",
+            "HS É",
+            "HS 6704É",
+            "HS 670420,É",
+            "€HS 670420 AND É",
+        ] {
+            let _ = hs_in_text(s);
+        }
     }
 
     #[test]

@@ -918,3 +918,32 @@ fn ams_amendments_in_a_later_drop_replace_the_earlier_rows() {
         "260000"
     );
 }
+
+/// Issue 14 item 1: a cargo description with non-ASCII letters made `import ams` panic (exit 101).
+#[test]
+fn ams_reads_non_ascii_cargo_descriptions() {
+    let d = tmp();
+    let src = d.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    for f in ams_files() {
+        let p = PathBuf::from(&f);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if name.contains("cargodesc") {
+            text = text.replace("HUMAN HAIR WIGS\n", "PERRUQUES É\n").replace(
+                "LACE FRONT WIGS OF HUMAN HAIR",
+                "PERRUQUES DE CHEVEUX É 假发",
+            );
+        }
+        std::fs::write(src.join(&name), text).unwrap();
+        args.push(s(&src.join(&name)));
+    }
+    args.extend(["-o".into(), s(&d.path().join("out"))]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&d.path().join("out/shipments.csv"));
+    let b2 = find(&ships, "shipment_id", "2023052000002");
+    assert_eq!(b2["hs_code"], "670420", "the code after the non-ASCII text");
+    assert!(b2["description"].contains("假发"), "{b2:?}");
+}
