@@ -40,7 +40,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 pub const MAGIC: &[u8; 16] = b"ORIGINTRACE-SNAP";
 /// Bump whenever the layout changes.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// The sections, in file order.
 const SECTIONS: [&str; 10] = [

@@ -64,16 +64,6 @@ fn address_country(a: &str) -> Option<Country> {
     }
 }
 
-fn one_country(found: &[Country]) -> Option<Country> {
-    let mut v: Vec<Country> = Vec::new();
-    for c in found {
-        if !v.contains(c) {
-            v.push(*c);
-        }
-    }
-    if v.len() == 1 { Some(v[0]) } else { None }
-}
-
 /// Imports every file of the command.
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     for path in ctx.opts.files.clone() {
@@ -162,16 +152,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         _ => None,
                     })
                     .collect();
-                let country = one_country(&from_addresses)
-                    .or_else(|| {
-                        if from_addresses.is_empty() {
-                            one_country(&from_people)
-                        } else {
-                            None
-                        }
-                    })
-                    .map(|c| c.to_string())
-                    .unwrap_or_default();
+                // Addresses say where a firm is; a person's nationalities only when no address does.
+                let country = super::countries_cell(if from_addresses.is_empty() {
+                    &from_people
+                } else {
+                    &from_addresses
+                });
                 let identifiers: Vec<String> = multi(ids)
                     .iter()
                     .filter_map(|item| {

@@ -971,6 +971,20 @@ fn write_outputs(
     Ok(written)
 }
 
+/// The `country` cell of a watchlist entry: every country, `;`-separated, in first-seen order.
+pub(crate) fn countries_cell(cs: &[Country]) -> String {
+    let mut seen: Vec<Country> = Vec::new();
+    for c in cs {
+        if !seen.contains(c) {
+            seen.push(*c);
+        }
+    }
+    seen.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
 /// A value for a CSV cell of a `;`-separated list: the separator cannot appear inside an item.
 pub(crate) fn list_item(s: &str) -> String {
     s.replace(';', ",").trim().to_string()

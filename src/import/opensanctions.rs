@@ -83,14 +83,10 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         }
                     }
                 }
-                let country = match cs.as_slice() {
-                    [c] => c.to_string(),
-                    [] => String::new(),
-                    _ => {
-                        several += 1;
-                        String::new()
-                    }
-                };
+                if cs.len() > 1 {
+                    several += 1;
+                }
+                let country = super::countries_cell(&cs);
                 let programs: Vec<String> =
                     if program_ids.is_some() && !multi(program_ids).is_empty() {
                         multi(program_ids)
@@ -142,7 +138,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
         }
         if several > 0 {
             rep.notes.push(format!(
-                "{several} entr(y/ies) name several countries: written without a country, so they are screened against parties of every country"
+                "{several} entr(y/ies) name several countries: all are kept (a party in any of them shares the entry's country)"
             ));
         }
         ctx.reports.push(rep);

@@ -947,3 +947,62 @@ fn ams_reads_non_ascii_cargo_descriptions() {
     assert_eq!(b2["hs_code"], "670420", "the code after the non-ASCII text");
     assert!(b2["description"].contains("假发"), "{b2:?}");
 }
+
+fn sdn_2026(dir: &Path, extra: &[&str]) -> Run {
+    let mut args: Vec<String> = [
+        "import",
+        "ofac-sdn",
+        &imp("ofac_2026/sdn.csv"),
+        &imp("ofac_2026/alt.csv"),
+        &imp("ofac_2026/add.csv"),
+        "-o",
+        &s(dir),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    run(args)
+}
+
+/// Issue 15 items 1 and 7: OFAC's own country vocabulary, several countries per entry, an unknown name a
+/// counted warning, and every SWIFT/BIC of a remark.
+#[test]
+fn ofac_country_vocabulary_and_every_identifier() {
+    let d = tmp();
+    let r = sdn_2026(d.path(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let add = imp("ofac_2026/add.csv");
+    assert!(
+        r.stderr
+            .contains("read 14, accepted 13, rejected 0, skipped 1"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: 1 address row(s) name a country no table knows, kept without it: 'Atlantis' ×1 (first at {add}:13)"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("1 entr(y/ies) with addresses in several countries: every country is kept"),
+        "{}",
+        r.stderr
+    );
+    let wl = rows(&d.path().join("watchlist.csv"));
+    // Gaza and Palestinian are one country; the Netherlands Antilles its three successors; Kafia Kingi none.
+    assert_eq!(
+        find(&wl, "entry_id", "ofac-sdn:90006")["country"],
+        "PS;CW;SX;BQ;IM;MK;UA;ML"
+    );
+    assert_eq!(
+        find(&wl, "entry_id", "ofac-sdn:90001")["identifiers"],
+        "uscc:91411000MA9FICT01X;swift:XBFHCNB1;swift:XBFHCNB2"
+    );
+    // The dataset reads back: check accepts the `;`-separated countries.
+    let c = run(["check", "--data", &s(d.path())]);
+    assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+}

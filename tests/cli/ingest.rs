@@ -991,7 +991,7 @@ fn damaged_or_foreign_snapshots_are_refused() {
         (&random, &["not an origintrace snapshot"]),
         (
             &versioned,
-            &["snapshot format version 7", "reads version 2", "rebuild it"],
+            &["snapshot format version 7", "reads version 3", "rebuild it"],
         ),
     ];
     for (path, words) in cases {
