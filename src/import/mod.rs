@@ -225,6 +225,16 @@ pub enum ImportError {
         file: String,
         source: std::io::Error,
     },
+    /// No source row was accepted: an import that writes nothing is a failure, not a success to miss.
+    #[error(
+        "no row was accepted from {files} file(s) ({rejected} rejected, {skipped} skipped): nothing written to {out}"
+    )]
+    NothingAccepted {
+        files: usize,
+        rejected: u64,
+        skipped: u64,
+        out: String,
+    },
 }
 
 pub(crate) fn file_error(file: &str, message: impl Into<String>) -> ImportError {
@@ -442,6 +452,8 @@ pub(crate) fn norm_header(s: &str) -> String {
 /// A header row, matched by name.
 pub(crate) struct Header {
     pub names: Vec<String>,
+    /// The names as the file spells them (trimmed), for messages.
+    pub spelled: Vec<String>,
 }
 
 impl Header {
@@ -450,7 +462,12 @@ impl Header {
         while names.len() > 1 && names.last().is_some_and(|n| n.is_empty()) {
             names.pop();
         }
-        Header { names }
+        let spelled = rec
+            .iter()
+            .take(names.len())
+            .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        Header { names, spelled }
     }
 
     /// The index of the first column whose name is one of `aliases`.
@@ -843,13 +860,19 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         }
         .into());
     }
+    if summary.files.iter().all(|f| f.accepted == 0) {
+        let _ = writeln!(log, "  nothing to write: no row was accepted");
+        return Err(ImportError::NothingAccepted {
+            files: summary.files.len(),
+            rejected: summary.files.iter().map(|f| f.rejected).sum(),
+            skipped: summary.files.iter().map(|f| f.skipped).sum(),
+            out: opts.out.display().to_string(),
+        });
+    }
     let out = std::mem::take(&mut ctx.out);
     summary.written = write_outputs(&opts.out, &ctx.existing, out)?;
     for (file, n) in &summary.written {
         let _ = writeln!(log, "  wrote {file}: +{n} row(s)");
-    }
-    if summary.written.is_empty() {
-        let _ = writeln!(log, "  nothing to write: no row was accepted");
     }
     Ok(summary)
 }

@@ -690,8 +690,8 @@ fn opensanctions_by_header_name() {
     assert_eq!(p["program"], "OFAC DPRK3");
     assert_eq!(
         find(&wl, "entry_id", "opensanctions:NK-fict03")["country"],
-        "",
-        "several countries"
+        "CN;HK",
+        "several countries, all kept"
     );
     // The row without an id is rejected, not invented.
     assert!(
@@ -1005,4 +1005,72 @@ fn ofac_country_vocabulary_and_every_identifier() {
     // The dataset reads back: check accepts the `;`-separated countries.
     let c = run(["check", "--data", &s(d.path())]);
     assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+}
+
+/// Issue 15 items 3–6: a legacy bulk download resaved by a spreadsheet (flow code 0 with the flow in words,
+/// chapter codes without their leading zero, values in scientific notation), a SITC file, and an import that
+/// accepts nothing.
+#[test]
+fn comtrade_legacy_bulk_files_as_downloaded() {
+    let d = tmp();
+    let f = imp("comtrade/comtrade_legacy_bulk_resaved.csv");
+    let strict = run(["import", "comtrade", &f, "-o", &s(&d.path().join("a"))]);
+    assert_eq!(strict.code, 2, "{}", strict.stderr);
+    // The message names the column as the file spells it.
+    assert!(
+        strict.stderr.contains(&format!(
+            "{f}:6: Trade Value (US$): '1.50044E+11' is in scientific notation: precision lost (spreadsheet export)"
+        )),
+        "{}",
+        strict.stderr
+    );
+    let out = d.path().join("b");
+    let r = run(["import", "comtrade", &f, "--skip-invalid", "-o", &s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("read 6, accepted 3, rejected 1, skipped 2"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("warning: 2 commodity code(s) with an odd number of digits read as having lost a leading zero ('1' as chapter 01) in column 'Commodity Code'"),
+        "{}",
+        r.stderr
+    );
+    let flows = rows(&out.join("trade_flows.csv"));
+    assert_eq!(
+        find(&flows, "flow_id", "comtrade:2019:156:408:M:01")["flow"],
+        "import"
+    );
+    assert_eq!(
+        find(&flows, "flow_id", "comtrade:2019:156:842:X:6704")["value"],
+        "1250000000"
+    );
+    assert_eq!(
+        find(&flows, "flow_id", "comtrade:2019:156:408:X:010121")["flow"],
+        "export"
+    );
+
+    // SITC Rev. 4 codes look like HS chapters: every row is refused, naming the classification.
+    let sitc = imp("comtrade/comtrade_sitc4.csv");
+    let r = run([
+        "import",
+        "comtrade",
+        &sitc,
+        "--skip-invalid",
+        "-o",
+        &s(&d.path().join("c")),
+    ]);
+    assert!(
+        r.stderr.contains(&format!(
+            "{sitc}:2: Classification: S4 is SITC Rev. 4; origintrace reads HS"
+        )),
+        "{}",
+        r.stderr
+    );
+    // Nothing accepted is a failure, even with --skip-invalid, and nothing is written.
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no row was accepted"), "{}", r.stderr);
+    assert!(!d.path().join("c").exists());
 }
