@@ -38,6 +38,7 @@ pub fn run(format: &str, name: &str, data: &[u8]) {
         rate,
         true,
         None,
+        false,
     ) else {
         return;
     };

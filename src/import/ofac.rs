@@ -159,6 +159,24 @@ pub(crate) fn remark_identifiers(remarks: &str) -> Vec<String> {
     out
 }
 
+/// The entry an alias or address row belongs to.
+fn entry_of(
+    by_num: &HashMap<String, usize>,
+    rejected: &HashMap<String, String>,
+    num: &str,
+) -> Result<usize, Bad> {
+    if let Some(&e) = by_num.get(num) {
+        return Ok(e);
+    }
+    Err(bad(
+        "ent_num",
+        match rejected.get(num) {
+            Some(at) => format!("entry {num} of the sdn.csv given is rejected (see {at})"),
+            None => format!("no entry {num} in the sdn.csv given"),
+        },
+    ))
+}
+
 /// Imports every file of the command.
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     let mut loaded = Vec::new();
@@ -184,6 +202,9 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     let mut by_num: HashMap<String, usize> = HashMap::new();
     // Country names no table knows: (name, count, first place). The address row is still accepted.
     let mut unknown: Vec<(String, u64, String)> = Vec::new();
+    // Entries of sdn.csv that were rejected, with their place: their aliases and addresses say so, rather than
+    // that the entry is missing.
+    let mut rejected: HashMap<String, String> = HashMap::new();
     for (src, recs, role) in &loaded {
         let mut rep = FileReport::new(src, role.name());
         let consolidated = src.name.to_ascii_lowercase().starts_with("cons");
@@ -259,17 +280,13 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                     Ok(())
                 })(),
                 Role::Alt => (|| {
-                    let &e = by_num.get(&num).ok_or_else(|| {
-                        bad("ent_num", format!("no entry {num} in the sdn.csv given"))
-                    })?;
+                    let e = entry_of(&by_num, &rejected, &num)?;
                     let name = field(rec, 3).ok_or_else(|| bad("alt_name", "the name is empty"))?;
                     entries[e].aliases.push(list_item(name));
                     Ok(())
                 })(),
                 Role::Add => (|| {
-                    let &e = by_num.get(&num).ok_or_else(|| {
-                        bad("ent_num", format!("no entry {num} in the sdn.csv given"))
-                    })?;
+                    let e = entry_of(&by_num, &rejected, &num)?;
                     if let Some(c) = field(rec, 4) {
                         match countries::by_name(c) {
                             Ok(named) => {
@@ -294,6 +311,11 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                     Ok(())
                 })(),
             };
+            if *role == Role::Primary && v.is_err() {
+                rejected
+                    .entry(num)
+                    .or_insert_with(|| format!("{}:{line}", src.display));
+            }
             ctx.tally(&mut rep, *line, rec, v);
         }
         ctx.reports.push(rep);

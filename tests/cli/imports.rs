@@ -1074,3 +1074,128 @@ fn comtrade_legacy_bulk_files_as_downloaded() {
     assert!(r.stderr.contains("no row was accepted"), "{}", r.stderr);
     assert!(!d.path().join("c").exists());
 }
+
+/// Issue 15 item 2: next month's OFAC release into the dataset holding this month's. Without --replace the
+/// duplicates say to use it (and the knock-on rows name the rejected entry); with it, delisted entries go,
+/// changed ones change, and the changes are counted and written for monitoring.
+#[test]
+fn a_list_is_refreshed_with_replace() {
+    let d = tmp();
+    let dir = d.path().join("case");
+    assert_eq!(sdn(&dir).code, 0);
+    let before = std::fs::read(dir.join("watchlist.csv")).unwrap();
+    let plain = sdn_2026(&dir, &[]);
+    assert_eq!(plain.code, 2);
+    let wl = s(&dir.join("watchlist.csv"));
+    assert!(
+        plain.stderr.contains(&format!(
+            "ent_num: duplicate id 'ofac-sdn:90001' (already at {wl}); to refresh this source from a newer release, import it again with --replace"
+        )),
+        "{}",
+        plain.stderr
+    );
+    let sdn_new = imp("ofac_2026/sdn.csv");
+    assert!(
+        plain.stderr.contains(&format!(
+            "ent_num: entry 90001 of the sdn.csv given is rejected (see {sdn_new}:1)"
+        )),
+        "{}",
+        plain.stderr
+    );
+    assert!(!plain.stderr.contains("no entry 90001"), "{}", plain.stderr);
+    assert_eq!(std::fs::read(dir.join("watchlist.csv")).unwrap(), before);
+
+    let r = sdn_2026(&dir, &["--replace"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "replaced 4 row(s) of ofac-sdn in watchlist.csv: 2 added, 1 removed, 1 changed, 2 unchanged"
+        ),
+        "{}",
+        r.stderr
+    );
+    let list = rows(&dir.join("watchlist.csv"));
+    let ids: Vec<&str> = list.iter().map(|r| r["entry_id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ofac-sdn:90001",
+            "ofac-sdn:90002",
+            "ofac-sdn:90004",
+            "ofac-sdn:90005",
+            "ofac-sdn:90006"
+        ],
+        "the new release's rows, in its order"
+    );
+    assert_eq!(
+        find(&list, "entry_id", "ofac-sdn:90005")["identifiers"],
+        "uscc:91130000FICT0005RB"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("changes-ofac-sdn.csv")).unwrap(),
+        "entry,change,fields\nofac-sdn:90001,changed,identifiers\nofac-sdn:90003,removed,\nofac-sdn:90005,added,\nofac-sdn:90006,added,\n"
+    );
+    let c = run(["check", "--data", &s(&dir)]);
+    assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+    // The same release again changes nothing.
+    let again = sdn_2026(&dir, &["--replace"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("0 added, 0 removed, 0 changed, 5 unchanged"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(rows(&dir.join("watchlist.csv")).len(), 5);
+    // AMS bills are not a source --replace can replace.
+    let ams_replace = run([
+        "import",
+        "ams",
+        &ams_files()[0],
+        "--replace",
+        "-o",
+        &s(&dir),
+    ]);
+    assert_eq!(ams_replace.code, 2);
+    assert!(
+        ams_replace.stderr.contains("--replace applies to"),
+        "{}",
+        ams_replace.stderr
+    );
+}
+
+/// `--replace` on statistics replaces only the periods the new files cover.
+#[test]
+fn statistics_are_replaced_for_the_periods_the_files_cover() {
+    let d = tmp();
+    let dir = s(d.path());
+    let both = run([
+        "import",
+        "comtrade",
+        &imp("comtrade/comtrade_plus.csv"),
+        &imp("comtrade/comtrade_legacy.csv"),
+        "-o",
+        &dir,
+    ]);
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    let r = run([
+        "import",
+        "comtrade",
+        &imp("comtrade/comtrade_plus.csv"),
+        "--replace",
+        "-o",
+        &dir,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "replaced 3 row(s) of comtrade in trade_flows.csv: 0 added, 0 removed, 0 changed, 3 unchanged"
+        ),
+        "{}",
+        r.stderr
+    );
+    let flows = rows(&d.path().join("trade_flows.csv"));
+    assert_eq!(flows.len(), 5, "the 2016 rows of the legacy file stay");
+    find(&flows, "flow_id", "comtrade:2016-04:156:842:X:670420");
+}
