@@ -697,6 +697,79 @@ pub struct Hit {
     /// The entry's name or alias it matched.
     pub matched: String,
     pub why: String,
+    /// The same entity on other lists (entries that share an identifier with this one, such as OFAC's
+    /// `ofac:N` that the CSL and OpenSanctions carry): one hit lists every source.
+    #[serde(default)]
+    pub linked: Vec<Linked>,
+}
+
+/// Another list's entry for the entity of a [`Hit`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Linked {
+    pub entry_id: String,
+    pub entry_name: String,
+    pub source: Option<String>,
+    pub program: Option<String>,
+}
+
+/// Each entry's group: entries that share an identifier (`scheme:value`, the generic `id` scheme matching any)
+/// are one entity, transitively. The group is its lowest entry index.
+fn link_groups(list: &[WatchEntry]) -> Vec<u32> {
+    fn root(p: &mut [u32], mut i: u32) -> u32 {
+        while p[i as usize] != i {
+            p[i as usize] = p[p[i as usize] as usize];
+            i = p[i as usize];
+        }
+        i
+    }
+    let mut parent: Vec<u32> = (0..list.len() as u32).collect();
+    let mut by_value: HashMap<&str, Vec<(u32, &str)>> = HashMap::new();
+    for (i, e) in list.iter().enumerate() {
+        for id in &e.identifiers {
+            let (scheme, value) = split_id(id);
+            by_value.entry(value).or_default().push((i as u32, scheme));
+        }
+    }
+    for entries in by_value.values() {
+        for (k, &(a, sa)) in entries.iter().enumerate() {
+            for &(b, sb) in &entries[k + 1..] {
+                if a != b && (sa == sb || sa == "id" || sb == "id") {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                    if ra != rb {
+                        parent[ra.max(rb) as usize] = ra.min(rb);
+                    }
+                }
+            }
+        }
+    }
+    (0..list.len() as u32)
+        .map(|i| root(&mut parent, i))
+        .collect()
+}
+
+/// Folds the hits of one entity into its best-ranked hit, which then lists the other entries as linked.
+fn merge_linked(hits: Vec<Hit>, group: &[u32], list: &[WatchEntry]) -> Vec<Hit> {
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    let mut at: HashMap<u32, usize> = HashMap::new();
+    for h in hits {
+        let g = group.get(h.entry as usize).copied().unwrap_or(h.entry);
+        match at.get(&g) {
+            Some(&i) => {
+                let e = &list[h.entry as usize];
+                out[i].linked.push(Linked {
+                    entry_id: e.id.clone(),
+                    entry_name: e.name.clone(),
+                    source: e.source.clone(),
+                    program: e.program.clone(),
+                });
+            }
+            None => {
+                at.insert(g, out.len());
+                out.push(h);
+            }
+        }
+    }
+    out
 }
 
 fn names_of_party(p: &Party) -> Vec<&str> {
@@ -1321,8 +1394,10 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
             party_name: party_name.to_string(),
             matched: matched.to_string(),
             why,
+            linked: Vec::new(),
         }
     };
+    let group = link_groups(&ds.watchlist);
     // Above 2/3 the key rule asks for two shared units (see `List::admits`).
     let need = if threshold > 2.0 / 3.0 { 2 } else { 1 };
     ds.parties
@@ -1395,7 +1470,7 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                         keep(hit(e, m.score, m.exact, n, &en.raw, m.why));
                     }
                 }
-                ranked(best)
+                merge_linked(ranked(best), &group, &ds.watchlist)
             },
         )
         .collect()
@@ -2160,6 +2235,7 @@ mod filter {
                                 party_name: n.to_string(),
                                 matched: en.raw.clone(),
                                 why: m.why,
+                                linked: Vec::new(),
                             };
                             if best
                                 .get(&h.entry)

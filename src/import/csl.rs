@@ -158,6 +158,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 } else {
                     &from_addresses
                 });
+                // An entry from one of OFAC's lists carries OFAC's ent_num: `ofac:N` links it to the entry of
+                // an OFAC import (screening shows the two as one hit).
+                let ofac_num = cell(num_col).filter(|n| {
+                    n.bytes().all(|b| b.is_ascii_digit())
+                        && cell(source).is_some_and(|s| s.contains("Treasury Department"))
+                });
                 let identifiers: Vec<String> = multi(ids)
                     .iter()
                     .filter_map(|item| {
@@ -169,6 +175,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                             _ => None,
                         }
                     })
+                    .chain(ofac_num.map(|n| format!("ofac:{n}")))
                     .collect();
                 ctx.push(
                     WATCHLIST,

@@ -274,7 +274,13 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         aliases: Vec::new(),
                         countries: Vec::new(),
                         programs: field(rec, 3).map(programs).unwrap_or_default(),
-                        identifiers: field(rec, 11).map(remark_identifiers).unwrap_or_default(),
+                        // `ofac:N` links the entry to the same entity in the CSL and OpenSanctions.
+                        identifiers: field(rec, 11)
+                            .map(remark_identifiers)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .chain(std::iter::once(format!("ofac:{num}")))
+                            .collect(),
                         source,
                     });
                     Ok(())

@@ -97,6 +97,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                             .map(|s| s.trim().to_string())
                             .collect()
                     };
+                // OpenSanctions' per-source exports keep the source's own key: `ofac-22603` is OFAC's ent_num
+                // 22603, linked to that entry of an OFAC import as `ofac:22603`.
+                let ofac = eid
+                    .strip_prefix("ofac-")
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .map(|n| format!("ofac:{n}"));
                 let ids: Vec<String> = multi(identifiers)
                     .into_iter()
                     .map(|v| {
@@ -106,6 +112,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                             format!("id:{v}")
                         }
                     })
+                    .chain(ofac)
                     .collect();
                 let entry_id = format!("opensanctions:{eid}");
                 ctx.claim(WATCHLIST, &entry_id, format!("{}:{line}", src.display))

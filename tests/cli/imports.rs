@@ -589,14 +589,14 @@ fn ofac_sdn_with_aliases_addresses_and_the_eof_byte() {
     assert_eq!(e1["aliases"], "XUCHANG BRIGHT FALL HAIR CO.");
     assert_eq!(e1["country"], "CN");
     assert_eq!(e1["program"], "DPRK3");
-    assert_eq!(e1["identifiers"], "uscc:91411000MA9FICT01X");
+    assert_eq!(e1["identifiers"], "uscc:91411000MA9FICT01X;ofac:90001");
     assert_eq!(e1["source"], "OFAC SDN");
     let e2 = find(&wl, "entry_id", "ofac-sdn:90002");
     assert_eq!(e2["program"], "DPRK3;NPWMD");
     assert_eq!(e2["country"], "KP");
     assert!(e2["aliases"].contains("KORYO LUSTER TRADING CORP."));
     let e4 = find(&wl, "entry_id", "ofac-sdn:90004");
-    assert_eq!(e4["identifiers"], "imo:8999999");
+    assert_eq!(e4["identifiers"], "imo:8999999;ofac:90004");
     // Nulls with a trailing blank are empty, not "-0-".
     assert!(wl.iter().all(|r| r.values().all(|v| !v.contains("-0-"))));
     // alt.csv alone is refused: it only adds to sdn.csv's entries.
@@ -1000,7 +1000,7 @@ fn ofac_country_vocabulary_and_every_identifier() {
     );
     assert_eq!(
         find(&wl, "entry_id", "ofac-sdn:90001")["identifiers"],
-        "uscc:91411000MA9FICT01X;swift:XBFHCNB1;swift:XBFHCNB2"
+        "uscc:91411000MA9FICT01X;swift:XBFHCNB1;swift:XBFHCNB2;ofac:90001"
     );
     // The dataset reads back: check accepts the `;`-separated countries.
     let c = run(["check", "--data", &s(d.path())]);
@@ -1129,7 +1129,7 @@ fn a_list_is_refreshed_with_replace() {
     );
     assert_eq!(
         find(&list, "entry_id", "ofac-sdn:90005")["identifiers"],
-        "uscc:91130000FICT0005RB"
+        "uscc:91130000FICT0005RB;ofac:90005"
     );
     assert_eq!(
         std::fs::read_to_string(dir.join("changes-ofac-sdn.csv")).unwrap(),
@@ -1198,4 +1198,43 @@ fn statistics_are_replaced_for_the_periods_the_files_cover() {
     let flows = rows(&d.path().join("trade_flows.csv"));
     assert_eq!(flows.len(), 5, "the 2016 rows of the legacy file stay");
     find(&flows, "flow_id", "comtrade:2016-04:156:842:X:670420");
+}
+
+/// Issue 15 item 2: one person on OFAC's SDN list, in the CSL (which carries OFAC's ent_num) and in
+/// OpenSanctions' OFAC export (whose id is OFAC's): screening shows one hit that lists every source.
+#[test]
+fn one_entity_on_three_lists_is_one_hit() {
+    let d = tmp();
+    let dir = d.path().join("case");
+    assert_eq!(sdn(&dir).code, 0);
+    for (format, file) in [
+        ("csl", "csl/consolidated_a.csv"),
+        ("opensanctions", "opensanctions/us_ofac_sdn.simple.csv"),
+    ] {
+        let r = run(["import", format, &imp(file), "-o", &s(&dir)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    std::fs::write(
+        dir.join("parties.csv"),
+        "party_id,name,country\npak,Pak Chol Myong,KP\n",
+    )
+    .unwrap();
+    let v = run(["vet", "pak", "--format", "json", "--data", &s(&dir)]);
+    let j: serde_json::Value = serde_json::from_str(&v.stdout).expect(&v.stderr);
+    let hits = j["watchlist"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["entry_id"], "ofac-sdn:90003");
+    let linked: Vec<&str> = hits[0]["linked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["entry_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            "csl:fict0000000000000000000000000000000000a2",
+            "opensanctions:ofac-90003"
+        ]
+    );
 }
