@@ -19,6 +19,7 @@ pub mod cn_codes;
 pub mod comtrade;
 pub mod countries;
 pub mod csl;
+pub mod entity;
 pub mod ofac;
 pub mod opensanctions;
 
