@@ -384,6 +384,9 @@ pub const MAX_BLOCK: usize = 50;
 mod tests {
     use super::*;
 
+    const PRECISION_FLOOR: f64 = 0.92;
+    const RECALL_FLOOR: f64 = 0.81;
+
     fn firm(name: &str, c: &str, addr: &str, ids: &[&str]) -> Firm {
         Firm {
             name: name.into(),
@@ -451,6 +454,64 @@ mod tests {
             )
             .same
         );
+    }
+
+    /// Precision and recall on the labelled, held-out pairs (tests/fixtures/entity/pairs.csv), overall and
+    /// per kind; the numbers are in docs/import/entity-resolution.md. Run with `--nocapture` to see them.
+    /// The floors are the measured values: a change that makes the matcher worse fails here.
+    #[test]
+    fn precision_and_recall_on_the_held_out_pairs() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/entity/pairs.csv"
+        );
+        let mut rdr = csv::Reader::from_path(path).unwrap();
+        let (mut tp, mut fp, mut fn_, mut tn) = (0, 0, 0, 0);
+        let mut by_kind: std::collections::BTreeMap<String, (u32, u32)> = Default::default();
+        for r in rdr.records() {
+            let r = r.unwrap();
+            let ids = |i: usize| -> Vec<&str> {
+                r.get(i)
+                    .unwrap()
+                    .split(';')
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            };
+            let a = firm(&r[1], &r[2], &r[3], &ids(8));
+            let b = firm(&r[4], &r[5], &r[6], &ids(9));
+            let want = &r[7] == "1";
+            let got = decide(&a, &b).same;
+            let k = by_kind.entry(r[0].to_string()).or_default();
+            k.1 += 1;
+            if got == want {
+                k.0 += 1;
+            } else {
+                println!(
+                    "wrong ({}): '{}' / '{}' -> {:?}",
+                    &r[0],
+                    &r[1],
+                    &r[4],
+                    decide(&a, &b)
+                );
+            }
+            match (want, got) {
+                (true, true) => tp += 1,
+                (false, true) => fp += 1,
+                (true, false) => fn_ += 1,
+                (false, false) => tn += 1,
+            }
+        }
+        let precision = tp as f64 / (tp + fp) as f64;
+        let recall = tp as f64 / (tp + fn_) as f64;
+        println!(
+            "pairs {}: tp {tp} fp {fp} fn {fn_} tn {tn}; precision {precision:.3} recall {recall:.3}",
+            tp + fp + fn_ + tn
+        );
+        for (k, (right, n)) in &by_kind {
+            println!("  {k}: {right}/{n} right");
+        }
+        assert!(precision >= PRECISION_FLOOR, "precision {precision:.3}");
+        assert!(recall >= RECALL_FLOOR, "recall {recall:.3}");
     }
 
     #[test]
