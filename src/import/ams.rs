@@ -11,7 +11,7 @@
 //! the text names exactly one.
 
 use super::{Bad, Ctx, FileReport, Header, ImportError, PARTIES, SHIPMENTS, Verdict, bad};
-use super::{cn_codes, file_error, join_list, list_item, records};
+use super::{cn_codes, entity, file_error, join_list, list_item, records};
 use crate::codes::{self, Country, Date, Hs, Region};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -306,6 +306,82 @@ fn region_of(f: &File, r: usize, country: Country) -> Option<Region> {
     }
 }
 
+/// The existing party a shipper or consignee row is, by `entity_map.csv` (a person's decision first), then by
+/// the matcher (identifiers, country, normalised name, address) against the parties already in DIR. The
+/// decision is recorded in the map.
+fn match_existing(
+    ctx: &mut Ctx,
+    f: &File,
+    r: usize,
+    raw: &str,
+    country: Country,
+) -> Option<String> {
+    let c = country.to_string();
+    let (mapped, not) = ctx.entity_map.lookup(raw, &c);
+    let not: Vec<String> = not.into_iter().map(String::from).collect();
+    // A person's `same` wins, when the party it names exists (else the matcher decides, as if unmapped).
+    if let Some(m) = mapped
+        && m.by_person()
+        && ctx.existing.firms.iter().any(|(id, _)| *id == m.party_id)
+    {
+        return Some(m.party_id.clone());
+    }
+    let address: Vec<&str> = f
+        .header
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.contains("address") || *n == "city")
+        .filter_map(|(i, _)| super::cell(&f.recs[r].1, Some(i)))
+        .collect();
+    let me = entity::Firm {
+        name: raw.to_string(),
+        country: Some(country),
+        address: address.join(", "),
+        identifiers: Vec::new(),
+    };
+    let norm = crate::screening::normalize(raw);
+    let exact = ctx
+        .existing
+        .parties
+        .get(&(norm, country))
+        .filter(|id| !not.contains(id))
+        .cloned();
+    let best = match exact {
+        Some(id) => Some((id, 1.0, "name")),
+        None => {
+            let mut cands: Vec<usize> = crate::screening::tokens(raw)
+                .iter()
+                .filter_map(|t| ctx.existing.firm_tokens.get(t))
+                .filter(|v| v.len() <= entity::MAX_BLOCK)
+                .flatten()
+                .copied()
+                .collect();
+            cands.sort_unstable();
+            cands.dedup();
+            cands
+                .into_iter()
+                .filter_map(|k| {
+                    let (id, firm) = &ctx.existing.firms[k];
+                    let d = entity::decide(&me, firm);
+                    (d.same && !not.contains(id)).then(|| (id.clone(), d.score, d.basis))
+                })
+                .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+        }
+    };
+    let (id, score, basis) = best?;
+    ctx.entity_map.record(entity::MapRow {
+        source_name: raw.to_string(),
+        country: c,
+        party_id: id.clone(),
+        same: true,
+        decided_by: format!("matcher:{basis}"),
+        score: format!("{score:.3}"),
+    });
+    ctx.entity_dirty = true;
+    Some(id)
+}
+
 impl Parties {
     /// The party of a shipper or consignee row, created or extended.
     fn resolve(
@@ -328,8 +404,9 @@ impl Parties {
         let idx = match self.by_key.get(&key) {
             Some(&i) => i,
             None => {
-                let (id, new) = match ctx.existing.parties.get(&key) {
-                    Some(id) => (id.clone(), false),
+                let found = match_existing(ctx, f, r, &raw, country);
+                let (id, new) = match found {
+                    Some(id) => (id, false),
                     None => {
                         let base = slug(&norm, country);
                         let mut id = base.clone();
@@ -339,6 +416,15 @@ impl Parties {
                             n += 1;
                         }
                         let _ = ctx.claim(PARTIES, &id, f.place(r));
+                        ctx.entity_map.record(entity::MapRow {
+                            source_name: raw.clone(),
+                            country: country.to_string(),
+                            party_id: id.clone(),
+                            same: true,
+                            decided_by: "matcher:new".into(),
+                            score: String::new(),
+                        });
+                        ctx.entity_dirty = true;
                         (id, true)
                     }
                 };

@@ -615,6 +615,10 @@ struct ExistingFile {
 pub(crate) struct Existing {
     files: HashMap<&'static str, ExistingFile>,
     pub parties: HashMap<(String, Country), String>,
+    /// Every existing party as the matcher sees it, for [`entity::decide`].
+    pub firms: Vec<(String, entity::Firm)>,
+    /// A name token of an existing party to the parties (in `firms`) that have it.
+    pub firm_tokens: HashMap<String, Vec<usize>>,
     pub rates: HashMap<(String, Period), Decimal>,
 }
 
@@ -658,12 +662,31 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
         if table == PARTIES {
             let (id, name, country, aliases) =
                 (col("party_id"), col("name"), col("country"), col("aliases"));
+            let (city, idents) = (col("city"), col("identifiers"));
             for r in &all {
                 let (Some(id), Some(name), Some(c)) = (get(r, id), get(r, name), get(r, country))
                 else {
                     continue;
                 };
                 let Ok(c) = Country::parse(&c) else { continue };
+                let k = ex.firms.len();
+                let mut toks = crate::screening::tokens(&name);
+                toks.sort();
+                toks.dedup();
+                for t in toks {
+                    ex.firm_tokens.entry(t).or_default().push(k);
+                }
+                ex.firms.push((
+                    id.clone(),
+                    entity::Firm {
+                        name: name.clone(),
+                        country: Some(c),
+                        address: get(r, city).unwrap_or_default(),
+                        identifiers: get(r, idents)
+                            .map(|s| s.split(';').map(|x| x.trim().to_string()).collect())
+                            .unwrap_or_default(),
+                    },
+                ));
                 let mut names = vec![name];
                 if let Some(a) = get(r, aliases) {
                     names.extend(a.split(';').map(|s| s.trim().to_string()));
@@ -731,6 +754,9 @@ pub(crate) struct Ctx<'a> {
     pub reports: Vec<FileReport>,
     out: BTreeMap<&'static str, Vec<Vec<String>>>,
     ids: HashMap<&'static str, HashMap<String, String>>,
+    /// DIR's `entity_map.csv`, with this import's decisions added; written back when `entity_dirty`.
+    pub entity_map: entity::EntityMap,
+    pub entity_dirty: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -763,6 +789,8 @@ impl<'a> Ctx<'a> {
             reports: Vec::new(),
             out: BTreeMap::new(),
             ids,
+            entity_map: entity::EntityMap::default(),
+            entity_dirty: false,
         }
     }
 
@@ -937,6 +965,10 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         Existing::default()
     };
     let mut ctx = Ctx::new(opts, existing);
+    if opts.out.is_dir() {
+        ctx.entity_map = entity::EntityMap::load(&opts.out)
+            .map_err(|m| ImportError::Usage(format!("{m} (fix it, then import again)")))?;
+    }
     match opts.format {
         Format::ChinaCustoms => china_customs::import(&mut ctx)?,
         Format::Comtrade => comtrade::import(&mut ctx)?,
@@ -1038,6 +1070,9 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         })?;
         extra.push((changes, bytes));
         drop.insert(r.table, r.drop);
+    }
+    if ctx.entity_dirty {
+        extra.push((opts.out.join(entity::ENTITY_MAP), ctx.entity_map.to_csv()));
     }
     summary.written = write_outputs(&opts.out, &ctx.existing, out, &drop, extra)?;
     for (file, n) in &summary.written {

@@ -1238,3 +1238,123 @@ fn one_entity_on_three_lists_is_one_hit() {
         ]
     );
 }
+
+/// One bill of the AMS fixture as a new extract: its rows under a new bill id, the shipper's name replaced.
+fn one_bill_as(dir: &Path, bill: &str, new_id: &str, shipper: &str) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut out = Vec::new();
+    for name in [
+        "ams__header_2023__202305221500.csv",
+        "ams__shipper_2023__202305221500.csv",
+        "ams__consignee_2023__202305221500.csv",
+        "ams__tariff_2023__202305221500.csv",
+        "ams__cargodesc_2023__202305221500.csv",
+    ] {
+        let src = std::fs::read_to_string(fixture("import/ams").join(name)).unwrap();
+        let mut lines = src.lines();
+        let mut text = format!("{}\n", lines.next().unwrap());
+        for l in lines.filter(|l| l.starts_with(bill)) {
+            let mut l = l.replacen(bill, new_id, 1);
+            if name.contains("shipper") {
+                let (id, rest) = l.split_once(',').unwrap();
+                let (_, after) = rest.split_once(",\"No.18").unwrap();
+                l = format!("{id},\"{shipper}\",\"No.18{after}");
+            }
+            text.push_str(&l);
+            text.push('\n');
+        }
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        out.push(s(&p));
+    }
+    out
+}
+
+/// Issue 15 item 8: each party decision of an AMS import is kept in entity_map.csv; a near spelling is
+/// matched to the existing party; a person's `different` wins over the matcher on the next import.
+#[test]
+fn entity_map_records_decisions_and_a_persons_edit_wins() {
+    let d = tmp();
+    let dir = d.path().join("case");
+    assert_eq!(ams(&dir).code, 0);
+    let map = rows(&dir.join("entity_map.csv"));
+    let xc = find(
+        &map,
+        "source_name",
+        "XUCHANG BRIGHTFALL HAIR PRODUCTS CO., LTD.",
+    );
+    assert_eq!(
+        (
+            xc["party_id"].as_str(),
+            xc["decision"].as_str(),
+            xc["decided_by"].as_str()
+        ),
+        ("cn-xuchang-brightfall-hair-products", "same", "matcher:new")
+    );
+    // A spelling with a typo reaches the same party through the matcher's name rule.
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(one_bill_as(
+        &d.path().join("b"),
+        "2023052000002",
+        "2023060100007",
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    ));
+    args.extend(["-o".into(), s(&dir)]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&dir.join("shipments.csv"));
+    assert_eq!(
+        find(&ships, "shipment_id", "2023060100007")["shipper"],
+        "cn-xuchang-brightfall-hair-products"
+    );
+    let map = rows(&dir.join("entity_map.csv"));
+    let typo = find(
+        &map,
+        "source_name",
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    );
+    assert_eq!(typo["decided_by"], "matcher:name");
+    assert!(typo["score"].starts_with("0.9"), "{typo:?}");
+    // A person says that spelling is another firm: the next import makes a new party for it.
+    let text = std::fs::read_to_string(dir.join("entity_map.csv")).unwrap();
+    std::fs::write(
+        dir.join("entity_map.csv"),
+        format!("{text}XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD,CN,cn-xuchang-brightfall-hair-products,different,j.doe,\n"),
+    )
+    .unwrap();
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(one_bill_as(
+        &d.path().join("c"),
+        "2023052000002",
+        "2023060100008",
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    ));
+    args.extend(["-o".into(), s(&dir)]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&dir.join("shipments.csv"));
+    assert_eq!(
+        find(&ships, "shipment_id", "2023060100008")["shipper"],
+        "cn-xuchang-brightfall-hair-produkts"
+    );
+    let map = rows(&dir.join("entity_map.csv"));
+    assert!(
+        map.iter()
+            .any(|m| m["decided_by"] == "j.doe" && m["decision"] == "different"),
+        "the person's row is kept: {map:?}"
+    );
+    // A broken decision stops the import, naming the line.
+    std::fs::write(
+        dir.join("entity_map.csv"),
+        "source_name,country,party_id,decision,decided_by,score\nX,CN,p,maybe,j.doe,\n",
+    )
+    .unwrap();
+    let r = ams(&dir);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("entity_map.csv:2: decision: 'maybe' is neither same nor different"),
+        "{}",
+        r.stderr
+    );
+}
