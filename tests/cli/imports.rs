@@ -1343,6 +1343,23 @@ fn entity_map_records_decisions_and_a_persons_edit_wins() {
             .any(|m| m["decided_by"] == "j.doe" && m["decision"] == "different"),
         "the person's row is kept: {map:?}"
     );
+    // check lists the two parties as probable duplicates, with the matcher's score and rule.
+    let c = run(["check", "--data", &s(&dir)]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert!(
+        c.stdout.contains("Probable duplicate parties (1;"),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        c.stdout
+            .lines()
+            .any(|l| l.contains("cn-xuchang-brightfall-hair-products '")
+                && l.contains("cn-xuchang-brightfall-hair-produkts '")
+                && l.ends_with("(name)")),
+        "{}",
+        c.stdout
+    );
     // A broken decision stops the import, naming the line.
     std::fs::write(
         dir.join("entity_map.csv"),
