@@ -57,7 +57,9 @@ fn detect(h: &Header) -> Option<Table> {
         Table::Unused("billgen")
     } else if h.has("marks_and_numbers_1") {
         Table::Unused("marksnumbers")
-    } else if h.has("hazmat_code") || h.has("hazmat_classification") {
+    } else if h.has("hazmat_classification") {
+        Table::Unused("hazmatclass")
+    } else if h.has("hazmat_code") {
         Table::Unused("hazmat")
     } else if h.has("seal_number_1") || h.has("equipment_description_code") {
         Table::Unused("container")

@@ -1375,3 +1375,55 @@ fn entity_map_records_decisions_and_a_persons_edit_wins() {
         r.stderr
     );
 }
+
+/// Issue 15 item 9: every table of an AMS weekly drop in its published columns, a bill in two containers
+/// (a tariff and a cargo row each), cargo descriptions over several lines, and the line numbers after them.
+#[test]
+fn ams_every_table_of_a_weekly_drop() {
+    let d = tmp();
+    let dir = fixture("import/ams_full");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| s(&e.unwrap().path()))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 11, "all eleven tables");
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(files);
+    args.extend(["--skip-invalid".into(), "-o".into(), s(d.path())]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for t in [
+        "billgen",
+        "container",
+        "marksnumbers",
+        "hazmat",
+        "hazmatclass",
+        "notifyparty",
+    ] {
+        assert!(
+            r.stderr.contains(&format!("the AMS {t} table is not used")),
+            "{t}: {}",
+            r.stderr
+        );
+    }
+    // The fourth cargo record starts on line 10: the three before it span eight lines.
+    let cargo = s(&dir.join("ams__cargodesc_2024__202403111500.csv"));
+    assert!(
+        r.stderr.contains(&format!(
+            "{cargo}:10: identifier: no header row for bill 2024030900199"
+        )),
+        "{}",
+        r.stderr
+    );
+    let ships = rows(&d.path().join("shipments.csv"));
+    assert_eq!(ships.len(), 2);
+    let two = find(&ships, "shipment_id", "2024030900101");
+    assert_eq!(two["value"], "250000", "both containers' tariff lines");
+    assert_eq!(two["description"], "HUMAN HAIR WIGS LACE FRONT", "once");
+    let lashes = find(&ships, "shipment_id", "2024030900102");
+    assert_eq!(
+        lashes["hs_code"], "670419",
+        "from the third line of the text"
+    );
+}
