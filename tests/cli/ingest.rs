@@ -973,9 +973,17 @@ fn damaged_or_foreign_snapshots_are_refused() {
     };
     let truncated = write("truncated.snap", &good[..good.len() / 2]);
     let header_cut = write("header-cut.snap", &good[..30]);
+    // A byte in the middle of the largest section, read from the section table (magic 16 bytes, version
+    // and count u32, length u64, then offset, length, checksum u64 per section): a fixed offset in the file
+    // lands in another part of it whenever a section changes size.
     let mut flipped = good.clone();
-    let mid = flipped.len() / 2 + 40;
-    flipped[mid] ^= 0xFF;
+    let u64_at = |i: usize| u64::from_le_bytes(good[i..i + 8].try_into().unwrap()) as usize;
+    let count = u32::from_le_bytes(good[20..24].try_into().unwrap()) as usize;
+    let (off, len) = (0..count)
+        .map(|k| (u64_at(32 + 24 * k), u64_at(40 + 24 * k)))
+        .max_by_key(|s| s.1)
+        .unwrap();
+    flipped[off + len / 2] ^= 0xFF;
     let flipped = write("flipped.snap", &flipped);
     let random = write(
         "random.snap",
