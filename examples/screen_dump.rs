@@ -99,7 +99,7 @@ fn entry(id: String, name: String, country: Option<Country>, aliases: Vec<String
         id,
         name,
         aliases,
-        country,
+        countries: country.into_iter().collect(),
         program: None,
         identifiers: vec![],
         source: None,

@@ -51,6 +51,85 @@ pub struct CheckReport {
     /// from is on stderr: a snapshot and its CSV files give the same table).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<crate::settings::Settings>,
+    /// Pairs of parties that are probably one firm (see [`probable_duplicates`]).
+    pub probable_duplicates: Vec<ProbableDuplicate>,
+}
+
+/// Two parties the entity matcher calls one firm: for a person to merge them or mark them different in
+/// `entity_map.csv`.
+#[derive(Serialize, Debug)]
+pub struct ProbableDuplicate {
+    pub party_a: String,
+    pub name_a: String,
+    pub party_b: String,
+    pub name_b: String,
+    pub score: f64,
+    /// The matcher's rule: `identifier`, `name` or `address`.
+    pub basis: &'static str,
+}
+
+/// Parties across sources that the matcher (`import::entity`) calls one firm, best first. A party's city
+/// stands for its address. Bounded: candidates share a rare name word or an identifier.
+pub fn probable_duplicates(ds: &Dataset) -> Vec<ProbableDuplicate> {
+    use crate::import::entity::{Firm, probable_duplicates as pairs};
+    let firms: Vec<(String, Firm)> = ds
+        .parties
+        .iter()
+        .map(|p| {
+            (
+                p.id.clone(),
+                Firm {
+                    name: p.name.clone(),
+                    country: Some(p.country),
+                    address: p.city.clone().unwrap_or_default(),
+                    identifiers: p.identifiers.clone(),
+                },
+            )
+        })
+        .collect();
+    let mut out: Vec<ProbableDuplicate> = pairs(&firms)
+        .into_iter()
+        .map(|(a, b, d)| ProbableDuplicate {
+            party_a: firms[a].0.clone(),
+            name_a: firms[a].1.name.clone(),
+            party_b: firms[b].0.clone(),
+            name_b: firms[b].1.name.clone(),
+            score: d.score,
+            basis: d.basis,
+        })
+        .collect();
+    out.sort_by(|x, y| {
+        y.score
+            .partial_cmp(&x.score)
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| (&x.party_a, &x.party_b).cmp(&(&y.party_a, &y.party_b)))
+    });
+    out
+}
+
+/// The text section of [`probable_duplicates`]: the first 50, then a count.
+fn duplicates_text(c: &CheckReport, o: &mut String) {
+    let d = &c.probable_duplicates;
+    let _ = writeln!(o);
+    if d.is_empty() {
+        let _ = writeln!(o, "Probable duplicate parties: none");
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "Probable duplicate parties ({}; merge them, or keep imports from joining them with 'different' in entity_map.csv):",
+        d.len()
+    );
+    for p in d.iter().take(50) {
+        let _ = writeln!(
+            o,
+            "  {} '{}' = {} '{}'  score {:.2} ({})",
+            p.party_a, p.name_a, p.party_b, p.name_b, p.score, p.basis
+        );
+    }
+    if d.len() > 50 {
+        let _ = writeln!(o, "  … and {} more", d.len() - 50);
+    }
 }
 
 pub fn check(ds: &Dataset) -> CheckReport {
@@ -129,6 +208,7 @@ pub fn check(ds: &Dataset) -> CheckReport {
         rejected: ds.rejections.len(),
         problems: ds.rejections.iter().take(50).cloned().collect(),
         settings: None,
+        probable_duplicates: probable_duplicates(ds),
     }
 }
 
@@ -321,6 +401,7 @@ pub fn check_text(c: &CheckReport) -> String {
             crate::codes::printable(&st.summary())
         );
     }
+    duplicates_text(c, &mut o);
     if c.rejected > 0 {
         let _ = writeln!(o);
         let _ = writeln!(o, "Problems ({} rejected row(s)):", c.rejected);

@@ -188,6 +188,10 @@ enum Command {
         /// china-customs: USD per yuan for RMB values (written to rates.csv for each month).
         #[arg(long, value_name = "USD_PER_CNY")]
         rate: Option<String>,
+        /// Replace the rows this source wrote before (a list whole; statistics for the periods the files
+        /// cover), print what was added, removed and changed, and write DIR/changes-FORMAT.csv.
+        #[arg(long)]
+        replace: bool,
     },
     /// Every shipment scored, with summaries per importer and per exporter.
     Report {
@@ -353,6 +357,7 @@ fn run(cli: Cli) -> Result<Outcome> {
         period,
         flow,
         rate,
+        replace,
     } = &cli.command
     {
         let out = c
@@ -368,6 +373,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             rate.as_deref(),
             c.skip_invalid,
             c.rejects.clone(),
+            *replace,
         )?;
         origintrace::import::run(&opts, &mut std::io::stderr())?;
         return Ok(Outcome {

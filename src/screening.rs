@@ -573,11 +573,21 @@ pub struct NameMatch {
     pub why: String,
 }
 
-fn country_clause(a: Option<Country>, b: Option<Country>) -> String {
-    match (a, b) {
-        (Some(x), Some(y)) if x == y => format!("; same country {x}"),
-        (_, None) => "; the entry has no country".into(),
-        (None, Some(_)) => "; the party has no country".into(),
+/// The countries of a list entry as one text (`CW;SX;BQ`).
+fn countries_text(cs: &[Country]) -> String {
+    cs.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Which side lacks a country, or the country both share. An entry with addresses in several countries
+/// shares a country with a party in any of them.
+fn country_clause(entry: &[Country], party: Option<Country>) -> String {
+    match (entry.is_empty(), party) {
+        (true, _) => "; the list entry has no country".into(),
+        (false, None) => "; the party has no country".into(),
+        (false, Some(p)) if entry.contains(&p) => format!("; same country {p}"),
         _ => String::new(),
     }
 }
@@ -590,10 +600,28 @@ pub fn compare(
     entry_country: Option<Country>,
     threshold: f64,
 ) -> Option<NameMatch> {
+    compare_entry(
+        party,
+        party_country,
+        entry,
+        entry_country.as_slice(),
+        threshold,
+    )
+}
+
+/// [`compare`] with every country of the entry: the countries agree when the party's is one of them.
+pub fn compare_entry(
+    party: &Name,
+    party_country: Option<Country>,
+    entry: &Name,
+    entry_countries: &[Country],
+    threshold: f64,
+) -> Option<NameMatch> {
     if party.tokens.is_empty() || entry.tokens.is_empty() {
         return None;
     }
-    let disagree = matches!((party_country, entry_country), (Some(a), Some(b)) if a != b);
+    let disagree =
+        party_country.is_some_and(|a| !entry_countries.is_empty() && !entry_countries.contains(&a));
     if party.norm == entry.norm {
         if !(party.distinctive() || party.form == entry.form) {
             return None;
@@ -605,7 +633,7 @@ pub fn compare(
                 exact: false,
                 why: format!(
                     "same name once case, punctuation and legal forms are set aside ('{norm}'), but the entry's country is {} and the party's {}",
-                    entry_country.map(|c| c.to_string()).unwrap_or_default(),
+                    countries_text(entry_countries),
                     party_country.map(|c| c.to_string()).unwrap_or_default()
                 ),
             }
@@ -615,7 +643,7 @@ pub fn compare(
                 exact: true,
                 why: format!(
                     "same name once case, punctuation and legal forms are set aside ('{norm}'){}",
-                    country_clause(entry_country, party_country)
+                    country_clause(entry_countries, party_country)
                 ),
             }
         });
@@ -649,7 +677,7 @@ pub fn compare(
     Some(NameMatch {
         score: s,
         exact: false,
-        why: format!("{how}{}", country_clause(entry_country, party_country)),
+        why: format!("{how}{}", country_clause(entry_countries, party_country)),
     })
 }
 
@@ -669,6 +697,79 @@ pub struct Hit {
     /// The entry's name or alias it matched.
     pub matched: String,
     pub why: String,
+    /// The same entity on other lists (entries that share an identifier with this one, such as OFAC's
+    /// `ofac:N` that the CSL and OpenSanctions carry): one hit lists every source.
+    #[serde(default)]
+    pub linked: Vec<Linked>,
+}
+
+/// Another list's entry for the entity of a [`Hit`].
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Linked {
+    pub entry_id: String,
+    pub entry_name: String,
+    pub source: Option<String>,
+    pub program: Option<String>,
+}
+
+/// Each entry's group: entries that share an identifier (`scheme:value`, the generic `id` scheme matching any)
+/// are one entity, transitively. The group is its lowest entry index.
+fn link_groups(list: &[WatchEntry]) -> Vec<u32> {
+    fn root(p: &mut [u32], mut i: u32) -> u32 {
+        while p[i as usize] != i {
+            p[i as usize] = p[p[i as usize] as usize];
+            i = p[i as usize];
+        }
+        i
+    }
+    let mut parent: Vec<u32> = (0..list.len() as u32).collect();
+    let mut by_value: HashMap<&str, Vec<(u32, &str)>> = HashMap::new();
+    for (i, e) in list.iter().enumerate() {
+        for id in &e.identifiers {
+            let (scheme, value) = split_id(id);
+            by_value.entry(value).or_default().push((i as u32, scheme));
+        }
+    }
+    for entries in by_value.values() {
+        for (k, &(a, sa)) in entries.iter().enumerate() {
+            for &(b, sb) in &entries[k + 1..] {
+                if a != b && (sa == sb || sa == "id" || sb == "id") {
+                    let (ra, rb) = (root(&mut parent, a), root(&mut parent, b));
+                    if ra != rb {
+                        parent[ra.max(rb) as usize] = ra.min(rb);
+                    }
+                }
+            }
+        }
+    }
+    (0..list.len() as u32)
+        .map(|i| root(&mut parent, i))
+        .collect()
+}
+
+/// Folds the hits of one entity into its best-ranked hit, which then lists the other entries as linked.
+fn merge_linked(hits: Vec<Hit>, group: &[u32], list: &[WatchEntry]) -> Vec<Hit> {
+    let mut out: Vec<Hit> = Vec::with_capacity(hits.len());
+    let mut at: HashMap<u32, usize> = HashMap::new();
+    for h in hits {
+        let g = group.get(h.entry as usize).copied().unwrap_or(h.entry);
+        match at.get(&g) {
+            Some(&i) => {
+                let e = &list[h.entry as usize];
+                out[i].linked.push(Linked {
+                    entry_id: e.id.clone(),
+                    entry_name: e.name.clone(),
+                    source: e.source.clone(),
+                    program: e.program.clone(),
+                });
+            }
+            None => {
+                at.insert(g, out.len());
+                out.push(h);
+            }
+        }
+    }
+    out
 }
 
 fn names_of_party(p: &Party) -> Vec<&str> {
@@ -925,7 +1026,7 @@ struct List {
     names: Vec<Name>,
     /// The entry of each name, and its country.
     entry: Vec<u32>,
-    country: Vec<Option<Country>>,
+    country: Vec<Vec<Country>>,
     /// Normalised and compact names to the names that have them.
     exact: FxMap<String, Vec<u32>>,
     /// The distinct tokens of the names of substance (only those match fuzzily).
@@ -1023,7 +1124,7 @@ impl List {
                 }
                 l.names.push(name);
                 l.entry.push(e as u32);
-                l.country.push(entry.country);
+                l.country.push(entry.countries.clone());
                 l.name_toks.push(toks);
                 l.name_keys.push(keys);
             }
@@ -1241,7 +1342,7 @@ impl Scratch {
             let other_country = list
                 .country
                 .get(g as usize)
-                .is_some_and(|c| c.is_some_and(|c| c != country));
+                .is_some_and(|cs| !cs.is_empty() && !cs.contains(&country));
             if n == 0 || other_country || pairs_needed(m, n, threshold).is_none() {
                 continue;
             }
@@ -1293,8 +1394,10 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
             party_name: party_name.to_string(),
             matched: matched.to_string(),
             why,
+            linked: Vec::new(),
         }
     };
+    let group = link_groups(&ds.watchlist);
     // Above 2/3 the key rule asks for two shared units (see `List::admits`).
     let need = if threshold > 2.0 / 3.0 { 2 } else { 1 };
     ds.parties
@@ -1316,7 +1419,9 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                     let (scheme, value) = split_id(id);
                     for &(e, s) in ids.get(value).into_iter().flatten() {
                         if s == scheme || s == "id" || scheme == "id" {
-                            let entry_id = ds.watchlist[e as usize]
+                            // The texts name the listed entity: an identifier alone tells a reader nothing.
+                            let entry = &ds.watchlist[e as usize];
+                            let on_entry = entry
                                 .identifiers
                                 .iter()
                                 .find(|x| split_id(x).1 == value)
@@ -1327,8 +1432,11 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                                 1.0,
                                 true,
                                 id,
-                                &entry_id,
-                                format!("identifier {id} is on the entry ({entry_id})"),
+                                &format!("identifier {on_entry} of {}", entry.name),
+                                format!(
+                                    "the party's identifier {id} is the list entry's {on_entry} ({}, {})",
+                                    entry.name, entry.id
+                                ),
                             ));
                         }
                     }
@@ -1347,7 +1455,8 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                             continue;
                         };
                         let entry = &ds.watchlist[e as usize];
-                        let Some(m) = compare(&name, Some(p.country), en, entry.country, threshold)
+                        let Some(m) =
+                            compare_entry(&name, Some(p.country), en, &entry.countries, threshold)
                         else {
                             continue;
                         };
@@ -1361,7 +1470,7 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                         keep(hit(e, m.score, m.exact, n, &en.raw, m.why));
                     }
                 }
-                ranked(best)
+                merge_linked(ranked(best), &group, &ds.watchlist)
             },
         )
         .collect()
@@ -1382,6 +1491,87 @@ fn ranked(best: HashMap<u32, Hit>) -> Vec<Hit> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 15 item 8: which side lacks a country was said the wrong way round; an entry with several
+    /// countries agrees with a party in any of them.
+    #[test]
+    fn country_explanations_and_entries_in_several_countries() {
+        let c = |s: &str| Country::parse(s).unwrap();
+        let (a, b) = (
+            Name::new("Crescent Strand Trading LLC"),
+            Name::new("CRESCENT STRAND TRADING L.L.C."),
+        );
+        let no_entry = compare_entry(&a, Some(c("CN")), &b, &[], T).unwrap();
+        assert!(
+            no_entry.why.ends_with("; the list entry has no country"),
+            "{}",
+            no_entry.why
+        );
+        let no_party = compare_entry(&a, None, &b, &[c("KP")], T).unwrap();
+        assert!(
+            no_party.why.ends_with("; the party has no country"),
+            "{}",
+            no_party.why
+        );
+        let several = [c("CW"), c("SX"), c("BQ")];
+        let inside = compare_entry(&a, Some(c("SX")), &b, &several, T).unwrap();
+        assert!(
+            inside.exact && inside.why.ends_with("same country SX"),
+            "{}",
+            inside.why
+        );
+        let outside = compare_entry(&a, Some(c("CN")), &b, &several, T).unwrap();
+        assert!(
+            !outside.exact
+                && outside
+                    .why
+                    .contains("country is CW;SX;BQ and the party's CN")
+        );
+        let fuzzy = Name::new("Crescent Strands Trading LLC");
+        assert!(compare_entry(&fuzzy, Some(c("CN")), &b, &several, 0.8).is_none());
+        assert!(compare_entry(&fuzzy, Some(c("BQ")), &b, &several, 0.8).is_some());
+    }
+
+    /// Issue 15 item 8: an identifier hit names the listed entity, not only the identifier.
+    #[test]
+    fn identifier_hits_name_the_listed_entity() {
+        use crate::dataset::{Rec, WatchEntry};
+        let rec = Rec { file: 0, line: 0 };
+        let mut ds = Dataset::default();
+        ds.parties.push(Party {
+            id: "p".into(),
+            name: "Shijiazhuang Bright Optics".into(),
+            country: Country(*b"CN"),
+            region: None,
+            city: None,
+            aliases: vec![],
+            identifiers: vec!["uscc:91130000FICT0005RB".into()],
+            rec,
+        });
+        ds.watchlist.push(WatchEntry {
+            id: "ofac-sdn:90005".into(),
+            name: "RAYBEAM OPTRONICS CO. LTD.".into(),
+            aliases: vec![],
+            countries: vec![Country(*b"CN")],
+            program: Some("DPRK3".into()),
+            identifiers: vec!["uscc:91130000FICT0005RB".into()],
+            source: Some("OFAC SDN".into()),
+            rec,
+        });
+        let hits = screen(&ds, T);
+        let h = &hits[0][0];
+        assert!(h.exact);
+        assert_eq!(
+            h.matched,
+            "identifier uscc:91130000FICT0005RB of RAYBEAM OPTRONICS CO. LTD."
+        );
+        assert!(
+            h.why
+                .contains("(RAYBEAM OPTRONICS CO. LTD., ofac-sdn:90005)"),
+            "{}",
+            h.why
+        );
+    }
 
     fn m(a: &str, b: &str, t: f64) -> Option<NameMatch> {
         compare(&Name::new(a), None, &Name::new(b), None, t)
@@ -1477,7 +1667,7 @@ mod tests {
             id: "e".into(),
             name: "Dandongzhicheng Lustre".into(),
             aliases: vec![],
-            country: None,
+            countries: vec![],
             program: None,
             identifiers: vec![],
             source: None,
@@ -1624,7 +1814,7 @@ mod calibration {
                 id: format!("e{i}"),
                 name: p.b.raw.clone(),
                 aliases: vec![],
-                country: p.bc,
+                countries: p.bc.into_iter().collect(),
                 program: None,
                 identifiers: vec![],
                 source: None,
@@ -1637,7 +1827,13 @@ mod calibration {
             for (i, party) in ds.parties.iter().enumerate() {
                 let pn = Name::new(&party.name);
                 for (e, entry) in ds.watchlist.iter().enumerate() {
-                    let want = compare(&pn, Some(party.country), &entry_names[e], entry.country, t);
+                    let want = compare_entry(
+                        &pn,
+                        Some(party.country),
+                        &entry_names[e],
+                        &entry.countries,
+                        t,
+                    );
                     let got = hits[i].iter().find(|h| h.entry == e as u32);
                     assert_eq!(
                         want.is_some(),
@@ -1968,7 +2164,7 @@ mod filter {
                 id: format!("e{i}"),
                 name: n.clone(),
                 aliases: aliases.clone(),
-                country: COUNTRIES[c % COUNTRIES.len()],
+                countries: COUNTRIES[c % COUNTRIES.len()].into_iter().collect(),
                 program: None,
                 identifiers: vec![],
                 source: None,
@@ -2016,9 +2212,13 @@ mod filter {
                             let admitted = by_form
                                 || (name.substantial() && en.substantial() && shared >= need);
                             let entry = &ds.watchlist[e];
-                            let Some(m) =
-                                compare(&name, Some(p.country), en, entry.country, threshold)
-                            else {
+                            let Some(m) = compare_entry(
+                                &name,
+                                Some(p.country),
+                                en,
+                                &entry.countries,
+                                threshold,
+                            ) else {
                                 continue;
                             };
                             if !admitted {
@@ -2035,6 +2235,7 @@ mod filter {
                                 party_name: n.to_string(),
                                 matched: en.raw.clone(),
                                 why: m.why,
+                                linked: Vec::new(),
                             };
                             if best
                                 .get(&h.entry)
@@ -2166,8 +2367,8 @@ mod filter {
                     }
                     let cands = scratch.candidates(&list, &name, p.country, threshold);
                     for (g, en) in list.names.iter().enumerate() {
-                        let country = ds.watchlist[list.entry[g] as usize].country;
-                        if compare(&name, Some(p.country), en, country, threshold).is_some() {
+                        let cs = &ds.watchlist[list.entry[g] as usize].countries;
+                        if compare_entry(&name, Some(p.country), en, cs, threshold).is_some() {
                             prop_assert!(
                                 cands.contains(&(g as u32)),
                                 "threshold {}: '{}' / '{}' not a candidate", threshold, n, en.raw

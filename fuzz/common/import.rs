@@ -1,5 +1,5 @@
-//! Shared by the import fuzz targets: the fuzz input is written as one source file, imported into a fresh
-//! directory, and whatever the import writes is loaded back as a canonical dataset.
+//! Shared by the import fuzz targets: the fuzz input is written as source files (split at 0x1E), imported
+//! into a fresh directory, and whatever the import writes is loaded back as a canonical dataset.
 
 use std::path::PathBuf;
 
@@ -14,9 +14,19 @@ pub fn run(format: &str, name: &str, data: &[u8]) {
     if std::fs::create_dir_all(&dir).is_err() {
         return;
     }
-    let src = dir.join(name);
-    if std::fs::write(&src, data).is_err() {
-        return;
+    // The byte 0x1E (record separator) splits the input into several source files, so that the formats read
+    // as a set (AMS tables, OFAC's sdn/alt/add) are joined, not only read one file at a time.
+    let mut files = Vec::new();
+    for (i, part) in data.split(|&b| b == 0x1e).take(8).enumerate() {
+        let src = if i == 0 {
+            dir.join(name)
+        } else {
+            dir.join(format!("part{i}.csv"))
+        };
+        if std::fs::write(&src, part).is_err() {
+            return;
+        }
+        files.push(src);
     }
     let out = dir.join("out");
     let (periods, flows): (Vec<String>, Vec<String>) = if format == "china-customs" {
@@ -31,13 +41,14 @@ pub fn run(format: &str, name: &str, data: &[u8]) {
     };
     let Ok(opts) = origintrace::import::Options::new(
         format,
-        vec![src],
+        files,
         out.clone(),
         &periods,
         &flows,
         rate,
         true,
         None,
+        false,
     ) else {
         return;
     };

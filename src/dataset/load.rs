@@ -778,14 +778,20 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                     |row| {
                         let id = row.id(0, false)?;
                         let name = row.need(1)?;
-                        let country = row.parse_opt(3, Country::parse)?;
+                        let mut countries: Vec<Country> = Vec::new();
+                        for c in split_list(row.get(3)) {
+                            let c = Country::parse(&c).map_err(|m| row.reject(3, m))?;
+                            if !countries.contains(&c) {
+                                countries.push(c);
+                            }
+                        }
                         let identifiers =
                             parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
                         Ok(WatchEntry {
                             id: id.to_string(),
                             name: name.to_string(),
                             aliases: split_list(row.get(2)),
-                            country,
+                            countries,
                             program: row.get(4).map(String::from),
                             identifiers,
                             source: row.get(6).map(String::from),

@@ -262,7 +262,9 @@ pub struct WatchEntry {
     pub id: String,
     pub name: String,
     pub aliases: Vec<String>,
-    pub country: Option<Country>,
+    /// Every country the list gives the entry (its addresses, or a person's nationalities): `;`-separated in
+    /// `watchlist.csv`. Empty when the list gives none.
+    pub countries: Vec<Country>,
     pub program: Option<String>,
     pub identifiers: Vec<String>,
     pub source: Option<String>,

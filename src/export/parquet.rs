@@ -327,7 +327,17 @@ fn watchlist(ds: &Dataset) -> Table<'_> {
             col(
                 "country",
                 false,
-                text(move |i| w(i).country.map(|c| Cow::Owned(c.to_string()))),
+                text(move |i| {
+                    let cs = &w(i).countries;
+                    (!cs.is_empty()).then(|| {
+                        Cow::Owned(
+                            cs.iter()
+                                .map(|c| c.to_string())
+                                .collect::<Vec<_>>()
+                                .join(";"),
+                        )
+                    })
+                }),
             ),
             col(
                 "program",

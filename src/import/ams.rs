@@ -11,7 +11,7 @@
 //! the text names exactly one.
 
 use super::{Bad, Ctx, FileReport, Header, ImportError, PARTIES, SHIPMENTS, Verdict, bad};
-use super::{cn_codes, file_error, join_list, list_item, records};
+use super::{cn_codes, entity, file_error, join_list, list_item, records};
 use crate::codes::{self, Country, Date, Hs, Region};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
@@ -57,7 +57,9 @@ fn detect(h: &Header) -> Option<Table> {
         Table::Unused("billgen")
     } else if h.has("marks_and_numbers_1") {
         Table::Unused("marksnumbers")
-    } else if h.has("hazmat_code") || h.has("hazmat_classification") {
+    } else if h.has("hazmat_classification") {
+        Table::Unused("hazmatclass")
+    } else if h.has("hazmat_code") {
         Table::Unused("hazmat")
     } else if h.has("seal_number_1") || h.has("equipment_description_code") {
         Table::Unused("container")
@@ -79,16 +81,16 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
         let word_start = i == 0 || !b[i - 1].is_ascii_alphanumeric();
         let kw = if !word_start {
             0
-        } else if up[i..].starts_with("H.S.") {
+        } else if b[i..].starts_with(b"H.S.") {
             4
-        } else if up[i..].starts_with("HTS")
+        } else if b[i..].starts_with(b"HTS")
             && !b.get(i + 3).is_some_and(|c| c.is_ascii_alphabetic())
         {
             3
-        } else if up[i..].starts_with("HS")
+        } else if b[i..].starts_with(b"HS")
             && !b
                 .get(i + 2)
-                .is_some_and(|c| c.is_ascii_alphabetic() && !up[i + 2..].starts_with("CODE"))
+                .is_some_and(|c| c.is_ascii_alphabetic() && !b[i + 2..].starts_with(b"CODE"))
         {
             2
         } else {
@@ -104,15 +106,12 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
             while j < b.len() && matches!(b[j], b' ' | b'.' | b':' | b'#' | b'-' | b'=') {
                 j += 1;
             }
-            let rest = &up[j..];
-            let skip = ["CODES", "CODE", "NUMBER", "NO"]
+            let rest = &b[j..];
+            let skip = [&b"CODES"[..], b"CODE", b"NUMBER", b"NO"]
                 .iter()
                 .find(|w| {
-                    rest.starts_with(*w)
-                        && !rest
-                            .as_bytes()
-                            .get(w.len())
-                            .is_some_and(|c| c.is_ascii_alphabetic())
+                    rest.starts_with(w)
+                        && !rest.get(w.len()).is_some_and(|c| c.is_ascii_alphabetic())
                 })
                 .map(|w| w.len());
             match skip {
@@ -126,7 +125,10 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
             while j < b.len() && (b[j].is_ascii_digit() || b[j] == b'.') {
                 j += 1;
             }
-            let code = up[start..j].trim_end_matches('.');
+            // Only ASCII digits and dots lie between start and j, so this never fails.
+            let code = std::str::from_utf8(&b[start..j])
+                .unwrap_or("")
+                .trim_end_matches('.');
             let digits = code.bytes().filter(u8::is_ascii_digit).count();
             if !(4..=10).contains(&digits) {
                 break;
@@ -142,7 +144,7 @@ pub(crate) fn hs_in_text(text: &str) -> Vec<Hs> {
             }
             if k < b.len() && matches!(b[k], b',' | b'/' | b'&' | b';') {
                 k += 1;
-            } else if up[k..].starts_with("AND ") {
+            } else if b[k..].starts_with(b"AND ") {
                 k += 4;
             } else {
                 break;
@@ -306,6 +308,82 @@ fn region_of(f: &File, r: usize, country: Country) -> Option<Region> {
     }
 }
 
+/// The existing party a shipper or consignee row is, by `entity_map.csv` (a person's decision first), then by
+/// the matcher (identifiers, country, normalised name, address) against the parties already in DIR. The
+/// decision is recorded in the map.
+fn match_existing(
+    ctx: &mut Ctx,
+    f: &File,
+    r: usize,
+    raw: &str,
+    country: Country,
+) -> Option<String> {
+    let c = country.to_string();
+    let (mapped, not) = ctx.entity_map.lookup(raw, &c);
+    let not: Vec<String> = not.into_iter().map(String::from).collect();
+    // A person's `same` wins, when the party it names exists (else the matcher decides, as if unmapped).
+    if let Some(m) = mapped
+        && m.by_person()
+        && ctx.existing.firms.iter().any(|(id, _)| *id == m.party_id)
+    {
+        return Some(m.party_id.clone());
+    }
+    let address: Vec<&str> = f
+        .header
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.contains("address") || *n == "city")
+        .filter_map(|(i, _)| super::cell(&f.recs[r].1, Some(i)))
+        .collect();
+    let me = entity::Firm {
+        name: raw.to_string(),
+        country: Some(country),
+        address: address.join(", "),
+        identifiers: Vec::new(),
+    };
+    let norm = crate::screening::normalize(raw);
+    let exact = ctx
+        .existing
+        .parties
+        .get(&(norm, country))
+        .filter(|id| !not.contains(id))
+        .cloned();
+    let best = match exact {
+        Some(id) => Some((id, 1.0, "name")),
+        None => {
+            let mut cands: Vec<usize> = crate::screening::tokens(raw)
+                .iter()
+                .filter_map(|t| ctx.existing.firm_tokens.get(t))
+                .filter(|v| v.len() <= entity::MAX_BLOCK)
+                .flatten()
+                .copied()
+                .collect();
+            cands.sort_unstable();
+            cands.dedup();
+            cands
+                .into_iter()
+                .filter_map(|k| {
+                    let (id, firm) = &ctx.existing.firms[k];
+                    let d = entity::decide(&me, firm);
+                    (d.same && !not.contains(id)).then(|| (id.clone(), d.score, d.basis))
+                })
+                .max_by(|a, b| a.1.partial_cmp(&b.1).unwrap_or(std::cmp::Ordering::Equal))
+        }
+    };
+    let (id, score, basis) = best?;
+    ctx.entity_map.record(entity::MapRow {
+        source_name: raw.to_string(),
+        country: c,
+        party_id: id.clone(),
+        same: true,
+        decided_by: format!("matcher:{basis}"),
+        score: format!("{score:.3}"),
+    });
+    ctx.entity_dirty = true;
+    Some(id)
+}
+
 impl Parties {
     /// The party of a shipper or consignee row, created or extended.
     fn resolve(
@@ -328,8 +406,9 @@ impl Parties {
         let idx = match self.by_key.get(&key) {
             Some(&i) => i,
             None => {
-                let (id, new) = match ctx.existing.parties.get(&key) {
-                    Some(id) => (id.clone(), false),
+                let found = match_existing(ctx, f, r, &raw, country);
+                let (id, new) = match found {
+                    Some(id) => (id, false),
                     None => {
                         let base = slug(&norm, country);
                         let mut id = base.clone();
@@ -339,6 +418,15 @@ impl Parties {
                             n += 1;
                         }
                         let _ = ctx.claim(PARTIES, &id, f.place(r));
+                        ctx.entity_map.record(entity::MapRow {
+                            source_name: raw.clone(),
+                            country: country.to_string(),
+                            party_id: id.clone(),
+                            same: true,
+                            decided_by: "matcher:new".into(),
+                            score: String::new(),
+                        });
+                        ctx.entity_dirty = true;
                         (id, true)
                     }
                 };
@@ -940,6 +1028,26 @@ mod tests {
         assert!(hs_in_text("2 PALLETS HSIANG BRAND 1234").is_empty());
         assert!(hs_in_text("HS 12").is_empty());
         assert!(hs_in_text("THIS SHIPMENT 6704").is_empty());
+    }
+
+    /// Issue 14 item 1: the scan stepped byte by byte and sliced the text inside a multi-byte character.
+    #[test]
+    fn hs_codes_in_non_ascii_text_never_panic() {
+        assert!(hs_in_text("PERRUQUES É").is_empty());
+        assert_eq!(hs_in_text("PERRUQUES É HS CODE 6704.20"), hs(&["670420"]));
+        assert_eq!(hs_in_text("假发 HS：670420 ÉHS 6704.19"), hs(&["670419"]));
+        assert_eq!(hs_in_text("ÉÉHS 670411 ÀND 670420"), hs(&["670411"]));
+        for s in [
+            "É",
+            "HÉ",
+            "HSÉ",
+            "HS É",
+            "HS 6704É",
+            "HS 670420,É",
+            "€HS 670420 AND É",
+        ] {
+            let _ = hs_in_text(s);
+        }
     }
 
     #[test]

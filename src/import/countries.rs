@@ -157,6 +157,28 @@ const NAMES: &[(&str, &str)] = &[
     ("virgin islands u s", "VI"),
     ("united arab emirates", "AE"),
     ("uae", "AE"),
+    // OFAC's add.csv vocabulary (seen in the 2021–2026 files).
+    ("palestinian", "PS"),
+    ("man isle of", "IM"),
+    ("north macedonia the republic of", "MK"),
+];
+
+/// Former countries split into several whose ISO 3166-1 codes all replace the one withdrawn (ISO 3166-3).
+/// Netherlands Antilles (`ANHH`, withdrawn 2010) became Curaçao, Sint Maarten and Bonaire, Sint Eustatius
+/// and Saba: an address there could be in any of them, so the entry gets all three.
+const SPLIT: &[(&str, &[&str])] = &[("netherlands antilles", &["CW", "SX", "BQ"])];
+
+/// OFAC's `Region: X` countries: the ISO country that holds the region, where that is not in dispute
+/// between two listed countries. Crimea is Ukraine's (UN General Assembly resolution 68/262, and OFAC's own
+/// "Crimea region of Ukraine"); Kafia Kingi is claimed by both Sudan and South Sudan, and the Commonwealth
+/// of Independent States is a group of countries: those give no country.
+const REGIONS: &[(&str, Option<&str>)] = &[
+    ("gaza", Some("PS")),
+    ("west bank", Some("PS")),
+    ("crimea", Some("UA")),
+    ("northern mali", Some("ML")),
+    ("kafia kingi", None),
+    ("commonwealth of independent states", None),
 ];
 
 /// Names that are real places without an ISO 3166-1 code (accepted, but they give no country).
@@ -181,8 +203,21 @@ fn name_key(s: &str) -> String {
 #[derive(Debug, PartialEq)]
 pub enum Named {
     Country(Country),
-    /// A real place or a placeholder with no ISO 3166-1 code (Kosovo, "undetermined").
+    /// A former country whose territory is now several (Netherlands Antilles).
+    Several(Vec<Country>),
+    /// A real place or a placeholder with no ISO 3166-1 code (Kosovo, "undetermined", a disputed region).
     NoCode,
+}
+
+impl Named {
+    /// The countries named, none for [`Named::NoCode`].
+    pub fn countries(self) -> Vec<Country> {
+        match self {
+            Named::Country(c) => vec![c],
+            Named::Several(v) => v,
+            Named::NoCode => Vec::new(),
+        }
+    }
 }
 
 /// Looks a country name up: the sanctions lists' own spellings, then ISO's short names (with and without
@@ -192,8 +227,24 @@ pub fn by_name(name: &str) -> Result<Named, String> {
     if k.is_empty() {
         return Err("empty country name".into());
     }
+    if let Some(region) = k.strip_prefix("region ") {
+        return match REGIONS.iter().find(|(r, _)| *r == region) {
+            Some((_, Some(a2))) => Country::parse(a2).map(Named::Country),
+            Some((_, None)) => Ok(Named::NoCode),
+            None => Err(format!(
+                "unknown region '{name}' (no country is known to hold it)"
+            )),
+        };
+    }
     if NO_CODE.contains(&k.as_str()) {
         return Ok(Named::NoCode);
+    }
+    if let Some((_, codes)) = SPLIT.iter().find(|(n, _)| *n == k) {
+        return codes
+            .iter()
+            .map(|c| Country::parse(c))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Named::Several);
     }
     if let Some((_, a2)) = NAMES.iter().find(|(n, _)| *n == k) {
         return Country::parse(a2).map(Named::Country);
@@ -254,5 +305,31 @@ mod tests {
         assert_eq!(by_name("Kosovo"), Ok(Named::NoCode));
         assert_eq!(by_name("KP"), Ok(Named::Country(c("KP"))));
         assert!(by_name("Atlantis").is_err());
+    }
+
+    /// Issue 15 item 1: every name a genuine OFAC add.csv uses.
+    #[test]
+    fn ofac_vocabulary() {
+        for (name, want) in [
+            ("Palestinian", "PS"),
+            ("Region: Gaza", "PS"),
+            ("Region: West Bank", "PS"),
+            ("Region: Crimea", "UA"),
+            ("Region: Northern Mali", "ML"),
+            ("Man, Isle of", "IM"),
+            ("North Macedonia, The Republic of", "MK"),
+        ] {
+            assert_eq!(by_name(name), Ok(Named::Country(c(want))), "{name}");
+        }
+        assert_eq!(
+            by_name("Netherlands Antilles"),
+            Ok(Named::Several(vec![c("CW"), c("SX"), c("BQ")]))
+        );
+        assert_eq!(by_name("Region: Kafia Kingi"), Ok(Named::NoCode));
+        assert_eq!(
+            by_name("Region: Commonwealth of Independent States"),
+            Ok(Named::NoCode)
+        );
+        assert!(by_name("Region: Atlantis").unwrap_err().contains("region"));
     }
 }

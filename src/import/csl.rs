@@ -64,16 +64,6 @@ fn address_country(a: &str) -> Option<Country> {
     }
 }
 
-fn one_country(found: &[Country]) -> Option<Country> {
-    let mut v: Vec<Country> = Vec::new();
-    for c in found {
-        if !v.contains(c) {
-            v.push(*c);
-        }
-    }
-    if v.len() == 1 { Some(v[0]) } else { None }
-}
-
 /// Imports every file of the command.
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     for path in ctx.opts.files.clone() {
@@ -162,16 +152,18 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         _ => None,
                     })
                     .collect();
-                let country = one_country(&from_addresses)
-                    .or_else(|| {
-                        if from_addresses.is_empty() {
-                            one_country(&from_people)
-                        } else {
-                            None
-                        }
-                    })
-                    .map(|c| c.to_string())
-                    .unwrap_or_default();
+                // Addresses say where a firm is; a person's nationalities only when no address does.
+                let country = super::countries_cell(if from_addresses.is_empty() {
+                    &from_people
+                } else {
+                    &from_addresses
+                });
+                // An entry from one of OFAC's lists carries OFAC's ent_num: `ofac:N` links it to the entry of
+                // an OFAC import (screening shows the two as one hit).
+                let ofac_num = cell(num_col).filter(|n| {
+                    n.bytes().all(|b| b.is_ascii_digit())
+                        && cell(source).is_some_and(|s| s.contains("Treasury Department"))
+                });
                 let identifiers: Vec<String> = multi(ids)
                     .iter()
                     .filter_map(|item| {
@@ -183,6 +175,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                             _ => None,
                         }
                     })
+                    .chain(ofac_num.map(|n| format!("ofac:{n}")))
                     .collect();
                 ctx.push(
                     WATCHLIST,

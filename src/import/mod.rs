@@ -19,6 +19,7 @@ pub mod cn_codes;
 pub mod comtrade;
 pub mod countries;
 pub mod csl;
+pub mod entity;
 pub mod ofac;
 pub mod opensanctions;
 
@@ -97,6 +98,8 @@ pub struct Options {
     pub rate: Option<Decimal>,
     pub skip_invalid: bool,
     pub rejects: Option<PathBuf>,
+    /// `--replace`: the rows this source wrote before are replaced by the new files' (see [`replace_scope`]).
+    pub replace: bool,
 }
 
 impl Options {
@@ -111,11 +114,18 @@ impl Options {
         rate: Option<&str>,
         skip_invalid: bool,
         rejects: Option<PathBuf>,
+        replace: bool,
     ) -> Result<Options, ImportError> {
         let usage = |m: String| ImportError::Usage(m);
         let format = Format::parse(format).map_err(usage)?;
         if files.is_empty() {
             return Err(usage("import needs at least one source file".into()));
+        }
+        if replace && replace_scope(format).is_none() {
+            return Err(usage(format!(
+                "--replace applies to the lists (ofac-sdn, opensanctions, csl) and the statistics (comtrade, china-customs); {} bills are amended by their own record status",
+                format.name()
+            )));
         }
         if format != Format::ChinaCustoms {
             for (given, opt) in [
@@ -185,6 +195,7 @@ impl Options {
             rate,
             skip_invalid,
             rejects,
+            replace,
         })
     }
 
@@ -224,6 +235,16 @@ pub enum ImportError {
     Write {
         file: String,
         source: std::io::Error,
+    },
+    /// No source row was accepted: an import that writes nothing is a failure, not a success to miss.
+    #[error(
+        "no row was accepted from {files} file(s) ({rejected} rejected, {skipped} skipped): nothing written to {out}"
+    )]
+    NothingAccepted {
+        files: usize,
+        rejected: u64,
+        skipped: u64,
+        out: String,
     },
 }
 
@@ -442,6 +463,8 @@ pub(crate) fn norm_header(s: &str) -> String {
 /// A header row, matched by name.
 pub(crate) struct Header {
     pub names: Vec<String>,
+    /// The names as the file spells them (trimmed), for messages.
+    pub spelled: Vec<String>,
 }
 
 impl Header {
@@ -450,7 +473,12 @@ impl Header {
         while names.len() > 1 && names.last().is_some_and(|n| n.is_empty()) {
             names.pop();
         }
-        Header { names }
+        let spelled = rec
+            .iter()
+            .take(names.len())
+            .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        Header { names, spelled }
     }
 
     /// The index of the first column whose name is one of `aliases`.
@@ -587,6 +615,10 @@ struct ExistingFile {
 pub(crate) struct Existing {
     files: HashMap<&'static str, ExistingFile>,
     pub parties: HashMap<(String, Country), String>,
+    /// Every existing party as the matcher sees it, for [`entity::decide`].
+    pub firms: Vec<(String, entity::Firm)>,
+    /// A name token of an existing party to the parties (in `firms`) that have it.
+    pub firm_tokens: HashMap<String, Vec<usize>>,
     pub rates: HashMap<(String, Period), Decimal>,
 }
 
@@ -630,12 +662,31 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
         if table == PARTIES {
             let (id, name, country, aliases) =
                 (col("party_id"), col("name"), col("country"), col("aliases"));
+            let (city, idents) = (col("city"), col("identifiers"));
             for r in &all {
                 let (Some(id), Some(name), Some(c)) = (get(r, id), get(r, name), get(r, country))
                 else {
                     continue;
                 };
                 let Ok(c) = Country::parse(&c) else { continue };
+                let k = ex.firms.len();
+                let mut toks = crate::screening::tokens(&name);
+                toks.sort();
+                toks.dedup();
+                for t in toks {
+                    ex.firm_tokens.entry(t).or_default().push(k);
+                }
+                ex.firms.push((
+                    id.clone(),
+                    entity::Firm {
+                        name: name.clone(),
+                        country: Some(c),
+                        address: get(r, city).unwrap_or_default(),
+                        identifiers: get(r, idents)
+                            .map(|s| s.split(';').map(|x| x.trim().to_string()).collect())
+                            .unwrap_or_default(),
+                    },
+                ));
                 let mut names = vec![name];
                 if let Some(a) = get(r, aliases) {
                     names.extend(a.split(';').map(|s| s.trim().to_string()));
@@ -671,6 +722,30 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
     Ok(ex)
 }
 
+/// What `--replace` replaces for a format: the canonical file, the id prefixes of that source's rows, and
+/// whether only the periods the new rows cover (statistics: a monthly download replaces that month, not the
+/// years before it). A list is replaced whole: a delisted entry is one the new release no longer has.
+fn replace_scope(f: Format) -> Option<(&'static str, &'static [&'static str], bool)> {
+    match f {
+        Format::OfacSdn => Some((WATCHLIST, &["ofac-sdn", "ofac-cons"], false)),
+        Format::OpenSanctions => Some((WATCHLIST, &["opensanctions"], false)),
+        Format::Csl => Some((WATCHLIST, &["csl"], false)),
+        Format::Comtrade => Some((TRADE_FLOWS, &["comtrade"], true)),
+        Format::ChinaCustoms => Some((TRADE_FLOWS, &["cn-customs"], true)),
+        Format::Ams => None,
+    }
+}
+
+/// `ofac-sdn:90001` → `ofac-sdn`; `comtrade:2023-04:…` → `comtrade`.
+fn id_prefix(id: &str) -> &str {
+    id.split(':').next().unwrap_or("")
+}
+
+/// The period of a statistics id (`comtrade:2023-04:…` → `2023-04`).
+fn id_period(id: &str) -> &str {
+    id.split(':').nth(1).unwrap_or("")
+}
+
 /// The state of one import run.
 pub(crate) struct Ctx<'a> {
     pub opts: &'a Options,
@@ -679,11 +754,16 @@ pub(crate) struct Ctx<'a> {
     pub reports: Vec<FileReport>,
     out: BTreeMap<&'static str, Vec<Vec<String>>>,
     ids: HashMap<&'static str, HashMap<String, String>>,
+    /// DIR's `entity_map.csv`, with this import's decisions added; written back when `entity_dirty`.
+    pub entity_map: entity::EntityMap,
+    pub entity_dirty: bool,
 }
 
 impl<'a> Ctx<'a> {
     fn new(opts: &'a Options, existing: Existing) -> Ctx<'a> {
         let mut ids: HashMap<&'static str, HashMap<String, String>> = HashMap::new();
+        // With --replace, this source's existing rows are not claimed: the new files may carry the same ids.
+        let released = opts.replace.then(|| replace_scope(opts.format)).flatten();
         for (table, f) in &existing.files {
             let Some(idc) = id_column(table).and_then(|c| f.header.iter().position(|h| h == c))
             else {
@@ -693,6 +773,11 @@ impl<'a> Ctx<'a> {
             let m = ids.entry(table).or_default();
             for r in &f.records {
                 if let Some(id) = r.get(idc).map(str::trim).filter(|s| !s.is_empty()) {
+                    if released.is_some_and(|(t, prefixes, _)| {
+                        t == *table && prefixes.contains(&id_prefix(id))
+                    }) {
+                        continue;
+                    }
                     m.entry(id.to_string()).or_insert_with(|| place.clone());
                 }
             }
@@ -704,14 +789,22 @@ impl<'a> Ctx<'a> {
             reports: Vec::new(),
             out: BTreeMap::new(),
             ids,
+            entity_map: entity::EntityMap::default(),
+            entity_dirty: false,
         }
     }
 
     /// Claims an id in a canonical file: a duplicate (in DIR or earlier in this import) is an error.
     pub fn claim(&mut self, table: &'static str, id: &str, place: String) -> Result<(), String> {
+        let in_dir = self.opts.out.join(table).display().to_string();
         let m = self.ids.entry(table).or_default();
         if let Some(first) = m.get(id) {
-            return Err(format!("duplicate id '{id}' (already at {first})"));
+            let hint = if *first == in_dir && replace_scope(self.opts.format).is_some() {
+                "; to refresh this source from a newer release, import it again with --replace"
+            } else {
+                ""
+            };
+            return Err(format!("duplicate id '{id}' (already at {first}){hint}"));
         }
         m.insert(id.to_string(), place);
         Ok(())
@@ -764,6 +857,96 @@ pub struct Summary {
     /// (file written, rows added).
     pub written: Vec<(String, usize)>,
     pub rejected: usize,
+    /// With `--replace`: entries added, removed, changed and unchanged.
+    pub replaced: Option<(usize, usize, usize, usize)>,
+}
+
+/// What `--replace` does to one canonical file.
+struct Replacement {
+    table: &'static str,
+    /// The existing records (by index) that the new rows replace.
+    drop: HashSet<usize>,
+    /// `entry, change, fields` rows, by id.
+    changes: Vec<Vec<String>>,
+    added: usize,
+    removed: usize,
+    changed: usize,
+    unchanged: usize,
+}
+
+/// Compares this source's rows in DIR with the new ones, id by id. A list is replaced whole; statistics only
+/// for the periods the new rows cover.
+fn replacement(
+    format: Format,
+    existing: &Existing,
+    out: &BTreeMap<&'static str, Vec<Vec<String>>>,
+) -> Option<Replacement> {
+    let (table, _, by_period) = replace_scope(format)?;
+    let cols = columns(table);
+    let new_rows = out.get(table).map(Vec::as_slice).unwrap_or(&[]);
+    let prefixes: HashSet<&str> = new_rows.iter().map(|r| id_prefix(&r[0])).collect();
+    let periods: HashSet<&str> = new_rows.iter().map(|r| id_period(&r[0])).collect();
+    let mut old: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut drop = HashSet::new();
+    if let Some(f) = existing.files.get(table) {
+        let pos: Vec<Option<usize>> = cols
+            .iter()
+            .map(|c| f.header.iter().position(|h| h == c))
+            .collect();
+        for (k, r) in f.records.iter().enumerate() {
+            let id = pos[0].and_then(|i| r.get(i)).unwrap_or("").trim();
+            if prefixes.contains(id_prefix(id)) && (!by_period || periods.contains(id_period(id))) {
+                drop.insert(k);
+                let vals = pos
+                    .iter()
+                    .map(|p| p.and_then(|i| r.get(i)).unwrap_or("").trim().to_string())
+                    .collect();
+                old.insert(id.to_string(), vals);
+            }
+        }
+    }
+    let mut r = Replacement {
+        table,
+        drop,
+        changes: Vec::new(),
+        added: 0,
+        removed: 0,
+        changed: 0,
+        unchanged: 0,
+    };
+    let mut rows: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+    for n in new_rows {
+        let id = n[0].as_str();
+        match old.remove(id) {
+            None => {
+                r.added += 1;
+                rows.insert(id, vec![id.into(), "added".into(), String::new()]);
+            }
+            Some(o) => {
+                let fields: Vec<&str> = cols
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| o[*i] != n[*i].trim())
+                    .map(|(_, c)| *c)
+                    .collect();
+                if fields.is_empty() {
+                    r.unchanged += 1;
+                } else {
+                    r.changed += 1;
+                    rows.insert(id, vec![id.into(), "changed".into(), fields.join(";")]);
+                }
+            }
+        }
+    }
+    r.removed = old.len();
+    let mut changes: Vec<Vec<String>> = old
+        .into_keys()
+        .map(|id| vec![id, "removed".into(), String::new()])
+        .collect();
+    changes.extend(rows.into_values());
+    changes.sort();
+    r.changes = changes;
+    Some(r)
 }
 
 /// Runs an import: reads the sources, judges every row, prints the accounting to `log`, and writes the
@@ -782,6 +965,10 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         Existing::default()
     };
     let mut ctx = Ctx::new(opts, existing);
+    if opts.out.is_dir() {
+        ctx.entity_map = entity::EntityMap::load(&opts.out)
+            .map_err(|m| ImportError::Usage(format!("{m} (fix it, then import again)")))?;
+    }
     match opts.format {
         Format::ChinaCustoms => china_customs::import(&mut ctx)?,
         Format::Comtrade => comtrade::import(&mut ctx)?,
@@ -794,6 +981,7 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         files: std::mem::take(&mut ctx.reports),
         written: Vec::new(),
         rejected: ctx.rejects.len(),
+        replaced: None,
     };
     let _ = writeln!(
         log,
@@ -843,13 +1031,52 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         }
         .into());
     }
+    if summary.files.iter().all(|f| f.accepted == 0) {
+        let _ = writeln!(log, "  nothing to write: no row was accepted");
+        return Err(ImportError::NothingAccepted {
+            files: summary.files.len(),
+            rejected: summary.files.iter().map(|f| f.rejected).sum(),
+            skipped: summary.files.iter().map(|f| f.skipped).sum(),
+            out: opts.out.display().to_string(),
+        });
+    }
     let out = std::mem::take(&mut ctx.out);
-    summary.written = write_outputs(&opts.out, &ctx.existing, out)?;
+    let mut drop: HashMap<&'static str, HashSet<usize>> = HashMap::new();
+    let mut extra: Vec<(PathBuf, Vec<u8>)> = Vec::new();
+    if opts.replace
+        && let Some(r) = replacement(opts.format, &ctx.existing, &out)
+    {
+        let changes = opts.out.join(format!("changes-{}.csv", opts.format.name()));
+        let _ = writeln!(
+            log,
+            "  replaced {} row(s) of {} in {}: {} added, {} removed, {} changed, {} unchanged (changes in {})",
+            r.drop.len(),
+            opts.format.name(),
+            r.table,
+            r.added,
+            r.removed,
+            r.changed,
+            r.unchanged,
+            changes.display()
+        );
+        summary.replaced = Some((r.added, r.removed, r.changed, r.unchanged));
+        let bytes = csv_bytes(
+            &r.changes,
+            Some(&["entry".into(), "change".into(), "fields".into()]),
+        )
+        .map_err(|source| ImportError::Write {
+            file: changes.display().to_string(),
+            source,
+        })?;
+        extra.push((changes, bytes));
+        drop.insert(r.table, r.drop);
+    }
+    if ctx.entity_dirty {
+        extra.push((opts.out.join(entity::ENTITY_MAP), ctx.entity_map.to_csv()));
+    }
+    summary.written = write_outputs(&opts.out, &ctx.existing, out, &drop, extra)?;
     for (file, n) in &summary.written {
         let _ = writeln!(log, "  wrote {file}: +{n} row(s)");
-    }
-    if summary.written.is_empty() {
-        let _ = writeln!(log, "  nothing to write: no row was accepted");
     }
     Ok(summary)
 }
@@ -875,7 +1102,10 @@ fn file_content(
     table: &'static str,
     existing: Option<&ExistingFile>,
     rows: &[Vec<String>],
+    drop: Option<&HashSet<usize>>,
 ) -> Result<Vec<u8>, std::io::Error> {
+    let drop_none = HashSet::new();
+    let drop = drop.unwrap_or(&drop_none);
     let ours = columns(table);
     let Some(ex) = existing else {
         let header: Vec<String> = ours.iter().map(|s| s.to_string()).collect();
@@ -903,7 +1133,7 @@ fn file_content(
             .collect()
     };
     let new_rows: Vec<Vec<String>> = rows.iter().map(place).collect();
-    if missing.is_empty() {
+    if missing.is_empty() && drop.is_empty() {
         let mut bytes = ex.bytes.clone();
         if !bytes.is_empty() && !bytes.ends_with(b"\n") {
             bytes.push(b'\n');
@@ -914,7 +1144,9 @@ fn file_content(
         let mut all: Vec<Vec<String>> = ex
             .records
             .iter()
-            .map(|r| {
+            .enumerate()
+            .filter(|(k, _)| !drop.contains(k))
+            .map(|(_, r)| {
                 let mut v: Vec<String> = r.iter().map(String::from).collect();
                 v.resize(header.len(), String::new());
                 v
@@ -931,6 +1163,8 @@ fn write_outputs(
     dir: &Path,
     existing: &Existing,
     out: BTreeMap<&'static str, Vec<Vec<String>>>,
+    drop: &HashMap<&'static str, HashSet<usize>>,
+    extra: Vec<(PathBuf, Vec<u8>)>,
 ) -> Result<Vec<(String, usize)>, ImportError> {
     let werr = |p: &Path, source: std::io::Error| ImportError::Write {
         file: p.display().to_string(),
@@ -946,13 +1180,29 @@ fn write_outputs(
             if rows.is_empty() {
                 continue;
             }
-            let bytes =
-                file_content(table, existing.files.get(table), rows).map_err(|e| werr(dir, e))?;
+            let bytes = file_content(table, existing.files.get(table), rows, drop.get(table))
+                .map_err(|e| werr(dir, e))?;
             let target = dir.join(table);
             let tmp = dir.join(format!(".{table}.import-{}.tmp", std::process::id()));
             staged.push((tmp.clone(), target, rows.len()));
             let mut f = std::fs::File::create(&tmp).map_err(|e| werr(&tmp, e))?;
             f.write_all(&bytes).map_err(|e| werr(&tmp, e))?;
+            f.sync_all().map_err(|e| werr(&tmp, e))?;
+        }
+        for (target, bytes) in &extra {
+            let name = target
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let tmp = dir.join(format!(".{name}.import-{}.tmp", std::process::id()));
+            let n = bytes
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count()
+                .saturating_sub(1);
+            staged.push((tmp.clone(), target.clone(), n));
+            let mut f = std::fs::File::create(&tmp).map_err(|e| werr(&tmp, e))?;
+            f.write_all(bytes).map_err(|e| werr(&tmp, e))?;
             f.sync_all().map_err(|e| werr(&tmp, e))?;
         }
         Ok(())
@@ -969,6 +1219,20 @@ fn write_outputs(
         written.push((target.display().to_string(), *n));
     }
     Ok(written)
+}
+
+/// The `country` cell of a watchlist entry: every country, `;`-separated, in first-seen order.
+pub(crate) fn countries_cell(cs: &[Country]) -> String {
+    let mut seen: Vec<Country> = Vec::new();
+    for c in cs {
+        if !seen.contains(c) {
+            seen.push(*c);
+        }
+    }
+    seen.iter()
+        .map(|c| c.to_string())
+        .collect::<Vec<_>>()
+        .join(";")
 }
 
 /// A value for a CSV cell of a `;`-separated list: the separator cannot appear inside an item.
@@ -1046,6 +1310,7 @@ mod tests {
             Some("0.1450"),
             false,
             None,
+            false,
         )
         .unwrap();
         assert_eq!(o.flow_for(1), Some(Flow::Export));
@@ -1063,7 +1328,8 @@ mod tests {
                 &three,
                 None,
                 false,
-                None
+                None,
+                false
             )
             .is_err()
         );
@@ -1076,7 +1342,8 @@ mod tests {
                 &three[..1],
                 None,
                 false,
-                None
+                None,
+                false
             )
             .is_err()
         );
@@ -1089,6 +1356,7 @@ mod tests {
             Some("7.1"),
             false,
             None,
+            false,
         );
         assert!(inverted.unwrap_err().to_string().contains("USD per yuan"));
     }

@@ -124,7 +124,13 @@ pub(crate) fn remark_identifiers(remarks: &str) -> Vec<String> {
             .filter(|w| !w.is_empty())
     };
     for seg in remarks.split(';') {
+        // OFAC writes a second value of a kind as `alt. SWIFT/BIC …`, `alt. Digital Currency Address - …`.
         let seg = seg.trim();
+        let seg = seg
+            .strip_prefix("alt.")
+            .or_else(|| seg.strip_prefix("alt "))
+            .map(str::trim_start)
+            .unwrap_or(seg);
         if let Some(rest) = seg.strip_prefix("Unified Social Credit Code (USCC)") {
             if let Some(v) = first_word(rest) {
                 out.push(format!("uscc:{v}"));
@@ -153,6 +159,24 @@ pub(crate) fn remark_identifiers(remarks: &str) -> Vec<String> {
     out
 }
 
+/// The entry an alias or address row belongs to.
+fn entry_of(
+    by_num: &HashMap<String, usize>,
+    rejected: &HashMap<String, String>,
+    num: &str,
+) -> Result<usize, Bad> {
+    if let Some(&e) = by_num.get(num) {
+        return Ok(e);
+    }
+    Err(bad(
+        "ent_num",
+        match rejected.get(num) {
+            Some(at) => format!("entry {num} of the sdn.csv given is rejected (see {at})"),
+            None => format!("no entry {num} in the sdn.csv given"),
+        },
+    ))
+}
+
 /// Imports every file of the command.
 pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     let mut loaded = Vec::new();
@@ -176,6 +200,11 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     });
     let mut entries: Vec<Entry> = Vec::new();
     let mut by_num: HashMap<String, usize> = HashMap::new();
+    // Country names no table knows: (name, count, first place). The address row is still accepted.
+    let mut unknown: Vec<(String, u64, String)> = Vec::new();
+    // Entries of sdn.csv that were rejected, with their place: their aliases and addresses say so, rather than
+    // that the entry is missing.
+    let mut rejected: HashMap<String, String> = HashMap::new();
     for (src, recs, role) in &loaded {
         let mut rep = FileReport::new(src, role.name());
         let consolidated = src.name.to_ascii_lowercase().starts_with("cons");
@@ -245,51 +274,61 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         aliases: Vec::new(),
                         countries: Vec::new(),
                         programs: field(rec, 3).map(programs).unwrap_or_default(),
-                        identifiers: field(rec, 11).map(remark_identifiers).unwrap_or_default(),
+                        // `ofac:N` links the entry to the same entity in the CSL and OpenSanctions.
+                        identifiers: field(rec, 11)
+                            .map(remark_identifiers)
+                            .unwrap_or_default()
+                            .into_iter()
+                            .chain(std::iter::once(format!("ofac:{num}")))
+                            .collect(),
                         source,
                     });
                     Ok(())
                 })(),
                 Role::Alt => (|| {
-                    let &e = by_num.get(&num).ok_or_else(|| {
-                        bad("ent_num", format!("no entry {num} in the sdn.csv given"))
-                    })?;
+                    let e = entry_of(&by_num, &rejected, &num)?;
                     let name = field(rec, 3).ok_or_else(|| bad("alt_name", "the name is empty"))?;
                     entries[e].aliases.push(list_item(name));
                     Ok(())
                 })(),
                 Role::Add => (|| {
-                    let &e = by_num.get(&num).ok_or_else(|| {
-                        bad("ent_num", format!("no entry {num} in the sdn.csv given"))
-                    })?;
+                    let e = entry_of(&by_num, &rejected, &num)?;
                     if let Some(c) = field(rec, 4) {
                         match countries::by_name(c) {
-                            Ok(countries::Named::Country(c)) => {
-                                if !entries[e].countries.contains(&c) {
-                                    entries[e].countries.push(c);
+                            Ok(named) => {
+                                for c in named.countries() {
+                                    if !entries[e].countries.contains(&c) {
+                                        entries[e].countries.push(c);
+                                    }
                                 }
                             }
-                            Ok(countries::Named::NoCode) => {}
-                            Err(m) => return Err(bad("Country", m)),
+                            // A valid entry is never rejected for its address: the name is counted and
+                            // reported, the entry keeps its other addresses' countries.
+                            Err(_) => match unknown.iter_mut().find(|u| u.0 == c) {
+                                Some(u) => u.1 += 1,
+                                None => unknown.push((
+                                    c.to_string(),
+                                    1,
+                                    format!("{}:{line}", src.display),
+                                )),
+                            },
                         }
                     }
                     Ok(())
                 })(),
             };
+            if *role == Role::Primary && v.is_err() {
+                rejected
+                    .entry(num)
+                    .or_insert_with(|| format!("{}:{line}", src.display));
+            }
             ctx.tally(&mut rep, *line, rec, v);
         }
         ctx.reports.push(rep);
     }
-    let mut several = 0;
+    let several = entries.iter().filter(|e| e.countries.len() > 1).count();
     for e in entries {
-        let country = match e.countries.as_slice() {
-            [c] => c.to_string(),
-            [] => String::new(),
-            _ => {
-                several += 1;
-                String::new()
-            }
-        };
+        let country = super::countries_cell(&e.countries);
         ctx.push(
             WATCHLIST,
             vec![
@@ -303,12 +342,23 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             ],
         );
     }
-    if several > 0
-        && let Some(rep) = ctx.reports.iter_mut().find(|r| r.role.starts_with("add"))
-    {
-        rep.notes.push(format!(
-            "{several} entr(y/ies) with addresses in several countries: written without a country, so they are screened against parties of every country"
-        ));
+    if let Some(rep) = ctx.reports.iter_mut().find(|r| r.role.starts_with("add")) {
+        if several > 0 {
+            rep.notes.push(format!(
+                "{several} entr(y/ies) with addresses in several countries: every country is kept"
+            ));
+        }
+        let n: u64 = unknown.iter().map(|u| u.1).sum();
+        if n > 0 {
+            let names: Vec<String> = unknown
+                .iter()
+                .map(|(c, k, at)| format!("'{c}' ×{k} (first at {at})"))
+                .collect();
+            rep.notes.push(format!(
+                "warning: {n} address row(s) name a country no table knows, kept without it: {}",
+                names.join(", ")
+            ));
+        }
     }
     Ok(())
 }
@@ -334,6 +384,19 @@ mod tests {
                 "imo:9123456",
                 "eth:0x098B716B8Aaf21512996dC57EB0615e2383E2f96",
                 "swift:KPBKKPPY"
+            ]
+        );
+        // Issue 15 item 7: the second SWIFT code of a 2024 entry was dropped.
+        assert_eq!(
+            remark_identifiers(
+                "SWIFT/BIC VECARU21; alt. SWIFT/BIC VVBKRU2Y; Website www.example.ru; alt. Digital Currency Address - XBT bc1qexample; Unified Social Credit Code (USCC) 91110000X; alt. Unified Social Credit Code (USCC) 91110000Y."
+            ),
+            vec![
+                "swift:VECARU21",
+                "swift:VVBKRU2Y",
+                "xbt:bc1qexample",
+                "uscc:91110000X",
+                "uscc:91110000Y"
             ]
         );
     }

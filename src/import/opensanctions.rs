@@ -83,14 +83,10 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         }
                     }
                 }
-                let country = match cs.as_slice() {
-                    [c] => c.to_string(),
-                    [] => String::new(),
-                    _ => {
-                        several += 1;
-                        String::new()
-                    }
-                };
+                if cs.len() > 1 {
+                    several += 1;
+                }
+                let country = super::countries_cell(&cs);
                 let programs: Vec<String> =
                     if program_ids.is_some() && !multi(program_ids).is_empty() {
                         multi(program_ids)
@@ -101,6 +97,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                             .map(|s| s.trim().to_string())
                             .collect()
                     };
+                // OpenSanctions' per-source exports keep the source's own key: `ofac-22603` is OFAC's ent_num
+                // 22603, linked to that entry of an OFAC import as `ofac:22603`.
+                let ofac = eid
+                    .strip_prefix("ofac-")
+                    .filter(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+                    .map(|n| format!("ofac:{n}"));
                 let ids: Vec<String> = multi(identifiers)
                     .into_iter()
                     .map(|v| {
@@ -110,6 +112,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                             format!("id:{v}")
                         }
                     })
+                    .chain(ofac)
                     .collect();
                 let entry_id = format!("opensanctions:{eid}");
                 ctx.claim(WATCHLIST, &entry_id, format!("{}:{line}", src.display))
@@ -142,7 +145,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
         }
         if several > 0 {
             rep.notes.push(format!(
-                "{several} entr(y/ies) name several countries: written without a country, so they are screened against parties of every country"
+                "{several} entr(y/ies) name several countries: all are kept (a party in any of them shares the entry's country)"
             ));
         }
         ctx.reports.push(rep);

@@ -589,14 +589,14 @@ fn ofac_sdn_with_aliases_addresses_and_the_eof_byte() {
     assert_eq!(e1["aliases"], "XUCHANG BRIGHT FALL HAIR CO.");
     assert_eq!(e1["country"], "CN");
     assert_eq!(e1["program"], "DPRK3");
-    assert_eq!(e1["identifiers"], "uscc:91411000MA9FICT01X");
+    assert_eq!(e1["identifiers"], "uscc:91411000MA9FICT01X;ofac:90001");
     assert_eq!(e1["source"], "OFAC SDN");
     let e2 = find(&wl, "entry_id", "ofac-sdn:90002");
     assert_eq!(e2["program"], "DPRK3;NPWMD");
     assert_eq!(e2["country"], "KP");
     assert!(e2["aliases"].contains("KORYO LUSTER TRADING CORP."));
     let e4 = find(&wl, "entry_id", "ofac-sdn:90004");
-    assert_eq!(e4["identifiers"], "imo:8999999");
+    assert_eq!(e4["identifiers"], "imo:8999999;ofac:90004");
     // Nulls with a trailing blank are empty, not "-0-".
     assert!(wl.iter().all(|r| r.values().all(|v| !v.contains("-0-"))));
     // alt.csv alone is refused: it only adds to sdn.csv's entries.
@@ -690,8 +690,8 @@ fn opensanctions_by_header_name() {
     assert_eq!(p["program"], "OFAC DPRK3");
     assert_eq!(
         find(&wl, "entry_id", "opensanctions:NK-fict03")["country"],
-        "",
-        "several countries"
+        "CN;HK",
+        "several countries, all kept"
     );
     // The row without an id is rejected, not invented.
     assert!(
@@ -916,5 +916,514 @@ fn ams_amendments_in_a_later_drop_replace_the_earlier_rows() {
     assert_eq!(
         find(&ships, "shipment_id", "2023052000001")["value"],
         "260000"
+    );
+}
+
+/// Issue 14 item 1: a cargo description with non-ASCII letters made `import ams` panic (exit 101).
+#[test]
+fn ams_reads_non_ascii_cargo_descriptions() {
+    let d = tmp();
+    let src = d.path().join("src");
+    std::fs::create_dir_all(&src).unwrap();
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    for f in ams_files() {
+        let p = PathBuf::from(&f);
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        let mut text = std::fs::read_to_string(&p).unwrap();
+        if name.contains("cargodesc") {
+            text = text.replace("HUMAN HAIR WIGS\n", "PERRUQUES É\n").replace(
+                "LACE FRONT WIGS OF HUMAN HAIR",
+                "PERRUQUES DE CHEVEUX É 假发",
+            );
+        }
+        std::fs::write(src.join(&name), text).unwrap();
+        args.push(s(&src.join(&name)));
+    }
+    args.extend(["-o".into(), s(&d.path().join("out"))]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&d.path().join("out/shipments.csv"));
+    let b2 = find(&ships, "shipment_id", "2023052000002");
+    assert_eq!(b2["hs_code"], "670420", "the code after the non-ASCII text");
+    assert!(b2["description"].contains("假发"), "{b2:?}");
+}
+
+fn sdn_2026(dir: &Path, extra: &[&str]) -> Run {
+    let mut args: Vec<String> = [
+        "import",
+        "ofac-sdn",
+        &imp("ofac_2026/sdn.csv"),
+        &imp("ofac_2026/alt.csv"),
+        &imp("ofac_2026/add.csv"),
+        "-o",
+        &s(dir),
+    ]
+    .iter()
+    .map(|a| a.to_string())
+    .collect();
+    args.extend(extra.iter().map(|a| a.to_string()));
+    run(args)
+}
+
+/// Issue 15 items 1 and 7: OFAC's own country vocabulary, several countries per entry, an unknown name a
+/// counted warning, and every SWIFT/BIC of a remark.
+#[test]
+fn ofac_country_vocabulary_and_every_identifier() {
+    let d = tmp();
+    let r = sdn_2026(d.path(), &[]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let add = imp("ofac_2026/add.csv");
+    assert!(
+        r.stderr
+            .contains("read 14, accepted 13, rejected 0, skipped 1"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(&format!(
+            "warning: 1 address row(s) name a country no table knows, kept without it: 'Atlantis' ×1 (first at {add}:13)"
+        )),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr
+            .contains("1 entr(y/ies) with addresses in several countries: every country is kept"),
+        "{}",
+        r.stderr
+    );
+    let wl = rows(&d.path().join("watchlist.csv"));
+    // Gaza and Palestinian are one country; the Netherlands Antilles its three successors; Kafia Kingi none.
+    assert_eq!(
+        find(&wl, "entry_id", "ofac-sdn:90006")["country"],
+        "PS;CW;SX;BQ;IM;MK;UA;ML"
+    );
+    assert_eq!(
+        find(&wl, "entry_id", "ofac-sdn:90001")["identifiers"],
+        "uscc:91411000MA9FICT01X;swift:XBFHCNB1;swift:XBFHCNB2;ofac:90001"
+    );
+    // The dataset reads back: check accepts the `;`-separated countries.
+    let c = run(["check", "--data", &s(d.path())]);
+    assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+}
+
+/// Issue 15 items 3–6: a legacy bulk download resaved by a spreadsheet (flow code 0 with the flow in words,
+/// chapter codes without their leading zero, values in scientific notation), a SITC file, and an import that
+/// accepts nothing.
+#[test]
+fn comtrade_legacy_bulk_files_as_downloaded() {
+    let d = tmp();
+    let f = imp("comtrade/comtrade_legacy_bulk_resaved.csv");
+    let strict = run(["import", "comtrade", &f, "-o", &s(&d.path().join("a"))]);
+    assert_eq!(strict.code, 2, "{}", strict.stderr);
+    // The message names the column as the file spells it.
+    assert!(
+        strict.stderr.contains(&format!(
+            "{f}:6: Trade Value (US$): '1.50044E+11' is in scientific notation: precision lost (spreadsheet export)"
+        )),
+        "{}",
+        strict.stderr
+    );
+    let out = d.path().join("b");
+    let r = run(["import", "comtrade", &f, "--skip-invalid", "-o", &s(&out)]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("read 6, accepted 3, rejected 1, skipped 2"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("warning: 2 commodity code(s) with an odd number of digits read as having lost a leading zero ('1' as chapter 01) in column 'Commodity Code'"),
+        "{}",
+        r.stderr
+    );
+    let flows = rows(&out.join("trade_flows.csv"));
+    assert_eq!(
+        find(&flows, "flow_id", "comtrade:2019:156:408:M:01")["flow"],
+        "import"
+    );
+    assert_eq!(
+        find(&flows, "flow_id", "comtrade:2019:156:842:X:6704")["value"],
+        "1250000000"
+    );
+    assert_eq!(
+        find(&flows, "flow_id", "comtrade:2019:156:408:X:010121")["flow"],
+        "export"
+    );
+
+    // SITC Rev. 4 codes look like HS chapters: every row is refused, naming the classification.
+    let sitc = imp("comtrade/comtrade_sitc4.csv");
+    let r = run([
+        "import",
+        "comtrade",
+        &sitc,
+        "--skip-invalid",
+        "-o",
+        &s(&d.path().join("c")),
+    ]);
+    assert!(
+        r.stderr.contains(&format!(
+            "{sitc}:2: Classification: S4 is SITC Rev. 4; origintrace reads HS"
+        )),
+        "{}",
+        r.stderr
+    );
+    // Nothing accepted is a failure, even with --skip-invalid, and nothing is written.
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("no row was accepted"), "{}", r.stderr);
+    assert!(!d.path().join("c").exists());
+}
+
+/// Issue 15 item 2: next month's OFAC release into the dataset holding this month's. Without --replace the
+/// duplicates say to use it (and the knock-on rows name the rejected entry); with it, delisted entries go,
+/// changed ones change, and the changes are counted and written for monitoring.
+#[test]
+fn a_list_is_refreshed_with_replace() {
+    let d = tmp();
+    let dir = d.path().join("case");
+    assert_eq!(sdn(&dir).code, 0);
+    let before = std::fs::read(dir.join("watchlist.csv")).unwrap();
+    let plain = sdn_2026(&dir, &[]);
+    assert_eq!(plain.code, 2);
+    let wl = s(&dir.join("watchlist.csv"));
+    assert!(
+        plain.stderr.contains(&format!(
+            "ent_num: duplicate id 'ofac-sdn:90001' (already at {wl}); to refresh this source from a newer release, import it again with --replace"
+        )),
+        "{}",
+        plain.stderr
+    );
+    let sdn_new = imp("ofac_2026/sdn.csv");
+    assert!(
+        plain.stderr.contains(&format!(
+            "ent_num: entry 90001 of the sdn.csv given is rejected (see {sdn_new}:1)"
+        )),
+        "{}",
+        plain.stderr
+    );
+    assert!(!plain.stderr.contains("no entry 90001"), "{}", plain.stderr);
+    assert_eq!(std::fs::read(dir.join("watchlist.csv")).unwrap(), before);
+
+    let r = sdn_2026(&dir, &["--replace"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "replaced 4 row(s) of ofac-sdn in watchlist.csv: 2 added, 1 removed, 1 changed, 2 unchanged"
+        ),
+        "{}",
+        r.stderr
+    );
+    let list = rows(&dir.join("watchlist.csv"));
+    let ids: Vec<&str> = list.iter().map(|r| r["entry_id"].as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "ofac-sdn:90001",
+            "ofac-sdn:90002",
+            "ofac-sdn:90004",
+            "ofac-sdn:90005",
+            "ofac-sdn:90006"
+        ],
+        "the new release's rows, in its order"
+    );
+    assert_eq!(
+        find(&list, "entry_id", "ofac-sdn:90005")["identifiers"],
+        "uscc:91130000FICT0005RB;ofac:90005"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("changes-ofac-sdn.csv")).unwrap(),
+        "entry,change,fields\nofac-sdn:90001,changed,identifiers\nofac-sdn:90003,removed,\nofac-sdn:90005,added,\nofac-sdn:90006,added,\n"
+    );
+    let c = run(["check", "--data", &s(&dir)]);
+    assert_eq!(c.code, 0, "{}{}", c.stdout, c.stderr);
+    // The same release again changes nothing.
+    let again = sdn_2026(&dir, &["--replace"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert!(
+        again
+            .stderr
+            .contains("0 added, 0 removed, 0 changed, 5 unchanged"),
+        "{}",
+        again.stderr
+    );
+    assert_eq!(rows(&dir.join("watchlist.csv")).len(), 5);
+    // AMS bills are not a source --replace can replace.
+    let ams_replace = run([
+        "import",
+        "ams",
+        &ams_files()[0],
+        "--replace",
+        "-o",
+        &s(&dir),
+    ]);
+    assert_eq!(ams_replace.code, 2);
+    assert!(
+        ams_replace.stderr.contains("--replace applies to"),
+        "{}",
+        ams_replace.stderr
+    );
+}
+
+/// `--replace` on statistics replaces only the periods the new files cover.
+#[test]
+fn statistics_are_replaced_for_the_periods_the_files_cover() {
+    let d = tmp();
+    let dir = s(d.path());
+    let both = run([
+        "import",
+        "comtrade",
+        &imp("comtrade/comtrade_plus.csv"),
+        &imp("comtrade/comtrade_legacy.csv"),
+        "-o",
+        &dir,
+    ]);
+    assert_eq!(both.code, 0, "{}", both.stderr);
+    let r = run([
+        "import",
+        "comtrade",
+        &imp("comtrade/comtrade_plus.csv"),
+        "--replace",
+        "-o",
+        &dir,
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "replaced 3 row(s) of comtrade in trade_flows.csv: 0 added, 0 removed, 0 changed, 3 unchanged"
+        ),
+        "{}",
+        r.stderr
+    );
+    let flows = rows(&d.path().join("trade_flows.csv"));
+    assert_eq!(flows.len(), 5, "the 2016 rows of the legacy file stay");
+    find(&flows, "flow_id", "comtrade:2016-04:156:842:X:670420");
+}
+
+/// Issue 15 item 2: one person on OFAC's SDN list, in the CSL (which carries OFAC's ent_num) and in
+/// OpenSanctions' OFAC export (whose id is OFAC's): screening shows one hit that lists every source.
+#[test]
+fn one_entity_on_three_lists_is_one_hit() {
+    let d = tmp();
+    let dir = d.path().join("case");
+    assert_eq!(sdn(&dir).code, 0);
+    for (format, file) in [
+        ("csl", "csl/consolidated_a.csv"),
+        ("opensanctions", "opensanctions/us_ofac_sdn.simple.csv"),
+    ] {
+        let r = run(["import", format, &imp(file), "-o", &s(&dir)]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    std::fs::write(
+        dir.join("parties.csv"),
+        "party_id,name,country\npak,Pak Chol Myong,KP\n",
+    )
+    .unwrap();
+    let v = run(["vet", "pak", "--format", "json", "--data", &s(&dir)]);
+    let j: serde_json::Value = serde_json::from_str(&v.stdout).expect(&v.stderr);
+    let hits = j["watchlist"].as_array().unwrap();
+    assert_eq!(hits.len(), 1, "{hits:?}");
+    assert_eq!(hits[0]["entry_id"], "ofac-sdn:90003");
+    let linked: Vec<&str> = hits[0]["linked"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["entry_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        linked,
+        [
+            "csl:fict0000000000000000000000000000000000a2",
+            "opensanctions:ofac-90003"
+        ]
+    );
+}
+
+/// One bill of the AMS fixture as a new extract: its rows under a new bill id, the shipper's name replaced.
+fn one_bill_as(dir: &Path, bill: &str, new_id: &str, shipper: &str) -> Vec<String> {
+    std::fs::create_dir_all(dir).unwrap();
+    let mut out = Vec::new();
+    for name in [
+        "ams__header_2023__202305221500.csv",
+        "ams__shipper_2023__202305221500.csv",
+        "ams__consignee_2023__202305221500.csv",
+        "ams__tariff_2023__202305221500.csv",
+        "ams__cargodesc_2023__202305221500.csv",
+    ] {
+        let src = std::fs::read_to_string(fixture("import/ams").join(name)).unwrap();
+        let mut lines = src.lines();
+        let mut text = format!("{}\n", lines.next().unwrap());
+        for l in lines.filter(|l| l.starts_with(bill)) {
+            let mut l = l.replacen(bill, new_id, 1);
+            if name.contains("shipper") {
+                let (id, rest) = l.split_once(',').unwrap();
+                let (_, after) = rest.split_once(",\"No.18").unwrap();
+                l = format!("{id},\"{shipper}\",\"No.18{after}");
+            }
+            text.push_str(&l);
+            text.push('\n');
+        }
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        out.push(s(&p));
+    }
+    out
+}
+
+/// Issue 15 item 8: each party decision of an AMS import is kept in entity_map.csv; a near spelling is
+/// matched to the existing party; a person's `different` wins over the matcher on the next import.
+#[test]
+fn entity_map_records_decisions_and_a_persons_edit_wins() {
+    let d = tmp();
+    let dir = d.path().join("case");
+    assert_eq!(ams(&dir).code, 0);
+    let map = rows(&dir.join("entity_map.csv"));
+    let xc = find(
+        &map,
+        "source_name",
+        "XUCHANG BRIGHTFALL HAIR PRODUCTS CO., LTD.",
+    );
+    assert_eq!(
+        (
+            xc["party_id"].as_str(),
+            xc["decision"].as_str(),
+            xc["decided_by"].as_str()
+        ),
+        ("cn-xuchang-brightfall-hair-products", "same", "matcher:new")
+    );
+    // A spelling with a typo reaches the same party through the matcher's name rule.
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(one_bill_as(
+        &d.path().join("b"),
+        "2023052000002",
+        "2023060100007",
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    ));
+    args.extend(["-o".into(), s(&dir)]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&dir.join("shipments.csv"));
+    assert_eq!(
+        find(&ships, "shipment_id", "2023060100007")["shipper"],
+        "cn-xuchang-brightfall-hair-products"
+    );
+    let map = rows(&dir.join("entity_map.csv"));
+    let typo = find(
+        &map,
+        "source_name",
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    );
+    assert_eq!(typo["decided_by"], "matcher:name");
+    assert!(typo["score"].starts_with("0.9"), "{typo:?}");
+    // A person says that spelling is another firm: the next import makes a new party for it.
+    let text = std::fs::read_to_string(dir.join("entity_map.csv")).unwrap();
+    std::fs::write(
+        dir.join("entity_map.csv"),
+        format!("{text}XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD,CN,cn-xuchang-brightfall-hair-products,different,j.doe,\n"),
+    )
+    .unwrap();
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(one_bill_as(
+        &d.path().join("c"),
+        "2023052000002",
+        "2023060100008",
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    ));
+    args.extend(["-o".into(), s(&dir)]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&dir.join("shipments.csv"));
+    assert_eq!(
+        find(&ships, "shipment_id", "2023060100008")["shipper"],
+        "cn-xuchang-brightfall-hair-produkts"
+    );
+    let map = rows(&dir.join("entity_map.csv"));
+    assert!(
+        map.iter()
+            .any(|m| m["decided_by"] == "j.doe" && m["decision"] == "different"),
+        "the person's row is kept: {map:?}"
+    );
+    // check lists the two parties as probable duplicates, with the matcher's score and rule.
+    let c = run(["check", "--data", &s(&dir)]);
+    assert_eq!(c.code, 0, "{}", c.stderr);
+    assert!(
+        c.stdout.contains("Probable duplicate parties (1;"),
+        "{}",
+        c.stdout
+    );
+    assert!(
+        c.stdout
+            .lines()
+            .any(|l| l.contains("cn-xuchang-brightfall-hair-products '")
+                && l.contains("cn-xuchang-brightfall-hair-produkts '")
+                && l.ends_with("(name)")),
+        "{}",
+        c.stdout
+    );
+    // A broken decision stops the import, naming the line.
+    std::fs::write(
+        dir.join("entity_map.csv"),
+        "source_name,country,party_id,decision,decided_by,score\nX,CN,p,maybe,j.doe,\n",
+    )
+    .unwrap();
+    let r = ams(&dir);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("entity_map.csv:2: decision: 'maybe' is neither same nor different"),
+        "{}",
+        r.stderr
+    );
+}
+
+/// Issue 15 item 9: every table of an AMS weekly drop in its published columns, a bill in two containers
+/// (a tariff and a cargo row each), cargo descriptions over several lines, and the line numbers after them.
+#[test]
+fn ams_every_table_of_a_weekly_drop() {
+    let d = tmp();
+    let dir = fixture("import/ams_full");
+    let mut files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| s(&e.unwrap().path()))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 11, "all eleven tables");
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(files);
+    args.extend(["--skip-invalid".into(), "-o".into(), s(d.path())]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    for t in [
+        "billgen",
+        "container",
+        "marksnumbers",
+        "hazmat",
+        "hazmatclass",
+        "notifyparty",
+    ] {
+        assert!(
+            r.stderr.contains(&format!("the AMS {t} table is not used")),
+            "{t}: {}",
+            r.stderr
+        );
+    }
+    // The fourth cargo record starts on line 10: the three before it span eight lines.
+    let cargo = s(&dir.join("ams__cargodesc_2024__202403111500.csv"));
+    assert!(
+        r.stderr.contains(&format!(
+            "{cargo}:10: identifier: no header row for bill 2024030900199"
+        )),
+        "{}",
+        r.stderr
+    );
+    let ships = rows(&d.path().join("shipments.csv"));
+    assert_eq!(ships.len(), 2);
+    let two = find(&ships, "shipment_id", "2024030900101");
+    assert_eq!(two["value"], "250000", "both containers' tariff lines");
+    assert_eq!(two["description"], "HUMAN HAIR WIGS LACE FRONT", "once");
+    let lashes = find(&ships, "shipment_id", "2024030900102");
+    assert_eq!(
+        lashes["hs_code"], "670419",
+        "from the third line of the text"
     );
 }
