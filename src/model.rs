@@ -819,16 +819,25 @@ fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec
             pairs.push((b, i as u32));
         }
     }
-    if pairs.is_empty() {
-        return (vec![0; ds.parties.len() + 1], Vec::new());
+    // Only these few shipments are sorted (by party, date, id, index: a total order), not every shipment's
+    // rank: a query from a snapshot builds this at load.
+    pairs.sort_unstable_by(|x, y| {
+        let (a, b) = (&ds.shipments[x.1 as usize], &ds.shipments[y.1 as usize]);
+        x.0.cmp(&y.0)
+            .then(a.date.cmp(&b.date))
+            .then_with(|| ds.shipment_id(a).cmp(ds.shipment_id(b)))
+            .then(x.1.cmp(&y.1))
+    });
+    let mut off = vec![0u32; ds.parties.len() + 1];
+    for (p, _) in &pairs {
+        if let Some(o) = off.get_mut(*p as usize + 1) {
+            *o += 1;
+        }
     }
-    let rank = ds.shipment_ranks();
-    let keyed: Vec<(u32, (Date, u32, u32))> = pairs
-        .into_iter()
-        .map(|(p, i)| (p, (ds.shipments[i as usize].date, rank[i as usize], i)))
-        .collect();
-    let (off, list) = grouped(ds.parties.len(), &keyed);
-    (off, list.into_iter().map(|x| x.2).collect())
+    for i in 0..ds.parties.len() {
+        off[i + 1] += off[i];
+    }
+    (off, pairs.into_iter().map(|x| x.1).collect())
 }
 
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
