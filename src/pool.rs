@@ -133,7 +133,7 @@ impl Series {
             ev.push((a.0, rate, 1));
             ev.push((b.0, -rate, -1));
         }
-        // Issue 14: a total order (day, then start before end, then rate), not the rows' file order: the
+        // Issue 14: a total order (day, then ends before starts, then rate), not the rows' file order: the
         // rates are rounded, so their sum depends on the order it is taken in.
         ev.sort_by_key(|e| (e.0, e.2, e.1));
         let mut s = Series::default();
