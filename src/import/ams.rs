@@ -283,17 +283,7 @@ fn region_of(f: &File, r: usize, country: Country) -> Option<Region> {
             let iso = state
                 .and_then(cn_codes::province_by_name)
                 .or_else(|| f.cell(r, "city").and_then(cn_codes::province_by_name))
-                .or_else(|| {
-                    let text: Vec<&str> = f
-                        .header
-                        .names
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, n)| n.contains("address") || *n == "city")
-                        .filter_map(|(i, _)| super::cell(&f.recs[r].1, Some(i)))
-                        .collect();
-                    cn_codes::province_in_text(&text.join(" "))
-                })?;
+                .or_else(|| cn_codes::province_in_text(&address_cells(f, r).join(" ")))?;
             Region::parse(iso).ok()
         }
         "US" => {
@@ -306,6 +296,17 @@ fn region_of(f: &File, r: usize, country: Country) -> Option<Region> {
         }
         _ => None,
     }
+}
+
+/// The non-empty address and city cells of row `r`: what the province search and the entity matcher read.
+fn address_cells(f: &File, r: usize) -> Vec<&str> {
+    f.header
+        .names
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| n.contains("address") || *n == "city")
+        .filter_map(|(i, _)| super::cell(&f.recs[r].1, Some(i)))
+        .collect()
 }
 
 /// The existing party a shipper or consignee row is, by `entity_map.csv` (a person's decision first), then by
@@ -328,14 +329,7 @@ fn match_existing(
     {
         return Some(m.party_id.clone());
     }
-    let address: Vec<&str> = f
-        .header
-        .names
-        .iter()
-        .enumerate()
-        .filter(|(_, n)| n.contains("address") || *n == "city")
-        .filter_map(|(i, _)| super::cell(&f.recs[r].1, Some(i)))
-        .collect();
+    let address = address_cells(f, r);
     let me = entity::Firm {
         name: raw.to_string(),
         country: Some(country),

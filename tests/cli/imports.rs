@@ -1240,6 +1240,23 @@ fn one_entity_on_three_lists_is_one_hit() {
 }
 
 /// One bill of the AMS fixture as a new extract: its rows under a new bill id, the shipper's name replaced.
+/// Imports bill 2023052000002 as `new_id`, shipped by the misspelt "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+/// into `out`, and returns the party the import gave as its shipper.
+fn import_bill_shipper(work: &Path, out: &Path, new_id: &str) -> String {
+    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
+    args.extend(one_bill_as(
+        work,
+        "2023052000002",
+        new_id,
+        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
+    ));
+    args.extend(["-o".into(), s(out)]);
+    let r = run(args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let ships = rows(&out.join("shipments.csv"));
+    find(&ships, "shipment_id", new_id)["shipper"].clone()
+}
+
 fn one_bill_as(dir: &Path, bill: &str, new_id: &str, shipper: &str) -> Vec<String> {
     std::fs::create_dir_all(dir).unwrap();
     let mut out = Vec::new();
@@ -1292,19 +1309,8 @@ fn entity_map_records_decisions_and_a_persons_edit_wins() {
         ("cn-xuchang-brightfall-hair-products", "same", "matcher:new")
     );
     // A spelling with a typo reaches the same party through the matcher's name rule.
-    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
-    args.extend(one_bill_as(
-        &d.path().join("b"),
-        "2023052000002",
-        "2023060100007",
-        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
-    ));
-    args.extend(["-o".into(), s(&dir)]);
-    let r = run(args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let ships = rows(&dir.join("shipments.csv"));
     assert_eq!(
-        find(&ships, "shipment_id", "2023060100007")["shipper"],
+        import_bill_shipper(&d.path().join("b"), &dir, "2023060100007"),
         "cn-xuchang-brightfall-hair-products"
     );
     let map = rows(&dir.join("entity_map.csv"));
@@ -1322,19 +1328,8 @@ fn entity_map_records_decisions_and_a_persons_edit_wins() {
         format!("{text}XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD,CN,cn-xuchang-brightfall-hair-products,different,j.doe,\n"),
     )
     .unwrap();
-    let mut args: Vec<String> = vec!["import".into(), "ams".into()];
-    args.extend(one_bill_as(
-        &d.path().join("c"),
-        "2023052000002",
-        "2023060100008",
-        "XUCHANG BRIGHTFALL HAIR PRODUKTS CO LTD",
-    ));
-    args.extend(["-o".into(), s(&dir)]);
-    let r = run(args);
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let ships = rows(&dir.join("shipments.csv"));
     assert_eq!(
-        find(&ships, "shipment_id", "2023060100008")["shipper"],
+        import_bill_shipper(&d.path().join("c"), &dir, "2023060100008"),
         "cn-xuchang-brightfall-hair-produkts"
     );
     let map = rows(&dir.join("entity_map.csv"));
