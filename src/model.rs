@@ -768,7 +768,6 @@ pub struct PoolCache {
     map: RwLock<FxMap<PoolKey, Option<Arc<Pool>>>>,
     figures: RwLock<FxMap<PoolKey, Arc<pool::Figures>>>,
     regions_sanctioned: RwLock<FxMap<(Country, Hs, Date), Arc<RegionSums>>>,
-    region_sanctioned: RwLock<FxMap<RegionDay, Arc<SanctionedSums>>>,
     national: RwLock<FxMap<(Country, Hs, Date), bool>>,
 }
 
@@ -791,7 +790,6 @@ fn memo<K: std::hash::Hash + Eq + Copy, V: Clone>(
 }
 
 type PoolKey = (Country, Scope, Hs, Date);
-type RegionDay = (Country, Region, Hs, Date);
 
 /// Pro-rated imports per sanctioned partner.
 pub type SanctionedSums = std::collections::BTreeMap<Country, Decimal>;
@@ -1089,9 +1087,6 @@ impl<'a> Engine<'a> {
         if let Ok(mut m) = p.regions_sanctioned.write() {
             m.retain(|k, _| k.2 > t);
         }
-        if let Ok(mut m) = p.region_sanctioned.write() {
-            m.retain(|k, _| k.3 > t);
-        }
         if let Ok(mut m) = p.national.write() {
             m.retain(|k, _| k.2 > t);
         }
@@ -1290,20 +1285,6 @@ impl<'a> Engine<'a> {
     pub fn regions_sanctioned(&self, reporter: Country, o: Hs, t: Date) -> Arc<RegionSums> {
         memo(&self.pools.regions_sanctioned, (reporter, o, t), || {
             Arc::new(self.ix.pools.regions_sanctioned(self.st, reporter, o, t))
-        })
-    }
-
-    /// The sanctioned partners' sums of region `r` alone, memoised: the marks read only the regions the
-    /// route patterns name.
-    pub fn region_sanctioned(
-        &self,
-        reporter: Country,
-        r: Region,
-        o: Hs,
-        t: Date,
-    ) -> Arc<SanctionedSums> {
-        memo(&self.pools.region_sanctioned, (reporter, r, o, t), || {
-            Arc::new(self.ix.pools.region_sanctioned(self.st, reporter, r, o, t))
         })
     }
 

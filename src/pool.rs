@@ -589,22 +589,6 @@ impl PoolIndex {
         out
     }
 
-    /// [`PoolIndex::regions_sanctioned`] of region `r` alone (empty when it has none).
-    pub fn region_sanctioned(
-        &self,
-        st: &Settings,
-        reporter: Country,
-        r: Region,
-        o: Hs,
-        t: Date,
-    ) -> BTreeMap<Country, Decimal> {
-        let plan = self.sanctioned_plan(st, reporter, o);
-        match plan.binary_search_by(|x| x.0.cmp(&r)) {
-            Ok(i) => self.sanctioned_sums(st, reporter, r, &plan[i].1, t),
-            Err(_) => BTreeMap::new(),
-        }
-    }
-
     fn sanctioned_sums(
         &self,
         st: &Settings,
