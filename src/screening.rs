@@ -1446,7 +1446,10 @@ pub fn screen(ds: &Dataset, threshold: f64) -> Vec<Vec<Hit>> {
                     if name.tokens.is_empty() {
                         continue;
                     }
-                    let cands = scratch.candidates(&list, &name, p.country, threshold);
+                    // In list order, so that of an entry's names scoring alike the first listed (its primary
+                    // name before its aliases) is the one kept, as in the reference scan.
+                    let mut cands = scratch.candidates(&list, &name, p.country, threshold);
+                    cands.sort_unstable();
                     let mut units: Option<Vec<Vec<u32>>> = None;
                     for g in cands {
                         let (Some(en), Some(&e)) =
