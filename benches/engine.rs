@@ -4,12 +4,12 @@
 //! Run: `cargo bench --bench engine` (set `OT_BENCH_SHIPMENTS` to change the dataset size, default 20000).
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use origintrace::analysis::Analysis;
-use origintrace::dataset::{DataSource, load};
-use origintrace::model::Engine;
-use origintrace::paths::Limits;
-use origintrace::report::{self, Exporter};
-use origintrace::settings::Settings;
+use origintrace::data::dataset::{DataSource, load};
+use origintrace::data::settings::Settings;
+use origintrace::engine::analysis::Analysis;
+use origintrace::engine::model::Engine;
+use origintrace::engine::paths::Limits;
+use origintrace::present::report::{self, Exporter};
 use std::hint::black_box;
 
 fn dataset() -> (std::path::PathBuf, Settings) {
@@ -19,8 +19,8 @@ fn dataset() -> (std::path::PathBuf, Settings) {
         .unwrap_or(20_000);
     let dir = std::env::temp_dir().join(format!("origintrace-bench-{n}"));
     if !dir.join("shipments.csv").exists() {
-        origintrace::synth::generate(
-            &origintrace::synth::SynthSpec {
+        origintrace::data::synth::generate(
+            &origintrace::data::synth::SynthSpec {
                 shipments: n,
                 seed: 1,
             },
@@ -62,9 +62,12 @@ fn benches(c: &mut Criterion) {
     g.bench_function("top_path_pass", |b| {
         b.iter(|| {
             black_box(
-                origintrace::toppath::TopPaths::compute(&a.engine, Limits::default().max_hops)
-                    .chains
-                    .len(),
+                origintrace::engine::toppath::TopPaths::compute(
+                    &a.engine,
+                    Limits::default().max_hops,
+                )
+                .chains
+                .len(),
             )
         })
     });
@@ -86,7 +89,7 @@ fn benches(c: &mut Criterion) {
         scored,
         report::Filter {
             flagged_only: false,
-            min_severity: origintrace::flags::Severity::None,
+            min_severity: origintrace::engine::rules::Severity::None,
         },
     );
     g.bench_function("report_csv", |b| {

@@ -13,10 +13,10 @@
 //! count), then one line per hit with the entry, the score as `{:?}` (every bit), the exact flag, the
 //! names that matched and the why-text.
 
-use origintrace::codes::Country;
-use origintrace::dataset::{self, DataSource, Dataset, Party, Rec, WatchEntry};
-use origintrace::screening::screen;
-use origintrace::settings::Settings;
+use origintrace::data::codes::Country;
+use origintrace::data::dataset::{self, DataSource, Dataset, Party, Rec, WatchEntry};
+use origintrace::data::settings::Settings;
+use origintrace::engine::screening::screen;
 use std::io::Write;
 use std::path::PathBuf;
 

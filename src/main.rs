@@ -4,10 +4,10 @@
 
 use anyhow::{Context as _, Result, anyhow, bail};
 use clap::{Args, Parser, Subcommand};
-use origintrace::codes::{Country, Date, Hs};
-use origintrace::flags::Severity;
-use origintrace::paths::Limits;
-use origintrace::report::{self, Exporter, Table};
+use origintrace::data::codes::{Country, Date, Hs};
+use origintrace::engine::paths::Limits;
+use origintrace::engine::rules::Severity;
+use origintrace::present::report::{self, Exporter, Table};
 use origintrace::session::{Request, Session};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -120,11 +120,11 @@ struct Common {
     /// Safety limit: record-level paths collected per output (1 to 100000; each also allows the search a
     /// fixed amount of work, see docs/security.md "Bounded work").
     #[arg(long, global = true, default_value_t = Limits::default().max_paths,
-          value_parser = bounded(origintrace::paths::MAX_PATHS_BOUND))]
+          value_parser = bounded(origintrace::engine::paths::MAX_PATHS_BOUND))]
     max_paths: usize,
     /// Safety limit: hops per path (1 to 64).
     #[arg(long, global = true, default_value_t = Limits::default().max_hops,
-          value_parser = bounded(origintrace::paths::MAX_HOPS_BOUND))]
+          value_parser = bounded(origintrace::engine::paths::MAX_HOPS_BOUND))]
     max_hops: usize,
 }
 
@@ -138,7 +138,7 @@ enum Command {
     Trace {
         shipment_id: String,
         /// How many paths to show (1 to 100000).
-        #[arg(long, default_value_t = 5, value_parser = bounded(origintrace::paths::MAX_PATHS_BOUND))]
+        #[arg(long, default_value_t = 5, value_parser = bounded(origintrace::engine::paths::MAX_PATHS_BOUND))]
         paths: usize,
     },
     /// A supplier's profile: identity, watchlist, mix per heading, suppliers, pool, flags, next steps.
@@ -159,7 +159,7 @@ enum Command {
         #[arg(long)]
         hs: Option<String>,
         /// How many paths to list (1 to 100000).
-        #[arg(long, default_value_t = 20, value_parser = bounded(origintrace::paths::MAX_PATHS_BOUND))]
+        #[arg(long, default_value_t = 20, value_parser = bounded(origintrace::engine::paths::MAX_PATHS_BOUND))]
         limit: usize,
     },
     /// Write a deterministic synthetic dataset (-o DIR) for benchmarks and scale tests.
@@ -292,14 +292,15 @@ fn run(cli: Cli) -> Result<Outcome> {
         .chain(&sidecar)
         .map(|p| p.as_path())
         .collect();
-    origintrace::output::refuse_inputs(&outputs, &inputs)?;
+    origintrace::util::output::refuse_inputs(&outputs, &inputs)?;
     if let Command::Synth { shipments, seed } = cli.command {
         let dir = c
             .output
             .as_ref()
             .ok_or_else(|| anyhow!("synth needs -o DIR"))?;
-        let spec = origintrace::synth::SynthSpec { shipments, seed };
-        let s = origintrace::synth::generate(&spec, dir).map_err(|e| anyhow!("synth: {e}"))?;
+        let spec = origintrace::data::synth::SynthSpec { shipments, seed };
+        let s =
+            origintrace::data::synth::generate(&spec, dir).map_err(|e| anyhow!("synth: {e}"))?;
         eprintln!(
             "wrote {}: {} parties, {} shipments, {} statistics rows, {} supplier links, {} watchlist entries, {} HS headings",
             dir.display(),
@@ -326,15 +327,15 @@ fn run(cli: Cli) -> Result<Outcome> {
     if let Command::Check = cli.command {
         let fmt = format_of(c, &["text", "json"])?;
         let session = Session::open(&req)?;
-        origintrace::timing::phase("load");
-        let mut report = origintrace::check::check(&session.dataset);
+        origintrace::util::timing::phase("load");
+        let mut report = origintrace::query::check::check(&session.dataset);
         report.settings = Some(session.settings.clone());
         let bytes = if fmt == "json" {
             json(&report)?
         } else {
-            origintrace::check::check_text(&report).into_bytes()
+            origintrace::query::check::check_text(&report).into_bytes()
         };
-        origintrace::timing::phase("check");
+        origintrace::util::timing::phase("check");
         if !c.skip_invalid && !session.dataset.rejections.is_empty() {
             // The table still goes out: it is what the user needs to fix the data.
             emit(c, &bytes)?;
@@ -383,12 +384,12 @@ fn run(cli: Cli) -> Result<Outcome> {
     }
     // Refused before the data is read: no point computing a dataset for a format this build cannot write.
     if let Command::Export { around, .. } = &cli.command
-        && format_of(c, &origintrace::export::ALL_FORMATS)? == "parquet"
+        && format_of(c, &origintrace::present::graph::ALL_FORMATS)? == "parquet"
     {
         parquet_preflight(c, around.is_some())?;
     }
     let session = Session::open(&req)?;
-    origintrace::timing::phase("load");
+    origintrace::util::timing::phase("load");
     session.dataset.ensure_valid(c.skip_invalid)?;
     note_settings(&session);
     let ds = &session.dataset;
@@ -398,7 +399,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     } else {
         session.analysis(limits)
     };
-    origintrace::timing::phase("medians");
+    origintrace::util::timing::phase("medians");
     let trip = |s: Severity| fail_on.is_some_and(|f| s >= f);
     let result = (|| match cli.command {
         Command::Check | Command::Synth { .. } => unreachable!("handled above"),
@@ -419,7 +420,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                 medians: &a.medians,
             })
             .map_err(|e| anyhow!("cannot encode the snapshot: {e}"))?;
-            origintrace::output::write_atomic(out, &bytes)
+            origintrace::util::output::write_atomic(out, &bytes)
                 .with_context(|| format!("{}: cannot write", out.display()))?;
             eprintln!(
                 "wrote {} ({} bytes): {} parties, {} shipments, {} statistics rows, {} outputs computed",
@@ -441,11 +442,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             let sev = Severity::parse(t.severity).unwrap_or(Severity::None);
             let bytes = match fmt.as_str() {
                 "json" => json(&t)?,
-                "html" => origintrace::report::html::trace_page(&a, &t).into_bytes(),
-                _ => {
-                    origintrace::codes::printable_lines(&origintrace::query::trace::trace_text(&t))
-                        .into_bytes()
-                }
+                "html" => origintrace::present::report::html::trace_page(&a, &t).into_bytes(),
+                _ => origintrace::data::codes::printable_lines(
+                    &origintrace::query::trace::trace_text(&t),
+                )
+                .into_bytes(),
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -463,9 +464,11 @@ fn run(cli: Cli) -> Result<Outcome> {
             }
             let bytes = match fmt.as_str() {
                 "json" => json(&v)?,
-                "html" => origintrace::report::html::vet_page(&v).into_bytes(),
-                _ => origintrace::codes::printable_lines(&origintrace::query::vet::vet_text(&v))
-                    .into_bytes(),
+                "html" => origintrace::present::report::html::vet_page(&v).into_bytes(),
+                _ => origintrace::data::codes::printable_lines(&origintrace::query::vet::vet_text(
+                    &v,
+                ))
+                .into_bytes(),
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -487,9 +490,11 @@ fn run(cli: Cli) -> Result<Outcome> {
                 origintrace::query::walk::walk(&a.engine, origin, &to, hs, limit, limits.max_hops)?;
             let bytes = match fmt.as_str() {
                 "json" => json(&w)?,
-                "html" => origintrace::report::html::walk_page(&w).into_bytes(),
-                _ => origintrace::codes::printable_lines(&origintrace::query::walk::walk_text(&w))
-                    .into_bytes(),
+                "html" => origintrace::present::report::html::walk_page(&w).into_bytes(),
+                _ => origintrace::data::codes::printable_lines(
+                    &origintrace::query::walk::walk_text(&w),
+                )
+                .into_bytes(),
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -497,12 +502,15 @@ fn run(cli: Cli) -> Result<Outcome> {
             })
         }
         Command::Export { around, hops } => {
-            let fmt = format_of(c, &origintrace::export::ALL_FORMATS)?;
+            let fmt = format_of(c, &origintrace::present::graph::ALL_FORMATS)?;
             if fmt == "parquet" {
                 return export_parquet(c, &a, around.is_some());
             }
-            let bytes =
-                origintrace::export::export(&a, around.as_deref().map(|p| (p, hops)), &fmt)?;
+            let bytes = origintrace::present::graph::export(
+                &a,
+                around.as_deref().map(|p| (p, hops)),
+                &fmt,
+            )?;
             Ok(Outcome {
                 bytes: Some(bytes),
                 failed: false,
@@ -611,8 +619,8 @@ fn run(cli: Cli) -> Result<Outcome> {
 /// What `export --format parquet` needs before any data is read: a build with the `parquet` feature (else
 /// an error saying how to get it), `-o DIR`, and no `--around`.
 fn parquet_preflight(c: &Common, around: bool) -> Result<&PathBuf> {
-    if !origintrace::export::PARQUET {
-        bail!("{}", origintrace::export::NO_PARQUET);
+    if !origintrace::present::graph::PARQUET {
+        bail!("{}", origintrace::present::graph::NO_PARQUET);
     }
     if around {
         bail!("--around does not apply to --format parquet: it writes whole tables");
@@ -626,13 +634,13 @@ fn parquet_preflight(c: &Common, around: bool) -> Result<&PathBuf> {
 /// (docs/parquet.md).
 fn export_parquet(
     c: &Common,
-    a: &origintrace::analysis::Analysis,
+    a: &origintrace::engine::analysis::Analysis,
     around: bool,
 ) -> Result<Outcome> {
     let dir = parquet_preflight(c, around)?;
     #[cfg(feature = "parquet")]
     {
-        let w = origintrace::export::parquet::write_dir(a, dir)?;
+        let w = origintrace::present::graph::parquet::write_dir(a, dir)?;
         let files: Vec<String> = w
             .files
             .iter()
@@ -660,7 +668,7 @@ fn note_settings(session: &Session) {
     let line = session.settings_in_force().line();
     eprintln!(
         "origintrace: settings: {}",
-        origintrace::codes::printable(&line)
+        origintrace::data::codes::printable(&line)
     );
 }
 
@@ -681,14 +689,14 @@ fn write_sidecar(out: &std::path::Path, side: &std::path::Path, session: &Sessio
         "settings_sources": session.settings_sources,
         "settings": session.settings,
     });
-    origintrace::output::write_atomic(side, &json(&v)?)
+    origintrace::util::output::write_atomic(side, &json(&v)?)
         .with_context(|| format!("{}: cannot write", side.display()))
 }
 
 /// Writes the output: atomically to `-o FILE`, else to stdout (a closed pipe is not an error).
 fn emit(c: &Common, bytes: &[u8]) -> Result<()> {
     match &c.output {
-        Some(path) => origintrace::output::write_atomic(path, bytes)
+        Some(path) => origintrace::util::output::write_atomic(path, bytes)
             .with_context(|| format!("{}: cannot write", path.display())),
         None => {
             let mut out = std::io::stdout().lock();
@@ -707,7 +715,7 @@ fn emit_with<T>(
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<T>,
 ) -> Result<Option<T>> {
     match &c.output {
-        Some(path) => origintrace::output::write_atomic_with(path, f)
+        Some(path) => origintrace::util::output::write_atomic_with(path, f)
             .map(Some)
             .with_context(|| format!("{}: cannot write", path.display())),
         None => {
@@ -731,7 +739,7 @@ fn main() -> ExitCode {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 30);
         libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
     }
-    origintrace::timing::start();
+    origintrace::util::timing::start();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
@@ -742,7 +750,7 @@ fn main() -> ExitCode {
     };
     let common = cli.common.clone();
     let result = run(cli);
-    origintrace::timing::phase("free");
+    origintrace::util::timing::phase("free");
     let result = result.and_then(|o| {
         if let Some(bytes) = &o.bytes {
             emit(&common, bytes)?;
@@ -761,7 +769,9 @@ fn main() -> ExitCode {
 
 fn report_error(e: &anyhow::Error) {
     let mut err = std::io::stderr().lock();
-    if let Some(origintrace::dataset::DatasetError::Rejected { count, first }) = find_rejected(e) {
+    if let Some(origintrace::data::dataset::DatasetError::Rejected { count, first }) =
+        find_rejected(e)
+    {
         for r in first {
             let _ = writeln!(err, "{r}");
         }
@@ -770,15 +780,15 @@ fn report_error(e: &anyhow::Error) {
         }
     }
     // Messages quote values from the input (a header, a setting): on a terminal they must not act.
-    let clean = |t: String| origintrace::codes::printable(&t).into_owned();
+    let clean = |t: String| origintrace::data::codes::printable(&t).into_owned();
     let _ = writeln!(err, "origintrace: error: {}", clean(e.to_string()));
     for cause in e.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {}", clean(cause.to_string()));
     }
 }
 
-fn find_rejected(e: &anyhow::Error) -> Option<&origintrace::dataset::DatasetError> {
-    use origintrace::dataset::DatasetError;
+fn find_rejected(e: &anyhow::Error) -> Option<&origintrace::data::dataset::DatasetError> {
+    use origintrace::data::dataset::DatasetError;
     e.chain().find_map(|c| {
         let d = c
             .downcast_ref::<DatasetError>()

@@ -1,11 +1,11 @@
 //! Opening the data a command runs on: dataset directories, a snapshot, or the compiled-in sample; and the
 //! settings in force (defaults, then the dataset's own file, then `--config`, then `--lag-days`).
 
-use crate::analysis::Analysis;
-use crate::dataset::{self, DataSource, Dataset, DatasetError};
-use crate::model::Engine;
-use crate::paths::Limits;
-use crate::settings::{Settings, SettingsError};
+use crate::data::dataset::{self, DataSource, Dataset, DatasetError};
+use crate::data::settings::{Settings, SettingsError};
+use crate::engine::analysis::Analysis;
+use crate::engine::model::Engine;
+use crate::engine::paths::Limits;
 use crate::snapshot::{Derived, Snapshot, SnapshotError};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -88,7 +88,7 @@ fn agreed_settings(
 
 impl Request {
     /// Every file this request may read: each dataset's canonical files and settings, a snapshot, the
-    /// `--config` file. An output that is one of them is refused ([`crate::output::refuse_inputs`]).
+    /// `--config` file. An output that is one of them is refused ([`crate::util::output::refuse_inputs`]).
     pub fn input_files(&self) -> Vec<PathBuf> {
         let mut v = Vec::new();
         for d in &self.data {
@@ -171,7 +171,7 @@ impl Session {
             used.push(c.display().to_string());
         }
         if let Some(l) = req.lag_days {
-            settings.lag_days = crate::settings::days("--lag-days", "lag_days", l.into())?;
+            settings.lag_days = crate::data::settings::days("--lag-days", "lag_days", l.into())?;
             used.push("--lag-days".into());
         }
         // What a snapshot derived holds only for the settings it was built with.

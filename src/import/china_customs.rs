@@ -6,8 +6,8 @@
 
 use super::{Bad, ImportError};
 use super::{Ctx, FileReport, Header, RATES, TRADE_FLOWS, bad, cn_codes, file_error};
-use crate::codes::{self, Country, Hs, Period};
-use crate::dataset::Flow;
+use crate::data::codes::{self, Country, Hs, Period};
+use crate::data::dataset::Flow;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 

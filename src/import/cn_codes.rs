@@ -580,7 +580,7 @@ pub fn regime(code: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::codes::{Country, Region};
+    use crate::data::codes::{Country, Region};
 
     #[test]
     fn every_partner_code_maps_to_a_real_country() {

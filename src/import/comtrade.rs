@@ -6,8 +6,8 @@
 
 use super::file_error;
 use super::{Bad, Ctx, FileReport, Header, ImportError, TRADE_FLOWS, Verdict, bad, countries};
-use crate::codes::{self, Hs, Period};
-use crate::dataset::Flow;
+use crate::data::codes::{self, Hs, Period};
+use crate::data::dataset::Flow;
 
 /// The columns used, by their Comtrade+ and legacy names.
 struct Cols {

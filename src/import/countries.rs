@@ -1,7 +1,7 @@
 //! Country codes of the other sources: UN Comtrade's numeric codes (ISO 3166-1 numeric / M49 with Comtrade's
 //! own codes for a few reporters) and the country names that sanctions lists write out in full.
 
-use crate::codes::Country;
+use crate::data::codes::Country;
 
 /// Comtrade codes that differ from ISO 3166-1 numeric: the reporting areas that include a neighbour.
 const COMTRADE_OWN: &[(u16, &str, &str)] = &[

@@ -23,8 +23,8 @@ pub mod entity;
 pub mod ofac;
 pub mod opensanctions;
 
-use crate::codes::{self, Country, Period};
-use crate::dataset::{DatasetError, Flow, Rejection};
+use crate::data::codes::{self, Country, Period};
+use crate::data::dataset::{DatasetError, Flow, Rejection};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -670,7 +670,7 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
                 };
                 let Ok(c) = Country::parse(&c) else { continue };
                 let k = ex.firms.len();
-                let mut toks = crate::screening::tokens(&name);
+                let mut toks = crate::engine::screening::tokens(&name);
                 toks.sort();
                 toks.dedup();
                 for t in toks {
@@ -692,7 +692,7 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
                     names.extend(a.split(';').map(|s| s.trim().to_string()));
                 }
                 for n in names {
-                    let k = crate::screening::normalize(&n);
+                    let k = crate::engine::screening::normalize(&n);
                     if !k.is_empty() {
                         ex.parties.entry((k, c)).or_insert_with(|| id.clone());
                     }
@@ -1016,7 +1016,7 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         }
     }
     if let Some(path) = &opts.rejects {
-        crate::dataset::load::write_rejects(path, &ctx.rejects)?;
+        crate::data::dataset::load::write_rejects(path, &ctx.rejects)?;
     }
     if !ctx.rejects.is_empty() && !opts.skip_invalid {
         let _ = writeln!(

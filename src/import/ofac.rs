@@ -7,7 +7,7 @@
 
 use super::{Bad, Ctx, FileReport, ImportError, Source, Verdict, WATCHLIST, bad, countries};
 use super::{file_error, join_list, list_item, records};
-use crate::codes::Country;
+use crate::data::codes::Country;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,7 +4,7 @@
 
 use super::{Bad, Ctx, FileReport, Header, ImportError, WATCHLIST, bad, file_error};
 use super::{join_list, list_item, split_multi};
-use crate::codes::Country;
+use crate::data::codes::Country;
 
 const USED: &[&str] = &[
     "id",

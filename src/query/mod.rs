@@ -1,11 +1,12 @@
 //! The interactive queries: `trace` (one shipment), `vet` (one supplier), `paths` (time-respecting chains
 //! from an origin to a party).
 
+pub mod check;
 pub mod trace;
 pub mod vet;
 pub mod walk;
 
-use crate::dataset::Dataset;
+use crate::data::dataset::Dataset;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
@@ -85,14 +86,14 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
         .map(|(i, _)| i as u32)
         .collect();
     // Several parties sharing an identifier are listed as candidates, like an ambiguous name.
-    let norm = crate::screening::normalize(query);
+    let norm = crate::engine::screening::normalize(query);
     let mut found: Vec<u32> = by_id;
     if found.is_empty() && !norm.is_empty() {
         for (i, p) in ds.parties.iter().enumerate() {
             let names = std::iter::once(&p.name).chain(p.aliases.iter());
             if names
                 .into_iter()
-                .any(|n| crate::screening::normalize(n) == norm)
+                .any(|n| crate::engine::screening::normalize(n) == norm)
             {
                 found.push(i as u32);
             }
@@ -100,11 +101,11 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
     }
     if found.is_empty() && !norm.is_empty() {
         // A part of a name: every query word must be in the name.
-        let words: Vec<String> = crate::screening::tokens(query);
+        let words: Vec<String> = crate::engine::screening::tokens(query);
         for (i, p) in ds.parties.iter().enumerate() {
             let names = std::iter::once(&p.name).chain(p.aliases.iter());
             if names.into_iter().any(|n| {
-                let t = crate::screening::tokens(n);
+                let t = crate::engine::screening::tokens(n);
                 words.iter().all(|w| t.contains(w))
             }) {
                 found.push(i as u32);

@@ -1,12 +1,12 @@
 //! `trace SHIPMENT_ID`: one shipment's mix, flags and paths, every number tied to the rows behind it.
 
 use super::{PartyJson, QueryError, money};
-use crate::analysis::{Analysis, Scored, node_id, path_string};
-use crate::codes::Date;
-use crate::dataset::Dataset;
-use crate::flags::Flag;
-use crate::model::{EPS, Mix};
-use crate::paths::{Hop, HopKind, Path, RecordRef};
+use crate::data::codes::Date;
+use crate::data::dataset::Dataset;
+use crate::engine::analysis::{Analysis, Scored, node_id, path_string};
+use crate::engine::model::{EPS, Mix};
+use crate::engine::paths::{Hop, HopKind, Path, RecordRef};
+use crate::engine::rules::Flag;
 use serde::Serialize;
 use std::fmt::Write;
 
@@ -167,7 +167,7 @@ fn range(mut v: Vec<String>) -> Option<String> {
 }
 
 /// The HS code of a hop: the code when all its records share it, else the distinct codes joined by `/`.
-fn hop_hs(mut codes: Vec<crate::codes::Hs>) -> Option<String> {
+fn hop_hs(mut codes: Vec<crate::data::codes::Hs>) -> Option<String> {
     codes.sort();
     codes.dedup();
     if codes.is_empty() {
@@ -267,10 +267,10 @@ fn window_of(a: &Analysis, date: Date) -> String {
 impl PoolJson {
     /// The figures of a pool over `window`, with the rest of the country whose sanctioned share its
     /// remainder carries.
-    pub fn of(pl: &crate::pool::Pool, window: String) -> PoolJson {
+    pub fn of(pl: &crate::engine::pool::Pool, window: String) -> PoolJson {
         let figures = |scope: String,
-                       f: &crate::pool::Figures,
-                       m: crate::pool::PoolMix,
+                       f: &crate::engine::pool::Figures,
+                       m: crate::engine::pool::PoolMix,
                        rest: Option<Box<PoolJson>>| {
             let t = f.throughput(pl.k);
             PoolJson {
@@ -290,7 +290,7 @@ impl PoolJson {
                 clean: m.clean,
                 unknown: m.unknown,
                 remainder: if t > 0.0 {
-                    (1.0 - crate::pool::to_f64(f.imports) / t).max(0.0)
+                    (1.0 - crate::engine::pool::to_f64(f.imports) / t).max(0.0)
                 } else {
                     0.0
                 },
@@ -303,11 +303,11 @@ impl PoolJson {
         };
         let rest = pl.rest.as_ref().map(|r| {
             // The rest of the country's own remainder is unknown: only its sanctioned share travels.
-            let m = crate::pool::shares(r, pl.k, 0.0);
+            let m = crate::engine::pool::shares(r, pl.k, 0.0);
             Box::new(figures(format!("rest of {}", pl.reporter), r, m, None))
         });
         let scope = match pl.scope {
-            crate::pool::Scope::Region(r) => format!("region {r}"),
+            crate::engine::pool::Scope::Region(r) => format!("region {r}"),
             _ => format!("national {}", pl.reporter),
         };
         figures(scope, &pl.own, pl.mix, rest)
@@ -315,11 +315,16 @@ impl PoolJson {
 
     /// [`PoolJson::of`] with the rows behind it read: every row's `FILE:LINE`, and the sanctioned imports
     /// by customs regime, for the pool of heading `o` that an output on day `t` takes.
-    pub fn of_rows(a: &Analysis, pl: &crate::pool::Pool, o: crate::codes::Hs, t: Date) -> PoolJson {
+    pub fn of_rows(
+        a: &Analysis,
+        pl: &crate::engine::pool::Pool,
+        o: crate::data::codes::Hs,
+        t: Date,
+    ) -> PoolJson {
         let (ds, st) = (a.ds(), a.st());
         let window = format!("{}..{}", t.add_days(-st.lag_days), t.add_days(-1));
         let mut j = PoolJson::of(pl, window);
-        let fill = |j: &mut PoolJson, scope: crate::pool::Scope| {
+        let fill = |j: &mut PoolJson, scope: crate::engine::pool::Scope| {
             let f = a.engine.ix.pools.figures(ds, st, pl.reporter, scope, o, t);
             let mut rows: Vec<u32> = f.rows.iter().map(|x| x.0).collect();
             rows.sort_unstable();
@@ -349,9 +354,10 @@ impl PoolJson {
                 .collect();
         };
         fill(&mut j, pl.scope);
-        if let (crate::pool::Scope::Region(r), Some(rest)) = (pl.scope, j.rest_of_country.as_mut())
+        if let (crate::engine::pool::Scope::Region(r), Some(rest)) =
+            (pl.scope, j.rest_of_country.as_mut())
         {
-            fill(rest, crate::pool::Scope::RestOf(r));
+            fill(rest, crate::engine::pool::Scope::RestOf(r));
         }
         j
     }
@@ -399,7 +405,7 @@ fn rec_label(ds: &Dataset, r: RecordRef) -> String {
 
 /// The parts of a scored shipment's mix ([`BackingJson`]), largest first within each kind.
 pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
-    use crate::model::Source;
+    use crate::engine::model::Source;
     let (ds, e) = (a.ds(), &a.engine);
     let s = &ds.shipments[sc.ship as usize];
     if s.origin.is_some_and(|c| a.st().is_sanctioned(c)) && !e.is_sanctioned_party(s.shipper) {
@@ -493,8 +499,8 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
             | Source::LinkPartyUnknown { link } => {
                 let l = &ds.links[*link as usize];
                 let source = match l.supplier {
-                    crate::dataset::LinkSupplier::Country(c) => format!("country:{c}"),
-                    crate::dataset::LinkSupplier::Party(q) => ds.party(q).id.clone(),
+                    crate::data::dataset::LinkSupplier::Country(c) => format!("country:{c}"),
+                    crate::data::dataset::LinkSupplier::Party(q) => ds.party(q).id.clone(),
                 };
                 let note = match &it.source {
                     Source::LinkSanctionedCountry { .. } => "a declaration naming a sanctioned origin",
@@ -531,12 +537,12 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
                 let tt = pl.throughput();
                 let scope = pj.scope.clone();
                 let place = match pl.scope {
-                    crate::pool::Scope::Region(r) => r.to_string(),
+                    crate::engine::pool::Scope::Region(r) => r.to_string(),
                     _ => pl.reporter.to_string(),
                 };
                 let to = |x: rust_decimal::Decimal| {
                     if tt > 0.0 {
-                        crate::pool::to_f64(x) / tt
+                        crate::engine::pool::to_f64(x) / tt
                     } else {
                         0.0
                     }
@@ -546,8 +552,8 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
                 let clean = pl.mix.clean;
                 let rem = pl.remainder_share();
                 let s_rest = pl.rest_sanctioned();
-                let stat_s = Mix::sanctioned_at(crate::model::Grade::Statistical);
-                let stat_c = Mix::clean_at(crate::model::Grade::Statistical);
+                let stat_s = Mix::sanctioned_at(crate::engine::model::Grade::Statistical);
+                let stat_c = Mix::clean_at(crate::engine::model::Grade::Statistical);
                 let unk = Mix::unknown();
                 let parts: [(&'static str, &Mix, f64, String); 5] = [
                     ("sanctioned_imports", &stat_s, sanc, format!("{place}'s recorded imports from sanctioned partners, pro-rated to the window")),
@@ -562,7 +568,7 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
                     }
                     // The rows behind each part: its own class of imports; for the remainder, the export
                     // rows that exceed the imports, and the rest of the country's sanctioned rows.
-                    let class = |j: &PoolJson, want: &dyn Fn(&crate::dataset::TradeFlow) -> bool| {
+                    let class = |j: &PoolJson, want: &dyn Fn(&crate::data::dataset::TradeFlow) -> bool| {
                         j.row_ids
                             .iter()
                             .filter(|&&i| want(&ds.flows[i as usize]))
@@ -570,8 +576,8 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
                             .collect::<Vec<String>>()
                     };
                     let st = a.st();
-                    let import = |f: &crate::dataset::TradeFlow| f.flow == crate::dataset::Flow::Import;
-                    let transit = |f: &crate::dataset::TradeFlow| {
+                    let import = |f: &crate::data::dataset::TradeFlow| f.flow == crate::data::dataset::Flow::Import;
+                    let transit = |f: &crate::data::dataset::TradeFlow| {
                         st.is_transit(f.partner) || f.partner == f.reporter
                     };
                     let records = match part {

@@ -3,11 +3,11 @@
 
 use super::trace::Exposure;
 use super::{QueryError, money, resolve_party};
-use crate::analysis::Analysis;
-use crate::codes::{Date, Hs};
-use crate::flags::{self, Severity};
-use crate::model::{EPS, Key, Mix, Source};
-use crate::screening::Hit;
+use crate::data::codes::{Date, Hs};
+use crate::engine::analysis::Analysis;
+use crate::engine::model::{EPS, Key, Mix, Source};
+use crate::engine::rules::{self, Severity};
+use crate::engine::screening::Hit;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -153,7 +153,7 @@ pub struct VetJson {
     /// Warnings about the profile itself (an as-of date past the data's end).
     pub warnings: Vec<String>,
     pub watchlist: Vec<Hit>,
-    /// [`flags::hit_text`] of each watchlist hit: the listed entity, its list, id and program, what matched.
+    /// [`rules::hit_text`] of each watchlist hit: the listed entity, its list, id and program, what matched.
     pub watchlist_text: Vec<String>,
     /// Sanctioned counterparties in `[as_of + 1 − counterparty_days, as_of]`.
     pub counterparties: Vec<Counterparty>,
@@ -226,7 +226,7 @@ pub fn counterparties(a: &Analysis, p: u32, lo: Date, hi: Date) -> Vec<Counterpa
 
 /// The last date the data says anything about: its latest shipment, or the last day of its latest statistics
 /// period.
-pub fn data_end(ds: &crate::dataset::Dataset) -> Option<Date> {
+pub fn data_end(ds: &crate::data::dataset::Dataset) -> Option<Date> {
     let ships = ds.shipments.iter().map(|s| s.date).max();
     let flows = ds.flows.iter().map(|f| f.period.end().add_days(-1)).max();
     ships.max(flows)
@@ -249,7 +249,7 @@ fn do_not_contact(a: &Analysis, q: u32) -> Option<String> {
         } else {
             "a possible match on"
         },
-        flags::hit_text(best)
+        rules::hit_text(best)
     ))
 }
 
@@ -327,7 +327,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             } else {
                 Severity::Medium
             },
-            what: format!("{} {}", pt.name, flags::hit_text(h)),
+            what: format!("{} {}", pt.name, rules::hit_text(h)),
         });
     }
     if e.is_sanctioned_party(p) {
@@ -356,7 +356,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         } else {
             by_heading
                 .keys()
-                .map(|h| flags::counterparty_severity(ds, st, *h, recs))
+                .map(|h| rules::counterparty_severity(ds, st, *h, recs))
                 .max()
                 .unwrap_or(Severity::Medium)
         };
@@ -418,12 +418,12 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             let s = &ds.shipments[i as usize];
             let (y, m, _) = s.date.ymd();
             // Flags come from the engine's marks; the rule counts need no path search.
-            let sc = a.score_with(i, &crate::paths::PathSet::default());
+            let sc = a.score_with(i, &crate::engine::paths::PathSet::default());
             let mix = sc.outcome.mix;
             if mix.sanctioned() > EPS {
                 shipped_sanctioned += 1;
             }
-            let w = crate::pool::to_f64(s.value_usd);
+            let w = crate::engine::pool::to_f64(s.value_usd);
             let entry = months.entry(format!("{y:04}-{m:02}")).or_insert((
                 0,
                 Decimal::ZERO,
@@ -461,7 +461,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         let pool = e
             .party_pool(p, *h, t)
             .map(|pl| super::trace::PoolJson::of_rows(a, &pl, *h, t));
-        if let Some(sev) = flags::exposure_severity(st, &now) {
+        if let Some(sev) = rules::exposure_severity(st, &now) {
             findings.push(Finding {
                 severity: sev,
                 what: format!(
@@ -473,7 +473,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             });
         }
         if let Some(prev) = now_outcome.prevalence
-            && let Some(sev) = flags::prevalence_severity(st, prev, now.coverage())
+            && let Some(sev) = rules::prevalence_severity(st, prev, now.coverage())
         {
             findings.push(Finding {
                 severity: sev,
@@ -592,7 +592,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             continue;
         }
         let mix = shipment_mix(a, i);
-        let w = crate::pool::to_f64(s.value_usd);
+        let w = crate::engine::pool::to_f64(s.value_usd);
         let en = sup.entry(s.shipper).or_insert((
             0,
             Decimal::ZERO,
@@ -677,7 +677,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             country: qp.country.to_string(),
             region: qp.region.map(|r| r.to_string()),
             located_in_sanctioned_country: e.is_sanctioned_party(q),
-            watchlist: a.hits[q as usize].iter().map(flags::hit_text).collect(),
+            watchlist: a.hits[q as usize].iter().map(rules::hit_text).collect(),
             counterparties: q_cps,
             shipments: n,
             value_usd: money(v),
@@ -715,24 +715,27 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             &src,
         );
         let party_q = match link.supplier {
-            crate::dataset::LinkSupplier::Party(q) => Some(q),
-            crate::dataset::LinkSupplier::Country(_) => None,
+            crate::data::dataset::LinkSupplier::Party(q) => Some(q),
+            crate::data::dataset::LinkSupplier::Country(_) => None,
         };
         let block = party_q.and_then(|q| do_not_contact(a, q));
         let (supplier, basis) = match (&link.supplier, &src) {
-            (crate::dataset::LinkSupplier::Country(c), Source::LinkSanctionedCountry { .. }) => (
+            (
+                crate::data::dataset::LinkSupplier::Country(c),
+                Source::LinkSanctionedCountry { .. },
+            ) => (
                 format!("country:{c}"),
                 format!("{c} is a sanctioned origin"),
             ),
-            (crate::dataset::LinkSupplier::Country(c), Source::LinkCountryPool { .. }) => (
+            (crate::data::dataset::LinkSupplier::Country(c), Source::LinkCountryPool { .. }) => (
                 format!("country:{c}"),
                 format!("{c}'s national statistics pool"),
             ),
-            (crate::dataset::LinkSupplier::Country(c), _) => (
+            (crate::data::dataset::LinkSupplier::Country(c), _) => (
                 format!("country:{c}"),
                 "the declaration alone (no statistics for that country)".into(),
             ),
-            (crate::dataset::LinkSupplier::Party(q), Source::LinkParty { ship, .. }) => {
+            (crate::data::dataset::LinkSupplier::Party(q), Source::LinkParty { ship, .. }) => {
                 let s = &ds.shipments[*ship as usize];
                 (
                     ds.party(*q).id.clone(),
@@ -743,11 +746,11 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                     ),
                 )
             }
-            (crate::dataset::LinkSupplier::Party(q), Source::LinkSanctionedParty { .. }) => (
+            (crate::data::dataset::LinkSupplier::Party(q), Source::LinkSanctionedParty { .. }) => (
                 ds.party(*q).id.clone(),
                 "the supplier is located in a sanctioned country".into(),
             ),
-            (crate::dataset::LinkSupplier::Party(q), _) => {
+            (crate::data::dataset::LinkSupplier::Party(q), _) => {
                 if block.is_none() {
                     next_steps.push(format!(
                         "Declaration {} names {} ({}) as supplier of HS {} but there is no shipment of it in the window: ask {} for its shipping records.",
@@ -798,7 +801,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             link_id: link.id.clone(),
             supplier,
             watchlist: party_q
-                .map(|q| a.hits[q as usize].iter().map(flags::hit_text).collect())
+                .map(|q| a.hits[q as usize].iter().map(rules::hit_text).collect())
                 .unwrap_or_default(),
             located_in_sanctioned_country: party_q.is_some_and(|q| e.is_sanctioned_party(q)),
             hs_code: link.hs.to_string(),
@@ -822,7 +825,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         .map(|f| f.severity)
         .max()
         .unwrap_or(Severity::None);
-    let watchlist_text = watchlist.iter().map(flags::hit_text).collect();
+    let watchlist_text = watchlist.iter().map(rules::hit_text).collect();
     Ok(VetJson {
         party: identity,
         as_of: as_of.to_string(),
@@ -864,7 +867,7 @@ fn mean(sum: Mix, w: f64) -> Mix {
 /// The mix a shipment carries as a report row shows it (a declared sanctioned origin is sanctioned 1).
 fn shipment_mix(a: &Analysis, i: u32) -> Mix {
     if a.engine.is_direct(i) {
-        Mix::sanctioned_at(crate::model::Grade::Documented)
+        Mix::sanctioned_at(crate::engine::model::Grade::Documented)
     } else {
         a.engine
             .outcome(a.engine.ix.key_of_shipment[i as usize])
@@ -887,10 +890,10 @@ fn bought(a: &Analysis, p: u32, lo: Date, as_of: Date) -> Bought {
         if s.date < lo || s.date > as_of {
             continue;
         }
-        let sc = a.score_with(i, &crate::paths::PathSet::default());
+        let sc = a.score_with(i, &crate::engine::paths::PathSet::default());
         n += 1;
         value += s.value_usd;
-        let vw = crate::pool::to_f64(s.value_usd);
+        let vw = crate::engine::pool::to_f64(s.value_usd);
         sum.add_scaled(vw, &sc.outcome.mix);
         w += vw;
         severity = severity.max(sc.severity);

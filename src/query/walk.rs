@@ -4,11 +4,11 @@
 
 use super::trace::{HopJson, hop_json};
 use super::{QueryError, resolve_party};
-use crate::analysis::node_id;
-use crate::codes::{Country, Date, Hs};
-use crate::dataset::{Flow, LinkSupplier};
-use crate::model::Engine;
-use crate::paths::{Hop, HopKind, Node, RecordRef};
+use crate::data::codes::{Country, Date, Hs};
+use crate::data::dataset::{Flow, LinkSupplier};
+use crate::engine::analysis::node_id;
+use crate::engine::model::Engine;
+use crate::engine::paths::{Hop, HopKind, Node, RecordRef};
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::fmt::Write;

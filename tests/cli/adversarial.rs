@@ -134,7 +134,7 @@ fn a_ring_of_a_thousand_parties_finishes_within_its_limits() {
         let d = 2 + j;
         let date = format!(
             "{}",
-            origintrace::codes::Date::parse("2020-01-01")
+            origintrace::data::codes::Date::parse("2020-01-01")
                 .unwrap()
                 .add_days(d)
         );

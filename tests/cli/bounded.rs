@@ -244,10 +244,10 @@ fn cut_reports_do_not_depend_on_the_thread_count() {
 
 #[test]
 fn a_search_spends_at_most_its_budget_and_queues_no_more() {
-    use origintrace::dataset::{DataSource, load};
-    use origintrace::model::{EPS, Engine};
-    use origintrace::paths::{Limits, MAX_HOPS_BOUND};
-    use origintrace::settings::Settings;
+    use origintrace::data::dataset::{DataSource, load};
+    use origintrace::data::settings::Settings;
+    use origintrace::engine::model::{EPS, Engine};
+    use origintrace::engine::paths::{Limits, MAX_HOPS_BOUND};
     let st = Settings::default();
     for shape in ["self", "lattice", "chain"] {
         let ds =

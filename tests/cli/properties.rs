@@ -5,11 +5,11 @@
 //! temporary directory and run through the library (or, for the byte comparison of reports, the binary).
 
 use crate::harness::run;
-use origintrace::dataset::{DataSource, Dataset, load};
-use origintrace::model::{EPS, Engine, Index, Key, Outcome};
-use origintrace::paths::Limits;
-use origintrace::settings::Settings;
-use origintrace::toppath::{Memo, TopPaths};
+use origintrace::data::dataset::{DataSource, Dataset, load};
+use origintrace::data::settings::Settings;
+use origintrace::engine::model::{EPS, Engine, Index, Key, Outcome};
+use origintrace::engine::paths::Limits;
+use origintrace::engine::toppath::{Memo, TopPaths};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
 use std::collections::BTreeMap;

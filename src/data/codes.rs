@@ -352,7 +352,7 @@ impl fmt::Display for Country {
 fn subdivision_known(code: [u8; 6], len: usize) -> bool {
     type Known = std::collections::HashSet<
         ([u8; 6], usize),
-        std::hash::BuildHasherDefault<crate::fxhash::FxHasher>,
+        std::hash::BuildHasherDefault<crate::util::fxhash::FxHasher>,
     >;
     static KNOWN: std::sync::OnceLock<Known> = std::sync::OnceLock::new();
     let known = KNOWN.get_or_init(|| {

@@ -34,7 +34,7 @@ fn attrs(pairs: &[(String, String)]) -> String {
 
 fn penwidth(v: Option<&Val>) -> String {
     let x = match v {
-        Some(Val::Money(d)) => crate::pool::to_f64(*d),
+        Some(Val::Money(d)) => crate::engine::pool::to_f64(*d),
         _ => 0.0,
     };
     format!(

@@ -8,24 +8,27 @@ pub static SAMPLE: EmbeddedDataset = EmbeddedDataset {
     files: &[
         (
             "parties.csv",
-            include_bytes!("../../data/sample/parties.csv"),
+            include_bytes!("../../../data/sample/parties.csv"),
         ),
         (
             "shipments.csv",
-            include_bytes!("../../data/sample/shipments.csv"),
+            include_bytes!("../../../data/sample/shipments.csv"),
         ),
         (
             "trade_flows.csv",
-            include_bytes!("../../data/sample/trade_flows.csv"),
+            include_bytes!("../../../data/sample/trade_flows.csv"),
         ),
         (
             "supplier_links.csv",
-            include_bytes!("../../data/sample/supplier_links.csv"),
+            include_bytes!("../../../data/sample/supplier_links.csv"),
         ),
         (
             "watchlist.csv",
-            include_bytes!("../../data/sample/watchlist.csv"),
+            include_bytes!("../../../data/sample/watchlist.csv"),
         ),
-        ("rates.csv", include_bytes!("../../data/sample/rates.csv")),
+        (
+            "rates.csv",
+            include_bytes!("../../../data/sample/rates.csv"),
+        ),
     ],
 };

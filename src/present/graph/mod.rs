@@ -18,11 +18,11 @@ pub mod json;
 #[cfg(feature = "parquet")]
 pub mod parquet;
 
-use crate::analysis::Analysis;
-use crate::codes::{Country, Date, Hs, Period, Region};
-use crate::dataset::{Flow, LinkSupplier};
-use crate::model::Mix;
-use crate::pool::to_f64;
+use crate::data::codes::{Country, Date, Hs, Period, Region};
+use crate::data::dataset::{Flow, LinkSupplier};
+use crate::engine::analysis::Analysis;
+use crate::engine::model::Mix;
+use crate::engine::pool::to_f64;
 use crate::query::{QueryError, money, resolve_party};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -64,7 +64,7 @@ impl Val {
         match self {
             Val::Str(s) => s.clone(),
             Val::Int(i) => i.to_string(),
-            Val::Float(f) => crate::report::share(*f),
+            Val::Float(f) => crate::present::report::share(*f),
             Val::Bool(b) => b.to_string(),
             Val::Money(d) => money(*d),
         }
@@ -211,7 +211,7 @@ fn region_id(r: Region) -> String {
     format!("region:{r}")
 }
 
-fn party_id(ds: &crate::dataset::Dataset, p: u32) -> String {
+fn party_id(ds: &crate::data::dataset::Dataset, p: u32) -> String {
     format!("party:{}", ds.party(p).id)
 }
 

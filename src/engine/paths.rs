@@ -5,9 +5,9 @@
 //! the product of the same weights the mix was computed from, and all paths add up to `sanctioned`. Record
 //! level chains are then merged by node chain: one path `K>L>X>Y` lists every shipment that carries each hop.
 
-use crate::codes::{Country, Date, Hs, Region};
-use crate::model::{EPS, Engine, Grade, Source};
-use crate::pool::{Pool, Scope, to_f64};
+use crate::data::codes::{Country, Date, Hs, Region};
+use crate::engine::model::{EPS, Engine, Grade, Source};
+use crate::engine::pool::{Pool, Scope, to_f64};
 use rust_decimal::Decimal;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
@@ -127,7 +127,7 @@ pub const MAX_HOPS_BOUND: usize = 64;
 pub const WORK_PER_PATH: usize = 256;
 
 /// The work of one search of a batch report, which needs only each output's top path and may search
-/// for thousands of outputs whose top path the one-pass [`crate::toppath`] could not settle. Kept small
+/// for thousands of outputs whose top path the one-pass [`crate::engine::toppath`] could not settle. Kept small
 /// so a report's work stays proportional to its outputs; a search it cuts is marked cut like any other.
 pub const BATCH_WORK: usize = 20_000;
 
@@ -318,7 +318,7 @@ impl Engine<'_> {
         let none = BTreeMap::new();
         for (node, scope, region) in parts {
             let sanctioned = match region {
-                Some(x) => crate::model::sums_of(&region_sums, x).unwrap_or(&none),
+                Some(x) => crate::engine::model::sums_of(&region_sums, x).unwrap_or(&none),
                 None => &rest.sanctioned,
             };
             let part_rows = if sanctioned.values().copied().sum::<Decimal>().is_zero() {
@@ -378,7 +378,7 @@ impl Engine<'_> {
         let mut pops = 0usize;
         // With `limits.top`, the running share of each node chain, to stop once the top chains are settled.
         let mut groups: HashMap<Vec<(Node, Node, HopKind)>, f64> = HashMap::new();
-        let mut memo: HashMap<u32, Rc<Vec<crate::model::Item>>> = HashMap::new();
+        let mut memo: HashMap<u32, Rc<Vec<crate::engine::model::Item>>> = HashMap::new();
         let mut found = 0.0;
         let max_pops = limits.max_paths.saturating_mul(8).saturating_add(1000);
         let budget = limits.work_budget();
@@ -517,7 +517,7 @@ impl Engine<'_> {
                     Source::Shipment { .. } => {}
                     Source::LinkSanctionedCountry { link } => {
                         let l = &self.ds.links[*link as usize];
-                        if let crate::dataset::LinkSupplier::Country(c) = l.supplier {
+                        if let crate::data::dataset::LinkSupplier::Country(c) = l.supplier {
                             let hop = Hop {
                                 from: Node::Country(c),
                                 to: here,
@@ -529,7 +529,7 @@ impl Engine<'_> {
                     }
                     Source::LinkSanctionedParty { link } => {
                         let l = &self.ds.links[*link as usize];
-                        if let crate::dataset::LinkSupplier::Party(q) = l.supplier {
+                        if let crate::data::dataset::LinkSupplier::Party(q) = l.supplier {
                             let hop = Hop {
                                 from: party_node(q),
                                 to: here,
@@ -542,7 +542,7 @@ impl Engine<'_> {
                     Source::LinkParty { link, upstream, .. } => {
                         if self.outcome(*upstream).mix.sanctioned() > EPS {
                             let l = &self.ds.links[*link as usize];
-                            if let crate::dataset::LinkSupplier::Party(q) = l.supplier {
+                            if let crate::data::dataset::LinkSupplier::Party(q) = l.supplier {
                                 let hop = Hop {
                                     from: party_node(q),
                                     to: here,

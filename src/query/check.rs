@@ -1,8 +1,8 @@
 //! `check`: read and validate everything; per-file accounting, unknown columns, superseded statistics rows,
 //! problems, and a summary of what the dataset holds.
 
-use crate::codes::{Country, Date, Hs};
-use crate::dataset::{Dataset, FileStats, Rejection};
+use crate::data::codes::{Country, Date, Hs};
+use crate::data::dataset::{Dataset, FileStats, Rejection};
 use crate::query::money;
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashSet};
 use std::fmt::Write;
 use std::hash::BuildHasherDefault;
 
-type FxSet<T> = HashSet<T, BuildHasherDefault<crate::fxhash::FxHasher>>;
+type FxSet<T> = HashSet<T, BuildHasherDefault<crate::util::fxhash::FxHasher>>;
 
 #[derive(Serialize, Debug)]
 pub struct Superseded {
@@ -50,7 +50,7 @@ pub struct CheckReport {
     /// The settings the data would be scored under, set by the caller that knows them (where they came
     /// from is on stderr: a snapshot and its CSV files give the same table).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub settings: Option<crate::settings::Settings>,
+    pub settings: Option<crate::data::settings::Settings>,
     /// Pairs of parties that are probably one firm (see [`probable_duplicates`]).
     pub probable_duplicates: Vec<ProbableDuplicate>,
 }
@@ -398,7 +398,7 @@ pub fn check_text(c: &CheckReport) -> String {
         let _ = writeln!(
             o,
             "  settings         {}",
-            crate::codes::printable(&st.summary())
+            crate::data::codes::printable(&st.summary())
         );
     }
     duplicates_text(c, &mut o);

@@ -9,10 +9,10 @@
 //! here, so the page, the CSV, the JSON and `trace` always agree.
 
 use super::{Exporter, Report, ShipmentRow, Summary};
-use crate::analysis::{Analysis, Scored};
-use crate::dataset::Dataset;
-use crate::model::EPS;
-use crate::paths::{HopKind, Node, Path};
+use crate::data::dataset::Dataset;
+use crate::engine::analysis::{Analysis, Scored};
+use crate::engine::model::EPS;
+use crate::engine::paths::{HopKind, Node, Path};
 use crate::query::trace::{HopJson, PathJson, TraceJson};
 use crate::query::vet::VetJson;
 use crate::query::walk::WalkJson;
@@ -43,7 +43,7 @@ fn cut_note(shown: usize, total: usize, what: &str) -> String {
 }
 
 /// Flags as a list: severity badge, rule, detail.
-fn flag_list(flags: &[crate::flags::Flag]) -> String {
+fn flag_list(flags: &[crate::engine::rules::Flag]) -> String {
     let mut o = String::from("<ul class=\"flags\">");
     for f in flags {
         let _ = write!(
@@ -1073,11 +1073,11 @@ impl Exporter for Html {
                 m.model_version
             ),
         ];
-        if m.flagged_only || m.min_severity > crate::flags::Severity::None {
+        if m.flagged_only || m.min_severity > crate::engine::rules::Severity::None {
             lines.push(format!(
                 "rows shown: {}{} ({} of {}); the headline figures count every shipment",
                 if m.flagged_only { "flagged only" } else { "" },
-                if m.min_severity > crate::flags::Severity::None {
+                if m.min_severity > crate::engine::rules::Severity::None {
                     format!(" severity ≥ {}", m.min_severity.as_str())
                 } else {
                     String::new()

@@ -9,15 +9,15 @@
 //! bounds what any other chain could have (and what a kept chain could miss through a prefix dropped
 //! upstream). The top chain is *certain* when its share beats the runner-up's by more than that bound, and
 //! *exact* when no prefix of it was dropped upstream. A report takes a certain, exact top chain as it is and
-//! falls back to the best-first search of [`crate::paths`] for the other outputs, so its `top_path` is
+//! falls back to the best-first search of [`crate::engine::paths`] for the other outputs, so its `top_path` is
 //! always the one `trace` lists first (up to the search's own safety limits).
 
-use crate::codes::{Country, Date, Hs};
-use crate::dataset::LinkSupplier;
-use crate::fxhash::FxMap;
-use crate::model::{EPS, Engine, Item, Scratch, Source};
-use crate::paths::{Hop, HopKind, Node, Path};
-use crate::pool::{Pool, Scope};
+use crate::data::codes::{Country, Date, Hs};
+use crate::data::dataset::LinkSupplier;
+use crate::engine::model::{EPS, Engine, Item, Scratch, Source};
+use crate::engine::paths::{Hop, HopKind, Node, Path};
+use crate::engine::pool::{Pool, Scope};
+use crate::util::fxhash::FxMap;
 use rayon::prelude::*;
 
 /// Chains kept per output. With eight, the pass settles all but about 0.05% of the sanctioned outputs of
@@ -171,7 +171,7 @@ impl TopPaths {
         let n = e.ix.keys.len();
         let mut pass = Pass::new(n, max_hops, keep);
         e.prepare_pass();
-        crate::timing::phase("top-path-lookup");
+        crate::util::timing::phase("top-path-lookup");
         // One day at a time; an output's terms come from earlier days only. The terms depend on the mixes
         // alone, all known here, so a producer thread decomposes the outputs (each day's in parallel)
         // ahead of this one, which makes their chains ([`Pass::day`]).

@@ -1,8 +1,8 @@
 //! CSV: the shipments table (SPEC §4 columns, in order), or the importer or exporter summary.
 
 use super::{Exporter, Filter, Report, ShipmentRow, Table, row_of, share};
-use crate::analysis::Analysis;
-use crate::flags::Severity;
+use crate::engine::analysis::Analysis;
+use crate::engine::rules::Severity;
 use rayon::prelude::*;
 use std::borrow::Cow;
 
@@ -17,10 +17,10 @@ pub fn neutralise(s: &str) -> String {
 }
 
 /// [`neutralise`], borrowing the cell when it needs no prefix (nearly always).
-/// Control and bidi characters are stripped too ([`crate::codes::printable`]), so a name can neither break
+/// Control and bidi characters are stripped too ([`crate::data::codes::printable`]), so a name can neither break
 /// a spreadsheet's row nor display reversed.
 fn neutral(s: &str) -> Cow<'_, str> {
-    let s = crate::codes::printable(s);
+    let s = crate::data::codes::printable(s);
     match s.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
         _ => s,
@@ -124,7 +124,7 @@ pub fn stream_shipments(
     )?;
     let paths = a.batch_paths();
     let order = a.report_order();
-    crate::timing::phase("report-order");
+    crate::util::timing::phase("report-order");
     let mut worst = Severity::None;
     for block in order.chunks(BLOCK) {
         let parts: Vec<(Severity, Vec<u8>)> = block
@@ -158,7 +158,7 @@ pub fn stream_shipments(
         }
     }
     out.flush()?;
-    crate::timing::phase("score-and-write");
+    crate::util::timing::phase("score-and-write");
     Ok(worst)
 }
 
@@ -212,12 +212,12 @@ impl Exporter for Csv {
 #[cfg(test)]
 mod tests {
     use super::{Csv, neutralise, stream_shipments};
-    use crate::analysis::Analysis;
-    use crate::dataset::{self, DataSource};
-    use crate::flags::Severity;
-    use crate::paths::Limits;
-    use crate::report::{self, Exporter, Filter, Table};
-    use crate::settings::Settings;
+    use crate::data::dataset::{self, DataSource};
+    use crate::data::settings::Settings;
+    use crate::engine::analysis::Analysis;
+    use crate::engine::paths::Limits;
+    use crate::engine::rules::Severity;
+    use crate::present::report::{self, Exporter, Filter, Table};
 
     /// The streamed table (rows scored without flag details, a block at a time) is byte for byte the table
     /// the in-memory exporter writes from fully scored rows, for every filter.

@@ -1,9 +1,9 @@
 //! Statistics pools (SPEC §3 rule 3): what aggregate customs statistics say about the inputs of a region's,
 //! or a country's, exports of one heading in a window, when no firm-level record does.
 
-use crate::codes::{Country, Date, Hs, Region};
-use crate::dataset::{Dataset, Flow, TradeFlow};
-use crate::settings::Settings;
+use crate::data::codes::{Country, Date, Hs, Region};
+use crate::data::dataset::{Dataset, Flow, TradeFlow};
+use crate::data::settings::Settings;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
@@ -211,19 +211,20 @@ enum Rows {
 pub struct PoolIndex {
     /// Running integrals per (reporter, rows, flow, HS code): what the engine reads.
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
-    series: crate::fxhash::FxMap<SeriesKey, Classes>,
+    series: crate::util::fxhash::FxMap<SeriesKey, Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
     #[serde(skip)]
-    relevant: std::sync::RwLock<crate::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
+    relevant: std::sync::RwLock<crate::util::fxhash::FxMap<SeriesKey, std::sync::Arc<Vec<Hs>>>>,
     /// Memoised [`PoolIndex::whole`].
     #[serde(skip)]
-    wholes: std::sync::RwLock<crate::fxhash::FxMap<WholeKey, Arc<Figures>>>,
+    wholes: std::sync::RwLock<crate::util::fxhash::FxMap<WholeKey, Arc<Figures>>>,
     /// Memoised [`PoolIndex::sanctioned_plan`].
     #[serde(skip)]
-    sanctioned_plans: std::sync::RwLock<crate::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
+    sanctioned_plans:
+        std::sync::RwLock<crate::util::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
     #[serde(serialize_with = "crate::snapshot::sorted_map")]
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
@@ -883,14 +884,14 @@ pub fn compute(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::dataset::{DataSource, load};
+    use crate::data::dataset::{DataSource, load};
 
     /// The running integrals give the same figures as a scan of the rows, for every scope, on synthetic data.
     #[test]
     fn fast_figures_equal_the_row_scan() {
         let dir = std::env::temp_dir().join(format!("ot-pool-{}", std::process::id()));
-        crate::synth::generate(
-            &crate::synth::SynthSpec {
+        crate::data::synth::generate(
+            &crate::data::synth::SynthSpec {
                 shipments: 20_000,
                 seed: 7,
             },

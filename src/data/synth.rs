@@ -6,8 +6,8 @@
 //! The generator is seeded and uses its own PRNG, so the same `--seed` gives byte-identical files on every
 //! machine and every version of its dependencies.
 
-use crate::codes::Date;
-use crate::output::AtomicFile;
+use crate::data::codes::Date;
+use crate::util::output::AtomicFile;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::Path;
@@ -375,7 +375,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
             t.push_str(&format!("\"{}\" = [\"{}\"]\n", chain[k], chain[k - 1]));
         }
     }
-    crate::output::write_atomic(&path, t.as_bytes()).map_err(|e| io(&path, e))?;
+    crate::util::output::write_atomic(&path, t.as_bytes()).map_err(|e| io(&path, e))?;
     Ok(SynthSummary {
         parties: firms.len(),
         shipments: written,

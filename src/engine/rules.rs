@@ -1,12 +1,12 @@
 //! Flags (SPEC §3): the rules that turn a shipment's mix, paths and parties into findings with a severity.
 //! Rule ids are part of the contract.
 
-use crate::codes::Hs;
-use crate::dataset::{Dataset, Shipment};
-use crate::model::{EPS, Grade, Mix, Outcome};
-use crate::paths::{Node, Path};
-use crate::screening::Hit;
-use crate::settings::Settings;
+use crate::data::codes::Hs;
+use crate::data::dataset::{Dataset, Shipment};
+use crate::data::settings::Settings;
+use crate::engine::model::{EPS, Grade, Mix, Outcome};
+use crate::engine::paths::{Node, Path};
+use crate::engine::screening::Hit;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
@@ -137,7 +137,7 @@ pub struct Context<'a> {
     pub hits: &'a [Vec<Hit>],
     pub medians: &'a HashMap<Hs, Decimal>,
     /// The shipper's shipments to or from a party located in a sanctioned country in
-    /// `[t − counterparty_days, t)` ([`crate::model::Engine::counterparty_records`]).
+    /// `[t − counterparty_days, t)` ([`crate::engine::model::Engine::counterparty_records`]).
     pub counterparties: &'a [u32],
     /// Whether to write each flag's `detail`. A CSV report prints only rules and severities; at ten million
     /// rows the sentences it would throw away cost more than the rules.
@@ -357,7 +357,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         }
         // Whether a contributing path matches is carried by the engine's marks (every path, listed or not);
         // a listed path that matches names the route in the detail.
-        let Some(firm) = crate::model::pattern_hit(cx.outcome.marks.pattern, i) else {
+        let Some(firm) = crate::engine::model::pattern_hit(cx.outcome.marks.pattern, i) else {
             continue;
         };
         let severity = if firm { Severity::High } else { Severity::Low };

@@ -2,13 +2,13 @@
 //! medians, and the scoring of shipments (mix, paths, flags) that `trace` and `report` share, so a report
 //! row and a trace of the same shipment always agree.
 
-use crate::dataset::Dataset;
-use crate::flags::{self, Flag, Severity};
-use crate::model::{EPS, Engine, Outcome};
-use crate::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
-use crate::screening::Hit;
-use crate::settings::Settings;
-use crate::toppath::{Chains, Memo, TopPaths};
+use crate::data::dataset::Dataset;
+use crate::data::settings::Settings;
+use crate::engine::model::{EPS, Engine, Outcome};
+use crate::engine::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
+use crate::engine::rules::{self, Flag, Severity};
+use crate::engine::screening::Hit;
+use crate::engine::toppath::{Chains, Memo, TopPaths};
 use rayon::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub struct Analysis<'a> {
     pub engine: Engine<'a>,
     pub hits: Vec<Vec<Hit>>,
-    pub medians: HashMap<crate::codes::Hs, Decimal>,
+    pub medians: HashMap<crate::data::codes::Hs, Decimal>,
     pub limits: Limits,
     /// Top paths computed with the engine pass ([`Engine::run_with_top_paths`]), for the first
     /// [`Analysis::batch_paths`].
@@ -41,7 +41,7 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {
-        let medians = flags::price_medians(engine.ds);
+        let medians = rules::price_medians(engine.ds);
         Analysis::with_medians(engine, limits, medians)
     }
 
@@ -49,7 +49,7 @@ impl<'a> Analysis<'a> {
     pub fn with_medians(
         engine: Engine<'a>,
         limits: Limits,
-        medians: HashMap<crate::codes::Hs, Decimal>,
+        medians: HashMap<crate::data::codes::Hs, Decimal>,
     ) -> Analysis<'a> {
         let hits = engine.hits.clone();
         Analysis {
@@ -111,14 +111,16 @@ impl<'a> Analysis<'a> {
             // consignee.
             Some(c) => (
                 Outcome {
-                    mix: crate::model::Mix::sanctioned_at(crate::model::Grade::Documented),
+                    mix: crate::engine::model::Mix::sanctioned_at(
+                        crate::engine::model::Grade::Documented,
+                    ),
                     reachable: true,
                     marks: self.engine.declared_origin_marks(ship, c),
                     prevalence: None,
                 },
                 vec![Path {
                     share: 1.0,
-                    grade: crate::model::Grade::Documented,
+                    grade: crate::engine::model::Grade::Documented,
                     hops: vec![
                         Hop {
                             from: Node::Country(c),
@@ -141,7 +143,7 @@ impl<'a> Analysis<'a> {
             ),
         };
         let set_truncated = declared_sanctioned.is_none() && truncated;
-        let cx = flags::Context {
+        let cx = rules::Context {
             ds,
             st: self.st(),
             ship,
@@ -152,8 +154,8 @@ impl<'a> Analysis<'a> {
             counterparties: self.engine.counterparty_records(s.shipper, s.date),
             details,
         };
-        let flags = flags::evaluate(&cx);
-        let severity = flags::max_severity(&flags);
+        let flags = rules::evaluate(&cx);
+        let severity = rules::max_severity(&flags);
         Scored {
             ship,
             key,
@@ -180,7 +182,7 @@ impl<'a> Analysis<'a> {
         let made = self.tops.lock().ok().and_then(|mut t| t.take());
         let tops = made.unwrap_or_else(|| {
             let t = TopPaths::compute(&self.engine, batch.max_hops);
-            crate::timing::phase("top-path-pass");
+            crate::util::timing::phase("top-path-pass");
             t
         });
         let per_key = (0..n_keys as u32)
@@ -201,7 +203,7 @@ impl<'a> Analysis<'a> {
                 }
             })
             .collect();
-        crate::timing::phase("top-path-certify");
+        crate::util::timing::phase("top-path-certify");
         BatchPaths {
             chains: tops.into_chains(),
             per_key,
@@ -249,7 +251,10 @@ impl<'a> Analysis<'a> {
         if s.origin.is_some_and(|c| {
             self.st().is_sanctioned(c) && !self.engine.is_sanctioned_party(s.shipper)
         }) {
-            return crate::model::Mix::sanctioned_at(crate::model::Grade::Documented).sanctioned();
+            return crate::engine::model::Mix::sanctioned_at(
+                crate::engine::model::Grade::Documented,
+            )
+            .sanctioned();
         }
         let key = self.engine.ix.key_of_shipment[ship as usize];
         self.engine.outcome(key).mix.sanctioned()

@@ -81,10 +81,10 @@ impl<'a> Row<'a> {
             .ok_or_else(|| self.reject(i, "required value is empty"))
     }
 
-    /// Like [`Row::need`] for an id column: the id must also pass [`crate::codes::check_id`].
+    /// Like [`Row::need`] for an id column: the id must also pass [`crate::data::codes::check_id`].
     pub fn id(&self, i: usize, party: bool) -> Result<&'a str, Rejection> {
         let v = self.need(i)?;
-        crate::codes::check_id(v, party).map_err(|m| self.reject(i, m))?;
+        crate::data::codes::check_id(v, party).map_err(|m| self.reject(i, m))?;
         Ok(v)
     }
 

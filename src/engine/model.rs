@@ -3,11 +3,11 @@
 //! pass in date order. Inputs are strictly earlier than outputs, so every upstream mix a computation needs is
 //! already known when it runs: loops in the graph are harmless and nothing is walked twice.
 
-use crate::codes::{Country, Date, Hs, Region};
-use crate::dataset::{Dataset, LinkSupplier};
-use crate::fxhash::FxMap;
-use crate::pool::{self, Pool, PoolIndex, Scope};
-use crate::settings::Settings;
+use crate::data::codes::{Country, Date, Hs, Region};
+use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::settings::Settings;
+use crate::engine::pool::{self, Pool, PoolIndex, Scope};
+use crate::util::fxhash::FxMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::sync::{Arc, OnceLock, RwLock};
@@ -407,7 +407,7 @@ impl Index {
             keys,
             key_of_shipment,
             pools: {
-                crate::timing::phase("index");
+                crate::util::timing::phase("index");
                 PoolIndex::new(ds, st)
             },
         }
@@ -847,7 +847,7 @@ pub struct Engine<'a> {
     pools: PoolCache,
     sanctioned_party: Vec<bool>,
     /// Watchlist hits of every party.
-    pub hits: Vec<Vec<crate::screening::Hit>>,
+    pub hits: Vec<Vec<crate::engine::screening::Hit>>,
     /// 0, 1 (fuzzy) or 2 (exact) per party.
     watch: Vec<u8>,
     /// Pattern regions each party is located in (one bit per pattern).
@@ -880,9 +880,9 @@ impl std::ops::Deref for Heads<'_> {
 impl<'a> Engine<'a> {
     fn new(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Engine<'a> {
         let ix = Index::new(ds, st);
-        crate::timing::phase("pool-index");
-        let hits = crate::screening::screen(ds, st.match_threshold);
-        crate::timing::phase("screening");
+        crate::util::timing::phase("pool-index");
+        let hits = crate::engine::screening::screen(ds, st.match_threshold);
+        crate::util::timing::phase("screening");
         Engine::assemble(ds, st, ix, outcomes, hits)
     }
 
@@ -893,7 +893,7 @@ impl<'a> Engine<'a> {
         st: &'a Settings,
         ix: Index,
         outcomes: Vec<Outcome>,
-        hits: Vec<Vec<crate::screening::Hit>>,
+        hits: Vec<Vec<crate::engine::screening::Hit>>,
     ) -> Option<Engine<'a>> {
         let fits = outcomes.len() == ix.keys.len()
             && hits.len() == ds.parties.len()
@@ -906,7 +906,7 @@ impl<'a> Engine<'a> {
         st: &'a Settings,
         ix: Index,
         outcomes: Vec<Outcome>,
-        hits: Vec<Vec<crate::screening::Hit>>,
+        hits: Vec<Vec<crate::engine::screening::Hit>>,
     ) -> Engine<'a> {
         let sanctioned_party: Vec<bool> = ds
             .parties
@@ -960,8 +960,8 @@ impl<'a> Engine<'a> {
         ds: &'a Dataset,
         st: &'a Settings,
         max_hops: usize,
-    ) -> (Engine<'a>, crate::toppath::TopPaths) {
-        let mut tops = crate::toppath::Pass::new(0, max_hops, crate::toppath::KEEP);
+    ) -> (Engine<'a>, crate::engine::toppath::TopPaths) {
+        let mut tops = crate::engine::toppath::Pass::new(0, max_hops, crate::engine::toppath::KEEP);
         let e = Engine::pass(ds, st, Some(&mut tops));
         (e, tops.finish())
     }
@@ -970,14 +970,14 @@ impl<'a> Engine<'a> {
     fn pass(
         ds: &'a Dataset,
         st: &'a Settings,
-        mut tops: Option<&mut crate::toppath::Pass>,
+        mut tops: Option<&mut crate::engine::toppath::Pass>,
     ) -> Engine<'a> {
         use rayon::prelude::*;
         let mut e = Engine::new(ds, st, Vec::new());
         let n = e.ix.keys.len();
         e.outcomes.reserve(n);
         e.prepare_pass();
-        crate::timing::phase("lookup");
+        crate::util::timing::phase("lookup");
         let want = tops.is_some();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.
@@ -1011,7 +1011,7 @@ impl<'a> Engine<'a> {
             e.forget_pools_through(day);
             start = end;
         }
-        crate::timing::phase(if want {
+        crate::util::timing::phase(if want {
             "engine-and-top-path-pass"
         } else {
             "engine-pass"

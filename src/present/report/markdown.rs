@@ -1,7 +1,7 @@
 //! Markdown: headline figures, the summaries and the top flagged shipments, for pasting into a ticket.
 
 use super::{Exporter, Report, share};
-use crate::analysis::Analysis;
+use crate::engine::analysis::Analysis;
 use std::fmt::Write;
 
 pub struct Markdown {
@@ -21,7 +21,7 @@ pub fn md(s: &str) -> String {
                 o.push(c);
             }
             c if c.is_control() => o.push(' '),
-            c if crate::codes::is_bidi_or_invisible(c) => {}
+            c if crate::data::codes::is_bidi_or_invisible(c) => {}
             _ => o.push(c),
         }
     }

@@ -4,7 +4,7 @@
 use super::read::{self, Column, opt, read_table, req};
 use super::*;
 use super::{IdIndex, shipment_key};
-use crate::codes::{self, Country, Date, Hs, Period, Region};
+use crate::data::codes::{self, Country, Date, Hs, Period, Region};
 use std::collections::HashMap;
 use std::io::Read;
 use std::os::unix::fs::OpenOptionsExt;
@@ -248,7 +248,7 @@ fn push_decimal(s: &mut String, mut n: u64) {
 
 /// Ids seen so far for one kind of record, with the place each was defined.
 #[derive(Default)]
-struct Ids(crate::fxhash::FxMap<Box<str>, (u32, u64)>);
+struct Ids(crate::util::fxhash::FxMap<Box<str>, (u32, u64)>);
 
 impl Ids {
     /// Claims `id` for the row at `file` (an index into `files`) and `line`; a second claim names the first.
@@ -810,7 +810,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             }?;
             l.rejects = rejects;
             l.ds.stats.push(stats);
-            crate::timing::phase(&format!("load {file}"));
+            crate::util::timing::phase(&format!("load {file}"));
         }
     }
     if !any {
@@ -818,7 +818,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
         return Err(DatasetError::NoFiles { path });
     }
     mark_superseded(&mut l.ds.flows);
-    crate::timing::phase("load superseded");
+    crate::util::timing::phase("load superseded");
     if let AscendingIds::Indexed(ix) = shipment_ids {
         l.ds.shipment_index = ix.into();
     }
@@ -851,7 +851,7 @@ type Group = (Country, Option<Region>, Country, Flow);
 
 /// Ids given to values in the order they first appear, and those values in that order.
 struct Interner<K> {
-    ids: crate::fxhash::FxMap<K, u32>,
+    ids: crate::util::fxhash::FxMap<K, u32>,
     order: Vec<K>,
 }
 
@@ -1021,7 +1021,7 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
         for r in rejects {
             // The raw row is hostile by definition: a cell starting `=1+1` must show as text when the file
             // is opened in a spreadsheet, as in the report's CSV.
-            let n = crate::report::csv::neutralise;
+            let n = crate::present::report::csv::neutralise;
             w.write_record([
                 n(&r.file),
                 r.line.to_string(),
@@ -1038,7 +1038,7 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
         }
         w.flush().map_err(err)?;
     }
-    crate::output::write_atomic(path, &buf).map_err(err)
+    crate::util::output::write_atomic(path, &buf).map_err(err)
 }
 
 #[cfg(test)]

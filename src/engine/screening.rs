@@ -24,9 +24,9 @@
 //! On top of that, a fuzzy hit keeps the key rule of the index this filter replaced (`List::admits`), so
 //! the hits are exactly what they were. Parties are screened in parallel.
 
-use crate::codes::Country;
-use crate::dataset::{Dataset, Party, WatchEntry};
-use crate::fxhash::FxMap;
+use crate::data::codes::Country;
+use crate::data::dataset::{Dataset, Party, WatchEntry};
+use crate::util::fxhash::FxMap;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -899,7 +899,7 @@ mod key_kind {
 /// whichever letters were deleted to make it). Two keys that collide only bring a token to be compared
 /// for nothing; equal keys always meet.
 fn key(kind: u8, bytes: impl Iterator<Item = u8>) -> u64 {
-    let mut h = crate::fxhash::FxHasher::default();
+    let mut h = crate::util::fxhash::FxHasher::default();
     h.write_u8(kind);
     for b in bytes {
         h.write_u8(b);
@@ -1538,7 +1538,7 @@ mod tests {
     /// Issue 15 item 8: an identifier hit names the listed entity, not only the identifier.
     #[test]
     fn identifier_hits_name_the_listed_entity() {
-        use crate::dataset::{Rec, WatchEntry};
+        use crate::data::dataset::{Rec, WatchEntry};
         let rec = Rec { file: 0, line: 0 };
         let mut ds = Dataset::default();
         ds.parties.push(Party {
@@ -1653,7 +1653,7 @@ mod tests {
 
     #[test]
     fn screen_finds_a_match_resting_on_joined_syllables_alone() {
-        use crate::dataset::{Rec, WatchEntry};
+        use crate::data::dataset::{Rec, WatchEntry};
         let rec = Rec { file: 0, line: 0 };
         let mut ds = Dataset::default();
         ds.parties.push(Party {
@@ -1710,9 +1710,9 @@ mod tests {
 #[cfg(test)]
 mod calibration {
     use super::*;
-    use crate::settings::Settings;
+    use crate::data::settings::Settings;
 
-    const PAIRS: &str = include_str!("../data/screening_pairs.csv");
+    const PAIRS: &str = include_str!("../../data/screening_pairs.csv");
 
     struct Pair {
         id: String,
@@ -1798,7 +1798,7 @@ mod calibration {
     /// The candidate index of [`screen`] never loses a pair that comparing every name with every name finds.
     #[test]
     fn screen_finds_every_pair_that_compare_accepts() {
-        use crate::dataset::{Rec, WatchEntry};
+        use crate::data::dataset::{Rec, WatchEntry};
         let ps = pairs();
         let rec = Rec { file: 0, line: 0 };
         let mut ds = Dataset::default();
@@ -1910,7 +1910,7 @@ mod calibration {
 #[cfg(test)]
 mod filter {
     use super::*;
-    use crate::dataset::{Rec, WatchEntry};
+    use crate::data::dataset::{Rec, WatchEntry};
     use proptest::prelude::*;
     use proptest::test_runner::Config;
 

@@ -5,7 +5,7 @@ pub mod load;
 pub mod read;
 pub mod sample;
 
-use crate::codes::{Country, Date, Hs, Period, Region};
+use crate::data::codes::{Country, Date, Hs, Period, Region};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -32,7 +32,7 @@ impl fmt::Display for Rejection {
             "{}:{}: {}: {}",
             self.file, self.line, self.column, self.reason
         );
-        f.write_str(&crate::codes::printable(&line))
+        f.write_str(&crate::data::codes::printable(&line))
     }
 }
 
@@ -92,7 +92,7 @@ pub enum DatasetError {
     )]
     Rejected { count: usize, first: Vec<Rejection> },
     #[error(transparent)]
-    Settings(#[from] crate::settings::SettingsError),
+    Settings(#[from] crate::data::settings::SettingsError),
     #[error("{file}: cannot write rejects: {source}")]
     Rejects {
         file: String,

@@ -1,14 +1,14 @@
 //! Settings of the model (`origintrace.toml`). The defaults are the file `data/origintrace.toml`, compiled
 //! in; a dataset's own `origintrace.toml` or `--config FILE` overrides them key by key.
 
-use crate::codes::{Country, Hs, Region};
+use crate::data::codes::{Country, Hs, Region};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 use thiserror::Error;
 
 /// The default settings file, compiled into the binary.
-pub const DEFAULT_TOML: &str = include_str!("../data/origintrace.toml");
+pub const DEFAULT_TOML: &str = include_str!("../../data/origintrace.toml");
 
 #[derive(Debug, Error)]
 pub enum SettingsError {
@@ -247,14 +247,14 @@ impl Settings {
                     destinations: list(file, &key, &p.destinations, Country::parse)?,
                 });
             }
-            if out.len() > crate::model::MAX_PATTERNS {
+            if out.len() > crate::engine::model::MAX_PATTERNS {
                 return Err(SettingsError::Value {
                     file: file.into(),
                     key: "patterns".into(),
                     message: format!(
                         "{} patterns; at most {} are supported",
                         out.len(),
-                        crate::model::MAX_PATTERNS
+                        crate::engine::model::MAX_PATTERNS
                     ),
                 });
             }
@@ -295,7 +295,7 @@ impl Settings {
         {
             return Err("an input ratio that is not >= 0".into());
         }
-        if self.patterns.len() > crate::model::MAX_PATTERNS {
+        if self.patterns.len() > crate::engine::model::MAX_PATTERNS {
             return Err("too many patterns".into());
         }
         self.patterns

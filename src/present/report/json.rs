@@ -1,7 +1,7 @@
 //! JSON: the run's metadata, headline totals, the shipments table and both summaries, in one document.
 
 use super::{Exporter, Report};
-use crate::analysis::Analysis;
+use crate::engine::analysis::Analysis;
 use serde::Serialize;
 
 pub struct Json;

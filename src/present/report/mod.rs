@@ -6,12 +6,12 @@ pub mod html;
 pub mod json;
 pub mod markdown;
 
-use crate::analysis::{Analysis, Scored, path_string};
-use crate::dataset::FileStats;
-use crate::flags::Severity;
-use crate::model::Mix;
+use crate::data::dataset::FileStats;
+use crate::data::settings::Settings;
+use crate::engine::analysis::{Analysis, Scored, path_string};
+use crate::engine::model::Mix;
+use crate::engine::rules::Severity;
 use crate::query::money;
-use crate::settings::Settings;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;

@@ -19,11 +19,11 @@
 //!   complete, so an error never leaves a half-written or half-updated set behind.
 //! - The low-level column writer of the `parquet` crate (no arrow) keeps the feature's compile time small.
 
-use crate::analysis::Analysis;
-use crate::codes::Date;
-use crate::dataset::{Dataset, LinkSupplier};
-use crate::model::Mix;
-use crate::paths::PathSet;
+use crate::data::codes::Date;
+use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::engine::analysis::Analysis;
+use crate::engine::model::Mix;
+use crate::engine::paths::PathSet;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical};
 use parquet::column::writer::ColumnWriter;
 use parquet::data_type::{ByteArray, FixedLenByteArray};

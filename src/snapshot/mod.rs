@@ -21,16 +21,16 @@
 //! shipment), which bounds it at roughly 0.4 s of CPU per million shipments; going further means reading
 //! them in place from the map (see `docs/benchmarks.md`).
 
-use crate::codes::{Country, Date, Hs, Period, Region};
-use crate::dataset::{
+use crate::data::codes::{Country, Date, Hs, Period, Region};
+use crate::data::dataset::{
     Arena, Dataset, FileStats, Flow, Party, Rejection, Shipment, SourceFile, SupplierLink, Text,
     TradeFlow, WatchEntry,
 };
-use crate::dataset::{LinkSupplier, Rec};
-use crate::model::{Index, Key, Marks, Mix, Outcome};
-use crate::pool::PoolIndex;
-use crate::screening::Hit;
-use crate::settings::Settings;
+use crate::data::dataset::{LinkSupplier, Rec};
+use crate::data::settings::Settings;
+use crate::engine::model::{Index, Key, Marks, Mix, Outcome};
+use crate::engine::pool::PoolIndex;
+use crate::engine::screening::Hit;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -308,8 +308,8 @@ impl<'a> R<'a> {
 /// The days a [`Date`] may hold (years 1000..=9999, as the loader accepts).
 fn date_range() -> (Date, Date) {
     (
-        Date::from_ymd(crate::codes::MIN_YEAR, 1, 1),
-        Date::from_ymd(crate::codes::MAX_YEAR, 12, 31),
+        Date::from_ymd(crate::data::codes::MIN_YEAR, 1, 1),
+        Date::from_ymd(crate::data::codes::MAX_YEAR, 12, 31),
     )
 }
 
@@ -381,7 +381,7 @@ fn read_flow(r: &mut R) -> Option<TradeFlow> {
     let id = r.text()?;
     let year = r.u32()? as i32;
     let month = r.u32()?;
-    let years = crate::codes::MIN_YEAR..=crate::codes::MAX_YEAR;
+    let years = crate::data::codes::MIN_YEAR..=crate::data::codes::MAX_YEAR;
     if !years.contains(&year) || month > 12 {
         return None;
     }
@@ -993,7 +993,7 @@ mod tests {
     #[test]
     fn shares_out_of_range_are_refused_even_with_matching_checksums() {
         let session = crate::session::Session::open(&Default::default()).unwrap();
-        let a = session.analysis(crate::paths::Limits::default());
+        let a = session.analysis(crate::engine::paths::Limits::default());
         let mut bytes = encode(&Parts {
             tool_version: "t",
             model_version: "1",
