@@ -443,7 +443,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&t)?,
                 "html" => origintrace::present::report::html::trace_page(&a, &t).into_bytes(),
-                _ => origintrace::data::codes::printable_lines(
+                _ => origintrace::util::text::printable_lines(
                     &origintrace::query::trace::trace_text(&t),
                 )
                 .into_bytes(),
@@ -465,7 +465,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&v)?,
                 "html" => origintrace::present::report::html::vet_page(&v).into_bytes(),
-                _ => origintrace::data::codes::printable_lines(&origintrace::query::vet::vet_text(
+                _ => origintrace::util::text::printable_lines(&origintrace::query::vet::vet_text(
                     &v,
                 ))
                 .into_bytes(),
@@ -491,7 +491,7 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&w)?,
                 "html" => origintrace::present::report::html::walk_page(&w).into_bytes(),
-                _ => origintrace::data::codes::printable_lines(
+                _ => origintrace::util::text::printable_lines(
                     &origintrace::query::walk::walk_text(&w),
                 )
                 .into_bytes(),
@@ -668,7 +668,7 @@ fn note_settings(session: &Session) {
     let line = session.settings_in_force().line();
     eprintln!(
         "origintrace: settings: {}",
-        origintrace::data::codes::printable(&line)
+        origintrace::util::text::printable(&line)
     );
 }
 
@@ -780,7 +780,7 @@ fn report_error(e: &anyhow::Error) {
         }
     }
     // Messages quote values from the input (a header, a setting): on a terminal they must not act.
-    let clean = |t: String| origintrace::data::codes::printable(&t).into_owned();
+    let clean = |t: String| origintrace::util::text::printable(&t).into_owned();
     let _ = writeln!(err, "origintrace: error: {}", clean(e.to_string()));
     for cause in e.chain().skip(1) {
         let _ = writeln!(err, "  caused by: {}", clean(cause.to_string()));

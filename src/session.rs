@@ -195,6 +195,13 @@ impl Session {
         }
     }
 
+    /// Every party screened against the watchlist: the hits the engine is handed when it runs.
+    fn screen(&self) -> Vec<Vec<crate::engine::screening::Hit>> {
+        let hits = crate::engine::screening::screen(&self.dataset, self.settings.match_threshold);
+        crate::util::timing::phase("screening");
+        hits
+    }
+
     /// The snapshot's derived parts, the first time they are asked for.
     fn take_derived(&self) -> Option<Derived> {
         self.derived.lock().ok().and_then(|mut d| d.take())
@@ -206,7 +213,7 @@ impl Session {
             .and_then(|d| {
                 Engine::from_parts(&self.dataset, &self.settings, d.index, d.outcomes, d.hits)
             })
-            .unwrap_or_else(|| Engine::run(&self.dataset, &self.settings))
+            .unwrap_or_else(|| Engine::run(&self.dataset, &self.settings, self.screen()))
     }
 
     /// The analysis: the snapshot's engine and price medians when they fit, else computed.
@@ -219,7 +226,10 @@ impl Session {
                 return Analysis::with_medians(e, limits, medians);
             }
         }
-        Analysis::with_engine(Engine::run(&self.dataset, &self.settings), limits)
+        Analysis::with_engine(
+            Engine::run(&self.dataset, &self.settings, self.screen()),
+            limits,
+        )
     }
 
     /// [`Session::analysis`] for a batch report: where the engine pass runs, the top paths a report
@@ -229,7 +239,12 @@ impl Session {
         if stored {
             return self.analysis(limits);
         }
-        let (e, tops) = Engine::run_with_top_paths(&self.dataset, &self.settings, limits.max_hops);
+        let (e, tops) = crate::engine::toppath::run(
+            &self.dataset,
+            &self.settings,
+            self.screen(),
+            limits.max_hops,
+        );
         Analysis::with_top_paths(e, limits, tops)
     }
 }

@@ -2,6 +2,7 @@
 //! codes, exact money. Each parser returns a plain-language reason on failure, which the dataset reader turns
 //! into a `FILE:LINE: column: reason` rejection.
 
+use crate::util::text::is_bidi_or_invisible;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -599,37 +600,6 @@ pub fn parse_share(s: &str) -> Result<f64, String> {
     Ok(v)
 }
 
-/// Whether `c` is an invisible formatting character that reorders or hides text: the bidirectional marks,
-/// embeddings, overrides and isolates, zero-width characters and the byte-order mark.
-pub fn is_bidi_or_invisible(c: char) -> bool {
-    matches!(
-        c,
-        '\u{061C}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}'
-    )
-}
-
-/// Text for a terminal, a table cell or a file: control characters become a space and bidi or invisible
-/// formatting characters are dropped, so a name can neither move the cursor nor display reversed.
-pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if s.chars()
-        .all(|c| !c.is_control() && !is_bidi_or_invisible(c))
-    {
-        return std::borrow::Cow::Borrowed(s);
-    }
-    std::borrow::Cow::Owned(
-        s.chars()
-            .filter(|c| !is_bidi_or_invisible(*c))
-            .map(|c| if c.is_control() { ' ' } else { c })
-            .collect(),
-    )
-}
-
-/// [`printable`] line by line: a multi-line text output (a trace, a vet) keeps its line breaks, and nothing
-/// in it can move a terminal's cursor or reverse what it shows.
-pub fn printable_lines(s: &str) -> String {
-    s.split('\n').map(printable).collect::<Vec<_>>().join("\n")
-}
-
 /// Checks an id (a party, shipment, statistics row, supplier link or watchlist entry): printable characters
 /// only; and for a party id (`party`), no `>`, which separates the parties of a path (`top_path`), so an
 /// id can never forge a hop.
@@ -670,6 +640,7 @@ pub fn parse_currency(s: &str) -> Result<[u8; 3], String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::util::text::printable;
 
     #[test]
     fn regions_are_the_crates_subdivisions() {

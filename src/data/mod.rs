@@ -3,5 +3,6 @@
 
 pub mod codes;
 pub mod dataset;
+pub mod names;
 pub mod settings;
 pub mod synth;

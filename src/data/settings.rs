@@ -8,6 +8,9 @@ use std::path::Path;
 use thiserror::Error;
 
 /// The default settings file, compiled into the binary.
+/// How many route patterns a run may define: the engine's marks keep four bits per pattern in one `u64`.
+pub const MAX_PATTERNS: usize = 16;
+
 pub const DEFAULT_TOML: &str = include_str!("../../data/origintrace.toml");
 
 #[derive(Debug, Error)]
@@ -247,14 +250,14 @@ impl Settings {
                     destinations: list(file, &key, &p.destinations, Country::parse)?,
                 });
             }
-            if out.len() > crate::engine::model::MAX_PATTERNS {
+            if out.len() > MAX_PATTERNS {
                 return Err(SettingsError::Value {
                     file: file.into(),
                     key: "patterns".into(),
                     message: format!(
                         "{} patterns; at most {} are supported",
                         out.len(),
-                        crate::engine::model::MAX_PATTERNS
+                        MAX_PATTERNS
                     ),
                 });
             }
@@ -295,7 +298,7 @@ impl Settings {
         {
             return Err("an input ratio that is not >= 0".into());
         }
-        if self.patterns.len() > crate::engine::model::MAX_PATTERNS {
+        if self.patterns.len() > MAX_PATTERNS {
             return Err("too many patterns".into());
         }
         self.patterns

@@ -37,7 +37,8 @@ pub struct Scored {
 
 impl<'a> Analysis<'a> {
     pub fn new(ds: &'a Dataset, st: &'a Settings, limits: Limits) -> Analysis<'a> {
-        Analysis::with_engine(Engine::run(ds, st), limits)
+        let hits = crate::engine::screening::screen(ds, st.match_threshold);
+        Analysis::with_engine(Engine::run(ds, st, hits), limits)
     }
 
     pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {

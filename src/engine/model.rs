@@ -3,9 +3,10 @@
 //! pass in date order. Inputs are strictly earlier than outputs, so every upstream mix a computation needs is
 //! already known when it runs: loops in the graph are harmless and nothing is walked twice.
 
+use crate::engine::screening::Hit;
 use crate::data::codes::{Country, Date, Hs, Region};
 use crate::data::dataset::{Dataset, LinkSupplier};
-use crate::data::settings::Settings;
+use crate::data::settings::{MAX_PATTERNS, Settings};
 use crate::engine::pool::{self, Pool, PoolIndex, Scope};
 use crate::util::fxhash::FxMap;
 use rust_decimal::Decimal;
@@ -196,9 +197,6 @@ pub struct Marks {
     pub pattern: u64,
     pub watch: u8,
 }
-
-/// Route patterns the marks have room for.
-pub const MAX_PATTERNS: usize = 16;
 
 /// One bit per pattern: the patterns whose origins include `c`.
 fn origin_mask(st: &Settings, c: Country) -> u64 {
@@ -417,38 +415,12 @@ impl Index {
         &self.inbound[self.in_off[p as usize] as usize..self.in_off[p as usize + 1] as usize]
     }
 
-    /// Positions in `outbound` of party p's shipments of heading `h` (their sort order keeps one heading
-    /// contiguous and date-sorted).
-    fn out_range(&self, ds: &Dataset, p: u32, h: Hs) -> (usize, usize) {
-        let (a, b) = (
-            self.out_off[p as usize] as usize,
-            self.out_off[p as usize + 1] as usize,
-        );
-        let slice = &self.outbound[a..b];
-        let head = |i: &u32| ds.shipments[*i as usize].hs.heading();
-        (
-            a + slice.partition_point(|i| head(i) < h),
-            a + slice.partition_point(|i| head(i) <= h),
-        )
-    }
-
     pub fn outbound_of(&self, p: u32) -> &[u32] {
         &self.outbound[self.out_off[p as usize] as usize..self.out_off[p as usize + 1] as usize]
     }
 
     pub fn links_of(&self, p: u32) -> &[u32] {
         &self.links[self.link_off[p as usize] as usize..self.link_off[p as usize + 1] as usize]
-    }
-
-    /// The key index of (party, heading, date), if that party shipped that heading that day.
-    pub fn key_index(&self, ds: &Dataset, p: u32, heading: Hs, date: Date) -> Option<u32> {
-        let (a, b) = self.out_range(ds, p, heading);
-        let slice = &self.outbound[a..b];
-        let pos = slice.partition_point(|i| ds.shipments[*i as usize].date < date);
-        (pos < slice.len()
-            && ds.shipments[slice[pos] as usize].date == date
-            && ds.shipments[slice[pos] as usize].hs.heading() == heading)
-            .then(|| self.out_key[a + pos])
     }
 }
 
@@ -838,6 +810,14 @@ fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec
     (off, pairs.into_iter().map(|x| x.1).collect())
 }
 
+/// A pass that runs beside the engine's, day by day ([`Engine::run_observed`]): it sees each day's outputs
+/// once they are computed, with the terms of each output that has a sanctioned share (`None` for the
+/// others), while that day's pools are still in memory. The engine knows nothing of what it does with them.
+pub trait DayObserver {
+    /// The outputs `first..first + terms.len()`, all of one day.
+    fn day(&mut self, e: &Engine, first: u32, terms: Vec<Option<Vec<Item>>>);
+}
+
 /// The engine: a dataset, its settings, its index, and the outcome of every output.
 pub struct Engine<'a> {
     pub ds: &'a Dataset,
@@ -847,7 +827,7 @@ pub struct Engine<'a> {
     pools: PoolCache,
     sanctioned_party: Vec<bool>,
     /// Watchlist hits of every party.
-    pub hits: Vec<Vec<crate::engine::screening::Hit>>,
+    pub hits: Vec<Vec<Hit>>,
     /// 0, 1 (fuzzy) or 2 (exact) per party.
     watch: Vec<u8>,
     /// Pattern regions each party is located in (one bit per pattern).
@@ -878,12 +858,10 @@ impl std::ops::Deref for Heads<'_> {
 }
 
 impl<'a> Engine<'a> {
-    fn new(ds: &'a Dataset, st: &'a Settings, outcomes: Vec<Outcome>) -> Engine<'a> {
+    fn new(ds: &'a Dataset, st: &'a Settings, hits: Vec<Vec<Hit>>) -> Engine<'a> {
         let ix = Index::new(ds, st);
         crate::util::timing::phase("pool-index");
-        let hits = crate::engine::screening::screen(ds, st.match_threshold);
-        crate::util::timing::phase("screening");
-        Engine::assemble(ds, st, ix, outcomes, hits)
+        Engine::assemble(ds, st, ix, Vec::new(), hits)
     }
 
     /// An engine from parts a snapshot stored (index, outcomes, watchlist hits), so loading one recomputes
@@ -893,7 +871,7 @@ impl<'a> Engine<'a> {
         st: &'a Settings,
         ix: Index,
         outcomes: Vec<Outcome>,
-        hits: Vec<Vec<crate::engine::screening::Hit>>,
+        hits: Vec<Vec<Hit>>,
     ) -> Option<Engine<'a>> {
         let fits = outcomes.len() == ix.keys.len()
             && hits.len() == ds.parties.len()
@@ -906,7 +884,7 @@ impl<'a> Engine<'a> {
         st: &'a Settings,
         ix: Index,
         outcomes: Vec<Outcome>,
-        hits: Vec<Vec<crate::engine::screening::Hit>>,
+        hits: Vec<Vec<Hit>>,
     ) -> Engine<'a> {
         let sanctioned_party: Vec<bool> = ds
             .parties
@@ -948,37 +926,39 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Indexes the dataset and computes every output's mix in date order.
-    pub fn run(ds: &'a Dataset, st: &'a Settings) -> Engine<'a> {
-        Engine::pass(ds, st, None)
+    /// Indexes the dataset and computes every output's mix in date order. `hits` are the parties'
+    /// watchlist hits ([`crate::engine::screening::screen`]), one list per party: screening is its own
+    /// step, so a snapshot's stored hits and a fresh run's go in the same way.
+    pub fn run(ds: &'a Dataset, st: &'a Settings, hits: Vec<Vec<Hit>>) -> Engine<'a> {
+        Engine::pass(ds, st, hits, None)
     }
 
-    /// [`Engine::run`], with the top-path pass run beside it, day by day: each output is decomposed once
-    /// for both, and each day's pools serve both before they are dropped. What a batch report runs;
-    /// `max_hops` is the path search's limit.
-    pub fn run_with_top_paths(
+    /// [`Engine::run`], with `observer` called after each day's outputs are computed, with their terms:
+    /// each output is decomposed once for both, and each day's pools serve both before they are dropped.
+    /// The top-path pass of a batch report is such an observer ([`crate::engine::toppath::run`]).
+    pub fn run_observed(
         ds: &'a Dataset,
         st: &'a Settings,
-        max_hops: usize,
-    ) -> (Engine<'a>, crate::engine::toppath::TopPaths) {
-        let mut tops = crate::engine::toppath::Pass::new(0, max_hops, crate::engine::toppath::KEEP);
-        let e = Engine::pass(ds, st, Some(&mut tops));
-        (e, tops.finish())
+        hits: Vec<Vec<Hit>>,
+        observer: &mut dyn DayObserver,
+    ) -> Engine<'a> {
+        Engine::pass(ds, st, hits, Some(observer))
     }
 
-    /// The engine pass, and with `tops` the top-path pass beside it.
+    /// The engine pass, and with `observer` the pass that runs beside it.
     fn pass(
         ds: &'a Dataset,
         st: &'a Settings,
-        mut tops: Option<&mut crate::engine::toppath::Pass>,
+        hits: Vec<Vec<Hit>>,
+        mut observer: Option<&mut dyn DayObserver>,
     ) -> Engine<'a> {
         use rayon::prelude::*;
-        let mut e = Engine::new(ds, st, Vec::new());
+        let mut e = Engine::new(ds, st, hits);
         let n = e.ix.keys.len();
         e.outcomes.reserve(n);
         e.prepare_pass();
         crate::util::timing::phase("lookup");
-        let want = tops.is_some();
+        let want = observer.is_some();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.
         // Each is the same pure function of earlier outcomes as in a sequential pass, so the numbers do not
@@ -996,7 +976,7 @@ impl<'a> Engine<'a> {
                     |(scratch, items), k| {
                         engine.decompose_into(k as u32, scratch, items);
                         let o = engine.fold(items, engine.ix.keys[k]);
-                        // The top-path pass reads the terms of every output with a sanctioned share.
+                        // The observer reads the terms of every output with a sanctioned share.
                         let terms =
                             (want && o.mix.sanctioned() > EPS).then(|| std::mem::take(items));
                         (o, terms)
@@ -1004,15 +984,14 @@ impl<'a> Engine<'a> {
                 )
                 .unzip();
             e.outcomes.extend(outs);
-            if let Some(pass) = tops.as_deref_mut() {
-                e.prefetch_region_sums(start..end);
-                pass.day(&e, start as u32, items);
+            if let Some(obs) = observer.as_deref_mut() {
+                obs.day(&e, start as u32, items);
             }
             e.forget_pools_through(day);
             start = end;
         }
         crate::util::timing::phase(if want {
-            "engine-and-top-path-pass"
+            "engine-and-observer-pass"
         } else {
             "engine-pass"
         });
@@ -1092,16 +1071,6 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Builds an engine from outcomes computed earlier (a snapshot) without recomputing them.
-    pub fn with_outcomes(
-        ds: &'a Dataset,
-        st: &'a Settings,
-        outcomes: Vec<Outcome>,
-    ) -> Option<Engine<'a>> {
-        let e = Engine::new(ds, st, outcomes);
-        (e.outcomes.len() == e.ix.keys.len()).then_some(e)
-    }
-
     /// The marks of a shipment that itself declares sanctioned origin `c`: the path `c > shipper`.
     pub fn declared_origin_marks(&self, ship: u32, c: Country) -> Marks {
         let q = self.ds.shipments[ship as usize].shipper;
@@ -1114,11 +1083,6 @@ impl<'a> Engine<'a> {
             ),
             watch: self.watch[q as usize],
         }
-    }
-
-    /// The watchlist level of a party: 0 none, 1 a fuzzy hit, 2 an exact hit.
-    pub fn watch_level(&self, p: u32) -> u8 {
-        self.watch[p as usize]
     }
 
     /// The route-pattern marks of the paths a term adds (see [`Marks`]); `via` is the output party's own

@@ -117,10 +117,10 @@ pub struct PoolMix {
 struct Series {
     days: Vec<i32>,
     /// The integral up to `days[i]`.
-    #[serde(with = "crate::snapshot::decimals")]
+    #[serde(with = "crate::util::codec::decimals")]
     integral: Vec<Decimal>,
     /// The rate from `days[i]` to the next point.
-    #[serde(with = "crate::snapshot::decimals")]
+    #[serde(with = "crate::util::codec::decimals")]
     rate: Vec<Decimal>,
 }
 
@@ -210,10 +210,10 @@ enum Rows {
 #[derive(Default, Serialize, Deserialize)]
 pub struct PoolIndex {
     /// Running integrals per (reporter, rows, flow, HS code): what the engine reads.
-    #[serde(serialize_with = "crate::snapshot::sorted_map")]
+    #[serde(serialize_with = "crate::util::codec::sorted_map")]
     series: crate::util::fxhash::FxMap<SeriesKey, Classes>,
     /// The HS codes with series, by heading, per (reporter, rows, flow).
-    #[serde(serialize_with = "crate::snapshot::sorted_map")]
+    #[serde(serialize_with = "crate::util::codec::sorted_map")]
     codes: HashMap<(Country, Rows, Flow), BTreeMap<Hs, Vec<Hs>>>,
     /// Memoised [`PoolIndex::relevant_codes`]: the same few headings are asked for again and again.
     #[serde(skip)]
@@ -225,15 +225,15 @@ pub struct PoolIndex {
     #[serde(skip)]
     sanctioned_plans:
         std::sync::RwLock<crate::util::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
-    #[serde(serialize_with = "crate::snapshot::sorted_map")]
+    #[serde(serialize_with = "crate::util::codec::sorted_map")]
     buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
     /// Regions with rows, per reporter.
-    #[serde(serialize_with = "crate::snapshot::sorted_map")]
+    #[serde(serialize_with = "crate::util::codec::sorted_map")]
     regions: HashMap<Country, BTreeSet<Region>>,
     /// Reporters with at least one national row.
     has_national: BTreeSet<Country>,
     /// Headings with rows, per (reporter, region, flow) (for prefixes shorter than a heading).
-    #[serde(serialize_with = "crate::snapshot::sorted_map")]
+    #[serde(serialize_with = "crate::util::codec::sorted_map")]
     headings: HashMap<(Country, Option<Region>, Flow), BTreeSet<Hs>>,
 }
 

@@ -13,8 +13,10 @@
 //! always the one `trace` lists first (up to the search's own safety limits).
 
 use crate::data::codes::{Country, Date, Hs};
-use crate::data::dataset::LinkSupplier;
-use crate::engine::model::{EPS, Engine, Item, Scratch, Source};
+use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::settings::Settings;
+use crate::engine::model::{DayObserver, EPS, Engine, Item, Scratch, Source};
+use crate::engine::screening::Hit;
 use crate::engine::paths::{Hop, HopKind, Node, Path};
 use crate::engine::pool::{Pool, Scope};
 use crate::util::fxhash::FxMap;
@@ -174,7 +176,7 @@ impl TopPaths {
         crate::util::timing::phase("top-path-lookup");
         // One day at a time; an output's terms come from earlier days only. The terms depend on the mixes
         // alone, all known here, so a producer thread decomposes the outputs (each day's in parallel)
-        // ahead of this one, which makes their chains ([`Pass::day`]).
+        // ahead of this one, which makes their chains (`Pass::day_terms`).
         let (tx, rx) = std::sync::mpsc::sync_channel::<(u32, Date, Vec<Option<Vec<Item>>>)>(8);
         std::thread::scope(|scope| {
             scope.spawn(move || {
@@ -200,7 +202,7 @@ impl TopPaths {
                 }
             });
             for (start, day, decomposed) in rx {
-                pass.day(e, start, decomposed);
+                pass.day_terms(e, start, decomposed);
                 // No later output reads a pool of this day (see `Engine::forget_pools_through`).
                 e.forget_pools_through(day);
             }
@@ -436,7 +438,7 @@ impl Pass {
     /// chains they add are made in key order, so chain ids, and with them every tie-break, are what a
     /// sequential pass gives; then each output keeps its largest chains, again in parallel. Every output
     /// of earlier days must be done, and the day's pools still memoised in `e` (or computable).
-    pub fn day(&mut self, e: &Engine, start: u32, decomposed: Vec<Option<Vec<Item>>>) {
+    fn day_terms(&mut self, e: &Engine, start: u32, decomposed: Vec<Option<Vec<Item>>>) {
         let (t, pools) = (&mut self.t, &mut self.pools);
         let (max_hops, keep) = (self.max_hops, self.keep);
         let Some(day) = decomposed.first().map(|_| e.key(start).date) else {
@@ -474,6 +476,28 @@ impl Pass {
     pub fn finish(self) -> TopPaths {
         self.t
     }
+}
+
+impl DayObserver for Pass {
+    fn day(&mut self, e: &Engine, first: u32, terms: Vec<Option<Vec<Item>>>) {
+        // The region sums that paths through the rest of a country read, for this day's outputs only.
+        let n = terms.len();
+        e.prefetch_region_sums(first as usize..first as usize + n);
+        self.day_terms(e, first, terms);
+    }
+}
+
+/// [`Engine::run`] with the top-path pass beside it: what a batch report runs. `max_hops` is the path
+/// search's limit.
+pub fn run<'a>(
+    ds: &'a Dataset,
+    st: &'a Settings,
+    hits: Vec<Vec<Hit>>,
+    max_hops: usize,
+) -> (Engine<'a>, TopPaths) {
+    let mut tops = Pass::new(0, max_hops, KEEP);
+    let e = Engine::run_observed(ds, st, hits, &mut tops);
+    (e, tops.finish())
 }
 
 /// A reference to a chain the current day adds: the top bit, then its place in its draft's list. Chain

@@ -336,7 +336,7 @@ fn match_existing(
         address: address.join(", "),
         identifiers: Vec::new(),
     };
-    let norm = crate::engine::screening::normalize(raw);
+    let norm = crate::data::names::normalize(raw);
     let exact = ctx
         .existing
         .parties
@@ -346,7 +346,7 @@ fn match_existing(
     let best = match exact {
         Some(id) => Some((id, 1.0, "name")),
         None => {
-            let mut cands: Vec<usize> = crate::engine::screening::tokens(raw)
+            let mut cands: Vec<usize> = crate::data::names::tokens(raw)
                 .iter()
                 .filter_map(|t| ctx.existing.firm_tokens.get(t))
                 .filter(|v| v.len() <= entity::MAX_BLOCK)
@@ -389,7 +389,7 @@ impl Parties {
         country: Country,
     ) -> String {
         let raw = clean_name(f.cell(r, name_col).unwrap_or(""));
-        let norm = crate::engine::screening::normalize(&raw);
+        let norm = crate::data::names::normalize(&raw);
         let key = if norm.is_empty() {
             (raw.to_lowercase(), country)
         } else {

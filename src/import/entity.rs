@@ -18,7 +18,7 @@
 //! `decided_by` is not `matcher:…` is a person's, and it wins over the matcher on every later import.
 
 use crate::data::codes::Country;
-use crate::engine::screening::{Name, name_similarity, similarity};
+use crate::data::names::{Name, name_similarity, similarity};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -208,7 +208,7 @@ pub struct EntityMap {
 }
 
 fn key(name: &str, country: &str) -> (String, String) {
-    let n = crate::engine::screening::normalize(name);
+    let n = crate::data::names::normalize(name);
     (
         if n.is_empty() { name.to_lowercase() } else { n },
         country.trim().to_ascii_uppercase(),
@@ -340,7 +340,7 @@ impl EntityMap {
 pub fn probable_duplicates(firms: &[(String, Firm)]) -> Vec<(usize, usize, Decision)> {
     let mut by_token: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, (_, f)) in firms.iter().enumerate() {
-        let mut toks = crate::engine::screening::tokens(&f.name);
+        let mut toks = crate::data::names::tokens(&f.name);
         toks.sort();
         toks.dedup();
         for t in toks {

@@ -670,7 +670,7 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
                 };
                 let Ok(c) = Country::parse(&c) else { continue };
                 let k = ex.firms.len();
-                let mut toks = crate::engine::screening::tokens(&name);
+                let mut toks = crate::data::names::tokens(&name);
                 toks.sort();
                 toks.dedup();
                 for t in toks {
@@ -692,7 +692,7 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
                     names.extend(a.split(';').map(|s| s.trim().to_string()));
                 }
                 for n in names {
-                    let k = crate::engine::screening::normalize(&n);
+                    let k = crate::data::names::normalize(&n);
                     if !k.is_empty() {
                         ex.parties.entry((k, c)).or_insert_with(|| id.clone());
                     }

@@ -398,7 +398,7 @@ pub fn check_text(c: &CheckReport) -> String {
         let _ = writeln!(
             o,
             "  settings         {}",
-            crate::data::codes::printable(&st.summary())
+            crate::util::text::printable(&st.summary())
         );
     }
     duplicates_text(c, &mut o);

@@ -86,14 +86,14 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
         .map(|(i, _)| i as u32)
         .collect();
     // Several parties sharing an identifier are listed as candidates, like an ambiguous name.
-    let norm = crate::engine::screening::normalize(query);
+    let norm = crate::data::names::normalize(query);
     let mut found: Vec<u32> = by_id;
     if found.is_empty() && !norm.is_empty() {
         for (i, p) in ds.parties.iter().enumerate() {
             let names = std::iter::once(&p.name).chain(p.aliases.iter());
             if names
                 .into_iter()
-                .any(|n| crate::engine::screening::normalize(n) == norm)
+                .any(|n| crate::data::names::normalize(n) == norm)
             {
                 found.push(i as u32);
             }
@@ -101,11 +101,11 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
     }
     if found.is_empty() && !norm.is_empty() {
         // A part of a name: every query word must be in the name.
-        let words: Vec<String> = crate::engine::screening::tokens(query);
+        let words: Vec<String> = crate::data::names::tokens(query);
         for (i, p) in ds.parties.iter().enumerate() {
             let names = std::iter::once(&p.name).chain(p.aliases.iter());
             if names.into_iter().any(|n| {
-                let t = crate::engine::screening::tokens(n);
+                let t = crate::data::names::tokens(n);
                 words.iter().all(|w| t.contains(w))
             }) {
                 found.push(i as u32);

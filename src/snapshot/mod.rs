@@ -477,47 +477,6 @@ fn csr_ok(off: &[u32], n: usize, list: &[u32]) -> bool {
         && off.last().is_some_and(|&l| l as usize == list.len())
 }
 
-/// Serialises a hash map in key order, so building the same data twice gives the same file.
-pub fn sorted_map<K, V, H, S>(m: &HashMap<K, V, H>, s: S) -> Result<S::Ok, S::Error>
-where
-    K: Serialize + Ord,
-    V: Serialize,
-    S: serde::Serializer,
-{
-    let mut v: Vec<(&K, &V)> = m.iter().collect();
-    v.sort_by(|a, b| a.0.cmp(b.0));
-    s.collect_map(v)
-}
-
-/// Serialises `Vec<Decimal>` as 16 raw bytes each: the text form the `serde-str` feature gives would make
-/// decoding the pool index parse a string per running sum.
-pub mod decimals {
-    use rust_decimal::Decimal;
-    use serde::{Deserialize, Deserializer, Serializer};
-
-    pub fn serialize<S: Serializer>(v: &[Decimal], s: S) -> Result<S::Ok, S::Error> {
-        let mut b = Vec::with_capacity(v.len() * 16);
-        for d in v {
-            b.extend_from_slice(&d.serialize());
-        }
-        s.serialize_bytes(&b)
-    }
-
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Decimal>, D::Error> {
-        let b: &[u8] = <&[u8]>::deserialize(d)?;
-        if !b.len().is_multiple_of(16) {
-            return Err(serde::de::Error::custom("decimal array length"));
-        }
-        Ok(b.chunks_exact(16)
-            .map(|c| {
-                let mut a = [0u8; 16];
-                a.copy_from_slice(c);
-                Decimal::deserialize(a)
-            })
-            .collect())
-    }
-}
-
 /// Writes a snapshot of `p`.
 pub fn encode(p: &Parts) -> Result<Vec<u8>, String> {
     let ds = p.dataset;

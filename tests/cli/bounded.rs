@@ -3,6 +3,7 @@
 //! checked when parsed, and a list cut by a bound says so in every format, most of all when it is empty.
 //! The fixtures under `tests/fixtures/hostile/` are small instances of `benches/hostile.py`.
 
+use origintrace::engine::screening::screen;
 use crate::harness::{fixture, run, run_json};
 
 fn data(name: &str) -> String {
@@ -252,7 +253,7 @@ fn a_search_spends_at_most_its_budget_and_queues_no_more() {
     for shape in ["self", "lattice", "chain"] {
         let ds =
             load(&[DataSource::Dir(fixture(&format!("hostile/{shape}")))]).expect("fixture loads");
-        let e = Engine::run(&ds, &st);
+        let e = Engine::run(&ds, &st, screen(&ds, st.match_threshold));
         let n = e.ix.keys.len() as u32;
         // One step may overrun the budget by what it reads before the check: one output's terms, and the
         // chains one term queues (no statistics in these fixtures: at most two, of at most max_hops + 3).

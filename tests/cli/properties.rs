@@ -4,6 +4,7 @@
 //! partners and 6704 exports; lag_days and input_ratio["6704"] vary too. Each dataset is written as CSV into a
 //! temporary directory and run through the library (or, for the byte comparison of reports, the binary).
 
+use origintrace::engine::screening::screen;
 use crate::harness::run;
 use origintrace::data::dataset::{DataSource, Dataset, load};
 use origintrace::data::settings::Settings;
@@ -325,7 +326,7 @@ fn load_dir(dir: &Path) -> Dataset {
 
 /// Every output's outcome, by key.
 fn outcomes(ds: &Dataset, st: &Settings) -> BTreeMap<Key, Outcome> {
-    let e = Engine::run(ds, st);
+    let e = Engine::run(ds, st, screen(ds, st.match_threshold));
     e.ix.keys
         .iter()
         .copied()
@@ -350,7 +351,7 @@ proptest! {
         let dir = write_temp(&d);
         let ds = load_dir(dir.path());
         let st = d.settings();
-        let e = Engine::run(&ds, &st);
+        let e = Engine::run(&ds, &st, screen(&ds, st.match_threshold));
         for (k, o) in e.outcomes.iter().enumerate() {
             let m = &o.mix;
             for x in m.s.iter().chain(m.c.iter()).chain([&m.u]) {
@@ -487,7 +488,7 @@ proptest! {
         let dir = write_temp(&d);
         let ds = load_dir(dir.path());
         let st = d.settings();
-        let e = Engine::run(&ds, &st);
+        let e = Engine::run(&ds, &st, screen(&ds, st.match_threshold));
         let q = Engine::from_parts(&ds, &st, Index::new(&ds, &st), e.outcomes.clone(), e.hits.clone())
             .expect("parts fit");
         for k in (0..e.ix.keys.len() as u32).rev() {
@@ -507,7 +508,7 @@ proptest! {
         let dir = write_temp(&d);
         let ds = load_dir(dir.path());
         let st = d.settings();
-        let e = Engine::run(&ds, &st);
+        let e = Engine::run(&ds, &st, screen(&ds, st.match_threshold));
         for k in 0..e.ix.keys.len() as u32 {
             let set = e.paths_of_key(k, Limits::default());
             if set.truncated {
@@ -526,7 +527,7 @@ proptest! {
         let dir = write_temp(&d);
         let ds = load_dir(dir.path());
         let st = d.settings();
-        let e = Engine::run(&ds, &st);
+        let e = Engine::run(&ds, &st, screen(&ds, st.match_threshold));
         let tops = TopPaths::compute_keeping(&e, Limits::default().max_hops, keep);
         let mut memo = Memo::default();
         for k in 0..e.ix.keys.len() as u32 {

@@ -1021,7 +1021,7 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
         for r in rejects {
             // The raw row is hostile by definition: a cell starting `=1+1` must show as text when the file
             // is opened in a spreadsheet, as in the report's CSV.
-            let n = crate::present::report::csv::neutralise;
+            let n = crate::util::text::neutralise;
             w.write_record([
                 n(&r.file),
                 r.line.to_string(),

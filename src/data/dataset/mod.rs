@@ -32,7 +32,7 @@ impl fmt::Display for Rejection {
             "{}:{}: {}: {}",
             self.file, self.line, self.column, self.reason
         );
-        f.write_str(&crate::data::codes::printable(&line))
+        f.write_str(&crate::util::text::printable(&line))
     }
 }
 
@@ -91,8 +91,6 @@ pub enum DatasetError {
         "{count} row(s) rejected (use --skip-invalid to skip them and --rejects FILE to keep them)"
     )]
     Rejected { count: usize, first: Vec<Rejection> },
-    #[error(transparent)]
-    Settings(#[from] crate::data::settings::SettingsError),
     #[error("{file}: cannot write rejects: {source}")]
     Rejects {
         file: String,

@@ -3,28 +3,12 @@
 use super::{Exporter, Filter, Report, ShipmentRow, Table, row_of, share};
 use crate::engine::analysis::Analysis;
 use crate::engine::rules::Severity;
+use crate::util::text::{neutral, neutralise};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
 pub struct Csv {
     pub table: Table,
-}
-
-/// A cell a spreadsheet would run as a formula (leading `=`, `+`, `-`, `@`, or a tab or carriage return)
-/// gets a leading `'`, so it shows as text.
-pub fn neutralise(s: &str) -> String {
-    neutral(s).into_owned()
-}
-
-/// [`neutralise`], borrowing the cell when it needs no prefix (nearly always).
-/// Control and bidi characters are stripped too ([`crate::data::codes::printable`]), so a name can neither break
-/// a spreadsheet's row nor display reversed.
-fn neutral(s: &str) -> Cow<'_, str> {
-    let s = crate::data::codes::printable(s);
-    match s.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => Cow::Owned(format!("'{s}")),
-        _ => s,
-    }
 }
 
 pub const SHIPMENT_COLUMNS: [&str; 25] = [

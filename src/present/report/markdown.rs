@@ -21,7 +21,7 @@ pub fn md(s: &str) -> String {
                 o.push(c);
             }
             c if c.is_control() => o.push(' '),
-            c if crate::data::codes::is_bidi_or_invisible(c) => {}
+            c if crate::util::text::is_bidi_or_invisible(c) => {}
             _ => o.push(c),
         }
     }
