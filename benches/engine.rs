@@ -3,13 +3,13 @@
 //!
 //! Run: `cargo bench --bench engine` (set `OT_BENCH_SHIPMENTS` to change the dataset size, default 20000).
 
-use origintrace::engine::screening::screen;
 use criterion::{Criterion, criterion_group, criterion_main};
 use origintrace::data::dataset::{DataSource, load};
 use origintrace::data::settings::Settings;
 use origintrace::engine::analysis::Analysis;
 use origintrace::engine::model::Engine;
 use origintrace::engine::paths::Limits;
+use origintrace::engine::screening::screen;
 use origintrace::present::report::{self, Exporter};
 use std::hint::black_box;
 
@@ -45,16 +45,27 @@ fn benches(c: &mut Criterion) {
     });
     let ds = load(&[DataSource::Dir(dir.clone())]).expect("load");
     g.bench_function("engine_pass", |b| {
-        b.iter(|| black_box(Engine::run(&ds, &st, screen(&ds, st.match_threshold)).outcomes.len()))
+        b.iter(|| {
+            black_box(
+                Engine::run(&ds, &st, screen(&ds, st.match_threshold))
+                    .outcomes
+                    .len(),
+            )
+        })
     });
     // What a report from CSV files runs: both passes, day by day, each output decomposed once.
     g.bench_function("engine_and_top_path_pass", |b| {
         b.iter(|| {
             black_box(
-                origintrace::engine::toppath::run(&ds, &st, screen(&ds, st.match_threshold), Limits::default().max_hops)
-                    .1
-                    .chains
-                    .len(),
+                origintrace::engine::toppath::run(
+                    &ds,
+                    &st,
+                    screen(&ds, st.match_threshold),
+                    Limits::default().max_hops,
+                )
+                .1
+                .chains
+                .len(),
             )
         })
     });

@@ -465,10 +465,10 @@ fn run(cli: Cli) -> Result<Outcome> {
             let bytes = match fmt.as_str() {
                 "json" => json(&v)?,
                 "html" => origintrace::present::report::html::vet_page(&v).into_bytes(),
-                _ => origintrace::util::text::printable_lines(&origintrace::query::vet::vet_text(
-                    &v,
-                ))
-                .into_bytes(),
+                _ => {
+                    origintrace::util::text::printable_lines(&origintrace::query::vet::vet_text(&v))
+                        .into_bytes()
+                }
             };
             Ok(Outcome {
                 bytes: Some(bytes),

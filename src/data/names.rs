@@ -541,7 +541,6 @@ pub(crate) fn joins(a: &Name, b: &Name) -> bool {
     a.runs.iter().any(|r| b.tokens.contains(r)) || b.runs.iter().any(|r| a.tokens.contains(r))
 }
 
-
 /// The runs of 2–4 adjacent tokens of a name joined (`xu chang` → `xuchang`), as [`similarity`] joins them
 /// to meet a token of the other name.
 pub(crate) fn joined_runs(tokens: &[String]) -> Vec<String> {
@@ -553,4 +552,3 @@ pub(crate) fn joined_runs(tokens: &[String]) -> Vec<String> {
     }
     out
 }
-

@@ -103,9 +103,7 @@ impl<'a> Analysis<'a> {
             kind: HopKind::Shipment,
             records: vec![(RecordRef::Shipment(ship), s.value_usd)],
         };
-        let declared_sanctioned = s
-            .origin
-            .filter(|c| self.st().is_sanctioned(*c) && !self.engine.is_sanctioned_party(s.shipper));
+        let declared_sanctioned = self.engine.declared_sanctioned_origin(ship);
         let (outcome, paths): (Outcome, Vec<Path>) = match declared_sanctioned {
             // A shipment that itself declares a sanctioned origin carries sanctioned goods on its own
             // document, whatever its shipper's inputs: sanctioned 1, documented, on the path origin > shipper >
@@ -248,17 +246,7 @@ impl<'a> Analysis<'a> {
     /// A shipment's sanctioned share as its report row shows it: its output's, or 1 where the shipment
     /// itself declares a sanctioned origin (see [`Analysis::score_with`]).
     pub fn shipment_sanctioned(&self, ship: u32) -> f64 {
-        let s = &self.ds().shipments[ship as usize];
-        if s.origin.is_some_and(|c| {
-            self.st().is_sanctioned(c) && !self.engine.is_sanctioned_party(s.shipper)
-        }) {
-            return crate::engine::model::Mix::sanctioned_at(
-                crate::engine::model::Grade::Documented,
-            )
-            .sanctioned();
-        }
-        let key = self.engine.ix.key_of_shipment[ship as usize];
-        self.engine.outcome(key).mix.sanctioned()
+        self.engine.shipment_mix(ship).sanctioned()
     }
 
     /// Every shipment in report order (SPEC §4): sanctioned share descending, then shipment id. Known before

@@ -3,11 +3,11 @@
 //! pass in date order. Inputs are strictly earlier than outputs, so every upstream mix a computation needs is
 //! already known when it runs: loops in the graph are harmless and nothing is walked twice.
 
-use crate::engine::screening::Hit;
 use crate::data::codes::{Country, Date, Hs, Region};
 use crate::data::dataset::{Dataset, LinkSupplier};
 use crate::data::settings::{MAX_PATTERNS, Settings};
 use crate::engine::pool::{self, Pool, PoolIndex, Scope};
+use crate::engine::screening::Hit;
 use crate::util::fxhash::FxMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -25,6 +25,9 @@ pub enum Grade {
 }
 
 impl Grade {
+    /// Every grade, strongest first: the order of [`Mix`]'s arrays.
+    pub const ALL: [Grade; 3] = [Grade::Documented, Grade::Declared, Grade::Statistical];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Grade::Documented => "documented",
@@ -66,10 +69,21 @@ impl Mix {
 
     pub fn from_pool(p: pool::PoolMix) -> Mix {
         Mix {
+            // A pool is statistical evidence only.
             s: [0.0, 0.0, p.sanctioned],
             c: [0.0, 0.0, p.clean],
             u: p.unknown,
         }
+    }
+
+    /// The sanctioned share of grade `g`.
+    pub fn sanctioned_by(&self, g: Grade) -> f64 {
+        self.s[g as usize]
+    }
+
+    /// The clean share of grade `g`.
+    pub fn clean_by(&self, g: Grade) -> f64 {
+        self.c[g as usize]
     }
 
     pub fn sanctioned(&self) -> f64 {
@@ -82,12 +96,14 @@ impl Mix {
 
     /// The share backed by firm-level evidence (documented or declared, sanctioned or clean).
     pub fn coverage(&self) -> f64 {
-        self.s[0] + self.s[1] + self.c[0] + self.c[1]
+        self.firm_sanctioned()
+            + self.c[Grade::Documented as usize]
+            + self.c[Grade::Declared as usize]
     }
 
     /// Firm-level sanctioned share (documented + declared).
     pub fn firm_sanctioned(&self) -> f64 {
-        self.s[0] + self.s[1]
+        self.s[Grade::Documented as usize] + self.s[Grade::Declared as usize]
     }
 
     /// The same mix seen through a hop of grade `g`: a path is as weak as its weakest hop.
@@ -1268,6 +1284,26 @@ impl<'a> Engine<'a> {
             return Some(pl);
         }
         self.pool(party.country, Scope::National, o, t)
+    }
+
+    /// The sanctioned origin a shipment declares, where that declaration alone decides its mix: a shipment
+    /// whose document names a sanctioned origin carries sanctioned goods, documented, whatever its
+    /// shipper's inputs (SPEC §3). `None` when its shipper is itself located in a sanctioned country: that
+    /// shipper's output is already sanctioned, on its own path. The one statement of the rule; the
+    /// analysis, the report and vet all ask here.
+    pub fn declared_sanctioned_origin(&self, ship: u32) -> Option<Country> {
+        let s = &self.ds.shipments[ship as usize];
+        s.origin
+            .filter(|c| self.st.is_sanctioned(*c) && !self.sanctioned_party[s.shipper as usize])
+    }
+
+    /// The mix a shipment carries as its report row shows it: sanctioned 1, documented, where it declares a
+    /// sanctioned origin ([`Engine::declared_sanctioned_origin`]), else its output's.
+    pub fn shipment_mix(&self, ship: u32) -> Mix {
+        if self.declared_sanctioned_origin(ship).is_some() {
+            return Mix::sanctioned_at(Grade::Documented);
+        }
+        self.outcome(self.ix.key_of_shipment[ship as usize]).mix
     }
 
     /// Whether a shipment is a direct sanctioned input: its shipper is located in a sanctioned country, or it

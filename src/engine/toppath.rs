@@ -16,9 +16,9 @@ use crate::data::codes::{Country, Date, Hs};
 use crate::data::dataset::{Dataset, LinkSupplier};
 use crate::data::settings::Settings;
 use crate::engine::model::{DayObserver, EPS, Engine, Item, Scratch, Source};
-use crate::engine::screening::Hit;
 use crate::engine::paths::{Hop, HopKind, Node, Path};
 use crate::engine::pool::{Pool, Scope};
+use crate::engine::screening::Hit;
 use crate::util::fxhash::FxMap;
 use rayon::prelude::*;
 

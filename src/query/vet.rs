@@ -591,7 +591,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         if s.date < lo || s.date > as_of {
             continue;
         }
-        let mix = shipment_mix(a, i);
+        let mix = a.engine.shipment_mix(i);
         let w = crate::engine::pool::to_f64(s.value_usd);
         let en = sup.entry(s.shipper).or_insert((
             0,
@@ -861,17 +861,6 @@ fn mean(sum: Mix, w: f64) -> Mix {
         m
     } else {
         sum
-    }
-}
-
-/// The mix a shipment carries as a report row shows it (a declared sanctioned origin is sanctioned 1).
-fn shipment_mix(a: &Analysis, i: u32) -> Mix {
-    if a.engine.is_direct(i) {
-        Mix::sanctioned_at(crate::engine::model::Grade::Documented)
-    } else {
-        a.engine
-            .outcome(a.engine.ix.key_of_shipment[i as usize])
-            .mix
     }
 }
 

@@ -3,8 +3,8 @@
 //! checked when parsed, and a list cut by a bound says so in every format, most of all when it is empty.
 //! The fixtures under `tests/fixtures/hostile/` are small instances of `benches/hostile.py`.
 
-use origintrace::engine::screening::screen;
 use crate::harness::{fixture, run, run_json};
+use origintrace::engine::screening::screen;
 
 fn data(name: &str) -> String {
     fixture(&format!("hostile/{name}"))

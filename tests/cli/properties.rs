@@ -4,12 +4,12 @@
 //! partners and 6704 exports; lag_days and input_ratio["6704"] vary too. Each dataset is written as CSV into a
 //! temporary directory and run through the library (or, for the byte comparison of reports, the binary).
 
-use origintrace::engine::screening::screen;
 use crate::harness::run;
 use origintrace::data::dataset::{DataSource, Dataset, load};
 use origintrace::data::settings::Settings;
 use origintrace::engine::model::{EPS, Engine, Index, Key, Outcome};
 use origintrace::engine::paths::Limits;
+use origintrace::engine::screening::screen;
 use origintrace::engine::toppath::{Memo, TopPaths};
 use proptest::prelude::*;
 use proptest::test_runner::Config;
