@@ -55,7 +55,7 @@ pub fn run(format: &str, name: &str, data: &[u8]) {
     let mut log = Vec::new();
     if origintrace::import::run(&opts, &mut log).is_ok() && out.is_dir() {
         // What an import writes must load as a canonical dataset (parties it names included).
-        let ds = origintrace::dataset::load(&[origintrace::dataset::DataSource::Dir(out)]);
+        let ds = origintrace::data::dataset::load(&[origintrace::data::dataset::DataSource::Dir(out)]);
         if let Ok(ds) = ds {
             for r in &ds.stats {
                 assert_eq!(r.read, r.accepted + r.rejected, "accounting");

@@ -1,10 +1,10 @@
 //! Shared by the fuzz targets: a small valid dataset into which one file is replaced by fuzz input, then
 //! the whole pipeline (load, check, engine, scoring, report) runs on whatever loads.
 
-use origintrace::analysis::Analysis;
-use origintrace::dataset::{DataSource, load};
-use origintrace::paths::Limits;
-use origintrace::settings::Settings;
+use origintrace::engine::analysis::Analysis;
+use origintrace::data::dataset::{DataSource, load};
+use origintrace::engine::paths::Limits;
+use origintrace::data::settings::Settings;
 
 pub const PARTIES: &[u8] = b"party_id,name,country,region\nK,Coop,KP,\nL,Trader,CN,CN-LN\nX,Maker,CN,CN-HA\nY,Importer,US,\n";
 pub const SHIPMENTS: &[u8] = b"shipment_id,date,shipper,consignee,hs_code,value,currency,weight_kg,origin_country\nS1,2023-03-01,K,L,670420,100000,USD,10,\nS2,2023-03-20,L,X,670420,120000,CNY,12,CN\nS3,2023-04-10,X,Y,670420,240000,USD,20,CN\n";
@@ -38,8 +38,8 @@ pub fn run_with(file: &str, data: &[u8]) {
     }]) else {
         return;
     };
-    let c = origintrace::check::check(&ds);
-    let _ = origintrace::check::check_text(&c);
+    let c = origintrace::query::check::check(&ds);
+    let _ = origintrace::query::check::check_text(&c);
     for r in &ds.stats {
         assert_eq!(r.read, r.accepted + r.rejected, "accounting");
     }
@@ -65,18 +65,18 @@ pub fn run_with(file: &str, data: &[u8]) {
         );
     }
     let scored = a.score_all(None);
-    let r = origintrace::report::build(
+    let r = origintrace::present::report::build(
         &a,
         scored,
-        origintrace::report::Filter {
+        origintrace::present::report::Filter {
             flagged_only: false,
-            min_severity: origintrace::flags::Severity::None,
+            min_severity: origintrace::engine::rules::Severity::None,
         },
     );
-    use origintrace::report::Exporter;
-    let _ = origintrace::report::csv::Csv {
-        table: origintrace::report::Table::Shipments,
+    use origintrace::present::report::Exporter;
+    let _ = origintrace::present::report::csv::Csv {
+        table: origintrace::present::report::Table::Shipments,
     }
     .export(&a, &r);
-    let _ = origintrace::report::json::Json.export(&a, &r);
+    let _ = origintrace::present::report::json::Json.export(&a, &r);
 }

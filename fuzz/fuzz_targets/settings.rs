@@ -3,6 +3,6 @@
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
     if let Ok(text) = std::str::from_utf8(data) {
-        let _ = origintrace::settings::Settings::default().overlay_str(text, "fuzz.toml");
+        let _ = origintrace::data::settings::Settings::default().overlay_str(text, "fuzz.toml");
     }
 });
