@@ -7,10 +7,12 @@
 //! machine and every version of its dependencies.
 
 use crate::data::codes::Date;
+use crate::data::dataset::Table;
 use crate::util::output::AtomicFile;
 use std::collections::HashMap;
 use std::io::Write;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
 
 /// SplitMix64: tiny, fast, and fully specified.
 struct Rng(u64);
@@ -95,8 +97,23 @@ struct Firm {
     family: usize,
 }
 
-fn io(path: &Path, e: std::io::Error) -> String {
-    format!("{}: {e}", path.display())
+/// Why `synth` wrote nothing, or not everything.
+#[derive(Debug, Error)]
+pub enum SynthError {
+    #[error("--shipments {shipments} is above the limit of {MAX_SHIPMENTS}")]
+    TooLarge { shipments: usize },
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+fn io(path: &Path, source: std::io::Error) -> SynthError {
+    SynthError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
 }
 
 fn money(cents: u64) -> String {
@@ -109,12 +126,11 @@ pub const MAX_SHIPMENTS: usize = 1_000_000_000;
 
 /// Writes a synthetic dataset into `dir` (created if missing). A size above [`MAX_SHIPMENTS`] is refused
 /// before anything is created.
-pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
+pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, SynthError> {
     if spec.shipments > MAX_SHIPMENTS {
-        return Err(format!(
-            "--shipments {} is above the limit of {MAX_SHIPMENTS}",
-            spec.shipments
-        ));
+        return Err(SynthError::TooLarge {
+            shipments: spec.shipments,
+        });
     }
     std::fs::create_dir_all(dir).map_err(|e| io(dir, e))?;
     let mut r = Rng(spec.seed ^ 0x0005_EED0_F0A1_6100);
@@ -175,7 +191,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
         .collect();
     let pid = |i: usize| format!("F{i:07}");
     // parties.csv
-    let path = dir.join("parties.csv");
+    let path = dir.join(Table::Parties.file());
     let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(w, "party_id,name,country,region,city,aliases,identifiers")
         .map_err(|e| io(&path, e))?;
@@ -202,9 +218,9 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     }
     w.commit().map_err(|e| io(&path, e))?;
     // shipments.csv, and the statistics they imply.
-    let start = Date::parse("2021-01-01").map_err(|e| e.to_string())?;
+    let start = Date::from_ymd(2021, 1, 1);
     let days = 3 * 365;
-    let path = dir.join("shipments.csv");
+    let path = dir.join(Table::Shipments.file());
     let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
@@ -288,7 +304,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     w.commit().map_err(|e| io(&path, e))?;
     // trade_flows.csv: the implied statistics (the shipments are a third of all trade), plus transit imports
     // through Hong Kong.
-    let path = dir.join("trade_flows.csv");
+    let path = dir.join(Table::TradeFlows.file());
     let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
@@ -314,7 +330,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     }
     w.commit().map_err(|e| io(&path, e))?;
     // supplier_links.csv: a few percent of processors declare their inputs.
-    let path = dir.join("supplier_links.csv");
+    let path = dir.join(Table::SupplierLinks.file());
     let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,
@@ -350,7 +366,7 @@ pub fn generate(spec: &SynthSpec, dir: &Path) -> Result<SynthSummary, String> {
     }
     w.commit().map_err(|e| io(&path, e))?;
     // watchlist.csv: some KP and border firms by name, and near misses.
-    let path = dir.join("watchlist.csv");
+    let path = dir.join(Table::Watchlist.file());
     let mut w = AtomicFile::create(&path).map_err(|e| io(&path, e))?;
     writeln!(
         w,

@@ -10,9 +10,10 @@
 //! country, each spelling kept as an alias; a Chinese party's province becomes its ISO 3166-2 region when
 //! the text names exactly one.
 
-use super::{Bad, Ctx, FileReport, Header, ImportError, PARTIES, SHIPMENTS, Verdict, bad};
+use super::{Bad, Ctx, FileReport, Header, ImportError, Verdict, bad};
 use super::{cn_codes, entity, file_error, join_list, list_item, records};
 use crate::data::codes::{self, Country, Date, Hs, Region};
+use crate::data::dataset;
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 
@@ -407,11 +408,11 @@ impl Parties {
                         let base = slug(&norm, country);
                         let mut id = base.clone();
                         let mut n = 2;
-                        while ctx.taken(PARTIES, &id) {
+                        while ctx.taken(dataset::Table::Parties, &id) {
                             id = format!("{base}-{n}");
                             n += 1;
                         }
-                        let _ = ctx.claim(PARTIES, &id, f.place(r));
+                        let _ = ctx.claim(dataset::Table::Parties, &id, f.place(r));
                         ctx.entity_map.record(entity::MapRow {
                             source_name: raw.clone(),
                             country: country.to_string(),
@@ -574,7 +575,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
             continue;
         }
         ctx.push(
-            PARTIES,
+            dataset::Table::Parties,
             vec![
                 p.id.clone(),
                 p.name.clone(),
@@ -861,7 +862,7 @@ fn settle_bill(
             codes_.iter().map(|h| format!("{id}-{h}")).collect()
         };
         for sid in &ids {
-            ctx.claim(SHIPMENTS, sid, header_place.clone())
+            ctx.claim(dataset::Table::Shipments, sid, header_place.clone())
                 .map_err(|e| bad("identifier", e))?;
         }
         let shipper_id = parties.resolve(
@@ -943,7 +944,7 @@ fn settle_bill(
                 _ => (String::new(), String::new()),
             };
             ctx.push(
-                SHIPMENTS,
+                dataset::Table::Shipments,
                 vec![
                     sid.clone(),
                     date.to_string(),

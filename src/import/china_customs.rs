@@ -5,9 +5,10 @@
 //! (`--period`). RMB values keep their currency; their USD rate comes from DIR's rates.csv or `--rate`.
 
 use super::{Bad, ImportError};
-use super::{Ctx, FileReport, Header, RATES, TRADE_FLOWS, bad, cn_codes, file_error};
+use super::{Ctx, FileReport, Header, bad, cn_codes, file_error};
 use crate::data::codes::{self, Country, Hs, Period};
 use crate::data::dataset::Flow;
+use crate::data::dataset::Table;
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 
@@ -235,7 +236,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                 }
                 Some(_) => {}
                 None => ctx.push(
-                    RATES,
+                    Table::Rates,
                     vec!["CNY".into(), month.to_string(), rate.to_string()],
                 ),
             }
@@ -334,7 +335,7 @@ fn row(
                 col,
                 format!(
                     "RMB value needs a rate: no CNY rate for {period} in {}; give --rate USD-per-yuan or add 'CNY,{period},RATE' to rates.csv",
-                    ctx.opts.out.join(RATES).display()
+                    ctx.opts.out.join(Table::Rates.file()).display()
                 ),
             ));
         }
@@ -345,17 +346,21 @@ fn row(
         regime_code.as_deref().unwrap_or("-"),
         flow.as_str()
     );
-    ctx.claim(TRADE_FLOWS, &id, format!("{file_name}:{line} ({sha8})"))
-        .map_err(|e| {
-            bad(
-                "-",
-                format!(
-                    "the same month, place, partner, regime, commodity and flow as another row: {e}"
-                ),
-            )
-        })?;
+    ctx.claim(
+        Table::TradeFlows,
+        &id,
+        format!("{file_name}:{line} ({sha8})"),
+    )
+    .map_err(|e| {
+        bad(
+            "-",
+            format!(
+                "the same month, place, partner, regime, commodity and flow as another row: {e}"
+            ),
+        )
+    })?;
     ctx.push(
-        TRADE_FLOWS,
+        Table::TradeFlows,
         vec![
             id,
             period.to_string(),

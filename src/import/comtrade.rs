@@ -5,9 +5,10 @@
 //! partner 408, flow M).
 
 use super::file_error;
-use super::{Bad, Ctx, FileReport, Header, ImportError, TRADE_FLOWS, Verdict, bad, countries};
+use super::{Bad, Ctx, FileReport, Header, ImportError, Verdict, bad, countries};
 use crate::data::codes::{self, Hs, Period};
 use crate::data::dataset::Flow;
+use crate::data::dataset::Table;
 
 /// The columns used, by their Comtrade+ and legacy names.
 struct Cols {
@@ -419,7 +420,7 @@ fn row(ctx: &mut Ctx, c: &Cols, width: usize, rec: &csv::StringRecord, pads: &mu
         let flow_code = if flow == Flow::Import { "M" } else { "X" };
         let id = format!("comtrade:{period}:{reporter_code}:{partner_code}:{flow_code}:{hs}");
         ctx.claim(
-            TRADE_FLOWS,
+            Table::TradeFlows,
             &id,
             format!("line {}", rec.position().map(|p| p.line()).unwrap_or(0)),
         )
@@ -432,7 +433,7 @@ fn row(ctx: &mut Ctx, c: &Cols, width: usize, rec: &csv::StringRecord, pads: &mu
             )
         })?;
         ctx.push(
-            TRADE_FLOWS,
+            Table::TradeFlows,
             vec![
                 id,
                 period.to_string(),

@@ -2,9 +2,10 @@
 //! orders are in circulation); `alt_names`, `addresses`, `programs` and `ids` are `;`-separated. A trailing
 //! row holding only a DOS end-of-file byte (0x1A) is skipped.
 
-use super::{Bad, Ctx, FileReport, Header, ImportError, Verdict, WATCHLIST, bad, countries};
+use super::{Bad, Ctx, FileReport, Header, ImportError, Verdict, bad, countries};
 use super::{file_error, join_list, list_item, split_multi};
 use crate::data::codes::Country;
+use crate::data::dataset::Table;
 
 const USED: &[&str] = &[
     "_id",
@@ -138,8 +139,12 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                     .or(cell(num_col))
                     .ok_or_else(|| bad("_id", "no _id nor entity_number"))?;
                 let entry_id = format!("csl:{key}");
-                ctx.claim(WATCHLIST, &entry_id, format!("{}:{line}", src.display))
-                    .map_err(|e| bad("_id", e))?;
+                ctx.claim(
+                    Table::Watchlist,
+                    &entry_id,
+                    format!("{}:{line}", src.display),
+                )
+                .map_err(|e| bad("_id", e))?;
                 let from_addresses: Vec<Country> = multi(addresses)
                     .iter()
                     .filter_map(|a| address_country(a))
@@ -178,7 +183,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                     .chain(ofac_num.map(|n| format!("ofac:{n}")))
                     .collect();
                 ctx.push(
-                    WATCHLIST,
+                    Table::Watchlist,
                     vec![
                         entry_id,
                         list_item(nm),

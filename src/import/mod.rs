@@ -24,7 +24,7 @@ pub mod ofac;
 pub mod opensanctions;
 
 use crate::data::codes::{self, Country, Period};
-use crate::data::dataset::{DatasetError, Flow, Rejection};
+use crate::data::dataset::{DatasetError, Flow, Position, Rejection, Table};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -540,67 +540,18 @@ fn raw_row(rec: &csv::StringRecord) -> String {
         .to_string()
 }
 
-/// The canonical files an import writes, with their columns in SPEC §2's order.
-pub(crate) const TRADE_FLOWS: &str = "trade_flows.csv";
-pub(crate) const SHIPMENTS: &str = "shipments.csv";
-pub(crate) const PARTIES: &str = "parties.csv";
-pub(crate) const WATCHLIST: &str = "watchlist.csv";
-pub(crate) const RATES: &str = "rates.csv";
+/// The canonical files an import writes (it never writes supplier links), in the order DIR is read.
+const WRITTEN: [Table; 5] = [
+    Table::TradeFlows,
+    Table::Shipments,
+    Table::Parties,
+    Table::Watchlist,
+    Table::Rates,
+];
 
-fn columns(table: &str) -> &'static [&'static str] {
-    match table {
-        TRADE_FLOWS => &[
-            "flow_id", "period", "reporter", "region", "partner", "flow", "hs_code", "value",
-            "currency", "quantity", "unit", "regime",
-        ],
-        SHIPMENTS => &[
-            "shipment_id",
-            "date",
-            "shipper",
-            "consignee",
-            "hs_code",
-            "value",
-            "currency",
-            "quantity",
-            "unit",
-            "weight_kg",
-            "origin_country",
-            "description",
-            "port_lading",
-            "port_unlading",
-        ],
-        PARTIES => &[
-            "party_id",
-            "name",
-            "country",
-            "region",
-            "city",
-            "aliases",
-            "identifiers",
-        ],
-        WATCHLIST => &[
-            "entry_id",
-            "name",
-            "aliases",
-            "country",
-            "program",
-            "identifiers",
-            "source",
-        ],
-        RATES => &["currency", "period", "usd_per_unit"],
-        _ => &[],
-    }
-}
-
-/// The id column of a canonical file.
-fn id_column(table: &str) -> Option<&'static str> {
-    match table {
-        TRADE_FLOWS => Some("flow_id"),
-        SHIPMENTS => Some("shipment_id"),
-        PARTIES => Some("party_id"),
-        WATCHLIST => Some("entry_id"),
-        _ => None,
-    }
+/// The names of a table's columns, in the order an import writes them.
+fn columns(table: Table) -> impl ExactSizeIterator<Item = &'static str> + Clone {
+    table.columns().iter().map(|c| c.name)
 }
 
 /// A canonical file already in DIR.
@@ -613,7 +564,7 @@ struct ExistingFile {
 /// What DIR already holds: files (to append to), ids, parties by normalised name and country, rates.
 #[derive(Default)]
 pub(crate) struct Existing {
-    files: HashMap<&'static str, ExistingFile>,
+    files: HashMap<Table, ExistingFile>,
     pub parties: HashMap<(String, Country), String>,
     /// Every existing party as the matcher sees it, for [`entity::decide`].
     pub firms: Vec<(String, entity::Firm)>,
@@ -624,8 +575,8 @@ pub(crate) struct Existing {
 
 fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
     let mut ex = Existing::default();
-    for table in [TRADE_FLOWS, SHIPMENTS, PARTIES, WATCHLIST, RATES] {
-        let path = dir.join(table);
+    for table in WRITTEN {
+        let path = dir.join(table.file());
         if !path.exists() {
             continue;
         }
@@ -659,7 +610,7 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
                 .map(|v| v.trim().to_string())
                 .filter(|v| !v.is_empty())
         };
-        if table == PARTIES {
+        if table == Table::Parties {
             let (id, name, country, aliases) =
                 (col("party_id"), col("name"), col("country"), col("aliases"));
             let (city, idents) = (col("city"), col("identifiers"));
@@ -699,7 +650,7 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
                 }
             }
         }
-        if table == RATES {
+        if table == Table::Rates {
             let (cur, per, rate) = (col("currency"), col("period"), col("usd_per_unit"));
             for r in &all {
                 let (Some(c), Some(p), Some(v)) = (get(r, cur), get(r, per), get(r, rate)) else {
@@ -725,13 +676,13 @@ fn read_existing(dir: &Path) -> Result<Existing, ImportError> {
 /// What `--replace` replaces for a format: the canonical file, the id prefixes of that source's rows, and
 /// whether only the periods the new rows cover (statistics: a monthly download replaces that month, not the
 /// years before it). A list is replaced whole: a delisted entry is one the new release no longer has.
-fn replace_scope(f: Format) -> Option<(&'static str, &'static [&'static str], bool)> {
+fn replace_scope(f: Format) -> Option<(Table, &'static [&'static str], bool)> {
     match f {
-        Format::OfacSdn => Some((WATCHLIST, &["ofac-sdn", "ofac-cons"], false)),
-        Format::OpenSanctions => Some((WATCHLIST, &["opensanctions"], false)),
-        Format::Csl => Some((WATCHLIST, &["csl"], false)),
-        Format::Comtrade => Some((TRADE_FLOWS, &["comtrade"], true)),
-        Format::ChinaCustoms => Some((TRADE_FLOWS, &["cn-customs"], true)),
+        Format::OfacSdn => Some((Table::Watchlist, &["ofac-sdn", "ofac-cons"], false)),
+        Format::OpenSanctions => Some((Table::Watchlist, &["opensanctions"], false)),
+        Format::Csl => Some((Table::Watchlist, &["csl"], false)),
+        Format::Comtrade => Some((Table::TradeFlows, &["comtrade"], true)),
+        Format::ChinaCustoms => Some((Table::TradeFlows, &["cn-customs"], true)),
         Format::Ams => None,
     }
 }
@@ -752,8 +703,8 @@ pub(crate) struct Ctx<'a> {
     pub existing: Existing,
     pub rejects: Vec<Rejection>,
     pub reports: Vec<FileReport>,
-    out: BTreeMap<&'static str, Vec<Vec<String>>>,
-    ids: HashMap<&'static str, HashMap<String, String>>,
+    out: BTreeMap<Table, Vec<Vec<String>>>,
+    ids: HashMap<Table, HashMap<String, String>>,
     /// DIR's `entity_map.csv`, with this import's decisions added; written back when `entity_dirty`.
     pub entity_map: entity::EntityMap,
     pub entity_dirty: bool,
@@ -761,16 +712,18 @@ pub(crate) struct Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     fn new(opts: &'a Options, existing: Existing) -> Ctx<'a> {
-        let mut ids: HashMap<&'static str, HashMap<String, String>> = HashMap::new();
+        let mut ids: HashMap<Table, HashMap<String, String>> = HashMap::new();
         // With --replace, this source's existing rows are not claimed: the new files may carry the same ids.
         let released = opts.replace.then(|| replace_scope(opts.format)).flatten();
         for (table, f) in &existing.files {
-            let Some(idc) = id_column(table).and_then(|c| f.header.iter().position(|h| h == c))
+            let Some(idc) = table
+                .id_column()
+                .and_then(|c| f.header.iter().position(|h| h == c))
             else {
                 continue;
             };
-            let place = opts.out.join(table).display().to_string();
-            let m = ids.entry(table).or_default();
+            let place = opts.out.join(table.file()).display().to_string();
+            let m = ids.entry(*table).or_default();
             for r in &f.records {
                 if let Some(id) = r.get(idc).map(str::trim).filter(|s| !s.is_empty()) {
                     if released.is_some_and(|(t, prefixes, _)| {
@@ -795,8 +748,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// Claims an id in a canonical file: a duplicate (in DIR or earlier in this import) is an error.
-    pub fn claim(&mut self, table: &'static str, id: &str, place: String) -> Result<(), String> {
-        let in_dir = self.opts.out.join(table).display().to_string();
+    pub fn claim(&mut self, table: Table, id: &str, place: String) -> Result<(), String> {
+        let in_dir = self.opts.out.join(table.file()).display().to_string();
         let m = self.ids.entry(table).or_default();
         if let Some(first) = m.get(id) {
             let hint = if *first == in_dir && replace_scope(self.opts.format).is_some() {
@@ -811,13 +764,13 @@ impl<'a> Ctx<'a> {
     }
 
     /// Whether an id is taken in a canonical file.
-    pub fn taken(&self, table: &'static str, id: &str) -> bool {
-        self.ids.get(table).is_some_and(|m| m.contains_key(id))
+    pub fn taken(&self, table: Table, id: &str) -> bool {
+        self.ids.get(&table).is_some_and(|m| m.contains_key(id))
     }
 
-    /// Adds a row to a canonical file; `row` follows [`columns`] of that file.
-    pub fn push(&mut self, table: &'static str, row: Vec<String>) {
-        debug_assert_eq!(row.len(), columns(table).len());
+    /// Adds a row to a canonical file; `row` follows [`Table::columns`] of that file.
+    pub fn push(&mut self, table: Table, row: Vec<String>) {
+        debug_assert_eq!(row.len(), table.columns().len());
         self.out.entry(table).or_default().push(row);
     }
 
@@ -835,9 +788,7 @@ impl<'a> Ctx<'a> {
             Verdict::Reject { column, reason } => {
                 rep.rejected += 1;
                 self.rejects.push(Rejection {
-                    file: rep.file.clone(),
-                    line,
-                    column,
+                    at: Position::new(rep.file.as_str(), line, column),
                     reason,
                     raw: raw_row(rec),
                 });
@@ -863,7 +814,7 @@ pub struct Summary {
 
 /// What `--replace` does to one canonical file.
 struct Replacement {
-    table: &'static str,
+    table: Table,
     /// The existing records (by index) that the new rows replace.
     drop: HashSet<usize>,
     /// `entry, change, fields` rows, by id.
@@ -879,18 +830,18 @@ struct Replacement {
 fn replacement(
     format: Format,
     existing: &Existing,
-    out: &BTreeMap<&'static str, Vec<Vec<String>>>,
+    out: &BTreeMap<Table, Vec<Vec<String>>>,
 ) -> Option<Replacement> {
     let (table, _, by_period) = replace_scope(format)?;
     let cols = columns(table);
-    let new_rows = out.get(table).map(Vec::as_slice).unwrap_or(&[]);
+    let new_rows = out.get(&table).map(Vec::as_slice).unwrap_or(&[]);
     let prefixes: HashSet<&str> = new_rows.iter().map(|r| id_prefix(&r[0])).collect();
     let periods: HashSet<&str> = new_rows.iter().map(|r| id_period(&r[0])).collect();
     let mut old: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut drop = HashSet::new();
-    if let Some(f) = existing.files.get(table) {
+    if let Some(f) = existing.files.get(&table) {
         let pos: Vec<Option<usize>> = cols
-            .iter()
+            .clone()
             .map(|c| f.header.iter().position(|h| h == c))
             .collect();
         for (k, r) in f.records.iter().enumerate() {
@@ -924,10 +875,10 @@ fn replacement(
             }
             Some(o) => {
                 let fields: Vec<&str> = cols
-                    .iter()
+                    .clone()
                     .enumerate()
                     .filter(|(i, _)| o[*i] != n[*i].trim())
-                    .map(|(_, c)| *c)
+                    .map(|(_, c)| c)
                     .collect();
                 if fields.is_empty() {
                     r.unchanged += 1;
@@ -1041,7 +992,7 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
         });
     }
     let out = std::mem::take(&mut ctx.out);
-    let mut drop: HashMap<&'static str, HashSet<usize>> = HashMap::new();
+    let mut drop: HashMap<Table, HashSet<usize>> = HashMap::new();
     let mut extra: Vec<(PathBuf, Vec<u8>)> = Vec::new();
     if opts.replace
         && let Some(r) = replacement(opts.format, &ctx.existing, &out)
@@ -1052,7 +1003,7 @@ pub fn run(opts: &Options, log: &mut dyn Write) -> Result<Summary, ImportError> 
             "  replaced {} row(s) of {} in {}: {} added, {} removed, {} changed, {} unchanged (changes in {})",
             r.drop.len(),
             opts.format.name(),
-            r.table,
+            r.table.file(),
             r.added,
             r.removed,
             r.changed,
@@ -1099,14 +1050,14 @@ fn csv_bytes(rows: &[Vec<String>], header: Option<&[String]>) -> Result<Vec<u8>,
 /// The full new content of one canonical file: the existing file with the new rows appended (its own
 /// column order kept; when it lacks a column the new rows fill, it is rewritten with that column added).
 fn file_content(
-    table: &'static str,
+    table: Table,
     existing: Option<&ExistingFile>,
     rows: &[Vec<String>],
     drop: Option<&HashSet<usize>>,
 ) -> Result<Vec<u8>, std::io::Error> {
     let drop_none = HashSet::new();
     let drop = drop.unwrap_or(&drop_none);
-    let ours = columns(table);
+    let ours: Vec<&str> = columns(table).collect();
     let Some(ex) = existing else {
         let header: Vec<String> = ours.iter().map(|s| s.to_string()).collect();
         return csv_bytes(rows, Some(&header));
@@ -1162,8 +1113,8 @@ fn file_content(
 fn write_outputs(
     dir: &Path,
     existing: &Existing,
-    out: BTreeMap<&'static str, Vec<Vec<String>>>,
-    drop: &HashMap<&'static str, HashSet<usize>>,
+    out: BTreeMap<Table, Vec<Vec<String>>>,
+    drop: &HashMap<Table, HashSet<usize>>,
     extra: Vec<(PathBuf, Vec<u8>)>,
 ) -> Result<Vec<(String, usize)>, ImportError> {
     let werr = |p: &Path, source: std::io::Error| ImportError::Write {
@@ -1180,10 +1131,14 @@ fn write_outputs(
             if rows.is_empty() {
                 continue;
             }
-            let bytes = file_content(table, existing.files.get(table), rows, drop.get(table))
+            let bytes = file_content(*table, existing.files.get(table), rows, drop.get(table))
                 .map_err(|e| werr(dir, e))?;
-            let target = dir.join(table);
-            let tmp = dir.join(format!(".{table}.import-{}.tmp", std::process::id()));
+            let target = dir.join(table.file());
+            let tmp = dir.join(format!(
+                ".{}.import-{}.tmp",
+                table.file(),
+                std::process::id()
+            ));
             staged.push((tmp.clone(), target, rows.len()));
             let mut f = std::fs::File::create(&tmp).map_err(|e| werr(&tmp, e))?;
             f.write_all(&bytes).map_err(|e| werr(&tmp, e))?;

@@ -5,9 +5,10 @@
 //! (`ent_num`) is all digits are data: after the last data row, a DOS end-of-file byte (0x1A) or a footer is
 //! skipped with its reason; a non-numeric row anywhere else is rejected.
 
-use super::{Bad, Ctx, FileReport, ImportError, Source, Verdict, WATCHLIST, bad, countries};
+use super::{Bad, Ctx, FileReport, ImportError, Source, Verdict, bad, countries};
 use super::{file_error, join_list, list_item, records};
 use crate::data::codes::Country;
+use crate::data::dataset::Table;
 use std::collections::HashMap;
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -265,7 +266,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                         ("ofac-sdn", "OFAC SDN")
                     };
                     let id = format!("{prefix}:{num}");
-                    ctx.claim(WATCHLIST, &id, format!("{}:{line}", src.display))
+                    ctx.claim(Table::Watchlist, &id, format!("{}:{line}", src.display))
                         .map_err(|e| bad("ent_num", e))?;
                     by_num.insert(num.clone(), entries.len());
                     entries.push(Entry {
@@ -330,7 +331,7 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
     for e in entries {
         let country = super::countries_cell(&e.countries);
         ctx.push(
-            WATCHLIST,
+            Table::Watchlist,
             vec![
                 e.id,
                 e.name,

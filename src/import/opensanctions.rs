@@ -2,9 +2,10 @@
 //! change between versions; extra columns are ignored); multi-valued cells are `;`-joined; countries are
 //! lowercase alpha-2 codes.
 
-use super::{Bad, Ctx, FileReport, Header, ImportError, WATCHLIST, bad, file_error};
+use super::{Bad, Ctx, FileReport, Header, ImportError, bad, file_error};
 use super::{join_list, list_item, split_multi};
 use crate::data::codes::Country;
+use crate::data::dataset::Table;
 
 const USED: &[&str] = &[
     "id",
@@ -115,14 +116,18 @@ pub(crate) fn import(ctx: &mut Ctx) -> Result<(), ImportError> {
                     .chain(ofac)
                     .collect();
                 let entry_id = format!("opensanctions:{eid}");
-                ctx.claim(WATCHLIST, &entry_id, format!("{}:{line}", src.display))
-                    .map_err(|e| bad("id", e))?;
+                ctx.claim(
+                    Table::Watchlist,
+                    &entry_id,
+                    format!("{}:{line}", src.display),
+                )
+                .map_err(|e| bad("id", e))?;
                 let source = super::cell(rec, dataset)
                     .map(|d| join_list(split_multi(d).iter().map(String::as_str)))
                     .filter(|s| !s.is_empty())
                     .unwrap_or_else(|| "OpenSanctions".into());
                 ctx.push(
-                    WATCHLIST,
+                    Table::Watchlist,
                     vec![
                         entry_id,
                         list_item(nm),

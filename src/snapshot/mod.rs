@@ -92,6 +92,17 @@ pub enum SnapshotError {
     },
 }
 
+/// Why a snapshot could not be written: a section that did not serialize (the message is postcard's).
+#[derive(Debug, Error)]
+pub enum EncodeError {
+    #[error("{source}")]
+    Serialize {
+        /// The section, e.g. `meta`.
+        section: &'static str,
+        source: postcard::Error,
+    },
+}
+
 /// What a snapshot holds, decoded.
 pub struct Snapshot {
     pub tool_version: String,
@@ -478,7 +489,7 @@ fn csr_ok(off: &[u32], n: usize, list: &[u32]) -> bool {
 }
 
 /// Writes a snapshot of `p`.
-pub fn encode(p: &Parts) -> Result<Vec<u8>, String> {
+pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     let ds = p.dataset;
     let ix = p.index;
     let mut medians: Vec<(Hs, Decimal)> = p.medians.iter().map(|(h, d)| (*h, *d)).collect();
@@ -501,7 +512,12 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, String> {
         n_keys: ix.keys.len() as u64,
     };
     let mut sections: Vec<Vec<u8>> = Vec::with_capacity(N_SECTIONS);
-    sections.push(postcard::to_stdvec(&meta).map_err(|e| e.to_string())?);
+    sections.push(
+        postcard::to_stdvec(&meta).map_err(|source| EncodeError::Serialize {
+            section: SECTIONS[S_META],
+            source,
+        })?,
+    );
     sections.push(ds.text.as_str().as_bytes().to_vec());
     let mut b = Vec::with_capacity(ds.shipments.len() * SHIP_LEN);
     ds.shipments
@@ -542,7 +558,12 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, String> {
         .iter()
         .for_each(|o| write_outcome(&mut W(&mut b), o));
     sections.push(b);
-    sections.push(postcard::to_stdvec(&ix.pools).map_err(|e| e.to_string())?);
+    sections.push(
+        postcard::to_stdvec(&ix.pools).map_err(|source| EncodeError::Serialize {
+            section: SECTIONS[S_POOLS],
+            source,
+        })?,
+    );
     let mut b = Vec::with_capacity(ds.shipments.len() * 4);
     ds.shipment_order()
         .iter()
@@ -721,7 +742,7 @@ impl Snapshot {
         }
     }
 
-    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EncodeError> {
         encode(&self.parts())
     }
 
@@ -858,9 +879,17 @@ impl Snapshot {
             source,
         };
         let f = std::fs::File::open(path).map_err(io)?;
-        // SAFETY: the map is only read, and only inside this call. A file changed underneath it by another
-        // process can at worst give garbage bytes, which the checksums and range checks refuse; `build`
-        // itself never rewrites a snapshot in place (it renames a new file over it).
+        // SAFETY: the map is only read, and only inside this call: nothing borrowed from it outlives the
+        // decoding. It is not a snapshot of the file, though, and what protects against a change to the file
+        // under it differs:
+        // - bytes changed before their section is read are refused: each section's checksum is checked just
+        //   before it is decoded. Bytes changed after that are decoded as they are; the decoding's range
+        //   checks keep them from indexing out of bounds, but the values may be wrong.
+        // - a file truncated while it is mapped is not caught at all: reading a page past its new end raises
+        //   SIGBUS, which ends the process without a message. Nothing here protects against that; the only
+        //   protection is not to truncate or rewrite a snapshot in place while it is being read. `build`
+        //   never does: it writes a new file and renames it over the old one, and a reader keeps the old
+        //   file's pages.
         let map = unsafe { memmap2::MmapOptions::new().populate().map(&f) }.map_err(io)?;
         Snapshot::from_bytes(&file, &map)
     }

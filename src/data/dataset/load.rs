@@ -1,7 +1,7 @@
 //! Loading: every canonical file of every source, in dependency order (rates before money, parties before
 //! anything that names one), with duplicate ids refused across sources.
 
-use super::read::{self, Column, opt, read_table, req};
+use super::read::{self, read_table};
 use super::*;
 use super::{IdIndex, shipment_key};
 use crate::data::codes::{self, Country, Date, Hs, Period, Region};
@@ -133,74 +133,8 @@ impl DataSource {
     }
 }
 
-pub const FILES: [&str; 6] = [
-    "rates.csv",
-    "parties.csv",
-    "shipments.csv",
-    "trade_flows.csv",
-    "supplier_links.csv",
-    "watchlist.csv",
-];
-
-const RATE_COLS: &[Column] = &[req("currency"), req("period"), req("usd_per_unit")];
-const PARTY_COLS: &[Column] = &[
-    req("party_id"),
-    req("name"),
-    req("country"),
-    opt("region"),
-    opt("city"),
-    opt("aliases"),
-    opt("identifiers"),
-];
-const SHIPMENT_COLS: &[Column] = &[
-    req("shipment_id"),
-    req("date"),
-    req("shipper"),
-    req("consignee"),
-    req("hs_code"),
-    req("value"),
-    opt("currency"),
-    opt("quantity"),
-    opt("unit"),
-    opt("weight_kg"),
-    opt("origin_country"),
-    opt("description"),
-    opt("port_lading"),
-    opt("port_unlading"),
-];
-const FLOW_COLS: &[Column] = &[
-    opt("flow_id"),
-    req("period"),
-    req("reporter"),
-    opt("region"),
-    req("partner"),
-    req("flow"),
-    req("hs_code"),
-    req("value"),
-    opt("currency"),
-    opt("quantity"),
-    opt("unit"),
-    opt("regime"),
-];
-const LINK_COLS: &[Column] = &[
-    opt("link_id"),
-    req("buyer"),
-    req("supplier"),
-    req("hs_code"),
-    req("share"),
-    opt("valid_from"),
-    opt("valid_to"),
-    opt("source"),
-];
-const WATCH_COLS: &[Column] = &[
-    req("entry_id"),
-    req("name"),
-    opt("aliases"),
-    opt("country"),
-    opt("program"),
-    opt("identifiers"),
-    opt("source"),
-];
+/// The canonical file names, in the order they are loaded.
+pub use super::schema::FILES;
 
 fn split_list(s: Option<&str>) -> Vec<String> {
     s.map(|v| {
@@ -367,20 +301,38 @@ impl Rates {
     }
 }
 
+/// What the load keeps from file to file: the dataset so far, the rejected rows, the rates, and the ids
+/// claimed. Party and shipment ids are claimed in the dataset's own indexes, the others in indexes kept for
+/// the load; a clash names the row that holds the id through that row's `rec`.
+#[derive(Default)]
 struct Loader {
     ds: Dataset,
     rejects: Vec<Rejection>,
     rates: Rates,
+    shipment_ids: AscendingIds,
+    flow_ids: AscendingIds,
+    /// The default id of the statistics row at hand, built in one buffer rather than a string per row.
+    default_id: String,
+    link_ids: Ids,
+    entry_ids: Ids,
 }
 
-impl Loader {
-    fn add_file(&mut self, src: &DataSource, dataset: &str, name: &str) -> u32 {
-        self.ds.files.push(SourceFile {
-            path: src.display(name),
-            dataset: dataset.to_string(),
-            name: name.to_string(),
-        });
-        (self.ds.files.len() - 1) as u32
+/// The file being read.
+struct FileAt<'a> {
+    /// As messages name it.
+    display: &'a str,
+    /// Its index in [`Dataset::files`].
+    index: u32,
+    /// The name of its source in default ids.
+    dataset: &'a str,
+}
+
+impl FileAt<'_> {
+    fn rec(&self, row: &read::Row) -> Rec {
+        Rec {
+            file: self.index,
+            line: row.line as u32,
+        }
     }
 }
 
@@ -412,16 +364,406 @@ struct FlowValues {
     quantity: Option<Decimal>,
 }
 
+/// Each parse function below reads one table through [`read_table`]: its `prepare` parses a row on a worker
+/// thread (so it only reads what earlier files built), its `on_row` claims the id and stores the row, in
+/// file order. Columns are addressed by their index in [`Table::columns`].
+impl Loader {
+    fn add_file(&mut self, src: &DataSource, dataset: &str, name: &str) -> u32 {
+        self.ds.files.push(SourceFile {
+            path: src.display(name),
+            dataset: dataset.to_string(),
+            name: name.to_string(),
+        });
+        (self.ds.files.len() - 1) as u32
+    }
+
+    /// Reads one file of `table` into the dataset: the one place that dispatches on the table.
+    fn read(
+        &mut self,
+        table: Table,
+        at: &FileAt,
+        input: impl Read + Send,
+    ) -> Result<FileStats, FileError> {
+        match table {
+            Table::Rates => self.rates(at, input),
+            Table::Parties => self.parties(at, input),
+            Table::Shipments => self.shipments(at, input),
+            Table::TradeFlows => self.trade_flows(at, input),
+            Table::SupplierLinks => self.supplier_links(at, input),
+            Table::Watchlist => self.watchlist(at, input),
+        }
+    }
+
+    fn rates(&mut self, at: &FileAt, input: impl Read + Send) -> Result<FileStats, FileError> {
+        read_table(
+            at.display,
+            input,
+            Table::Rates.columns(),
+            &mut self.rejects,
+            |_| {},
+            |row| {
+                let cur = row.parse(0, codes::parse_currency)?;
+                let period = row.parse(1, Period::parse)?;
+                let rate = row.parse(2, codes::parse_amount)?;
+                if rate.is_zero() {
+                    return Err(row.reject(2, "a rate must be greater than 0"));
+                }
+                Ok((cur, period, rate))
+            },
+            |row, (cur, period, rate)| {
+                if self.rates.0.contains_key(&(cur, period)) {
+                    return Err(row.reject(
+                        1,
+                        format!(
+                            "duplicate rate for {} {}",
+                            String::from_utf8_lossy(&cur),
+                            period
+                        ),
+                    ));
+                }
+                self.rates.0.insert((cur, period), rate);
+                self.ds.rates.push((cur, period, rate));
+                Ok(())
+            },
+        )
+    }
+
+    fn parties(&mut self, at: &FileAt, input: impl Read + Send) -> Result<FileStats, FileError> {
+        read_table(
+            at.display,
+            input,
+            Table::Parties.columns(),
+            &mut self.rejects,
+            |_| {},
+            |row| {
+                let id = row.id(0, true)?;
+                let name = row.need(1)?;
+                let country = row.parse(2, Country::parse)?;
+                let region = row.parse_opt(3, Region::parse)?;
+                if let Some(r) = region
+                    && r.country() != country
+                {
+                    return Err(row.reject(
+                        3,
+                        format!("region {r} is not in the party's country {country}"),
+                    ));
+                }
+                let identifiers = parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
+                Ok(Party {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    country,
+                    region,
+                    city: row.get(4).map(String::from),
+                    aliases: split_list(row.get(5)),
+                    identifiers,
+                    rec: at.rec(row),
+                })
+            },
+            |row, party| {
+                let parties = &self.ds.parties;
+                self.ds.party_ids.claim(&party.id).map_err(|j| {
+                    let first = parties[j as usize].rec;
+                    row.reject(0, duplicate(&party.id, first, &self.ds.files))
+                })?;
+                self.ds.parties.push(party);
+                Ok(())
+            },
+        )
+    }
+
+    fn shipments(&mut self, at: &FileAt, input: impl Read + Send) -> Result<FileStats, FileError> {
+        read_table(
+            at.display,
+            input,
+            Table::Shipments.columns(),
+            &mut self.rejects,
+            |rows| {
+                let ids = rows.iter().flat_map(|r| [r.get(2), r.get(3)]);
+                self.ds.party_ids.prefetch(ids.flatten());
+            },
+            |row| {
+                row.id(0, false)?;
+                let date = row.parse(1, Date::parse)?;
+                let party = |i: usize| -> Result<u32, Rejection> {
+                    let p = row.need(i)?;
+                    self.ds.party_ids.get(p).ok_or_else(|| {
+                        row.reject(i, format!("unknown party '{p}' (not in parties.csv)"))
+                    })
+                };
+                let shipper = party(2)?;
+                let consignee = party(3)?;
+                let hs = row.parse(4, Hs::parse)?;
+                let value = row.parse(5, codes::parse_amount)?;
+                let currency = row.parse_opt(6, codes::parse_currency)?.unwrap_or(*b"USD");
+                let quantity = row.parse_opt(7, codes::parse_amount)?;
+                let weight_kg = row.parse_opt(9, codes::parse_amount)?;
+                let origin = row.parse_opt(10, Country::parse)?;
+                let month = || {
+                    let (year, month, _) = date.ymd();
+                    Period { year, month }
+                };
+                let value_usd = self
+                    .rates
+                    .to_usd(value, currency, month)
+                    .map_err(|e| row.reject(6, e))?;
+                Ok(ShipmentValues {
+                    date,
+                    shipper,
+                    consignee,
+                    hs,
+                    value,
+                    currency,
+                    value_usd,
+                    quantity,
+                    weight_kg,
+                    origin,
+                })
+            },
+            |row, v| {
+                let id = row.need(0)?;
+                let (shipments, text) = (&self.ds.shipments, &self.ds.text);
+                let key = |j| shipment_key(shipments, text, j);
+                self.shipment_ids
+                    .claim(id, shipments.len(), key)
+                    .map_err(|j| {
+                        let first = shipments[j as usize].rec;
+                        row.reject(0, duplicate(id, first, &self.ds.files))
+                    })?;
+                let t = &mut self.ds.text;
+                self.ds.shipments.push(Shipment {
+                    id: t.push(id),
+                    date: v.date,
+                    shipper: v.shipper,
+                    consignee: v.consignee,
+                    hs: v.hs,
+                    value: v.value,
+                    currency: v.currency,
+                    value_usd: v.value_usd,
+                    quantity: v.quantity,
+                    unit: t.push_opt(row.get(8)),
+                    weight_kg: v.weight_kg,
+                    origin: v.origin,
+                    description: t.push_opt(row.get(11)),
+                    port_lading: t.push_opt(row.get(12)),
+                    port_unlading: t.push_opt(row.get(13)),
+                    rec: at.rec(row),
+                });
+                Ok(())
+            },
+        )
+    }
+
+    fn trade_flows(
+        &mut self,
+        at: &FileAt,
+        input: impl Read + Send,
+    ) -> Result<FileStats, FileError> {
+        read_table(
+            at.display,
+            input,
+            Table::TradeFlows.columns(),
+            &mut self.rejects,
+            |_| {},
+            |row| {
+                let period = row.parse(1, Period::parse)?;
+                let reporter = row.parse(2, Country::parse)?;
+                let region = row.parse_opt(3, Region::parse)?;
+                if let Some(r) = region
+                    && r.country() != reporter
+                {
+                    return Err(row.reject(
+                        3,
+                        format!("region {r} is not in the reporter's country {reporter}"),
+                    ));
+                }
+                let partner = row.parse(4, Country::parse)?;
+                let flow = row.parse(5, |s| {
+                    if s.eq_ignore_ascii_case("import") {
+                        Ok(Flow::Import)
+                    } else if s.eq_ignore_ascii_case("export") {
+                        Ok(Flow::Export)
+                    } else {
+                        Err(format!("'{s}' is not import or export"))
+                    }
+                })?;
+                let hs = row.parse(6, Hs::parse)?;
+                let value = row.parse(7, codes::parse_amount)?;
+                let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
+                let quantity = row.parse_opt(9, codes::parse_amount)?;
+                let value_usd = self
+                    .rates
+                    .to_usd(value, currency, || period)
+                    .map_err(|e| row.reject(8, e))?;
+                Ok(FlowValues {
+                    period,
+                    reporter,
+                    region,
+                    partner,
+                    flow,
+                    hs,
+                    value,
+                    currency,
+                    value_usd,
+                    quantity,
+                })
+            },
+            |row, v| {
+                let id = match row.get(0) {
+                    Some(id) => {
+                        row.id(0, false)?;
+                        id
+                    }
+                    None => {
+                        let d = &mut self.default_id;
+                        d.clear();
+                        d.push_str(at.dataset);
+                        d.push_str("/trade_flows.csv:");
+                        push_decimal(d, row.line);
+                        d.as_str()
+                    }
+                };
+                let (flows, text) = (&self.ds.flows, &self.ds.text);
+                self.flow_ids
+                    .claim(id, flows.len(), |j| {
+                        flows.get(j as usize).map_or("", |f| text.get(f.id))
+                    })
+                    .map_err(|j| {
+                        let first = flows[j as usize].rec;
+                        row.reject(0, duplicate(id, first, &self.ds.files))
+                    })?;
+                let t = &mut self.ds.text;
+                self.ds.flows.push(TradeFlow {
+                    id: t.push(id),
+                    period: v.period,
+                    reporter: v.reporter,
+                    region: v.region,
+                    partner: v.partner,
+                    flow: v.flow,
+                    hs: v.hs,
+                    value: v.value,
+                    currency: v.currency,
+                    value_usd: v.value_usd,
+                    quantity: v.quantity,
+                    unit: t.push_opt(row.get(10)),
+                    regime: t.push_opt(row.get(11)),
+                    rec: at.rec(row),
+                    superseded: false,
+                });
+                Ok(())
+            },
+        )
+    }
+
+    fn supplier_links(
+        &mut self,
+        at: &FileAt,
+        input: impl Read + Send,
+    ) -> Result<FileStats, FileError> {
+        read_table(
+            at.display,
+            input,
+            Table::SupplierLinks.columns(),
+            &mut self.rejects,
+            |_| {},
+            |row| {
+                let b = row.need(1)?;
+                let buyer = self.ds.party_ids.get(b).ok_or_else(|| {
+                    row.reject(1, format!("unknown party '{b}' (not in parties.csv)"))
+                })?;
+                let s = row.need(2)?;
+                let supplier = match s.strip_prefix("country:") {
+                    Some(c) => {
+                        LinkSupplier::Country(Country::parse(c).map_err(|m| row.reject(2, m))?)
+                    }
+                    None => LinkSupplier::Party(self.ds.party_ids.get(s).ok_or_else(|| {
+                        row.reject(
+                            2,
+                            format!(
+                                "unknown party '{s}' (not in parties.csv; a country is written country:XX)"
+                            ),
+                        )
+                    })?),
+                };
+                let hs = row.parse(3, Hs::parse)?;
+                let share = row.parse(4, codes::parse_share)?;
+                let valid_from = row.parse_opt(5, Date::parse)?;
+                let valid_to = row.parse_opt(6, Date::parse)?;
+                if let (Some(f), Some(t)) = (valid_from, valid_to)
+                    && t < f
+                {
+                    return Err(row.reject(6, format!("valid_to {t} is before valid_from {f}")));
+                }
+                Ok(SupplierLink {
+                    id: String::new(),
+                    buyer,
+                    supplier,
+                    hs,
+                    share,
+                    valid_from,
+                    valid_to,
+                    source: row.get(7).map(String::from),
+                    rec: at.rec(row),
+                })
+            },
+            |row, mut link| {
+                link.id = match row.get(0) {
+                    Some(_) => row.id(0, false)?.to_string(),
+                    None => format!("{}/supplier_links.csv:{}", at.dataset, row.line),
+                };
+                self.link_ids
+                    .claim(&link.id, at.index, row.line, &self.ds.files)
+                    .map_err(|m| row.reject(0, m))?;
+                self.ds.links.push(link);
+                Ok(())
+            },
+        )
+    }
+
+    fn watchlist(&mut self, at: &FileAt, input: impl Read + Send) -> Result<FileStats, FileError> {
+        read_table(
+            at.display,
+            input,
+            Table::Watchlist.columns(),
+            &mut self.rejects,
+            |_| {},
+            |row| {
+                let id = row.id(0, false)?;
+                let name = row.need(1)?;
+                let mut countries: Vec<Country> = Vec::new();
+                for c in split_list(row.get(3)) {
+                    let c = Country::parse(&c).map_err(|m| row.reject(3, m))?;
+                    if !countries.contains(&c) {
+                        countries.push(c);
+                    }
+                }
+                let identifiers = parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
+                Ok(WatchEntry {
+                    id: id.to_string(),
+                    name: name.to_string(),
+                    aliases: split_list(row.get(2)),
+                    countries,
+                    program: row.get(4).map(String::from),
+                    identifiers,
+                    source: row.get(6).map(String::from),
+                    rec: at.rec(row),
+                })
+            },
+            |row, entry| {
+                self.entry_ids
+                    .claim(&entry.id, at.index, row.line, &self.ds.files)
+                    .map_err(|m| row.reject(0, m))?;
+                self.ds.watchlist.push(entry);
+                Ok(())
+            },
+        )
+    }
+}
+
 /// Reads every source. Rows that break a rule are collected in `Dataset::rejections` and counted in
 /// `Dataset::stats`; whether they are fatal is the caller's choice ([`Dataset::ensure_valid`]), so that
 /// `check` can print its table either way.
 pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
-    let mut l = Loader {
-        ds: Dataset::default(),
-        rejects: Vec::new(),
-        rates: Rates::default(),
-    };
-    let mut any = false;
     for src in sources {
         if let DataSource::Dir(p) = src {
             if !p.is_dir() {
@@ -450,365 +792,23 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
             }
         })
         .collect();
-    // Party and shipment ids are claimed in the dataset's own indexes, flow ids in one kept for the load;
-    // a clash names the row that holds the id through that row's `rec`.
-    let mut shipment_ids = AscendingIds::default();
-    let mut flow_ids = AscendingIds::default();
-    let mut default_id = String::new();
-    let mut link_ids = Ids::default();
-    let mut entry_ids = Ids::default();
-    for file in FILES {
-        for (src, dataset_name) in sources.iter().zip(&names) {
+    let mut l = Loader::default();
+    let mut any = false;
+    for table in Table::LOAD_ORDER {
+        let file = table.file();
+        for (src, dataset) in sources.iter().zip(&names) {
             let Some(input) = src.open(file)? else {
                 continue;
             };
             any = true;
-            let fidx = l.add_file(src, dataset_name, file);
+            let index = l.add_file(src, dataset, file);
             let display = src.display(file);
-            let mut rejects = std::mem::take(&mut l.rejects);
-            let rec = |row: &read::Row| Rec {
-                file: fidx,
-                line: row.line as u32,
+            let at = FileAt {
+                display: &display,
+                index,
+                dataset,
             };
-            let stats = match file {
-                "rates.csv" => read_table(
-                    &display,
-                    input,
-                    RATE_COLS,
-                    &mut rejects,
-                    |_| {},
-                    |row| {
-                        let cur = row.parse(0, codes::parse_currency)?;
-                        let period = row.parse(1, Period::parse)?;
-                        let rate = row.parse(2, codes::parse_amount)?;
-                        if rate.is_zero() {
-                            return Err(row.reject(2, "a rate must be greater than 0"));
-                        }
-                        Ok((cur, period, rate))
-                    },
-                    |row, (cur, period, rate)| {
-                        if l.rates.0.contains_key(&(cur, period)) {
-                            return Err(row.reject(
-                                1,
-                                format!(
-                                    "duplicate rate for {} {}",
-                                    String::from_utf8_lossy(&cur),
-                                    period
-                                ),
-                            ));
-                        }
-                        l.rates.0.insert((cur, period), rate);
-                        l.ds.rates.push((cur, period, rate));
-                        Ok(())
-                    },
-                ),
-                "parties.csv" => read_table(
-                    &display,
-                    input,
-                    PARTY_COLS,
-                    &mut rejects,
-                    |_| {},
-                    |row| {
-                        let id = row.id(0, true)?;
-                        let name = row.need(1)?;
-                        let country = row.parse(2, Country::parse)?;
-                        let region = row.parse_opt(3, Region::parse)?;
-                        if let Some(r) = region
-                            && r.country() != country
-                        {
-                            return Err(row.reject(
-                                3,
-                                format!("region {r} is not in the party's country {country}"),
-                            ));
-                        }
-                        let identifiers =
-                            parse_identifiers(row.get(6)).map_err(|m| row.reject(6, m))?;
-                        Ok(Party {
-                            id: id.to_string(),
-                            name: name.to_string(),
-                            country,
-                            region,
-                            city: row.get(4).map(String::from),
-                            aliases: split_list(row.get(5)),
-                            identifiers,
-                            rec: rec(row),
-                        })
-                    },
-                    |row, party| {
-                        let parties = &l.ds.parties;
-                        l.ds.party_ids.claim(&party.id).map_err(|j| {
-                            let first = parties[j as usize].rec;
-                            row.reject(0, duplicate(&party.id, first, &l.ds.files))
-                        })?;
-                        l.ds.parties.push(party);
-                        Ok(())
-                    },
-                ),
-                "shipments.csv" => read_table(
-                    &display,
-                    input,
-                    SHIPMENT_COLS,
-                    &mut rejects,
-                    |rows| {
-                        let ids = rows.iter().flat_map(|r| [r.get(2), r.get(3)]);
-                        l.ds.party_ids.prefetch(ids.flatten());
-                    },
-                    |row| {
-                        row.id(0, false)?;
-                        let date = row.parse(1, Date::parse)?;
-                        let party = |i: usize| -> Result<u32, Rejection> {
-                            let p = row.need(i)?;
-                            l.ds.party_ids.get(p).ok_or_else(|| {
-                                row.reject(i, format!("unknown party '{p}' (not in parties.csv)"))
-                            })
-                        };
-                        let shipper = party(2)?;
-                        let consignee = party(3)?;
-                        let hs = row.parse(4, Hs::parse)?;
-                        let value = row.parse(5, codes::parse_amount)?;
-                        let currency = row.parse_opt(6, codes::parse_currency)?.unwrap_or(*b"USD");
-                        let quantity = row.parse_opt(7, codes::parse_amount)?;
-                        let weight_kg = row.parse_opt(9, codes::parse_amount)?;
-                        let origin = row.parse_opt(10, Country::parse)?;
-                        let month = || {
-                            let (year, month, _) = date.ymd();
-                            Period { year, month }
-                        };
-                        let value_usd = l
-                            .rates
-                            .to_usd(value, currency, month)
-                            .map_err(|e| row.reject(6, e))?;
-                        Ok(ShipmentValues {
-                            date,
-                            shipper,
-                            consignee,
-                            hs,
-                            value,
-                            currency,
-                            value_usd,
-                            quantity,
-                            weight_kg,
-                            origin,
-                        })
-                    },
-                    |row, v| {
-                        let id = row.need(0)?;
-                        let (shipments, text) = (&l.ds.shipments, &l.ds.text);
-                        let key = |j| shipment_key(shipments, text, j);
-                        shipment_ids.claim(id, shipments.len(), key).map_err(|j| {
-                            let first = shipments[j as usize].rec;
-                            row.reject(0, duplicate(id, first, &l.ds.files))
-                        })?;
-                        let t = &mut l.ds.text;
-                        l.ds.shipments.push(Shipment {
-                            id: t.push(id),
-                            date: v.date,
-                            shipper: v.shipper,
-                            consignee: v.consignee,
-                            hs: v.hs,
-                            value: v.value,
-                            currency: v.currency,
-                            value_usd: v.value_usd,
-                            quantity: v.quantity,
-                            unit: t.push_opt(row.get(8)),
-                            weight_kg: v.weight_kg,
-                            origin: v.origin,
-                            description: t.push_opt(row.get(11)),
-                            port_lading: t.push_opt(row.get(12)),
-                            port_unlading: t.push_opt(row.get(13)),
-                            rec: rec(row),
-                        });
-                        Ok(())
-                    },
-                ),
-                "trade_flows.csv" => read_table(
-                    &display,
-                    input,
-                    FLOW_COLS,
-                    &mut rejects,
-                    |_| {},
-                    |row| {
-                        let period = row.parse(1, Period::parse)?;
-                        let reporter = row.parse(2, Country::parse)?;
-                        let region = row.parse_opt(3, Region::parse)?;
-                        if let Some(r) = region
-                            && r.country() != reporter
-                        {
-                            return Err(row.reject(
-                                3,
-                                format!("region {r} is not in the reporter's country {reporter}"),
-                            ));
-                        }
-                        let partner = row.parse(4, Country::parse)?;
-                        let flow = row.parse(5, |s| {
-                            if s.eq_ignore_ascii_case("import") {
-                                Ok(Flow::Import)
-                            } else if s.eq_ignore_ascii_case("export") {
-                                Ok(Flow::Export)
-                            } else {
-                                Err(format!("'{s}' is not import or export"))
-                            }
-                        })?;
-                        let hs = row.parse(6, Hs::parse)?;
-                        let value = row.parse(7, codes::parse_amount)?;
-                        let currency = row.parse_opt(8, codes::parse_currency)?.unwrap_or(*b"USD");
-                        let quantity = row.parse_opt(9, codes::parse_amount)?;
-                        let value_usd = l
-                            .rates
-                            .to_usd(value, currency, || period)
-                            .map_err(|e| row.reject(8, e))?;
-                        Ok(FlowValues {
-                            period,
-                            reporter,
-                            region,
-                            partner,
-                            flow,
-                            hs,
-                            value,
-                            currency,
-                            value_usd,
-                            quantity,
-                        })
-                    },
-                    |row, v| {
-                        let id = match row.get(0) {
-                            Some(id) => {
-                                row.id(0, false)?;
-                                id
-                            }
-                            None => {
-                                default_id.clear();
-                                default_id.push_str(dataset_name);
-                                default_id.push_str("/trade_flows.csv:");
-                                push_decimal(&mut default_id, row.line);
-                                &default_id
-                            }
-                        };
-                        let (flows, text) = (&l.ds.flows, &l.ds.text);
-                        flow_ids
-                            .claim(id, flows.len(), |j| {
-                                flows.get(j as usize).map_or("", |f| text.get(f.id))
-                            })
-                            .map_err(|j| {
-                                let first = flows[j as usize].rec;
-                                row.reject(0, duplicate(id, first, &l.ds.files))
-                            })?;
-                        let t = &mut l.ds.text;
-                        l.ds.flows.push(TradeFlow {
-                            id: t.push(id),
-                            period: v.period,
-                            reporter: v.reporter,
-                            region: v.region,
-                            partner: v.partner,
-                            flow: v.flow,
-                            hs: v.hs,
-                            value: v.value,
-                            currency: v.currency,
-                            value_usd: v.value_usd,
-                            quantity: v.quantity,
-                            unit: t.push_opt(row.get(10)),
-                            regime: t.push_opt(row.get(11)),
-                            rec: rec(row),
-                            superseded: false,
-                        });
-                        Ok(())
-                    },
-                ),
-                "supplier_links.csv" => read_table(
-                    &display,
-                    input,
-                    LINK_COLS,
-                    &mut rejects,
-                    |_| {},
-                    |row| {
-                        let b = row.need(1)?;
-                        let buyer = l.ds.party_ids.get(b).ok_or_else(|| {
-                            row.reject(1, format!("unknown party '{b}' (not in parties.csv)"))
-                        })?;
-                        let s = row.need(2)?;
-                        let supplier = match s.strip_prefix("country:") {
-                            Some(c) => LinkSupplier::Country(
-                                Country::parse(c).map_err(|m| row.reject(2, m))?,
-                            ),
-                            None => LinkSupplier::Party(l.ds.party_ids.get(s).ok_or_else(|| {
-                                row.reject(2, format!("unknown party '{s}' (not in parties.csv; a country is written country:XX)"))
-                            })?),
-                        };
-                        let hs = row.parse(3, Hs::parse)?;
-                        let share = row.parse(4, codes::parse_share)?;
-                        let valid_from = row.parse_opt(5, Date::parse)?;
-                        let valid_to = row.parse_opt(6, Date::parse)?;
-                        if let (Some(f), Some(t)) = (valid_from, valid_to)
-                            && t < f
-                        {
-                            return Err(
-                                row.reject(6, format!("valid_to {t} is before valid_from {f}"))
-                            );
-                        }
-                        Ok(SupplierLink {
-                            id: String::new(),
-                            buyer,
-                            supplier,
-                            hs,
-                            share,
-                            valid_from,
-                            valid_to,
-                            source: row.get(7).map(String::from),
-                            rec: rec(row),
-                        })
-                    },
-                    |row, mut link| {
-                        link.id = match row.get(0) {
-                            Some(_) => row.id(0, false)?.to_string(),
-                            None => format!("{dataset_name}/supplier_links.csv:{}", row.line),
-                        };
-                        link_ids
-                            .claim(&link.id, fidx, row.line, &l.ds.files)
-                            .map_err(|m| row.reject(0, m))?;
-                        l.ds.links.push(link);
-                        Ok(())
-                    },
-                ),
-                "watchlist.csv" => read_table(
-                    &display,
-                    input,
-                    WATCH_COLS,
-                    &mut rejects,
-                    |_| {},
-                    |row| {
-                        let id = row.id(0, false)?;
-                        let name = row.need(1)?;
-                        let mut countries: Vec<Country> = Vec::new();
-                        for c in split_list(row.get(3)) {
-                            let c = Country::parse(&c).map_err(|m| row.reject(3, m))?;
-                            if !countries.contains(&c) {
-                                countries.push(c);
-                            }
-                        }
-                        let identifiers =
-                            parse_identifiers(row.get(5)).map_err(|m| row.reject(5, m))?;
-                        Ok(WatchEntry {
-                            id: id.to_string(),
-                            name: name.to_string(),
-                            aliases: split_list(row.get(2)),
-                            countries,
-                            program: row.get(4).map(String::from),
-                            identifiers,
-                            source: row.get(6).map(String::from),
-                            rec: rec(row),
-                        })
-                    },
-                    |row, entry| {
-                        entry_ids
-                            .claim(&entry.id, fidx, row.line, &l.ds.files)
-                            .map_err(|m| row.reject(0, m))?;
-                        l.ds.watchlist.push(entry);
-                        Ok(())
-                    },
-                ),
-                _ => unreachable!("FILES lists only the canonical files"),
-            }?;
-            l.rejects = rejects;
+            let stats = l.read(table, &at, input)?;
             l.ds.stats.push(stats);
             crate::util::timing::phase(&format!("load {file}"));
         }
@@ -819,7 +819,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
     }
     mark_superseded(&mut l.ds.flows);
     crate::util::timing::phase("load superseded");
-    if let AscendingIds::Indexed(ix) = shipment_ids {
+    if let AscendingIds::Indexed(ix) = l.shipment_ids {
         l.ds.shipment_index = ix.into();
     }
     let mut ds = l.ds;
@@ -1023,12 +1023,12 @@ pub fn write_rejects(path: &Path, rejects: &[Rejection]) -> Result<(), DatasetEr
             // is opened in a spreadsheet, as in the report's CSV.
             let n = crate::util::text::neutralise;
             w.write_record([
-                n(&r.file),
-                r.line.to_string(),
-                if r.column == "-" {
+                n(&r.at.file),
+                r.at.line.to_string(),
+                if r.at.column == "-" {
                     "-".into()
                 } else {
-                    n(&r.column)
+                    n(&r.at.column)
                 },
                 n(&r.reason),
                 n(&r.raw),
@@ -1184,7 +1184,7 @@ mod tests {
             let got: Vec<(u64, &str)> = ds
                 .rejections
                 .iter()
-                .map(|r| (r.line, r.reason.as_str()))
+                .map(|r| (r.at.line, r.reason.as_str()))
                 .collect();
             assert_eq!(&got, want, "{ids:?}");
             for (i, s) in ds.shipments.iter().enumerate() {
@@ -1221,7 +1221,7 @@ mod tests {
         let got: Vec<(u64, &str)> = ds
             .rejections
             .iter()
-            .map(|r| (r.line, r.reason.as_str()))
+            .map(|r| (r.at.line, r.reason.as_str()))
             .collect();
         assert_eq!(
             got,

@@ -4,6 +4,7 @@
 pub mod load;
 pub mod read;
 pub mod sample;
+pub mod schema;
 
 use crate::data::codes::{Country, Date, Hs, Period, Region};
 use rust_decimal::Decimal;
@@ -14,24 +15,107 @@ use thiserror::Error;
 
 pub use load::{DataSource, load};
 pub use read::FileStats;
+pub use schema::{Column, Table};
+
+/// A place in a dataset file, as messages name it: `FILE:LINE: column`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Position {
+    /// The file as the user named it, e.g. `data/sample/shipments.csv`.
+    pub file: String,
+    /// The line the row starts on, from 1 (the header).
+    pub line: u64,
+    /// The column to blame, by its header name; `header` for the header row itself, `-` when no one
+    /// column is (a row with the wrong number of fields).
+    pub column: String,
+}
+
+impl Position {
+    /// A place: any `file` and `column` that convert to strings, as the readers have them at hand.
+    pub fn new(file: impl Into<String>, line: u64, column: impl Into<String>) -> Position {
+        Position {
+            file: file.into(),
+            line,
+            column: column.into(),
+        }
+    }
+
+    /// The header row of `file`.
+    pub fn header(file: impl Into<String>) -> Position {
+        Position::new(file, 1, "header")
+    }
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.column)
+    }
+}
 
 /// One rejected row: where it is, which column is to blame, why, and the raw row for the rejects file.
+///
+/// Stored (snapshots, `check --format json`) as the flat record `file, line, column, reason, raw`, the
+/// shape it had before it carried a [`Position`]: old snapshots still read, and the JSON keeps its keys.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(from = "FlatRejection", into = "FlatRejection")]
 pub struct Rejection {
-    pub file: String,
-    pub line: u64,
-    pub column: String,
+    pub at: Position,
+    /// What is wrong, quoting the value when there is one.
     pub reason: String,
+    /// The row as CSV, for `--rejects FILE`; empty until the reader fills it in.
     pub raw: String,
+}
+
+impl Rejection {
+    /// A rejection without its raw row (the reader adds it).
+    pub fn new(at: Position, reason: impl Into<String>) -> Rejection {
+        Rejection {
+            at,
+            reason: reason.into(),
+            raw: String::new(),
+        }
+    }
+}
+
+/// [`Rejection`] as it is serialized.
+#[derive(Serialize, Deserialize)]
+struct FlatRejection {
+    file: String,
+    line: u64,
+    column: String,
+    reason: String,
+    raw: String,
+}
+
+impl From<FlatRejection> for Rejection {
+    fn from(r: FlatRejection) -> Rejection {
+        Rejection {
+            at: Position {
+                file: r.file,
+                line: r.line,
+                column: r.column,
+            },
+            reason: r.reason,
+            raw: r.raw,
+        }
+    }
+}
+
+impl From<Rejection> for FlatRejection {
+    fn from(r: Rejection) -> FlatRejection {
+        FlatRejection {
+            file: r.at.file,
+            line: r.at.line,
+            column: r.at.column,
+            reason: r.reason,
+            raw: r.raw,
+        }
+    }
 }
 
 impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Reasons quote the rejected value: on a terminal, an escape or a bidi override in it must not act.
-        let line = format!(
-            "{}:{}: {}: {}",
-            self.file, self.line, self.column, self.reason
-        );
+        let line = format!("{}: {}", self.at, self.reason);
         f.write_str(&crate::util::text::printable(&line))
     }
 }
@@ -39,31 +123,24 @@ impl fmt::Display for Rejection {
 /// A problem with a whole file, before or outside its rows.
 #[derive(Debug, Error)]
 pub enum FileError {
-    #[error(
-        "{file}:1: header: the file is empty; expected a header row with the columns {expected}"
-    )]
-    Empty { file: String, expected: String },
-    #[error("{file}:1: header: missing required column(s) {missing}; found {found}")]
+    #[error("{at}: the file is empty; expected a header row with the columns {expected}")]
+    Empty { at: Position, expected: String },
+    #[error("{at}: missing required column(s) {missing}; found {found}")]
     MissingColumns {
-        file: String,
+        at: Position,
         missing: String,
         found: String,
     },
-    #[error("{file}:1: header: column '{column}' appears twice")]
-    DuplicateColumn { file: String, column: String },
-    #[error(
-        "{file}:{line}: header: not valid UTF-8 at byte offset {offset}; convert the file to UTF-8"
-    )]
-    Encoding {
-        file: String,
-        line: u64,
-        offset: u64,
-    },
-    #[error("{file}:{line}: cannot parse CSV: {message}")]
+    #[error("{at}: column '{name}' appears twice")]
+    DuplicateColumn { at: Position, name: String },
+    #[error("{at}: not valid UTF-8 at byte offset {offset}; convert the file to UTF-8")]
+    Encoding { at: Position, offset: u64 },
+    /// A read that failed part-way through the file. No line is known: the message says line 0, as it
+    /// always has.
+    #[error("{file}:0: cannot parse CSV: {source}")]
     Csv {
         file: String,
-        line: u64,
-        message: String,
+        source: std::io::Error,
     },
     #[error("{file}: cannot read: {source}")]
     Io {
@@ -703,6 +780,35 @@ impl Dataset {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rejections_print_and_serialize_flat() {
+        let r = Rejection {
+            at: Position::new("d/shipments.csv", 7, "hs_code"),
+            reason: "bad \u{1b}[31m code".into(),
+            raw: "S1,x".into(),
+        };
+        assert_eq!(r.to_string(), "d/shipments.csv:7: hs_code: bad  [31m code");
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            json,
+            r#"{"file":"d/shipments.csv","line":7,"column":"hs_code","reason":"bad \u001b[31m code","raw":"S1,x"}"#
+        );
+        assert_eq!(serde_json::from_str::<Rejection>(&json).unwrap(), r);
+        // Snapshots hold the flat record, field by field.
+        let bytes = postcard::to_stdvec(&r).unwrap();
+        let flat = (&r.at.file, r.at.line, &r.at.column, &r.reason, &r.raw);
+        assert_eq!(bytes, postcard::to_stdvec(&flat).unwrap());
+        assert_eq!(postcard::from_bytes::<Rejection>(&bytes).unwrap(), r);
+        let e = FileError::DuplicateColumn {
+            at: Position::header("d/parties.csv"),
+            name: "name".into(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "d/parties.csv:1: header: column 'name' appears twice"
+        );
+    }
 
     #[test]
     fn party_ids_find_what_they_filed() {

@@ -8,32 +8,12 @@
 //! which takes a look at few of the bytes; the fields are split, checked and parsed on as many threads as
 //! there are cores; and the calling thread takes the rows in file order.
 
-use super::{FileError, Rejection};
+use super::schema::Column;
+use super::{FileError, Position, Rejection};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Mutex, mpsc};
-
-/// A column a file may carry, and whether it must.
-#[derive(Clone, Copy)]
-pub struct Column {
-    pub name: &'static str,
-    pub required: bool,
-}
-
-pub const fn req(name: &'static str) -> Column {
-    Column {
-        name,
-        required: true,
-    }
-}
-
-pub const fn opt(name: &'static str) -> Column {
-    Column {
-        name,
-        required: false,
-    }
-}
 
 /// One field of a row: where it starts and ends in the row's text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -91,13 +71,7 @@ impl<'a> Row<'a> {
     /// A rejection of this row, blamed on the `i`-th declared column.
     pub fn reject(&self, i: usize, reason: impl Into<String>) -> Rejection {
         let column = self.columns.get(i).map(|c| c.name).unwrap_or("-");
-        Rejection {
-            file: self.file.to_string(),
-            line: self.line,
-            column: column.to_string(),
-            reason: reason.into(),
-            raw: String::new(),
-        }
+        Rejection::new(Position::new(self.file, self.line, column), reason)
     }
 
     /// Parses the `i`-th column with `f`, turning its error into a rejection naming the column.
@@ -159,8 +133,7 @@ fn read_header(file: &str, fields: &[&[u8]], columns: &[Column]) -> Result<Heade
         };
         let skipped = (raw.len() - f.len()) as u64;
         let s = std::str::from_utf8(f).map_err(|e| FileError::Encoding {
-            file: file.to_string(),
-            line: 1,
+            at: Position::header(file),
             offset: before + skipped + e.valid_up_to() as u64,
         })?;
         before += raw.len() as u64 + 1;
@@ -177,8 +150,8 @@ fn read_header(file: &str, fields: &[&[u8]], columns: &[Column]) -> Result<Heade
         }
         if seen.insert(h.as_str(), i).is_some() {
             return Err(FileError::DuplicateColumn {
-                file: file.to_string(),
-                column: h.clone(),
+                at: Position::header(file),
+                name: h.clone(),
             });
         }
     }
@@ -191,7 +164,7 @@ fn read_header(file: &str, fields: &[&[u8]], columns: &[Column]) -> Result<Heade
         .collect();
     if !missing.is_empty() {
         return Err(FileError::MissingColumns {
-            file: file.to_string(),
+            at: Position::header(file),
             missing: missing.join(", "),
             found: header
                 .iter()
@@ -911,6 +884,11 @@ fn prepare_rows<P, W, F>(
     F: Fn(&Row) -> Result<P, Rejection>,
 {
     let width = header.names.len();
+    // The `i`-th field of record `r`, named by the file's own header.
+    let column_at = |r: &RecAt, i: usize| {
+        let name = header.names.get(i).map_or("-", String::as_str);
+        Position::new(file, r.line, name)
+    };
     // The row of record `k`, or why it has none: the wrong number of fields, or not UTF-8.
     let checked = |r: &RecAt, row: &RowAt| -> Result<Row, Rejection> {
         let fields = c.fields(row);
@@ -925,39 +903,30 @@ fn prepare_rows<P, W, F>(
             } else {
                 ""
             };
-            return Err(Rejection {
-                file: file.to_string(),
-                line: r.line,
-                column: "-".into(),
-                reason: format!("expected {width} fields, found {n}{hint}"),
-                raw: String::new(),
-            });
+            return Err(Rejection::new(
+                Position::new(file, r.line, "-"),
+                format!("expected {width} fields, found {n}{hint}"),
+            ));
         }
         let raw = c.data.bytes().get(r.first..r.end).unwrap_or_default();
         if memchr::memchr(b'"', raw).is_some()
             && let Some((i, why)) = bare_quote(raw)
         {
-            return Err(Rejection {
-                file: file.to_string(),
-                line: r.line,
-                column: header.names.get(i).cloned().unwrap_or_else(|| "-".into()),
-                reason: format!(
+            return Err(Rejection::new(
+                column_at(r, i),
+                format!(
                     "{why}; quote the whole value and double each quote inside it (\"a \"\"b\"\" c\")"
                 ),
-                raw: String::new(),
-            });
+            ));
         }
         match record_text(c.text(row), c.row_bytes(row), fields, !row.scratch) {
-            Err((i, at)) => Err(Rejection {
-                file: file.to_string(),
-                line: r.line,
-                column: header.names.get(i).cloned().unwrap_or_else(|| "-".into()),
-                reason: format!(
+            Err((i, at)) => Err(Rejection::new(
+                column_at(r, i),
+                format!(
                     "not valid UTF-8 (byte {at} of this field; the row starts at byte offset {}); convert the file to UTF-8",
                     r.pos
                 ),
-                raw: String::new(),
-            }),
+            )),
             Ok(text) => Ok(Row {
                 file,
                 line: r.line,
@@ -1023,10 +992,9 @@ where
         file: file.to_string(),
         ..Default::default()
     };
-    let io_err = |e: std::io::Error| FileError::Csv {
+    let io_err = |source: std::io::Error| FileError::Csv {
         file: file.to_string(),
-        line: 0,
-        message: e.to_string(),
+        source,
     };
     let mut splitter = Splitter::new(input, CHUNK);
     let Some(fields) = splitter.header().map_err(io_err)? else {
@@ -1036,7 +1004,7 @@ where
             .map(|c| c.name)
             .collect();
         return Err(FileError::Empty {
-            file: file.to_string(),
+            at: Position::header(file),
             expected: expected.join(", "),
         });
     };
