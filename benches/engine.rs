@@ -10,7 +10,8 @@ use origintrace::engine::analysis::Analysis;
 use origintrace::engine::model::Engine;
 use origintrace::engine::paths::Limits;
 use origintrace::engine::screening::screen;
-use origintrace::present::report::{self, Exporter};
+use origintrace::present::{Csv, Render, Table};
+use origintrace::query::report;
 use std::hint::black_box;
 
 fn dataset() -> (std::path::PathBuf, Settings) {
@@ -107,10 +108,10 @@ fn benches(c: &mut Criterion) {
     g.bench_function("report_csv", |b| {
         b.iter(|| {
             black_box(
-                report::csv::Csv {
-                    table: report::Table::Shipments,
+                Csv {
+                    table: Table::Shipments,
                 }
-                .export(&a, &r)
+                .to_bytes(&r)
                 .expect("csv")
                 .len(),
             )

@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand};
 use origintrace::data::codes::{Country, Date, Hs};
 use origintrace::engine::paths::Limits;
 use origintrace::engine::rules::Severity;
-use origintrace::present::report::{self, Exporter, Table};
+use origintrace::present::{Csv, Html, Json, Markdown, Render, Table, Text};
+use origintrace::query::report;
 use origintrace::session::{Request, Session};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -331,9 +332,9 @@ fn run(cli: Cli) -> Result<Outcome> {
         let mut report = origintrace::query::check::check(&session.dataset);
         report.settings = Some(session.settings.clone());
         let bytes = if fmt == "json" {
-            json(&report)?
+            Json.to_bytes(&report)?
         } else {
-            origintrace::query::check::check_text(&report).into_bytes()
+            Text.to_bytes(&report)?
         };
         origintrace::util::timing::phase("check");
         if !c.skip_invalid && !session.dataset.rejections.is_empty() {
@@ -384,7 +385,7 @@ fn run(cli: Cli) -> Result<Outcome> {
     }
     // Refused before the data is read: no point computing a dataset for a format this build cannot write.
     if let Command::Export { around, .. } = &cli.command
-        && format_of(c, &origintrace::present::graph::ALL_FORMATS)? == "parquet"
+        && format_of(c, &origintrace::present::EXPORT_FORMATS)? == "parquet"
     {
         parquet_preflight(c, around.is_some())?;
     }
@@ -441,12 +442,9 @@ fn run(cli: Cli) -> Result<Outcome> {
             let t = origintrace::query::trace::trace(&a, &shipment_id, paths)?;
             let sev = Severity::parse(t.severity).unwrap_or(Severity::None);
             let bytes = match fmt.as_str() {
-                "json" => json(&t)?,
-                "html" => origintrace::present::report::html::trace_page(&a, &t).into_bytes(),
-                _ => origintrace::util::text::printable_lines(
-                    &origintrace::query::trace::trace_text(&t),
-                )
-                .into_bytes(),
+                "json" => Json.to_bytes(&t)?,
+                "html" => Html.to_bytes(&t)?,
+                _ => Text.to_bytes(&t)?,
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -463,12 +461,9 @@ fn run(cli: Cli) -> Result<Outcome> {
                 eprintln!("warning: {w}");
             }
             let bytes = match fmt.as_str() {
-                "json" => json(&v)?,
-                "html" => origintrace::present::report::html::vet_page(&v).into_bytes(),
-                _ => {
-                    origintrace::util::text::printable_lines(&origintrace::query::vet::vet_text(&v))
-                        .into_bytes()
-                }
+                "json" => Json.to_bytes(&v)?,
+                "html" => Html.to_bytes(&v)?,
+                _ => Text.to_bytes(&v)?,
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -489,12 +484,9 @@ fn run(cli: Cli) -> Result<Outcome> {
             let w =
                 origintrace::query::walk::walk(&a.engine, origin, &to, hs, limit, limits.max_hops)?;
             let bytes = match fmt.as_str() {
-                "json" => json(&w)?,
-                "html" => origintrace::present::report::html::walk_page(&w).into_bytes(),
-                _ => origintrace::util::text::printable_lines(
-                    &origintrace::query::walk::walk_text(&w),
-                )
-                .into_bytes(),
+                "json" => Json.to_bytes(&w)?,
+                "html" => Html.to_bytes(&w)?,
+                _ => Text.to_bytes(&w)?,
             };
             Ok(Outcome {
                 bytes: Some(bytes),
@@ -502,15 +494,16 @@ fn run(cli: Cli) -> Result<Outcome> {
             })
         }
         Command::Export { around, hops } => {
-            let fmt = format_of(c, &origintrace::present::graph::ALL_FORMATS)?;
+            let fmt = format_of(c, &origintrace::present::EXPORT_FORMATS)?;
             if fmt == "parquet" {
                 return export_parquet(c, &a, around.is_some());
             }
-            let bytes = origintrace::present::graph::export(
-                &a,
-                around.as_deref().map(|p| (p, hops)),
-                &fmt,
-            )?;
+            let g = origintrace::query::graph::build(&a, around.as_deref().map(|p| (p, hops)))?;
+            let bytes = match fmt.as_str() {
+                "dot" => origintrace::present::Dot.to_bytes(&g)?,
+                "graphml" => origintrace::present::GraphMl.to_bytes(&g)?,
+                _ => Json.to_bytes(&g)?,
+            };
             Ok(Outcome {
                 bytes: Some(bytes),
                 failed: false,
@@ -556,7 +549,7 @@ fn run(cli: Cli) -> Result<Outcome> {
                     min_severity,
                 };
                 let worst = emit_with(c, |w| {
-                    report::csv::stream_shipments(&a, filter, w, pb.as_ref())
+                    origintrace::present::csv::stream_shipments(&a, filter, w, pb.as_ref())
                 })?;
                 if let Some(pb) = pb {
                     pb.finish_and_clear();
@@ -584,15 +577,13 @@ fn run(cli: Cli) -> Result<Outcome> {
                     min_severity,
                 },
             );
-            let exporter: Box<dyn Exporter> = match fmt.as_str() {
-                "json" => Box::new(report::json::Json),
-                "md" => Box::new(report::markdown::Markdown { top: 25 }),
-                "html" => Box::new(report::html::Html),
-                _ => Box::new(report::csv::Csv { table }),
-            };
-            let bytes = exporter
-                .export(&a, &r)
-                .map_err(|e| anyhow!("cannot write the report: {e}"))?;
+            let bytes = match fmt.as_str() {
+                "json" => Json.to_bytes(&r),
+                "md" => Markdown { top: 25 }.to_bytes(&r),
+                "html" => Html.to_bytes(&report::traced(&a, r)),
+                _ => Csv { table }.to_bytes(&r),
+            }
+            .map_err(|e| anyhow!("cannot write the report: {e}"))?;
             if fmt == "csv" && c.output.is_some() {
                 emit(c, &bytes)?;
                 sidecar(&session)?;
@@ -619,8 +610,8 @@ fn run(cli: Cli) -> Result<Outcome> {
 /// What `export --format parquet` needs before any data is read: a build with the `parquet` feature (else
 /// an error saying how to get it), `-o DIR`, and no `--around`.
 fn parquet_preflight(c: &Common, around: bool) -> Result<&PathBuf> {
-    if !origintrace::present::graph::PARQUET {
-        bail!("{}", origintrace::present::graph::NO_PARQUET);
+    if !origintrace::present::PARQUET {
+        bail!("{}", origintrace::present::NO_PARQUET);
     }
     if around {
         bail!("--around does not apply to --format parquet: it writes whole tables");
@@ -640,7 +631,7 @@ fn export_parquet(
     let dir = parquet_preflight(c, around)?;
     #[cfg(feature = "parquet")]
     {
-        let w = origintrace::present::graph::parquet::write_dir(a, dir)?;
+        let w = origintrace::present::parquet::write_dir(a, dir)?;
         let files: Vec<String> = w
             .files
             .iter()

@@ -1237,6 +1237,12 @@ impl<'a> Engine<'a> {
         self.sanctioned_party[p as usize]
     }
 
+    /// The days whose inputs an output on `date` counts: `[date − lag_days, date − 1]`, both ends included.
+    /// Every view that prints "inputs counted from" takes its dates from here.
+    pub fn lag_window(&self, date: Date) -> (Date, Date) {
+        (date.add_days(-self.st.lag_days), date.add_days(-1))
+    }
+
     pub fn key(&self, k: u32) -> Key {
         self.ix.keys[k as usize]
     }

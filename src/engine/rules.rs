@@ -7,6 +7,7 @@ use crate::data::settings::Settings;
 use crate::engine::model::{EPS, Grade, Mix, Outcome};
 use crate::engine::paths::{Node, Path};
 use crate::engine::screening::Hit;
+use crate::util::fmt::pct;
 use rust_decimal::Decimal;
 use serde::{Serialize, Serializer};
 use std::collections::HashMap;
@@ -96,10 +97,6 @@ fn per_kg(s: &Shipment) -> Option<Decimal> {
         return None;
     }
     s.value_usd.checked_div(w)
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
 }
 
 /// A watchlist hit as a person needs it: the listed entity by its own primary name, its list, id and program,

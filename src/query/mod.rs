@@ -1,13 +1,16 @@
-//! The interactive queries: `trace` (one shipment), `vet` (one supplier), `paths` (time-respecting chains
-//! from an origin to a party).
+//! The queries: `trace` (one shipment), `vet` (one supplier), `paths` (time-respecting chains from an
+//! origin to a party), `check` (what a dataset holds), `report` (every shipment scored) and the `export`
+//! graph. Each returns a view model: the figures the engine computed, picked and labelled for a reader, with
+//! nothing of its own computed and nothing formatted for one output; `present` writes them out.
 
 pub mod check;
+pub mod graph;
+pub mod report;
 pub mod trace;
 pub mod vet;
 pub mod walk;
 
 use crate::data::dataset::Dataset;
-use rust_decimal::Decimal;
 use serde::Serialize;
 use thiserror::Error;
 
@@ -25,12 +28,6 @@ pub enum QueryError {
     },
     #[error("{0}")]
     Bad(String),
-}
-
-/// Money as a decimal string: exact, without trailing zeros, rounded to cents when pro-rating made it long.
-pub fn money(d: Decimal) -> String {
-    let d = if d.scale() > 2 { d.round_dp(2) } else { d };
-    d.normalize().to_string()
 }
 
 #[derive(Serialize, Clone, Debug)]

@@ -1,14 +1,14 @@
 //! `trace SHIPMENT_ID`: one shipment's mix, flags and paths, every number tied to the rows behind it.
 
-use super::{PartyJson, QueryError, money};
+use super::{PartyJson, QueryError};
 use crate::data::codes::Date;
 use crate::data::dataset::Dataset;
 use crate::engine::analysis::{Analysis, Scored, node_id, path_string};
 use crate::engine::model::{EPS, Mix};
-use crate::engine::paths::{Hop, HopKind, Path, RecordRef};
+use crate::engine::paths::{Hop, HopKind, Node, Path, RecordRef};
 use crate::engine::rules::Flag;
+use crate::util::fmt::{money, pct};
 use serde::Serialize;
-use std::fmt::Write;
 
 #[derive(Serialize, Clone, Debug)]
 pub struct Grades {
@@ -65,6 +65,43 @@ pub struct HopJson {
     pub records: Vec<String>,
     /// `FILE:LINE` of each record, in the order of `records`.
     pub locations: Vec<String>,
+    /// What `from` names, for a renderer that draws the hop (the JSON has the id alone).
+    #[serde(skip)]
+    pub from_node: NodeView,
+    /// What `to` names, as `from_node`.
+    #[serde(skip)]
+    pub to_node: NodeView,
+}
+
+/// What a node id of a path names, for a page that draws the path: a party's box carries its name and
+/// place, a country's or region's its code.
+#[derive(Clone, Debug, Default)]
+pub enum NodeView {
+    /// Known by its id alone: a renderer tells a place code from a party id by its look (`paths` draws its
+    /// chains so).
+    #[default]
+    Id,
+    /// A country or a region: the id is its code.
+    Place,
+    /// A party of the data.
+    Party(PartyJson),
+}
+
+impl NodeView {
+    /// The node as the path holds it: a party, or a place.
+    pub fn of(ds: &Dataset, n: Node) -> NodeView {
+        match n {
+            Node::Party(p) => NodeView::Party(PartyJson::of(ds, p)),
+            Node::Country(_) | Node::Region(_) => NodeView::Place,
+        }
+    }
+
+    /// The party the id names in the data, else [`NodeView::Id`]. `trace` resolves its nodes by id, as its
+    /// page always has: a place whose code is also some party's id is drawn as that party.
+    pub fn by_id(ds: &Dataset, id: &str) -> NodeView {
+        ds.party_by_id(id)
+            .map_or(NodeView::Id, |p| NodeView::Party(PartyJson::of(ds, p)))
+    }
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -243,6 +280,8 @@ pub fn hop_json(ds: &Dataset, h: &Hop, window: &str, heading: &str) -> HopJson {
         value_usd: matches!(h.kind, HopKind::Shipment | HopKind::TradeFlow).then(|| money(total)),
         records,
         locations,
+        from_node: NodeView::Id,
+        to_node: NodeView::Id,
     }
 }
 
@@ -260,8 +299,12 @@ pub fn path_json(ds: &Dataset, p: &Path, window: &str, heading: &str) -> PathJso
     }
 }
 
-fn window_of(a: &Analysis, date: Date) -> String {
-    format!("{}..{}", date.add_days(-a.st().lag_days), date.add_days(-1))
+/// The inputs window of an output on `date` ([`Engine::lag_window`]) as every view prints it, `FROM..TO`.
+///
+/// [`Engine::lag_window`]: crate::engine::model::Engine::lag_window
+pub fn window(e: &crate::engine::model::Engine, date: Date) -> String {
+    let (lo, hi) = e.lag_window(date);
+    format!("{lo}..{hi}")
 }
 
 impl PoolJson {
@@ -322,8 +365,7 @@ impl PoolJson {
         t: Date,
     ) -> PoolJson {
         let (ds, st) = (a.ds(), a.st());
-        let window = format!("{}..{}", t.add_days(-st.lag_days), t.add_days(-1));
-        let mut j = PoolJson::of(pl, window);
+        let mut j = PoolJson::of(pl, window(&a.engine, t));
         let fill = |j: &mut PoolJson, scope: crate::engine::pool::Scope| {
             let f = a.engine.ix.pools.figures(ds, st, pl.reporter, scope, o, t);
             let mut rows: Vec<u32> = f.rows.iter().map(|x| x.0).collect();
@@ -657,7 +699,7 @@ pub fn trace(a: &Analysis, shipment_id: &str, k: usize) -> Result<TraceJson, Que
 pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
     let ds = a.ds();
     let s = &ds.shipments[sc.ship as usize];
-    let window = window_of(a, s.date);
+    let window = window(&a.engine, s.date);
     let heading = s.hs.heading().to_string();
     let exposure = Exposure::of(&sc.outcome.mix, sc.outcome.prevalence);
     let backing = backing(a, sc);
@@ -678,7 +720,14 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
             .paths
             .iter()
             .take(k)
-            .map(|p| path_json(ds, p, &window, &heading))
+            .map(|p| {
+                let mut j = path_json(ds, p, &window, &heading);
+                for h in &mut j.hops {
+                    h.from_node = NodeView::by_id(ds, &h.from);
+                    h.to_node = NodeView::by_id(ds, &h.to);
+                }
+                j
+            })
             .collect(),
         paths_truncated: sc.truncated || sc.paths.len() > k,
         paths_found: sc.paths.len(),
@@ -694,263 +743,4 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
         ),
         exposure,
     }
-}
-
-fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
-}
-
-/// The first `n` items joined, then a count of the rest.
-fn list_some(items: &[String], n: usize) -> String {
-    let mut s = items.iter().take(n).cloned().collect::<Vec<_>>().join(", ");
-    if items.len() > n {
-        let _ = write!(s, " and {} more", items.len() - n);
-    }
-    s
-}
-
-/// The trace for a person: the verdict first, then the paths, then the records to open.
-pub fn trace_text(t: &TraceJson) -> String {
-    let mut o = String::new();
-    let e = &t.exposure;
-    let _ = writeln!(
-        o,
-        "Shipment {}  {}  HS {}  {} USD",
-        t.shipment_id, t.date, t.hs_code, t.value_usd
-    );
-    let _ = writeln!(
-        o,
-        "  from {} ({}{})",
-        t.shipper.name,
-        t.shipper.party_id,
-        t.shipper.place()
-    );
-    let _ = writeln!(
-        o,
-        "  to   {} ({}{})",
-        t.consignee.name,
-        t.consignee.party_id,
-        t.consignee.place()
-    );
-    if let Some(c) = &t.origin_country {
-        let _ = writeln!(o, "  declared origin {c}");
-    }
-    let _ = writeln!(o);
-    let verdict = if e.sanctioned > EPS {
-        "MAY CARRY SANCTIONED INPUTS"
-    } else if e.unknown > EPS {
-        "no sanctioned input found, but part of the inputs is unknown"
-    } else {
-        "no sanctioned input found"
-    };
-    let _ = writeln!(o, "Verdict: {verdict} — severity {}", t.severity);
-    let _ = writeln!(
-        o,
-        "  exposure {} to {} (sanctioned {}, unknown {}, clean {})",
-        pct(e.interval[0]),
-        pct(e.interval[1]),
-        pct(e.sanctioned),
-        pct(e.unknown),
-        pct(e.clean)
-    );
-    let _ = writeln!(
-        o,
-        "  sanctioned by evidence: documented {}, declared {}, statistical {}",
-        pct(e.by_evidence.documented),
-        pct(e.by_evidence.declared),
-        pct(e.by_evidence.statistical)
-    );
-    let _ = writeln!(
-        o,
-        "  coverage (firm-level evidence) {}; inputs counted from {}",
-        pct(e.coverage),
-        t.window
-    );
-    if let Some(p) = e.prevalence {
-        let _ = writeln!(
-            o,
-            "  prevalence {} (the sanctioned share of the inputs its pool's statistics show)",
-            pct(p)
-        );
-    }
-    if !t.explanation.is_empty() {
-        let _ = writeln!(o, "  where the shares come from:");
-        for line in &t.explanation {
-            let _ = writeln!(o, "    {line}");
-        }
-    }
-    if t.reachable && e.sanctioned <= EPS {
-        let _ = writeln!(
-            o,
-            "  a sanctioned source is linked to the chain, with no weight"
-        );
-    }
-    let _ = writeln!(o);
-    if t.flags.is_empty() {
-        let _ = writeln!(o, "Flags: none");
-    } else {
-        let _ = writeln!(o, "Flags:");
-        for f in &t.flags {
-            let _ = writeln!(o, "  [{}] {}: {}", f.severity.as_str(), f.rule, f.detail);
-        }
-    }
-    if !t.counterparties.is_empty() {
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "Sanctioned counterparties of the shipper (its own shipments to or from a sanctioned country):"
-        );
-        o.push_str(&super::vet::counterparty_lines(&t.counterparties));
-    }
-    if !t.backing.is_empty() {
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "What backs each share (weight: sanctioned / clean / unknown):"
-        );
-        for b in &t.backing {
-            let _ = writeln!(
-                o,
-                "  {}{}{}  {}: {} / {} / {}  ({})",
-                b.kind,
-                if b.source.is_empty() {
-                    String::new()
-                } else {
-                    format!(" {}", b.source)
-                },
-                b.part.map(|p| format!(" [{p}]")).unwrap_or_default(),
-                pct(b.weight),
-                pct(b.sanctioned),
-                pct(b.clean),
-                pct(b.unknown),
-                b.note
-            );
-            if !b.records.is_empty() {
-                let _ = writeln!(o, "     records: {}", list_some(&b.records, 6));
-            }
-        }
-    }
-    if let Some(p) = &t.pool {
-        let _ = writeln!(o);
-        let _ = writeln!(
-            o,
-            "Statistics pool ({}, {}): sanctioned imports {} USD, transit/re-imports {} USD, all relevant imports {} USD, exports {} USD -> sanctioned {}, clean {}, unknown {}",
-            p.scope,
-            p.window,
-            p.sanctioned_imports_usd,
-            p.unknown_imports_usd,
-            p.imports_usd,
-            p.exports_usd,
-            pct(p.sanctioned),
-            pct(p.clean),
-            pct(p.unknown)
-        );
-        let _ = writeln!(
-            o,
-            "  T = max(imports, {} x exports) = {} USD; remainder {} (not shown by the statistics); prevalence {}",
-            p.input_ratio,
-            p.throughput_usd,
-            pct(p.remainder),
-            pct(p.prevalence)
-        );
-        if !p.sanctioned_by_regime.is_empty() {
-            let _ = writeln!(
-                o,
-                "  sanctioned imports by customs regime: {}",
-                p.sanctioned_by_regime
-                    .iter()
-                    .map(|r| format!("{} {} USD", r.regime, r.value_usd))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-        if !p.rows.is_empty() {
-            let _ = writeln!(o, "  rows: {}", list_some(&p.rows, 8));
-        }
-        if let Some(r) = &p.rest_of_country {
-            let _ = writeln!(
-                o,
-                "  the remainder carries the {}'s sanctioned share: sanctioned imports {} USD, imports {} USD, exports {} USD -> sanctioned {}; the rest of the remainder is unknown",
-                r.scope,
-                r.sanctioned_imports_usd,
-                r.imports_usd,
-                r.exports_usd,
-                pct(r.sanctioned)
-            );
-            if !r.rows.is_empty() {
-                let _ = writeln!(o, "    rows: {}", list_some(&r.rows, 8));
-            }
-        }
-    }
-    let _ = writeln!(o);
-    if t.paths.is_empty() {
-        if t.paths_truncated {
-            // A cut search that found nothing says nothing about the sanctioned share (issue 14).
-            let _ = writeln!(
-                o,
-                "Paths: none found, list cut (the search reached --max-paths, --max-hops or its work bound \
-                 before any path; see docs/security.md); the shares above are exact"
-            );
-        } else if e.sanctioned > EPS {
-            let _ = writeln!(o, "Paths: none listed");
-        } else {
-            let _ = writeln!(o, "Paths: none (no sanctioned share)");
-        }
-    } else {
-        let _ = writeln!(
-            o,
-            "Paths from a sanctioned source ({} shown of {} found{}):",
-            t.paths.len(),
-            t.paths_found,
-            if t.paths_truncated { ", list cut" } else { "" }
-        );
-        for (i, p) in t.paths.iter().enumerate() {
-            let _ = writeln!(
-                o,
-                "  {}. {}  share {}  ({})",
-                i + 1,
-                p.nodes,
-                pct(p.share),
-                p.grade
-            );
-            for h in &p.hops {
-                let value = h
-                    .value_usd
-                    .as_ref()
-                    .map(|v| format!(", {v} USD"))
-                    .unwrap_or_default();
-                let date = h
-                    .date
-                    .as_ref()
-                    .map(|d| format!(", {d}"))
-                    .unwrap_or_default();
-                let hs = h
-                    .hs_code
-                    .as_ref()
-                    .map(|d| format!(", HS {d}"))
-                    .unwrap_or_default();
-                let _ = writeln!(
-                    o,
-                    "     {} -> {}  {}{}{}{}",
-                    h.from, h.to, h.kind, date, hs, value
-                );
-                if !h.records.is_empty() {
-                    let shown: Vec<String> = h
-                        .records
-                        .iter()
-                        .zip(&h.locations)
-                        .take(6)
-                        .map(|(r, l)| format!("{r} ({l})"))
-                        .collect();
-                    let more = if h.records.len() > 6 {
-                        format!(" and {} more", h.records.len() - 6)
-                    } else {
-                        String::new()
-                    };
-                    let _ = writeln!(o, "        records: {}{}", shown.join(", "), more);
-                }
-            }
-        }
-    }
-    o
 }

@@ -11,7 +11,6 @@ use crate::engine::model::Engine;
 use crate::engine::paths::{Hop, HopKind, Node, RecordRef};
 use serde::Serialize;
 use std::collections::VecDeque;
-use std::fmt::Write;
 
 #[derive(Serialize, Debug)]
 pub struct WalkPath {
@@ -89,14 +88,19 @@ pub fn walk(
         hops: vec![],
         visited: vec![target],
     });
-    let lag = st.lag_days;
     'bfs: while let Some(s) = queue.pop_front() {
         if work > WALK_WORK {
             cut(&mut cut_by, "work");
             break;
         }
         let here = Node::Party(s.party);
-        let in_window = |d: Date| s.deadline.is_none_or(|t| d < t && d >= t.add_days(-lag));
+        // Inputs of a hop dated `t` are those of its lag window ([`Engine::lag_window`]).
+        let in_window = |d: Date| {
+            s.deadline.is_none_or(|t| {
+                let (lo, hi) = e.lag_window(t);
+                d >= lo && d <= hi
+            })
+        };
         let rel = |h: Hs| {
             s.relevant
                 .as_ref()
@@ -223,7 +227,7 @@ pub fn walk(
         let deadline = s.deadline.unwrap_or(Date(i32::MAX / 2));
         let lo = s
             .deadline
-            .map(|t| t.add_days(-lag))
+            .map(|t| e.lag_window(t).0)
             .unwrap_or(Date(i32::MIN / 2));
         let mut rows: Vec<(RecordRef, rust_decimal::Decimal)> = Vec::new();
         let region_rows = party
@@ -303,75 +307,4 @@ pub fn walk(
         truncated: !cut_by.is_empty(),
         cut_by,
     })
-}
-
-/// The bounds that cut a walk, as a person names them.
-fn cut_names(cut_by: &[&str]) -> String {
-    cut_by
-        .iter()
-        .map(|c| match *c {
-            "limit" => "--limit",
-            "max_hops" => "--max-hops",
-            _ => "the work bound",
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The paths for a person.
-pub fn walk_text(w: &WalkJson) -> String {
-    let mut o = String::new();
-    let _ = writeln!(
-        o,
-        "Time-respecting paths from {} to {}{} ({} found{}):",
-        w.from,
-        w.to,
-        w.hs.as_ref()
-            .map(|h| format!(", HS {h}"))
-            .unwrap_or_default(),
-        w.paths.len(),
-        if w.truncated {
-            format!(", list cut by {}", cut_names(&w.cut_by))
-        } else {
-            String::new()
-        }
-    );
-    if w.paths.is_empty() {
-        if w.truncated {
-            let _ = writeln!(
-                o,
-                "  none found before the search was cut ({}): a chain may still exist",
-                cut_names(&w.cut_by)
-            );
-        } else {
-            let _ = writeln!(o, "  none");
-        }
-    }
-    for (i, p) in w.paths.iter().enumerate() {
-        let _ = writeln!(o, "  {}. {}", i + 1, p.nodes);
-        for h in &p.hops {
-            let _ = writeln!(
-                o,
-                "     {} -> {}  {}{}{}  {}",
-                h.from,
-                h.to,
-                h.kind,
-                h.date
-                    .as_ref()
-                    .map(|d| format!(", {d}"))
-                    .unwrap_or_default(),
-                h.value_usd
-                    .as_ref()
-                    .map(|v| format!(", {v} USD"))
-                    .unwrap_or_default(),
-                h.records
-                    .iter()
-                    .take(4)
-                    .cloned()
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
-    }
-    o
 }

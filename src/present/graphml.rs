@@ -1,10 +1,22 @@
 //! GraphML for Gephi, yEd and networkx: every attribute declared as a `<key>` with its `attr.type`, every
 //! string XML-escaped, characters XML 1.0 does not allow replaced.
 
-use super::{EDGE_KEYS, ExportGraph, GRAPH_KEYS, GraphWriter, NODE_KEYS, Ty, Val};
+use super::{PresentError, Render};
+use crate::query::graph::{Attrs, EDGE_KEYS, ExportGraph, GRAPH_KEYS, NODE_KEYS, Ty, Val};
 use std::fmt::Write;
 
+/// The GraphML renderer of the export graph.
 pub struct GraphMl;
+
+/// The `attr.type` GraphML declares an attribute of type `ty` with.
+fn type_name(ty: Ty) -> &'static str {
+    match ty {
+        Ty::String => "string",
+        Ty::Long => "long",
+        Ty::Double => "double",
+        Ty::Boolean => "boolean",
+    }
+}
 
 /// Escapes text for XML content and attribute values. Characters XML 1.0 cannot carry at all (most
 /// control characters) become U+FFFD.
@@ -63,7 +75,7 @@ fn lexical(v: &Val, ty: Ty) -> Option<String> {
     }
 }
 
-fn data(o: &mut String, indent: &str, domain: &str, keys: &[(&str, Ty)], attrs: &super::Attrs) {
+fn data(o: &mut String, indent: &str, domain: &str, keys: &[(&str, Ty)], attrs: &Attrs) {
     for (k, v) in attrs {
         let Some(&(_, ty)) = keys.iter().find(|(n, _)| n == k) else {
             debug_assert!(false, "attribute {k} is not declared for {domain}");
@@ -80,8 +92,8 @@ fn data(o: &mut String, indent: &str, domain: &str, keys: &[(&str, Ty)], attrs: 
     }
 }
 
-impl GraphWriter for GraphMl {
-    fn write(&self, g: &ExportGraph) -> String {
+impl Render<ExportGraph> for GraphMl {
+    fn render(&self, g: &ExportGraph, out: &mut dyn std::io::Write) -> Result<(), PresentError> {
         let mut o = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         o.push_str("<graphml xmlns=\"http://graphml.graphdrawing.org/xmlns\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://graphml.graphdrawing.org/xmlns http://graphml.graphdrawing.org/xmlns/1.0/graphml.xsd\">\n");
         for (domain, keys) in [
@@ -95,7 +107,7 @@ impl GraphWriter for GraphMl {
                     "  <key id=\"{}\" for=\"{domain}\" attr.name=\"{}\" attr.type=\"{}\"/>",
                     key_id(domain, name),
                     xml(name),
-                    ty.graphml()
+                    type_name(*ty)
                 );
             }
         }
@@ -117,7 +129,8 @@ impl GraphWriter for GraphMl {
             o.push_str("    </edge>\n");
         }
         o.push_str("  </graph>\n</graphml>\n");
-        o
+        out.write_all(o.as_bytes())?;
+        Ok(())
     }
 }
 

@@ -1,17 +1,14 @@
-//! Batch reports (`report`): every shipment scored, summaries per importer and per exporter, and the run's
-//! metadata, written by one exporter per format behind the [`Exporter`] trait.
-
-pub mod csv;
-pub mod html;
-pub mod json;
-pub mod markdown;
+//! `report`: every shipment scored, in rows in the SPEC §4 column order, summaries per importer and per
+//! exporter, headline totals and the run's metadata; and, for a page that draws them, the paths of its top
+//! flagged shipments.
 
 use crate::data::dataset::FileStats;
 use crate::data::settings::Settings;
 use crate::engine::analysis::{Analysis, Scored, path_string};
 use crate::engine::model::Mix;
-use crate::engine::rules::Severity;
-use crate::query::money;
+use crate::engine::rules::{Flag, Severity};
+use crate::query::trace::{NodeView, PathJson, path_json, window};
+use crate::util::fmt::money;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;
@@ -72,6 +69,7 @@ pub struct Summary {
     pub exposed: Decimal,
 }
 
+/// An input file of the run, with its hash and row counts.
 #[derive(Clone, Debug, Serialize)]
 pub struct InputFile {
     pub file: String,
@@ -107,14 +105,13 @@ pub struct Totals {
     pub by_severity: BTreeMap<&'static str, usize>,
 }
 
+/// The report: its run, headline totals, the rows shown and the summaries.
 pub struct Report {
     pub meta: RunMeta,
     pub totals: Totals,
     pub rows: Vec<ShipmentRow>,
     pub importers: Vec<Summary>,
     pub exporters: Vec<Summary>,
-    /// The scored shipments of `rows`, in the same order (for exporters that draw paths).
-    pub scored: Vec<Scored>,
 }
 
 /// What to include.
@@ -131,17 +128,20 @@ impl Filter {
     }
 }
 
+/// Money rounded to cents: an exposed value is a product with a share, and its digits end there.
 fn cents(d: Decimal) -> String {
     money(d.round_dp(2))
 }
 
+/// The value a sanctioned share exposes, exact (a share that is not a finite number exposes nothing).
 pub fn exposed(value: Decimal, share: f64) -> Decimal {
     Decimal::from_f64(share)
         .map(|s| value * s)
         .unwrap_or(Decimal::ZERO)
 }
 
-pub(crate) fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
+/// The report row of a scored shipment.
+pub fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
     let ds = a.ds();
     let s = &ds.shipments[sc.ship as usize];
     let (sh, co) = (ds.party(s.shipper), ds.party(s.consignee));
@@ -278,9 +278,11 @@ pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
         flagged_value_usd: money(flagged_value),
         by_severity,
     };
-    let keep = |r: &ShipmentRow| filter.keeps(r);
-    let (rows, scored): (Vec<ShipmentRow>, Vec<Scored>) =
-        all.into_iter().filter(|(r, _)| keep(r)).unzip();
+    let rows: Vec<ShipmentRow> = all
+        .into_iter()
+        .filter(|(r, _)| filter.keeps(r))
+        .map(|(r, _)| r)
+        .collect();
     let meta = RunMeta {
         tool: "origintrace",
         version: env!("CARGO_PKG_VERSION"),
@@ -298,10 +300,10 @@ pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
         rows,
         importers,
         exporters,
-        scored,
     }
 }
 
+/// The input files of a run as the report lists them.
 pub fn input_files(stats: &[FileStats]) -> Vec<InputFile> {
     stats
         .iter()
@@ -316,136 +318,82 @@ pub fn input_files(stats: &[FileStats]) -> Vec<InputFile> {
         .collect()
 }
 
-/// Which table the CSV exporter writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Table {
-    Shipments,
-    Importers,
-    Exporters,
+/// How many of the top flagged shipments [`traced`] traces.
+pub const TOP_TRACED: usize = 10;
+/// How many paths each traced shipment lists at most (as `trace`'s default `--paths`).
+pub const PATHS_EACH: usize = 5;
+
+/// A report with its top flagged shipments traced again: what a page that draws their paths shows.
+pub struct TracedReport {
+    pub report: Report,
+    /// The flagged rows with the highest exposed value, highest first, at most [`TOP_TRACED`].
+    pub top: Vec<TopShipment>,
+    /// How many paths each of `top` lists at most.
+    pub paths_each: usize,
 }
 
-/// A report format.
-pub trait Exporter {
-    fn export(&self, a: &Analysis, r: &Report) -> Result<Vec<u8>, String>;
+/// One of the top flagged shipments of a [`TracedReport`], scored again as `trace` scores it.
+pub struct TopShipment {
+    /// Its row in the report's `rows`.
+    pub row: usize,
+    pub flags: Vec<Flag>,
+    /// Its largest paths from a sanctioned source, at most `paths_each`, each hop's ends named as the path
+    /// holds them ([`NodeView::of`]).
+    pub paths: Vec<PathJson>,
+    /// How many paths the search found.
+    pub paths_found: usize,
+    /// Whether the search was cut by its bounds.
+    pub truncated: bool,
 }
 
-/// A share for tables: up to nine decimals, trailing zeros trimmed.
-pub fn share(x: f64) -> String {
-    share_exact(x).unwrap_or_else(|| share_formatted(x))
-}
-
-/// [`share`] through `format!`: for the values the integer path does not take, and the reference its
-/// tests hold it to.
-fn share_formatted(x: f64) -> String {
-    let s = format!("{x:.9}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s.is_empty() || s == "-" {
-        "0".into()
-    } else {
-        s.to_string()
-    }
-}
-
-/// [`share`] for a finite, non-negative `x` below 2^20, in integer arithmetic: `x` is `m · 2^e` exactly,
-/// so `x · 10^9` is `m · 10^9 · 2^e`, and rounding it to an integer (ties to even, as `format!` does) is a
-/// shift and a look at the bits shifted out. Same text as `format!("{x:.9}")` trimmed, bit for bit (the
-/// tests compare them), at a fraction of the cost: a national report prints seven shares per row.
-fn share_exact(x: f64) -> Option<String> {
-    if !(x.is_finite() && x.is_sign_positive() && x < (1u64 << 20) as f64) {
-        return None;
-    }
-    const SCALE: u128 = 1_000_000_000;
-    let bits = x.to_bits();
-    let exp = ((bits >> 52) & 0x7ff) as i32;
-    let frac = bits & ((1u64 << 52) - 1);
-    let (m, e) = if exp == 0 {
-        (frac, -1074)
-    } else {
-        (frac | (1u64 << 52), exp - 1075)
-    };
-    // x < 2^20 makes e < 0: the value is v / 2^s.
-    let s = u32::try_from(-e).ok()?;
-    let v = m as u128 * SCALE;
-    let q = if s >= 128 {
-        // v < 2^83, less than half of 2^s: rounds to 0.
-        0
-    } else {
-        let q = v >> s;
-        let r = v & ((1u128 << s) - 1);
-        let half = 1u128 << (s - 1);
-        if r > half || (r == half && q & 1 == 1) {
-            q + 1
-        } else {
-            q
-        }
-    };
-    let (int, mut frac) = (q / SCALE, (q % SCALE) as u32);
-    let mut out = String::with_capacity(18);
-    std::fmt::Write::write_fmt(&mut out, format_args!("{int}")).ok()?;
-    if frac != 0 {
-        let mut digits = [b'0'; 9];
-        for d in digits.iter_mut().rev() {
-            *d = b'0' + (frac % 10) as u8;
-            frac /= 10;
-        }
-        let len = digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1);
-        out.push('.');
-        out.extend(digits[..len].iter().map(|&d| d as char));
-    }
-    Some(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exact_shares_print_as_format_does() {
-        let mut xs: Vec<f64> = vec![
-            0.0,
-            1.0,
-            0.1,
-            0.5,
-            1e-9,
-            5e-10,
-            4.9999999999e-10,
-            5.000000001e-10,
-            1e-10,
-            0.9999999995,
-            0.99999999949,
-            0.999999999,
-            f64::MIN_POSITIVE,
-            5e-324,
-            123456.789,
-            (1u64 << 20) as f64 - 0.5,
-        ];
-        // Exact ties at the ninth decimal: k / 1024 for odd k.
-        xs.extend((0..=4096).map(|k| k as f64 / 1024.0));
-        xs.extend((0..1100).map(|n| 2f64.powi(-n)));
-        // Values from all over [0, 1) and just around every ninth-decimal boundary near a few points.
-        let mut r = 0x9e37_79b9_7f4a_7c15u64;
-        for _ in 0..200_000 {
-            r ^= r << 13;
-            r ^= r >> 7;
-            r ^= r << 17;
-            xs.push((r >> 11) as f64 / (1u64 << 53) as f64);
-            xs.push(f64::from_bits(r >> 2));
-        }
-        for base in [0.25, 0.123456789, 0.0000000015, 0.7] {
-            let mut x: f64 = base;
-            for _ in 0..2000 {
-                xs.push(x);
-                x = f64::from_bits(x.to_bits() + 1);
+/// The report with its top flagged shipments (the highest exposed value first, then the highest severity)
+/// traced again with the analysis's own limits, exactly as `trace` scores them: a batch run may have kept
+/// only what the tables need.
+pub fn traced(a: &Analysis, report: Report) -> TracedReport {
+    let ds = a.ds();
+    let rows = &report.rows;
+    let mut top: Vec<usize> = (0..rows.len())
+        .filter(|&i| !rows[i].flags.is_empty())
+        .collect();
+    top.sort_by(|&i, &j| {
+        let (x, y) = (&rows[i], &rows[j]);
+        y.exposed
+            .cmp(&x.exposed)
+            .then_with(|| y.severity.cmp(&x.severity))
+            .then_with(|| x.shipment_id.cmp(&y.shipment_id))
+    });
+    top.truncate(TOP_TRACED);
+    let top = top
+        .into_iter()
+        .map(|row| {
+            let sc = a.score(rows[row].ship);
+            let s = &ds.shipments[sc.ship as usize];
+            let (window, heading) = (window(&a.engine, s.date), s.hs.heading().to_string());
+            let paths = sc
+                .paths
+                .iter()
+                .take(PATHS_EACH)
+                .map(|p| {
+                    let mut j = path_json(ds, p, &window, &heading);
+                    for (hj, h) in j.hops.iter_mut().zip(&p.hops) {
+                        hj.from_node = NodeView::of(ds, h.from);
+                        hj.to_node = NodeView::of(ds, h.to);
+                    }
+                    j
+                })
+                .collect();
+            TopShipment {
+                row,
+                paths,
+                paths_found: sc.paths.len(),
+                truncated: sc.truncated,
+                flags: sc.flags,
             }
-        }
-        for x in xs {
-            if share_exact(x).is_some() {
-                assert_eq!(share(x), share_formatted(x), "{x:e} ({:#x})", x.to_bits());
-            }
-        }
-        for x in [-0.0, -1e-12, -0.5, f64::NAN, f64::INFINITY, 2e6] {
-            assert!(share_exact(x).is_none());
-            assert_eq!(share(x), share_formatted(x));
-        }
+        })
+        .collect();
+    TracedReport {
+        report,
+        top,
+        paths_each: PATHS_EACH,
     }
 }

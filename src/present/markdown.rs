@@ -1,9 +1,11 @@
 //! Markdown: headline figures, the summaries and the top flagged shipments, for pasting into a ticket.
 
-use super::{Exporter, Report, share};
-use crate::engine::analysis::Analysis;
+use super::fmt::{pct, share};
+use super::{PresentError, Render};
+use crate::query::report::Report;
 use std::fmt::Write;
 
+/// The Markdown renderer of the report.
 pub struct Markdown {
     /// How many flagged shipments to list.
     pub top: usize,
@@ -28,12 +30,8 @@ pub fn md(s: &str) -> String {
     o
 }
 
-fn pct(x: f64) -> String {
-    format!("{:.2}%", x * 100.0)
-}
-
-impl Exporter for Markdown {
-    fn export(&self, _a: &Analysis, r: &Report) -> Result<Vec<u8>, String> {
+impl Render<Report> for Markdown {
+    fn render(&self, r: &Report, out: &mut dyn std::io::Write) -> Result<(), PresentError> {
         let mut o = String::new();
         let t = &r.totals;
         let _ = writeln!(o, "# origintrace report\n");
@@ -126,6 +124,7 @@ impl Exporter for Markdown {
             "\nShares are of the shipment's value; sanctioned {} means the model found no sanctioned input.",
             share(0.0)
         );
-        Ok(o.into_bytes())
+        out.write_all(o.as_bytes())?;
+        Ok(())
     }
 }

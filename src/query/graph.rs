@@ -5,25 +5,16 @@
 //! heading), supplier links (one per declaration), statistics rows (aggregated per partner and reporter side,
 //! flow and heading) and the statistics pool each shipping party draws on. Attributes carry the kind, the
 //! place, HS codes, dates, values and the model's computed shares (for a party: the value-weighted mix of its
-//! outbound shipments). One [`ExportGraph`] is built, then written by one [`GraphWriter`] per format. The
-//! output is sorted, so the same data always gives the same bytes.
-//!
-//! `--format parquet` is another kind of export: the canonical tables and the computed mixes as Parquet
-//! files in a directory ([`parquet`], behind the cargo feature `parquet`, off by default so the default build
-//! stays lean).
-
-pub mod dot;
-pub mod graphml;
-pub mod json;
-#[cfg(feature = "parquet")]
-pub mod parquet;
+//! outbound shipments). One [`ExportGraph`] is built here, then written by one renderer per format
+//! (`present`). The output is sorted, so the same data always gives the same bytes.
 
 use crate::data::codes::{Country, Date, Hs, Period, Region};
 use crate::data::dataset::{Flow, LinkSupplier};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Mix;
 use crate::engine::pool::to_f64;
-use crate::query::{QueryError, money, resolve_party};
+use crate::query::{QueryError, resolve_party};
+use crate::util::fmt::{money, share};
 use rust_decimal::Decimal;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -34,17 +25,6 @@ pub enum Ty {
     Long,
     Double,
     Boolean,
-}
-
-impl Ty {
-    pub fn graphml(self) -> &'static str {
-        match self {
-            Ty::String => "string",
-            Ty::Long => "long",
-            Ty::Double => "double",
-            Ty::Boolean => "boolean",
-        }
-    }
 }
 
 /// An attribute value.
@@ -64,7 +44,7 @@ impl Val {
         match self {
             Val::Str(s) => s.clone(),
             Val::Int(i) => i.to_string(),
-            Val::Float(f) => crate::present::report::share(*f),
+            Val::Float(f) => share(*f),
             Val::Bool(b) => b.to_string(),
             Val::Money(d) => money(*d),
         }
@@ -132,8 +112,10 @@ pub const GRAPH_KEYS: &[(&str, Ty)] = &[
     ("hops", Ty::Long),
 ];
 
+/// Attributes (name, value), in the order of their keys' list.
 pub type Attrs = Vec<(&'static str, Val)>;
 
+/// A node of the graph.
 #[derive(Clone, Debug)]
 pub struct GNode {
     /// `country:KP`, `region:CN-HA` or `party:<party_id>`.
@@ -144,6 +126,7 @@ pub struct GNode {
     pub attrs: Attrs,
 }
 
+/// An edge of the graph.
 #[derive(Clone, Debug)]
 pub struct GEdge {
     pub source: String,
@@ -163,45 +146,18 @@ pub struct ExportGraph {
 }
 
 impl GNode {
+    /// The value of attribute `key`, when the node has it.
     pub fn get(&self, key: &str) -> Option<&Val> {
         self.attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
 
 impl GEdge {
+    /// The value of attribute `key`, when the edge has it.
     pub fn get(&self, key: &str) -> Option<&Val> {
         self.attrs.iter().find(|(k, _)| *k == key).map(|(_, v)| v)
     }
 }
-
-/// A format the graph can be written in.
-pub trait GraphWriter {
-    fn write(&self, g: &ExportGraph) -> String;
-}
-
-/// The writer of a format name (`dot`, `graphml`, `json`).
-pub fn writer(format: &str) -> Option<Box<dyn GraphWriter>> {
-    match format {
-        "dot" => Some(Box::new(dot::Dot)),
-        "graphml" => Some(Box::new(graphml::GraphMl)),
-        "json" => Some(Box::new(json::Json)),
-        _ => None,
-    }
-}
-
-/// The formats, for messages.
-pub const FORMATS: [&str; 3] = ["dot", "graphml", "json"];
-
-/// Every `--format` of `export`: the graph formats, and `parquet` (tables in a directory). `parquet` is listed
-/// whether or not the feature is compiled in, so a build without it can say how to get it instead of calling
-/// the format unknown.
-pub const ALL_FORMATS: [&str; 4] = ["dot", "graphml", "json", "parquet"];
-
-/// Whether this build can write `--format parquet` (the cargo feature `parquet`).
-pub const PARQUET: bool = cfg!(feature = "parquet");
-
-/// Why `--format parquet` is unavailable in this build, with the way to get it.
-pub const NO_PARQUET: &str = "--format parquet is not compiled into this build of origintrace: rebuild with `cargo build --release --features parquet` (or `cargo install --features parquet`); see docs/parquet.md";
 
 fn country_id(c: Country) -> String {
     format!("country:{c}")
@@ -636,20 +592,4 @@ fn neighbourhood(g: &ExportGraph, centre: &str, hops: usize) -> BTreeSet<String>
         }
     }
     keep
-}
-
-/// Builds and writes the graph in `format`.
-pub fn export(
-    a: &Analysis,
-    around: Option<(&str, usize)>,
-    format: &str,
-) -> Result<Vec<u8>, QueryError> {
-    let w = writer(format).ok_or_else(|| {
-        QueryError::Bad(format!(
-            "--format {format} is not available for export (use one of: {})",
-            FORMATS.join(", ")
-        ))
-    })?;
-    let g = build(a, around)?;
-    Ok(w.write(&g).into_bytes())
 }

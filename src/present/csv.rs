@@ -1,16 +1,28 @@
 //! CSV: the shipments table (SPEC §4 columns, in order), or the importer or exporter summary.
 
-use super::{Exporter, Filter, Report, ShipmentRow, Table, row_of, share};
+use super::fmt::share;
+use super::{PresentError, Render};
 use crate::engine::analysis::Analysis;
 use crate::engine::rules::Severity;
+use crate::query::report::{Filter, Report, ShipmentRow, row_of};
 use crate::util::text::{neutral, neutralise};
 use rayon::prelude::*;
 use std::borrow::Cow;
 
+/// Which table the CSV renderer writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Table {
+    Shipments,
+    Importers,
+    Exporters,
+}
+
+/// The CSV renderer of the report: one table.
 pub struct Csv {
     pub table: Table,
 }
 
+/// The header of the shipments table.
 pub const SHIPMENT_COLUMNS: [&str; 25] = [
     "shipment_id",
     "date",
@@ -88,8 +100,13 @@ const BLOCK: usize = 1 << 14;
 
 /// The shipments table of [`Csv`], streamed: shipments are scored and written a block at a time in report
 /// order, so memory stays flat in the number of shipments and both cores format rows. The bytes are the
-/// same as `Csv { table: Shipments }.export` gives. Returns the highest severity of any shipment (for
-/// `--fail-on`), shown or not.
+/// same as `Csv { table: Shipments }` renders from the [`Report`]. Returns the highest severity of any
+/// shipment (for `--fail-on`), shown or not.
+///
+/// Why this is a function over the analysis and not a [`Render`] of a view model: the view model of a table
+/// is every row at once, and a national run has ten million of them. Here each row is built from the
+/// query's own [`row_of`] and dropped once written, so the rows are never held; the renderer's cells
+/// (`shipment_cells`) are the ones the view-model path writes, so the bytes cannot differ.
 pub fn stream_shipments(
     a: &Analysis,
     filter: Filter,
@@ -146,22 +163,20 @@ pub fn stream_shipments(
     Ok(worst)
 }
 
-impl Exporter for Csv {
-    fn export(&self, _a: &Analysis, r: &Report) -> Result<Vec<u8>, String> {
+impl Render<Report> for Csv {
+    fn render(&self, r: &Report, out: &mut dyn std::io::Write) -> Result<(), PresentError> {
         let mut w = csv::WriterBuilder::new()
             .terminator(csv::Terminator::Any(b'\n'))
-            .from_writer(Vec::new());
-        let e = |e: csv::Error| e.to_string();
+            .from_writer(out);
         match self.table {
             Table::Shipments => {
-                w.write_record(SHIPMENT_COLUMNS).map_err(e)?;
+                w.write_record(SHIPMENT_COLUMNS)?;
                 for x in &r.rows {
-                    w.write_record(shipment_cells(x).iter().map(|c| c.as_bytes()))
-                        .map_err(e)?;
+                    w.write_record(shipment_cells(x).iter().map(|c| c.as_bytes()))?;
                 }
             }
             Table::Importers | Table::Exporters => {
-                w.write_record(SUMMARY_COLUMNS).map_err(e)?;
+                w.write_record(SUMMARY_COLUMNS)?;
                 let list = if self.table == Table::Importers {
                     &r.importers
                 } else {
@@ -185,26 +200,28 @@ impl Exporter for Csv {
                         s.severity.as_str().to_string(),
                         flags.join(";"),
                     ];
-                    w.write_record(&cells).map_err(e)?;
+                    w.write_record(&cells)?;
                 }
             }
         }
-        w.into_inner().map_err(|e| e.to_string())
+        w.flush()?;
+        Ok(())
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{Csv, neutralise, stream_shipments};
+    use super::{Csv, Table, neutralise, stream_shipments};
     use crate::data::dataset::{self, DataSource};
     use crate::data::settings::Settings;
     use crate::engine::analysis::Analysis;
     use crate::engine::paths::Limits;
     use crate::engine::rules::Severity;
-    use crate::present::report::{self, Exporter, Filter, Table};
+    use crate::present::Render;
+    use crate::query::report::{self, Filter};
 
     /// The streamed table (rows scored without flag details, a block at a time) is byte for byte the table
-    /// the in-memory exporter writes from fully scored rows, for every filter.
+    /// the renderer writes from fully scored rows, for every filter.
     #[test]
     fn streamed_table_is_the_exported_table() {
         let ds = dataset::load(&[DataSource::Embedded(&dataset::sample::SAMPLE)]).expect("sample");
@@ -226,8 +243,8 @@ mod tests {
             let exported = Csv {
                 table: Table::Shipments,
             }
-            .export(&a, &r)
-            .expect("export");
+            .to_bytes(&r)
+            .expect("render");
             assert_eq!(
                 String::from_utf8_lossy(&streamed),
                 String::from_utf8_lossy(&exported)

@@ -1,9 +1,11 @@
 //! DOT for Graphviz: one statement per node and edge, every attribute quoted and escaped, with a few
 //! drawing attributes (shape, colour, line style by evidence, pen width by value) on top of the data.
 
-use super::{ExportGraph, GraphWriter, Val};
+use super::{PresentError, Render};
+use crate::query::graph::{ExportGraph, Val};
 use std::fmt::Write;
 
+/// The DOT renderer of the export graph.
 pub struct Dot;
 
 /// A DOT double-quoted string: backslashes and quotes escaped, line breaks as `\n`, other control
@@ -43,8 +45,8 @@ fn penwidth(v: Option<&Val>) -> String {
     )
 }
 
-impl GraphWriter for Dot {
-    fn write(&self, g: &ExportGraph) -> String {
+impl Render<ExportGraph> for Dot {
+    fn render(&self, g: &ExportGraph, out: &mut dyn std::io::Write) -> Result<(), PresentError> {
         let mut o = String::from("digraph origintrace {\n");
         let mut graph: Vec<(String, String)> = vec![
             ("rankdir".into(), "LR".into()),
@@ -111,7 +113,8 @@ impl GraphWriter for Dot {
             );
         }
         o.push_str("}\n");
-        o
+        out.write_all(o.as_bytes())?;
+        Ok(())
     }
 }
 
