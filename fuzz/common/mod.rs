@@ -39,7 +39,7 @@ pub fn run_with(file: &str, data: &[u8]) {
         return;
     };
     let c = origintrace::query::check::check(&ds);
-    let _ = origintrace::query::check::check_text(&c);
+    let _ = origintrace::present::Render::to_bytes(&origintrace::present::Text, &c);
     for r in &ds.stats {
         assert_eq!(r.read, r.accepted + r.rejected, "accounting");
     }
@@ -65,18 +65,18 @@ pub fn run_with(file: &str, data: &[u8]) {
         );
     }
     let scored = a.score_all(None);
-    let r = origintrace::present::report::build(
+    let r = origintrace::query::report::build(
         &a,
         scored,
-        origintrace::present::report::Filter {
+        origintrace::query::report::Filter {
             flagged_only: false,
             min_severity: origintrace::engine::rules::Severity::None,
         },
     );
-    use origintrace::present::report::Exporter;
-    let _ = origintrace::present::report::csv::Csv {
-        table: origintrace::present::report::Table::Shipments,
+    use origintrace::present::{Csv, Json, Render, Table};
+    let _ = Csv {
+        table: Table::Shipments,
     }
-    .export(&a, &r);
-    let _ = origintrace::present::report::json::Json.export(&a, &r);
+    .to_bytes(&r);
+    let _ = Json.to_bytes(&r);
 }
