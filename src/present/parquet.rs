@@ -22,6 +22,7 @@
 use crate::data::codes::Date;
 use crate::data::dataset::{Dataset, LinkSupplier};
 use crate::engine::analysis::Analysis;
+use crate::engine::model::Grade;
 use crate::engine::model::Mix;
 use crate::engine::paths::PathSet;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical};
@@ -404,9 +405,21 @@ fn mixes<'a>(a: &Analysis<'a>, m: &'a [(Mix, bool)]) -> Table<'a> {
             col("sanctioned", true, num(move |i| x(i).map(Mix::sanctioned))),
             col("clean", true, num(move |i| x(i).map(Mix::clean))),
             col("unknown", true, num(move |i| x(i).map(|m| m.u))),
-            col("documented", true, num(move |i| x(i).map(|m| m.s[0]))),
-            col("declared", true, num(move |i| x(i).map(|m| m.s[1]))),
-            col("statistical", true, num(move |i| x(i).map(|m| m.s[2]))),
+            col(
+                "documented",
+                true,
+                num(move |i| x(i).map(|m| m.sanctioned_by(Grade::Documented))),
+            ),
+            col(
+                "declared",
+                true,
+                num(move |i| x(i).map(|m| m.sanctioned_by(Grade::Declared))),
+            ),
+            col(
+                "statistical",
+                true,
+                num(move |i| x(i).map(|m| m.sanctioned_by(Grade::Statistical))),
+            ),
             col("coverage", true, num(move |i| x(i).map(Mix::coverage))),
             col("reachable", true, flag(move |i| m.get(i).map(|p| p.1))),
         ],

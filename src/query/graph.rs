@@ -11,6 +11,7 @@
 use crate::data::codes::{Country, Date, Hs, Period, Region};
 use crate::data::dataset::{Flow, LinkSupplier};
 use crate::engine::analysis::Analysis;
+use crate::engine::model::Grade;
 use crate::engine::model::Mix;
 use crate::engine::pool::to_f64;
 use crate::query::{QueryError, resolve_party};
@@ -215,9 +216,12 @@ fn mix_attrs(attrs: &mut Attrs, m: &Mix) {
     attrs.push(("sanctioned", Val::Float(m.sanctioned())));
     attrs.push(("clean", Val::Float(m.clean())));
     attrs.push(("unknown", Val::Float(m.u)));
-    attrs.push(("documented", Val::Float(m.s[0])));
-    attrs.push(("declared", Val::Float(m.s[1])));
-    attrs.push(("statistical", Val::Float(m.s[2])));
+    attrs.push(("documented", Val::Float(m.sanctioned_by(Grade::Documented))));
+    attrs.push(("declared", Val::Float(m.sanctioned_by(Grade::Declared))));
+    attrs.push((
+        "statistical",
+        Val::Float(m.sanctioned_by(Grade::Statistical)),
+    ));
     attrs.push(("coverage", Val::Float(m.coverage())));
 }
 

@@ -5,6 +5,7 @@
 use crate::data::dataset::FileStats;
 use crate::data::settings::Settings;
 use crate::engine::analysis::{Analysis, Scored, path_string};
+use crate::engine::model::Grade;
 use crate::engine::model::Mix;
 use crate::engine::rules::{Flag, Severity};
 use crate::query::trace::{NodeView, PathJson, path_json, window};
@@ -162,9 +163,9 @@ pub fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
         sanctioned: m.sanctioned(),
         clean: m.clean(),
         unknown: m.u,
-        documented: m.s[0],
-        declared: m.s[1],
-        statistical: m.s[2],
+        documented: m.sanctioned_by(Grade::Documented),
+        declared: m.sanctioned_by(Grade::Declared),
+        statistical: m.sanctioned_by(Grade::Statistical),
         reachable: sc.outcome.reachable,
         severity: sc.severity,
         flags: sc.flags.iter().map(|f| f.rule.clone()).collect(),

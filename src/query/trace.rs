@@ -4,6 +4,7 @@ use super::{PartyJson, QueryError};
 use crate::data::codes::Date;
 use crate::data::dataset::Dataset;
 use crate::engine::analysis::{Analysis, Scored, node_id, path_string};
+use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Mix};
 use crate::engine::paths::{Hop, HopKind, Node, Path, RecordRef};
 use crate::engine::rules::Flag;
@@ -40,14 +41,14 @@ impl Exposure {
             unknown: m.u,
             coverage: m.coverage(),
             by_evidence: Grades {
-                documented: m.s[0],
-                declared: m.s[1],
-                statistical: m.s[2],
+                documented: m.sanctioned_by(Grade::Documented),
+                declared: m.sanctioned_by(Grade::Declared),
+                statistical: m.sanctioned_by(Grade::Statistical),
             },
             clean_by_evidence: Grades {
-                documented: m.c[0],
-                declared: m.c[1],
-                statistical: m.c[2],
+                documented: m.clean_by(Grade::Documented),
+                declared: m.clean_by(Grade::Declared),
+                statistical: m.clean_by(Grade::Statistical),
             },
             interval: [m.sanctioned(), (m.sanctioned() + m.u).min(1.0)],
         }

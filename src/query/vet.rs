@@ -5,6 +5,7 @@ use super::trace::Exposure;
 use super::{QueryError, resolve_party};
 use crate::data::codes::{Date, Hs};
 use crate::engine::analysis::Analysis;
+use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Key, Mix, Source};
 use crate::engine::rules::{self, Severity};
 use crate::engine::screening::Hit;
@@ -618,7 +619,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join("/");
-        let weak = m.u + m.s[2] + m.c[2];
+        let weak = m.u + m.sanctioned_by(Grade::Statistical) + m.clean_by(Grade::Statistical);
         let block = do_not_contact(a, q);
         let q_cps = counterparties(a, q, cp_lo, t);
         if let Some(why) = &block {
