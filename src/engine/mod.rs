@@ -2,10 +2,11 @@
 //! and [`crate::util`] only; every layer above asks the engine and restates none of its rules.
 //!
 //! Read in this order: [`model`] (the index, the lookups and the one pass in date order), [`pool`]
-//! (statistics pools), [`paths`] and [`toppath`] (path search), [`screening`] (watchlist matching),
+//! (statistics pools), [`paths`] and [`toppath`] (path search), [`chains`] (chains without weights), [`screening`] (watchlist matching),
 //! [`rules`] (the flags), [`analysis`] (a scored run).
 
 pub mod analysis;
+pub mod chains;
 pub mod model;
 pub mod paths;
 pub mod pool;

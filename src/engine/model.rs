@@ -28,6 +28,7 @@ impl Grade {
     /// Every grade, strongest first: the order of [`Mix`]'s arrays.
     pub const ALL: [Grade; 3] = [Grade::Documented, Grade::Declared, Grade::Statistical];
 
+    /// The grade as every output spells it.
     pub fn as_str(self) -> &'static str {
         match self {
             Grade::Documented => "documented",
@@ -84,6 +85,16 @@ impl Mix {
     /// The clean share of grade `g`.
     pub fn clean_by(&self, g: Grade) -> f64 {
         self.c[g as usize]
+    }
+
+    /// The weakest grade carrying more than `eps` of the mix, sanctioned or clean: the evidence a part of
+    /// an output rests on is no stronger than its weakest grade. `None` when the mix is all unknown, which
+    /// rests on no evidence at all (and must never read as documented).
+    pub fn weakest_grade(&self, eps: f64) -> Option<Grade> {
+        Grade::ALL
+            .into_iter()
+            .rev()
+            .find(|&g| self.sanctioned_by(g) + self.clean_by(g) > eps)
     }
 
     pub fn sanctioned(&self) -> f64 {

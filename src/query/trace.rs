@@ -469,12 +469,7 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
     let mut out: Vec<BackingJson> = Vec::new();
     // The weakest grade the part's sanctioned and clean shares rest on; a part that is all unknown rests on
     // no evidence at all, and says so (never "documented").
-    let grade_of = |m: &Mix| {
-        (0..3)
-            .filter(|&g| m.s[g] + m.c[g] > EPS)
-            .max()
-            .map_or("none", |g| ["documented", "declared", "statistical"][g])
-    };
+    let grade_of = |m: &Mix| m.weakest_grade(EPS).map_or("none", Grade::as_str);
     for it in e.decompose(sc.key) {
         if it.weight <= EPS {
             continue;
