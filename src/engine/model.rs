@@ -1047,7 +1047,7 @@ impl<'a> Engine<'a> {
 
     /// Computes, in parallel and in key order, the sanctioned sums of every region for each (reporter,
     /// heading, day) whose paths can pass the rest of a country: a region pool with a domestic remainder
-    /// under an output of `keys` with a sanctioned share. Like [`Engine::prefetch_pools`], it only fills
+    /// under an output of `keys` with a sanctioned share. Like `Engine::prefetch_pools`, it only fills
     /// a memo.
     pub fn prefetch_region_sums(&self, keys: std::ops::Range<usize>) {
         use rayon::prelude::*;

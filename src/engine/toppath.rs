@@ -404,7 +404,7 @@ impl TopPaths {
 }
 
 /// The top-path pass, a day at a time: what [`TopPaths::compute`] runs on its own, and what the engine
-/// pass runs beside its own when a report will need the top paths ([`Engine::run_with_top_paths`]), so
+/// pass runs beside its own when a report will need the top paths ([`run`]), so
 /// each output is decomposed once.
 pub struct Pass {
     t: TopPaths,

@@ -98,7 +98,7 @@ pub struct Options {
     pub rate: Option<Decimal>,
     pub skip_invalid: bool,
     pub rejects: Option<PathBuf>,
-    /// `--replace`: the rows this source wrote before are replaced by the new files' (see [`replace_scope`]).
+    /// `--replace`: the rows this source wrote before are replaced by the new files' (see `replace_scope`).
     pub replace: bool,
 }
 

@@ -3,11 +3,11 @@
 //! readable on screen and on paper.
 //!
 //! The pages share their building blocks, here: [`page`] (the document shell), a header, a grid of headline
-//! figures and tables; and a path diagram ([`svg::Diagram`]) that lays the paths of a shipment out in tiers,
+//! figures and tables; and a path diagram (`svg::Diagram`) that lays the paths of a shipment out in tiers,
 //! origin → region → traders → exporter → importer, with each path's share as line width and its evidence
 //! grade as line style. Every figure is printed from the view model it belongs to, never recomputed here, so
-//! the page, the CSV, the JSON and `trace` always agree. One file per page: [`report`], [`trace`], [`vet`],
-//! [`paths`].
+//! the page, the CSV, the JSON and `trace` always agree. One file per page: `report`, `trace`, `vet`,
+//! `paths`.
 
 mod paths;
 mod report;
