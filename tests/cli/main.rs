@@ -10,6 +10,7 @@ mod exports;
 mod hardening;
 mod imports;
 mod ingest;
+mod layers;
 mod model;
 mod properties;
 mod reports;
