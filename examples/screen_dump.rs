@@ -34,7 +34,7 @@ fn main() -> anyhow::Result<()> {
         anyhow::bail!("usage: screen_dump [--threshold T] DIR|sample|pairs:FILE|random:SEED:P:E");
     };
     let ds = if source == "sample" {
-        dataset::load(&[DataSource::Embedded(&dataset::sample::SAMPLE)])?
+        dataset::load(&[DataSource::Embedded(&dataset::SAMPLE)])?
     } else if let Some(file) = source.strip_prefix("pairs:") {
         pairs(file)?
     } else if let Some(spec) = source.strip_prefix("random:") {

@@ -3,6 +3,6 @@
 
 pub mod codes;
 pub mod dataset;
-pub mod names;
+pub(crate) mod names;
 pub mod settings;
 pub mod synth;

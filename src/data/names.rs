@@ -393,15 +393,6 @@ pub(crate) fn fold(t: &str) -> String {
     out
 }
 
-/// Similarity of two tokens in 0..1: equal 1, another form of the same word (a plural, `-ation`) or a
-/// spelling variant of a personal name 0.95, the same once romanisation is folded 0.93, short tokens (three
-/// letters or fewer) nothing otherwise, else the lower of Jaro-Winkler and the optimal-string-alignment
-/// similarity (edit distance over the longer length), so that one typo in a long word scores high while a
-/// shared prefix alone (`northeast` / `northwest`, `weidong` / `weiguo`) does not.
-pub fn token_similarity(a: &str, b: &str) -> f64 {
-    tok_similarity(&Tok::new(a), &Tok::new(b), false)
-}
-
 /// A token with what its comparisons need, computed once.
 #[derive(Clone, Debug)]
 pub(crate) struct Tok {
@@ -420,8 +411,14 @@ impl Tok {
     }
 }
 
-/// [`token_similarity`]; with `cut`, pairs that cannot reach [`TOKEN_FLOOR`] (their lengths alone say so)
-/// score 0 without computing the string distances.
+/// Similarity of two tokens in 0..1: equal 1, another form of the same word (a plural, `-ation`) or a
+/// spelling variant of a personal name 0.95, the same once romanisation is folded 0.93, short tokens (three
+/// letters or fewer) nothing otherwise, else the lower of Jaro-Winkler and the optimal-string-alignment
+/// similarity (edit distance over the longer length), so that one typo in a long word scores high while a
+/// shared prefix alone (`northeast` / `northwest`, `weidong` / `weiguo`) does not.
+///
+/// With `cut`, pairs that cannot reach [`TOKEN_FLOOR`] (their lengths alone say so) score 0 without
+/// computing the string distances.
 pub(crate) fn tok_similarity(x: &Tok, y: &Tok, cut: bool) -> f64 {
     let (a, b) = (x.s.as_str(), y.s.as_str());
     if a == b {
@@ -481,7 +478,7 @@ pub(crate) fn merge_against(x: &[String], other: &[String]) -> Vec<String> {
 }
 
 /// Token similarity of two names in 0..1: tokens paired in any order (best pairs first), each pair's
-/// [`token_similarity`] summed and divided by the mean token count, so extra words on either side lower the
+/// [`tok_similarity`] summed and divided by the mean token count, so extra words on either side lower the
 /// score.
 pub fn similarity(a: &[String], b: &[String]) -> f64 {
     if a.is_empty() || b.is_empty() {

@@ -6,10 +6,10 @@
 //! [`rules`] (the flags), [`analysis`] (a scored run).
 
 pub mod analysis;
-pub mod chains;
+pub(crate) mod chains;
 pub mod model;
 pub mod paths;
-pub mod pool;
+pub(crate) mod pool;
 pub mod rules;
 pub mod screening;
 pub mod toppath;

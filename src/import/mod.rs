@@ -13,15 +13,15 @@
 //! One module per format: [`china_customs`], [`comtrade`], [`ams`], [`ofac`], [`opensanctions`], [`csl`];
 //! code tables in [`cn_codes`] and [`countries`]. `docs/import/*.md` describes each for users.
 
-pub mod ams;
-pub mod china_customs;
-pub mod cn_codes;
-pub mod comtrade;
-pub mod countries;
-pub mod csl;
-pub mod entity;
-pub mod ofac;
-pub mod opensanctions;
+pub(crate) mod ams;
+pub(crate) mod china_customs;
+pub(crate) mod cn_codes;
+pub(crate) mod comtrade;
+pub(crate) mod countries;
+pub(crate) mod csl;
+pub(crate) mod entity;
+pub(crate) mod ofac;
+pub(crate) mod opensanctions;
 
 use crate::data::codes::{self, Country, Period};
 use crate::data::dataset::{DatasetError, Flow, Position, Rejection, Table};

@@ -2,7 +2,7 @@
 //! layers below (flag details, view-model strings, the graph's sort keys) and are defined in
 //! [`crate::util::fmt`]; they are re-exported here with the formats only pages use.
 
-pub use crate::util::fmt::{money, pct, share};
+pub use crate::util::fmt::{pct, share};
 
 /// A decimal string with its integer part grouped by thousands (`1234567.5` → `1,234,567.5`). The digits
 /// are the ones given: nothing is rounded or recomputed.

@@ -16,15 +16,15 @@
 //! Parquet tables (`parquet`, cargo feature `parquet`).
 
 pub mod csv;
-pub mod dot;
-pub mod fmt;
-pub mod graphml;
-pub mod html;
-pub mod json;
-pub mod markdown;
+pub(crate) mod dot;
+pub(crate) mod fmt;
+pub(crate) mod graphml;
+pub(crate) mod html;
+pub(crate) mod json;
+pub(crate) mod markdown;
 #[cfg(feature = "parquet")]
 pub mod parquet;
-pub mod text;
+pub(crate) mod text;
 
 pub use self::csv::{Csv, Table};
 pub use dot::Dot;

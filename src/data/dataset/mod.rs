@@ -1,10 +1,10 @@
 //! The canonical dataset (SPEC §2): its record types, laid out flat for tens of millions of rows, and the
 //! strict loader that turns directories of CSV files into one [`Dataset`].
 
-pub mod load;
-pub mod read;
-pub mod sample;
-pub mod schema;
+pub(crate) mod load;
+pub(crate) mod read;
+pub(crate) mod sample;
+pub(crate) mod schema;
 
 use crate::data::codes::{Country, Date, Hs, Period, Region};
 use rust_decimal::Decimal;
@@ -15,6 +15,7 @@ use thiserror::Error;
 
 pub use load::{DataSource, load};
 pub use read::FileStats;
+pub use sample::SAMPLE;
 pub use schema::{Column, Table};
 
 /// A place in a dataset file, as messages name it: `FILE:LINE: column`.
