@@ -560,6 +560,28 @@ fn run(cli: Cli) -> Result<Outcome> {
                     failed: worst.is_some_and(trip),
                 });
             }
+            if fmt == "json" && table == Table::Shipments {
+                // Streamed too: two passes over the shipments, the rows never held (present::json).
+                let filter = report::Filter {
+                    flagged_only,
+                    min_severity,
+                };
+                let worst = emit_with(c, |w| {
+                    origintrace::present::json::stream_report(&a, filter, w, pb.as_ref()).map_err(
+                        |e| match e {
+                            origintrace::present::PresentError::Io(e) => e,
+                            e => std::io::Error::other(e.to_string()),
+                        },
+                    )
+                })?;
+                if let Some(pb) = pb {
+                    pb.finish_and_clear();
+                }
+                return Ok(Outcome {
+                    bytes: None,
+                    failed: worst.is_some_and(trip),
+                });
+            }
             let scored = a.score_all(pb.as_ref());
             if let Some(pb) = pb {
                 pb.finish_and_clear();

@@ -1,16 +1,23 @@
 //! JSON for scripts: every view model as one pretty-printed document ending in a line break.
 //!
 //! The views of `trace`, `vet`, `paths` and `check` are written as they serialise. The report is one document
-//! of the run's metadata, headline totals, the shipments table and both summaries. The export graph is
+//! of the run's metadata, headline totals, the shipments table and both summaries; [`stream_report`] writes
+//! the same bytes without holding the rows. The export graph is
 //! `{"graph": {...}, "nodes": [...], "edges": [...]}`, money as decimal strings, shares as numbers.
 
 use super::{PresentError, Render};
+use crate::engine::analysis::Analysis;
+use crate::engine::rules::Severity;
 use crate::query::check::CheckReport;
 use crate::query::graph::{Attrs, ExportGraph, Val};
-use crate::query::report::{Report, RunMeta, ShipmentRow, Summary, Totals};
+use crate::query::report::{
+    Filter, Report, RunMeta, ShipmentRow, Summary, Tally, Totals, exposed, row_of, run_meta,
+};
 use crate::query::trace::TraceJson;
 use crate::query::vet::VetJson;
 use crate::query::walk::WalkJson;
+use rayon::prelude::*;
+use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -70,6 +77,125 @@ impl Render<Report> for Json {
     }
 }
 
+/// How many shipments are scored between two writes of a streamed report: large enough to keep both cores
+/// busy, small enough that a block's JSON (about 850 bytes a row) stays a few megabytes.
+const BLOCK: usize = 1 << 13;
+
+/// Writes the report as [`Json`] renders it, byte for byte, without holding its rows: a national run has
+/// ten million of them, which as view-model rows and then as one JSON document needed about 5 GB per
+/// million shipments (issue 17).
+///
+/// The document puts the totals and the row count before the rows, so it takes two passes over the
+/// shipments in report order. The first scores each one and adds it to the [`Tally`] (totals and
+/// summaries, in the order [`build`](crate::query::report::build) adds them, so every decimal sum has the
+/// same digits) and marks the rows the filter keeps; the second scores the kept rows again and writes each
+/// as soon as its block is made. Scoring twice costs less than the alternatives: holding the rows, or
+/// spilling gigabytes of JSON to a temporary file and copying it. Returns the highest severity of any
+/// shipment, shown or not (what `--fail-on` reads).
+pub fn stream_report(
+    a: &Analysis,
+    filter: Filter,
+    out: &mut dyn std::io::Write,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Result<Severity, PresentError> {
+    let paths = a.batch_paths();
+    let order = a.report_order();
+    crate::util::timing::phase("report-order");
+    let mut tally = Tally::new(a);
+    let mut kept = vec![false; order.len()];
+    let mut worst = Severity::None;
+    for (b, block) in order.chunks(BLOCK).enumerate() {
+        let scored: Vec<(Decimal, Severity, Vec<String>)> = block
+            .par_iter()
+            .map(|&i| {
+                let sc = a.score_batch_with(i, &paths, false);
+                let value = a.ds().shipments[i as usize].value_usd;
+                let exposed = exposed(value, sc.outcome.mix.sanctioned());
+                let rules = sc.flags.into_iter().map(|f| f.rule).collect();
+                (exposed, sc.severity, rules)
+            })
+            .collect();
+        for (j, (&i, (ex, sev, rules))) in block.iter().zip(scored).enumerate() {
+            worst = worst.max(sev);
+            kept[b * BLOCK + j] = filter.keeps_scored(!rules.is_empty(), sev);
+            tally.add(i, ex, sev, rules.iter().map(String::as_str));
+        }
+        if let Some(pb) = progress {
+            pb.inc(block.len() as u64);
+        }
+    }
+    crate::util::timing::phase("score-and-tally");
+    let shown = kept.iter().filter(|&&k| k).count();
+    let (totals, importers, exporters) = tally.finish();
+    let meta = run_meta(a, filter, shown);
+    let doc = Doc {
+        run: &meta,
+        totals: &totals,
+        shipments: &[],
+        importers: &importers,
+        exporters: &exporters,
+    };
+    let mut skeleton = serde_json::to_vec_pretty(&doc)?;
+    skeleton.push(b'\n');
+    // The rows go where the skeleton's empty array is: the only line at the document's first level that
+    // opens the shipments.
+    const EMPTY: &[u8] = b"\n  \"shipments\": [],\n";
+    let at = skeleton
+        .windows(EMPTY.len())
+        .position(|w| w == EMPTY)
+        .ok_or_else(|| std::io::Error::other("the report skeleton has no shipments array"))?;
+    if shown == 0 {
+        out.write_all(&skeleton)?;
+        out.flush()?;
+        return Ok(worst);
+    }
+    out.write_all(&skeleton[..at])?;
+    out.write_all(b"\n  \"shipments\": [\n")?;
+    if let Some(pb) = progress {
+        pb.reset();
+        pb.set_length(shown as u64);
+    }
+    let mut first = true;
+    for (b, block) in order.chunks(BLOCK).enumerate() {
+        let keep = &kept[b * BLOCK..b * BLOCK + block.len()];
+        let parts: Vec<Vec<u8>> = block
+            .par_iter()
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(&i, _)| {
+                let row = row_of(a, &a.score_batch_with(i, &paths, false));
+                // Each row as the whole document nests it: two levels in, four spaces.
+                let one = serde_json::to_vec_pretty(&row)?;
+                let mut v = Vec::with_capacity(one.len() + 64);
+                for (n, line) in one.split(|&c| c == b'\n').enumerate() {
+                    if n > 0 {
+                        v.push(b'\n');
+                    }
+                    v.extend_from_slice(b"    ");
+                    v.extend_from_slice(line);
+                }
+                Ok(v)
+            })
+            .collect::<Result<_, serde_json::Error>>()?;
+        let n = parts.len();
+        for p in parts {
+            if !first {
+                out.write_all(b",\n")?;
+            }
+            first = false;
+            out.write_all(&p)?;
+        }
+        if let Some(pb) = progress {
+            pb.inc(n as u64);
+        }
+    }
+    out.write_all(b"\n  ],\n")?;
+    out.write_all(&skeleton[at + EMPTY.len()..])?;
+    out.flush()?;
+    crate::util::timing::phase("write");
+    Ok(worst)
+}
+
 fn value(v: &Val) -> Value {
     match v {
         Val::Str(s) => Value::String(s.clone()),
@@ -110,5 +236,77 @@ impl Render<ExportGraph> for Json {
         s.push('\n');
         out.write_all(s.as_bytes())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::dataset::{self, DataSource};
+    use crate::data::settings::Settings;
+    use crate::engine::paths::Limits;
+    use crate::query::report;
+
+    /// The streamed document is byte for byte the one the renderer writes from the whole report, for a
+    /// filter that shows every row, one that shows some, and one that shows none (the empty array).
+    #[test]
+    fn streamed_report_is_the_rendered_report() {
+        let ds = dataset::load(&[DataSource::Embedded(&dataset::SAMPLE)]).expect("sample");
+        let st = Settings::default();
+        let a = Analysis::new(&ds, &st, Limits::default());
+        let mut shown = Vec::new();
+        for filter in [
+            Filter {
+                flagged_only: false,
+                min_severity: Severity::None,
+            },
+            Filter {
+                flagged_only: true,
+                min_severity: Severity::Medium,
+            },
+            Filter {
+                flagged_only: true,
+                min_severity: Severity::High,
+            },
+        ] {
+            let mut streamed = Vec::new();
+            let worst = stream_report(&a, filter, &mut streamed, None).expect("stream");
+            let r = report::build(&a, a.score_all(None), filter);
+            shown.push(r.rows.len());
+            let rendered = Json.to_bytes(&r).expect("render");
+            assert_eq!(
+                String::from_utf8_lossy(&streamed),
+                String::from_utf8_lossy(&rendered)
+            );
+            assert_eq!(worst, Severity::High);
+        }
+        // The filters really differ: all rows, fewer, fewer still.
+        assert!(
+            shown[0] > shown[1] && shown[1] >= shown[2] && shown[2] > 0,
+            "{shown:?}"
+        );
+    }
+
+    /// With no row to show, the skeleton's empty array stays as the renderer writes it.
+    #[test]
+    fn streamed_report_with_no_rows_shown() {
+        let ds = dataset::Dataset::default();
+        let st = Settings::default();
+        let a = Analysis::new(&ds, &st, Limits::default());
+        let filter = Filter {
+            flagged_only: false,
+            min_severity: Severity::None,
+        };
+        let mut streamed = Vec::new();
+        let worst = stream_report(&a, filter, &mut streamed, None).expect("stream");
+        let r = report::build(&a, a.score_all(None), filter);
+        assert!(r.rows.is_empty());
+        let text = String::from_utf8_lossy(&streamed);
+        assert!(text.contains("\n  \"shipments\": [],\n"), "{text}");
+        assert_eq!(
+            text,
+            String::from_utf8_lossy(&Json.to_bytes(&r).expect("render"))
+        );
+        assert_eq!(worst, Severity::None);
     }
 }

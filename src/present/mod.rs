@@ -20,7 +20,7 @@ pub(crate) mod dot;
 pub(crate) mod fmt;
 pub(crate) mod graphml;
 pub(crate) mod html;
-pub(crate) mod json;
+pub mod json;
 pub(crate) mod markdown;
 #[cfg(feature = "parquet")]
 pub mod parquet;

@@ -13,7 +13,7 @@ use crate::util::fmt::money;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One row of the shipments table (SPEC §4 column order).
 #[derive(Clone, Debug, Serialize)]
@@ -125,7 +125,12 @@ pub struct Filter {
 impl Filter {
     /// Whether a row is shown.
     pub fn keeps(&self, r: &ShipmentRow) -> bool {
-        (!self.flagged_only || !r.flags.is_empty()) && r.severity >= self.min_severity
+        self.keeps_scored(!r.flags.is_empty(), r.severity)
+    }
+
+    /// [`Filter::keeps`] from what a score says before its row is made.
+    pub fn keeps_scored(&self, flagged: bool, severity: Severity) -> bool {
+        (!self.flagged_only || flagged) && severity >= self.min_severity
     }
 }
 
@@ -183,120 +188,172 @@ pub fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
     }
 }
 
-fn summarise(
-    a: &Analysis,
-    rows: &[ShipmentRow],
-    party_of: impl Fn(&ShipmentRow) -> &str,
-) -> Vec<Summary> {
-    let ds = a.ds();
-    let mut by: BTreeMap<String, Summary> = BTreeMap::new();
-    let mut values: BTreeMap<String, Decimal> = BTreeMap::new();
-    for r in rows {
-        let id = party_of(r).to_string();
-        let p = ds.party(ds.party_by_id(&id).unwrap_or(0));
-        let e = by.entry(id.clone()).or_insert_with(|| Summary {
-            party_id: p.id.clone(),
-            name: p.name.clone(),
-            country: p.country.to_string(),
-            region: p.region.map(|r| r.to_string()).unwrap_or_default(),
-            shipments: 0,
-            value_usd: String::new(),
-            exposed_value_usd: String::new(),
-            flagged_shipments: 0,
-            severity: Severity::None,
-            flag_counts: BTreeMap::new(),
-            exposed: Decimal::ZERO,
-        });
-        e.shipments += 1;
-        e.exposed += r.exposed;
-        *values.entry(id).or_default() += ds.shipments[r.ship as usize].value_usd;
-        if !r.flags.is_empty() {
-            e.flagged_shipments += 1;
-        }
-        e.severity = e.severity.max(r.severity);
-        for f in &r.flags {
-            *e.flag_counts.entry(f.clone()).or_default() += 1;
-        }
-    }
-    let mut out: Vec<Summary> = by
-        .into_iter()
-        .map(|(id, mut s)| {
-            s.value_usd = money(values.get(&id).copied().unwrap_or_default());
-            s.exposed_value_usd = cents(s.exposed);
-            s
-        })
-        .collect();
-    out.sort_by(|a, b| {
-        b.exposed
-            .cmp(&a.exposed)
-            .then_with(|| b.severity.cmp(&a.severity))
-            .then_with(|| a.party_id.cmp(&b.party_id))
-    });
-    out
+/// The headline totals and the importer and exporter summaries, added up one shipment at a time in report
+/// order. Sums of exact decimals are kept in that order, so a report built whole ([`build`]) and one
+/// streamed a block at a time (`present::json::stream_report`) print the same digits.
+pub struct Tally<'a> {
+    a: &'a Analysis<'a>,
+    shipments: usize,
+    value: Decimal,
+    exposed: Decimal,
+    flagged_value: Decimal,
+    flagged: usize,
+    by_severity: BTreeMap<&'static str, usize>,
+    importers: HashMap<u32, (Summary, Decimal)>,
+    exporters: HashMap<u32, (Summary, Decimal)>,
 }
 
-/// Builds the report from every shipment's score.
-pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
-    let ds = a.ds();
-    let mut all: Vec<(ShipmentRow, Scored)> =
-        scored.into_iter().map(|sc| (row_of(a, &sc), sc)).collect();
-    all.sort_by(|(x, _), (y, _)| {
-        y.sanctioned
-            .total_cmp(&x.sanctioned)
-            .then_with(|| x.shipment_id.cmp(&y.shipment_id))
-    });
-    let rows_all: Vec<ShipmentRow> = all.iter().map(|(r, _)| r.clone()).collect();
-    let importers = summarise(a, &rows_all, |r| &r.consignee_id);
-    let exporters = summarise(a, &rows_all, |r| &r.shipper_id);
-    let mut by_severity: BTreeMap<&'static str, usize> = BTreeMap::new();
-    for s in [
-        Severity::High,
-        Severity::Medium,
-        Severity::Low,
-        Severity::None,
-    ] {
-        by_severity.insert(s.as_str(), 0);
-    }
-    let mut value = Decimal::ZERO;
-    let mut exposed_total = Decimal::ZERO;
-    let mut flagged_value = Decimal::ZERO;
-    let mut flagged = 0;
-    for r in &rows_all {
-        let v = ds.shipments[r.ship as usize].value_usd;
-        value += v;
-        exposed_total += r.exposed;
-        *by_severity.entry(r.severity.as_str()).or_default() += 1;
-        if !r.flags.is_empty() {
-            flagged += 1;
-            flagged_value += v;
+impl<'a> Tally<'a> {
+    pub fn new(a: &'a Analysis<'a>) -> Tally<'a> {
+        let by_severity = [
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::None,
+        ]
+        .into_iter()
+        .map(|s| (s.as_str(), 0))
+        .collect();
+        Tally {
+            a,
+            shipments: 0,
+            value: Decimal::ZERO,
+            exposed: Decimal::ZERO,
+            flagged_value: Decimal::ZERO,
+            flagged: 0,
+            by_severity,
+            importers: HashMap::new(),
+            exporters: HashMap::new(),
         }
     }
-    let totals = Totals {
-        shipments: rows_all.len(),
-        value_usd: money(value),
-        exposed_value_usd: cents(exposed_total),
-        flagged_shipments: flagged,
-        flagged_value_usd: money(flagged_value),
-        by_severity,
-    };
-    let rows: Vec<ShipmentRow> = all
-        .into_iter()
-        .filter(|(r, _)| filter.keeps(r))
-        .map(|(r, _)| r)
-        .collect();
-    let meta = RunMeta {
+
+    /// Adds one shipment: its exposed value, severity and the rules it raised.
+    pub fn add<'f>(
+        &mut self,
+        ship: u32,
+        exposed: Decimal,
+        severity: Severity,
+        flags: impl Iterator<Item = &'f str> + Clone,
+    ) {
+        let ds = self.a.ds();
+        let s = &ds.shipments[ship as usize];
+        let flagged = flags.clone().next().is_some();
+        self.shipments += 1;
+        self.value += s.value_usd;
+        self.exposed += exposed;
+        *self.by_severity.entry(severity.as_str()).or_default() += 1;
+        if flagged {
+            self.flagged += 1;
+            self.flagged_value += s.value_usd;
+        }
+        for (by, party) in [
+            (&mut self.importers, s.consignee),
+            (&mut self.exporters, s.shipper),
+        ] {
+            let (e, value) = by.entry(party).or_insert_with(|| {
+                let p = ds.party(party);
+                let summary = Summary {
+                    party_id: p.id.clone(),
+                    name: p.name.clone(),
+                    country: p.country.to_string(),
+                    region: p.region.map(|r| r.to_string()).unwrap_or_default(),
+                    shipments: 0,
+                    value_usd: String::new(),
+                    exposed_value_usd: String::new(),
+                    flagged_shipments: 0,
+                    severity: Severity::None,
+                    flag_counts: BTreeMap::new(),
+                    exposed: Decimal::ZERO,
+                };
+                (summary, Decimal::ZERO)
+            });
+            e.shipments += 1;
+            e.exposed += exposed;
+            *value += s.value_usd;
+            if flagged {
+                e.flagged_shipments += 1;
+            }
+            e.severity = e.severity.max(severity);
+            for f in flags.clone() {
+                *e.flag_counts.entry(f.to_string()).or_default() += 1;
+            }
+        }
+    }
+
+    /// Adds one report row.
+    pub fn add_row(&mut self, r: &ShipmentRow) {
+        self.add(
+            r.ship,
+            r.exposed,
+            r.severity,
+            r.flags.iter().map(String::as_str),
+        );
+    }
+
+    /// The totals, then the importer and the exporter summaries, each sorted by exposed value (highest
+    /// first), then severity, then party id.
+    pub fn finish(self) -> (Totals, Vec<Summary>, Vec<Summary>) {
+        let totals = Totals {
+            shipments: self.shipments,
+            value_usd: money(self.value),
+            exposed_value_usd: cents(self.exposed),
+            flagged_shipments: self.flagged,
+            flagged_value_usd: money(self.flagged_value),
+            by_severity: self.by_severity,
+        };
+        let sorted = |by: HashMap<u32, (Summary, Decimal)>| {
+            let mut out: Vec<Summary> = by
+                .into_values()
+                .map(|(mut s, value)| {
+                    s.value_usd = money(value);
+                    s.exposed_value_usd = cents(s.exposed);
+                    s
+                })
+                .collect();
+            out.sort_by(|a, b| {
+                b.exposed
+                    .cmp(&a.exposed)
+                    .then_with(|| b.severity.cmp(&a.severity))
+                    .then_with(|| a.party_id.cmp(&b.party_id))
+            });
+            out
+        };
+        (totals, sorted(self.importers), sorted(self.exporters))
+    }
+}
+
+/// The run's metadata, for a report of `rows_shown` rows.
+pub fn run_meta(a: &Analysis, filter: Filter, rows_shown: usize) -> RunMeta {
+    let ds = a.ds();
+    RunMeta {
         tool: "origintrace",
         version: env!("CARGO_PKG_VERSION"),
         model_version: crate::MODEL_VERSION,
         settings: a.st().clone(),
         inputs: input_files(&ds.stats),
         shipments: ds.shipments.len(),
-        rows_shown: rows.len(),
+        rows_shown,
         flagged_only: filter.flagged_only,
         min_severity: filter.min_severity,
-    };
+    }
+}
+
+/// Builds the report from every shipment's score.
+pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
+    let mut all: Vec<ShipmentRow> = scored.into_iter().map(|sc| row_of(a, &sc)).collect();
+    all.sort_by(|x, y| {
+        y.sanctioned
+            .total_cmp(&x.sanctioned)
+            .then_with(|| x.shipment_id.cmp(&y.shipment_id))
+    });
+    let mut tally = Tally::new(a);
+    for r in &all {
+        tally.add_row(r);
+    }
+    let (totals, importers, exporters) = tally.finish();
+    let rows: Vec<ShipmentRow> = all.into_iter().filter(|r| filter.keeps(r)).collect();
     Report {
-        meta,
+        meta: run_meta(a, filter, rows.len()),
         totals,
         rows,
         importers,
