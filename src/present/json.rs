@@ -11,13 +11,13 @@ use crate::engine::rules::Severity;
 use crate::query::check::CheckReport;
 use crate::query::graph::{Attrs, ExportGraph, Val};
 use crate::query::report::{
-    Filter, Report, RunMeta, ShipmentRow, Summary, Tally, Totals, exposed, row_of, run_meta,
+    BLOCK, Filter, Report, RunMeta, ShipmentRow, Summary, Tallied, Totals, row_of, run_meta,
+    tally_pass,
 };
 use crate::query::trace::TraceJson;
 use crate::query::vet::VetJson;
 use crate::query::walk::WalkJson;
 use rayon::prelude::*;
-use rust_decimal::Decimal;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
@@ -77,21 +77,16 @@ impl Render<Report> for Json {
     }
 }
 
-/// How many shipments are scored between two writes of a streamed report: large enough to keep both cores
-/// busy, small enough that a block's JSON (about 850 bytes a row) stays a few megabytes.
-const BLOCK: usize = 1 << 13;
-
 /// Writes the report as [`Json`] renders it, byte for byte, without holding its rows: a national run has
-/// ten million of them, which as view-model rows and then as one JSON document needed about 5 GB per
+/// ten million of them, which as view-model rows and then as one JSON document needed about 7 GB per
 /// million shipments (issue 17).
 ///
 /// The document puts the totals and the row count before the rows, so it takes two passes over the
-/// shipments in report order. The first scores each one and adds it to the [`Tally`] (totals and
-/// summaries, in the order [`build`](crate::query::report::build) adds them, so every decimal sum has the
-/// same digits) and marks the rows the filter keeps; the second scores the kept rows again and writes each
-/// as soon as its block is made. Scoring twice costs less than the alternatives: holding the rows, or
-/// spilling gigabytes of JSON to a temporary file and copying it. Returns the highest severity of any
-/// shipment, shown or not (what `--fail-on` reads).
+/// shipments in report order. The first ([`tally_pass`]) scores each one for the totals and summaries and
+/// marks the rows the filter shows; the second scores the shown rows again and writes each block as soon
+/// as it is made. Scoring twice costs less than the alternatives: holding the rows, or spilling gigabytes
+/// of JSON to a temporary file and copying it. Returns the highest severity of any shipment, shown or not
+/// (what `--fail-on` reads).
 pub fn stream_report(
     a: &Analysis,
     filter: Filter,
@@ -101,30 +96,9 @@ pub fn stream_report(
     let paths = a.batch_paths();
     let order = a.report_order();
     crate::util::timing::phase("report-order");
-    let mut tally = Tally::new(a);
-    let mut kept = vec![false; order.len()];
-    let mut worst = Severity::None;
-    for (b, block) in order.chunks(BLOCK).enumerate() {
-        let scored: Vec<(Decimal, Severity, Vec<String>)> = block
-            .par_iter()
-            .map(|&i| {
-                let sc = a.score_batch_with(i, &paths, false);
-                let value = a.ds().shipments[i as usize].value_usd;
-                let exposed = exposed(value, sc.outcome.mix.sanctioned());
-                let rules = sc.flags.into_iter().map(|f| f.rule).collect();
-                (exposed, sc.severity, rules)
-            })
-            .collect();
-        for (j, (&i, (ex, sev, rules))) in block.iter().zip(scored).enumerate() {
-            worst = worst.max(sev);
-            kept[b * BLOCK + j] = filter.keeps_scored(!rules.is_empty(), sev);
-            tally.add(i, ex, sev, rules.iter().map(String::as_str));
-        }
-        if let Some(pb) = progress {
-            pb.inc(block.len() as u64);
-        }
-    }
-    crate::util::timing::phase("score-and-tally");
+    let Tallied {
+        tally, kept, worst, ..
+    } = tally_pass(a, &paths, &order, filter, false, progress);
     let shown = kept.iter().filter(|&&k| k).count();
     let (totals, importers, exporters) = tally.finish();
     let meta = run_meta(a, filter, shown);

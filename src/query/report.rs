@@ -4,12 +4,13 @@
 
 use crate::data::dataset::FileStats;
 use crate::data::settings::Settings;
-use crate::engine::analysis::{Analysis, Scored, path_string};
+use crate::engine::analysis::{Analysis, BatchPaths, Scored, path_string};
 use crate::engine::model::Grade;
 use crate::engine::model::Mix;
 use crate::engine::rules::{Flag, Severity};
 use crate::query::trace::{NodeView, PathJson, path_json, window};
 use crate::util::fmt::money;
+use rayon::prelude::*;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;
@@ -338,6 +339,75 @@ pub fn run_meta(a: &Analysis, filter: Filter, rows_shown: usize) -> RunMeta {
     }
 }
 
+/// How many shipments a streamed report scores between two writes: enough to keep every core busy, few
+/// enough that a block's output stays a few megabytes.
+pub const BLOCK: usize = 1 << 13;
+
+/// What the first pass of a streamed report learns, holding no row: the totals and summaries, which rows
+/// the filter shows, and (when asked) the flagged rows shown, by position in report order.
+pub struct Tallied<'a> {
+    pub tally: Tally<'a>,
+    /// Per position in report order, whether the filter shows the row.
+    pub kept: Vec<bool>,
+    /// The shown rows that raised a flag: position in report order, exposed value and severity.
+    pub flagged: Vec<(usize, Decimal, Severity)>,
+    /// The highest severity of any shipment, shown or not (what `--fail-on` reads).
+    pub worst: Severity,
+}
+
+impl Tallied<'_> {
+    /// How many rows the filter shows.
+    pub fn shown(&self) -> usize {
+        self.kept.iter().filter(|&&k| k).count()
+    }
+}
+
+/// Scores every shipment of `order` (report order) once, in parallel blocks, adding each to a [`Tally`]
+/// in order, so its sums are the ones [`build`] makes. With `list_flagged`, also lists the flagged rows
+/// shown (a page needs them; a JSON document does not).
+pub fn tally_pass<'a>(
+    a: &'a Analysis<'a>,
+    paths: &BatchPaths,
+    order: &[u32],
+    filter: Filter,
+    list_flagged: bool,
+    progress: Option<&indicatif::ProgressBar>,
+) -> Tallied<'a> {
+    let mut t = Tallied {
+        tally: Tally::new(a),
+        kept: vec![false; order.len()],
+        flagged: Vec::new(),
+        worst: Severity::None,
+    };
+    for (b, block) in order.chunks(BLOCK).enumerate() {
+        let scored: Vec<(Decimal, Severity, Vec<String>)> = block
+            .par_iter()
+            .map(|&i| {
+                let sc = a.score_batch_with(i, paths, false);
+                let value = a.ds().shipments[i as usize].value_usd;
+                let exposed = exposed(value, sc.outcome.mix.sanctioned());
+                let rules = sc.flags.into_iter().map(|f| f.rule).collect();
+                (exposed, sc.severity, rules)
+            })
+            .collect();
+        for (j, (&i, (ex, sev, rules))) in block.iter().zip(scored).enumerate() {
+            let pos = b * BLOCK + j;
+            t.worst = t.worst.max(sev);
+            let keep = filter.keeps_scored(!rules.is_empty(), sev);
+            t.kept[pos] = keep;
+            if keep && list_flagged && !rules.is_empty() {
+                t.flagged.push((pos, ex, sev));
+            }
+            t.tally.add(i, ex, sev, rules.iter().map(String::as_str));
+        }
+        if let Some(pb) = progress {
+            pb.inc(block.len() as u64);
+        }
+    }
+    crate::util::timing::phase("score-and-tally");
+    t
+}
+
 /// Builds the report from every shipment's score.
 pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
     let mut all: Vec<ShipmentRow> = scored.into_iter().map(|sc| row_of(a, &sc)).collect();
@@ -383,7 +453,13 @@ pub const PATHS_EACH: usize = 5;
 
 /// A report with its top flagged shipments traced again: what a page that draws their paths shows.
 pub struct TracedReport {
+    /// The report. Its rows may be only those the page lists (see [`report_page`]): the first
+    /// `table_rows` flagged rows shown, in report order, then any of `top` beyond them.
     pub report: Report,
+    /// How many of the rows shown raised a flag.
+    pub flagged: usize,
+    /// How many flagged rows the page lists at most.
+    pub table_rows: usize,
     /// The flagged rows with the highest exposed value, highest first, at most [`TOP_TRACED`].
     pub top: Vec<TopShipment>,
     /// How many paths each of `top` lists at most.
@@ -408,11 +484,12 @@ pub struct TopShipment {
 /// traced again with the analysis's own limits, exactly as `trace` scores them: a batch run may have kept
 /// only what the tables need.
 pub fn traced(a: &Analysis, report: Report) -> TracedReport {
-    let ds = a.ds();
     let rows = &report.rows;
-    let mut top: Vec<usize> = (0..rows.len())
+    let flagged: Vec<usize> = (0..rows.len())
         .filter(|&i| !rows[i].flags.is_empty())
         .collect();
+    let n_flagged = flagged.len();
+    let mut top = flagged;
     top.sort_by(|&i, &j| {
         let (x, y) = (&rows[i], &rows[j]);
         y.exposed
@@ -421,8 +498,86 @@ pub fn traced(a: &Analysis, report: Report) -> TracedReport {
             .then_with(|| x.shipment_id.cmp(&y.shipment_id))
     });
     top.truncate(TOP_TRACED);
-    let top = top
-        .into_iter()
+    let top = trace_top(a, rows, top);
+    TracedReport {
+        report,
+        flagged: n_flagged,
+        table_rows: PAGE_ROWS,
+        top,
+        paths_each: PATHS_EACH,
+    }
+}
+
+/// How many flagged rows a page lists at most: the page stays openable on a national dataset, and the CSV
+/// and JSON reports have every row.
+pub const PAGE_ROWS: usize = 5000;
+
+/// The view of `report --format html`, made without holding every row: what [`traced`] makes of the whole
+/// report, with `report.rows` cut to what the page prints (the first `table_rows` flagged rows shown, in
+/// report order, then any top shipment beyond them). Scores every shipment once for the totals, the
+/// summaries and the flagged list ([`tally_pass`]), then only the rows it keeps. Returns the highest
+/// severity of any shipment too (what `--fail-on` reads).
+pub fn report_page(
+    a: &Analysis,
+    filter: Filter,
+    table_rows: usize,
+    progress: Option<&indicatif::ProgressBar>,
+) -> (TracedReport, Severity) {
+    let ds = a.ds();
+    let paths = a.batch_paths();
+    let order = a.report_order();
+    crate::util::timing::phase("report-order");
+    let t = tally_pass(a, &paths, &order, filter, true, progress);
+    let shown = t.shown();
+    let mut rank: Vec<&(usize, Decimal, Severity)> = t.flagged.iter().collect();
+    // The order [`traced`] ranks the flagged rows in; ids are unique, so the order is total.
+    rank.sort_by(|(i, x, xs), (j, y, ys)| {
+        y.cmp(x).then_with(|| ys.cmp(xs)).then_with(|| {
+            let id = |p: usize| ds.shipment_id(&ds.shipments[order[p] as usize]);
+            id(*i).cmp(id(*j))
+        })
+    });
+    let listed: Vec<usize> = t.flagged.iter().take(table_rows).map(|f| f.0).collect();
+    let mut wanted = listed.clone();
+    let mut top = Vec::new();
+    for &&(pos, _, _) in rank.iter().take(TOP_TRACED) {
+        let row = match listed.binary_search(&pos) {
+            Ok(k) => k,
+            Err(_) => {
+                wanted.push(pos);
+                wanted.len() - 1
+            }
+        };
+        top.push(row);
+    }
+    let rows: Vec<ShipmentRow> = wanted
+        .par_iter()
+        .map(|&pos| row_of(a, &a.score_batch_with(order[pos], &paths, false)))
+        .collect();
+    crate::util::timing::phase("page-rows");
+    let (totals, importers, exporters) = t.tally.finish();
+    let report = Report {
+        meta: run_meta(a, filter, shown),
+        totals,
+        rows,
+        importers,
+        exporters,
+    };
+    let top = trace_top(a, &report.rows, top);
+    let page = TracedReport {
+        report,
+        flagged: t.flagged.len(),
+        table_rows,
+        top,
+        paths_each: PATHS_EACH,
+    };
+    (page, t.worst)
+}
+
+/// The rows at `top` (indices into `rows`) traced again, as `trace` scores them.
+fn trace_top(a: &Analysis, rows: &[ShipmentRow], top: Vec<usize>) -> Vec<TopShipment> {
+    let ds = a.ds();
+    top.into_iter()
         .map(|row| {
             let sc = a.score(rows[row].ship);
             let s = &ds.shipments[sc.ship as usize];
@@ -448,10 +603,5 @@ pub fn traced(a: &Analysis, report: Report) -> TracedReport {
                 flags: sc.flags,
             }
         })
-        .collect();
-    TracedReport {
-        report,
-        top,
-        paths_each: PATHS_EACH,
-    }
+        .collect()
 }

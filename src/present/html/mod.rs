@@ -23,8 +23,9 @@ use std::fmt::Write;
 /// `WalkJson`.
 pub struct Html;
 
-/// Rows at most in a table of the page (the page stays openable on a large dataset; the CSV has them all).
-pub const MAX_TABLE_ROWS: usize = 5000;
+/// Rows at most in a table of the page (the page stays openable on a large dataset; the CSV has them all):
+/// the number the report's page view lists flagged rows to.
+pub const MAX_TABLE_ROWS: usize = crate::query::report::PAGE_ROWS;
 
 /// A note for a table cut at [`MAX_TABLE_ROWS`].
 fn cut_note(shown: usize, total: usize, what: &str) -> String {

@@ -272,18 +272,21 @@ impl Render<TracedReport> for Html {
             .enumerate()
             .map(|(k, t)| (r.rows[t.row].shipment_id.as_str(), k + 1))
             .collect();
+        // The rows may hold only what this page lists (query::report::report_page): the first
+        // `table_rows` flagged rows in report order, then top shipments beyond them. The count is the
+        // view's, never the length of what is held.
         let flagged: Vec<&ShipmentRow> = r.rows.iter().filter(|x| !x.flags.is_empty()).collect();
         let _ = write!(
             b,
             "<h2>Flagged shipments ({})</h2>\n<p class=\"mute\">Sorted by sanctioned share; click a column to sort, type to filter. Shares are of the shipment's value; exposed value = value × sanctioned share.</p>\n",
-            flagged.len()
+            v.flagged
         );
-        if flagged.is_empty() {
+        if v.flagged == 0 {
             b.push_str("<p>No shipment raised a flag.</p>\n");
         } else {
-            let shown = flagged.len().min(MAX_TABLE_ROWS);
+            let shown = v.flagged.min(v.table_rows).min(flagged.len());
             b.push_str(&flagged_table(&flagged[..shown], &anchors));
-            b.push_str(&cut_note(shown, flagged.len(), "flagged shipments"));
+            b.push_str(&cut_note(shown, v.flagged, "flagged shipments"));
         }
         b.push_str("<h2>Importers</h2>\n<p class=\"mute\">Per consignee, the highest exposed value first.</p>\n");
         let shown = r.importers.len().min(MAX_TABLE_ROWS);
@@ -341,5 +344,58 @@ impl Render<TracedReport> for Html {
         );
         out.write_all(page("origintrace report", &b).as_bytes())?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::dataset::{self, DataSource};
+    use crate::data::settings::Settings;
+    use crate::engine::analysis::Analysis;
+    use crate::engine::paths::Limits;
+    use crate::query::report::{self, Filter, PAGE_ROWS, report_page};
+
+    /// The page made without holding every row is byte for byte the page of the whole report, for filters
+    /// that show all rows, some and few, with the flagged table at its usual length and cut to three rows
+    /// (so that top shipments fall beyond the listed rows and are carried separately).
+    #[test]
+    fn page_view_is_the_page_of_the_whole_report() {
+        let ds = dataset::load(&[DataSource::Embedded(&dataset::SAMPLE)]).expect("sample");
+        let st = Settings::default();
+        let a = Analysis::new(&ds, &st, Limits::default());
+        for filter in [
+            Filter {
+                flagged_only: false,
+                min_severity: Severity::None,
+            },
+            Filter {
+                flagged_only: true,
+                min_severity: Severity::Medium,
+            },
+            Filter {
+                flagged_only: false,
+                min_severity: Severity::High,
+            },
+        ] {
+            for cap in [PAGE_ROWS, 3] {
+                let mut whole = report::traced(&a, report::build(&a, a.score_all(None), filter));
+                whole.table_rows = cap;
+                let (page, worst) = report_page(&a, filter, cap, None);
+                assert_eq!(worst, Severity::High);
+                assert_eq!(page.flagged, whole.flagged);
+                if cap == 3 {
+                    assert!(page.report.rows.len() < whole.report.rows.len());
+                    assert!(page.report.rows.len() <= 3 + report::TOP_TRACED);
+                    // Some top shipment lies beyond the three listed rows, so the carried rows are used.
+                    assert!(page.top.iter().any(|t| t.row >= 3));
+                }
+                let (x, y) = (
+                    Html.to_bytes(&whole).expect("render"),
+                    Html.to_bytes(&page).expect("render"),
+                );
+                assert_eq!(String::from_utf8_lossy(&x), String::from_utf8_lossy(&y));
+            }
+        }
     }
 }
