@@ -14,4 +14,5 @@ mod model;
 mod properties;
 mod reports;
 mod shuffled;
+mod usage;
 mod vet;
