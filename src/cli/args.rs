@@ -365,8 +365,8 @@ pub struct ExportArgs {
 
 impl Cli {
     /// Parses the command line and refuses the combinations the types cannot: an option before the command
-    /// that the command does not take, `--table` with a format that is not CSV. Every error is a usage
-    /// error, reported before any data is read.
+    /// that the command does not take, a missing `-o` where the command cannot do without one, `--table` with
+    /// a format that is not CSV. Every error is a usage error, reported before any data is read.
     pub fn parse_checked() -> Result<Cli, clap::Error> {
         Cli::try_parse()?.resolve()
     }
@@ -390,13 +390,12 @@ impl Cli {
             }
             Command::Synth(_) => refuse_before(name, &before, true)?,
         }
-        let output = match &self.command {
-            Command::Build(a) => a.output_path().map(|_| ()),
-            Command::Synth(a) => a.output_path().map(|_| ()),
-            Command::Import(a) => a.output_path().map(|_| ()),
-            _ => Ok(()),
-        };
-        output?;
+        match &self.command {
+            Command::Build(a) => _ = a.output_path()?,
+            Command::Synth(a) => _ = a.output_path()?,
+            Command::Import(a) => _ = a.output_path()?,
+            _ => {}
+        }
         if let Command::Report(a) = &self.command
             && a.table.is_some()
             && a.format != ReportFormat::Csv
