@@ -15,4 +15,5 @@ mod model;
 mod properties;
 mod reports;
 mod shuffled;
+mod usage;
 mod vet;
