@@ -10,11 +10,13 @@ use super::args::{
 use super::output::{emit, emit_with, note_settings, write_sidecar};
 use anyhow::{Context as _, Result, anyhow, bail};
 use origintrace::data::codes::{Country, Date, Hs};
+use origintrace::data::dataset::Dataset;
 use origintrace::engine::analysis::Analysis;
 use origintrace::engine::paths::Limits;
 use origintrace::engine::rules::Severity;
 use origintrace::present::{Csv, Html, Json, Markdown, PresentError, Render, Table, Text};
 use origintrace::query::report;
+use origintrace::query::{QueryError, find_shipment, resolve_party};
 use origintrace::session::Session;
 use std::io::IsTerminal;
 use std::path::Path;
@@ -33,9 +35,22 @@ fn analysed<T>(
     top_paths: bool,
     f: impl FnOnce(&Session, &Analysis) -> Result<T>,
 ) -> Result<T> {
+    analysed_if(data, limits, top_paths, |_| Ok(()), f)
+}
+
+/// [`analysed`], with `names` run on the dataset right after the load: a shipment or party the command
+/// names and the data lacks is an error before the engine runs, not after a national-scale pass.
+fn analysed_if<T>(
+    data: &DataArgs,
+    limits: Limits,
+    top_paths: bool,
+    names: impl FnOnce(&Dataset) -> Result<(), QueryError>,
+    f: impl FnOnce(&Session, &Analysis) -> Result<T>,
+) -> Result<T> {
     let session = Session::open(&data.request())?;
     origintrace::util::timing::phase("load");
     session.dataset.ensure_valid(data.rows.skip_invalid)?;
+    names(&session.dataset)?;
     note_settings(&session);
     let a = if top_paths {
         session.analysis_with_top_paths(limits)
@@ -133,7 +148,8 @@ pub fn build(args: BuildArgs) -> Result<Outcome> {
 
 pub fn trace(args: TraceArgs) -> Result<Outcome> {
     let limits = limits(Some(&args.max_paths), Some(&args.max_hops));
-    analysed(&args.data, limits, false, |_, a| {
+    let names = |ds: &Dataset| find_shipment(ds, &args.shipment_id).map(drop);
+    analysed_if(&args.data, limits, false, names, |_, a| {
         let t = origintrace::query::trace::trace(a, &args.shipment_id, args.paths)?;
         let severity = Severity::parse(t.severity).unwrap_or(Severity::None);
         Ok(page(args.format.render(&t)?, args.fail_on.trips(severity)))
@@ -146,7 +162,8 @@ pub fn vet(args: VetArgs) -> Result<Outcome> {
         .as_deref()
         .map(|d| Date::parse(d).map_err(|e| anyhow!("--as-of: {e}")))
         .transpose()?;
-    analysed(&args.data, limits(None, None), false, |_, a| {
+    let names = |ds: &Dataset| resolve_party(ds, &args.party).map(drop);
+    analysed_if(&args.data, limits(None, None), false, names, |_, a| {
         let v = origintrace::query::vet::vet(a, &args.party, as_of)?;
         for w in &v.warnings {
             eprintln!("warning: {w}");
@@ -166,7 +183,8 @@ pub fn paths(args: PathsArgs) -> Result<Outcome> {
         .map(|h| Hs::parse(h).map_err(|e| anyhow!("--hs: {e}")))
         .transpose()?;
     let limits = limits(None, Some(&args.max_hops));
-    analysed(&args.data, limits, false, |_, a| {
+    let names = |ds: &Dataset| resolve_party(ds, &args.to).map(drop);
+    analysed_if(&args.data, limits, false, names, |_, a| {
         let w = origintrace::query::walk::walk(
             &a.engine,
             origin,

@@ -60,6 +60,12 @@ impl PartyJson {
 
 /// Finds a party by id, or by name (ignoring case, punctuation and legal forms). An ambiguous name is an
 /// error listing the candidates.
+/// The shipment a query names, by its id.
+pub fn find_shipment(ds: &Dataset, id: &str) -> Result<u32, QueryError> {
+    ds.shipment_by_id(id)
+        .ok_or_else(|| QueryError::UnknownShipment(id.to_string()))
+}
+
 pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
     if let Some(p) = ds.party_by_id(query) {
         return Ok(p);

@@ -684,9 +684,7 @@ pub fn explain(e: &Exposure, parts: &[BackingJson]) -> Vec<String> {
 /// Builds the trace of a shipment id, showing the top `k` paths.
 pub fn trace(a: &Analysis, shipment_id: &str, k: usize) -> Result<TraceJson, QueryError> {
     let ds = a.ds();
-    let ship = ds
-        .shipment_by_id(shipment_id)
-        .ok_or_else(|| QueryError::UnknownShipment(shipment_id.to_string()))?;
+    let ship = super::find_shipment(ds, shipment_id)?;
     let sc = a.score(ship);
     Ok(trace_of(a, &sc, k))
 }

@@ -209,3 +209,30 @@ fn data_options_before_the_command_still_apply() {
         "--data before the command was ignored"
     );
 }
+
+/// A shipment or party the command names and the data lacks is refused right after the load, before the
+/// engine runs: on a national dataset the pass would cost a minute first (issue 17). The phase timings
+/// show how far the run got.
+#[test]
+fn unknown_ids_are_refused_before_the_engine_runs() {
+    let cases: [&[&str]; 3] = [
+        &["trace", "SH-NO-SUCH"],
+        &["vet", "no-such-party"],
+        &["paths", "--from", "KP", "--to", "no-such-party"],
+    ];
+    for args in cases {
+        let out = assert_cmd::Command::cargo_bin("origintrace")
+            .expect("binary built")
+            .args(args)
+            .env("ORIGINTRACE_TIMINGS", "1")
+            .output()
+            .expect("binary runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains("unknown"), "{args:?}: {stderr}");
+        assert!(stderr.contains("timing: load"), "{args:?}: {stderr}");
+        for later in ["timing: screening", "timing: index", "timing: engine"] {
+            assert!(!stderr.contains(later), "{args:?} ran {later}:\n{stderr}");
+        }
+    }
+}
