@@ -96,7 +96,7 @@ fn benches(c: &mut Criterion) {
                 .sum::<usize>()
         })
     });
-    let scored = a.score_all(None);
+    let scored = a.score_all();
     let r = report::build(
         &a,
         scored,

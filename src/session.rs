@@ -143,7 +143,9 @@ impl Session {
             if req.data.len() != 1 {
                 return Err(SessionError::MixedSnapshot(req.data.len()));
             }
+            let shown = crate::util::progress::phase("reading the snapshot", None, "");
             let snap = Snapshot::read(&req.data[0])?;
+            drop(shown);
             used = vec![format!("{} (as built)", req.data[0].display())];
             (snap.dataset, snap.settings, Some(snap.derived), true)
         } else {
@@ -197,7 +199,9 @@ impl Session {
 
     /// Every party screened against the watchlist: the hits the engine is handed when it runs.
     fn screen(&self) -> Vec<Vec<crate::engine::screening::Hit>> {
+        let shown = crate::util::progress::phase("screening against the watchlist", None, "");
         let hits = crate::engine::screening::screen(&self.dataset, self.settings.match_threshold);
+        drop(shown);
         crate::util::timing::phase("screening");
         hits
     }

@@ -64,7 +64,7 @@ pub fn run_with(file: &str, data: &[u8]) {
             "shares add up to {s}"
         );
     }
-    let scored = a.score_all(None);
+    let scored = a.score_all();
     let r = origintrace::query::report::build(
         &a,
         scored,

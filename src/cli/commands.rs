@@ -18,7 +18,7 @@ use origintrace::present::{Csv, Html, Json, Markdown, PresentError, Render, Tabl
 use origintrace::query::report;
 use origintrace::query::{QueryError, find_shipment, resolve_party};
 use origintrace::session::Session;
-use std::io::IsTerminal;
+use origintrace::util::progress;
 use std::path::Path;
 
 /// Nothing to print: the command wrote its own files, or streamed its output.
@@ -120,6 +120,7 @@ pub fn build(args: BuildArgs) -> Result<Outcome> {
     let out = args.output_path()?;
     analysed(&args.data, limits(None, None), false, |_, a| {
         let (ds, st) = (a.ds(), a.st());
+        let shown = progress::phase("encoding the snapshot", None, "");
         let bytes = origintrace::snapshot::encode(&origintrace::snapshot::Parts {
             tool_version: env!("CARGO_PKG_VERSION"),
             model_version: origintrace::MODEL_VERSION,
@@ -131,8 +132,11 @@ pub fn build(args: BuildArgs) -> Result<Outcome> {
             medians: &a.medians,
         })
         .map_err(|e| anyhow!("cannot encode the snapshot: {e}"))?;
+        drop(shown);
+        let shown = progress::phase("writing the snapshot", None, "");
         origintrace::util::output::write_atomic(out, &bytes)
             .with_context(|| format!("{}: cannot write", out.display()))?;
+        drop(shown);
         eprintln!(
             "wrote {} ({} bytes): {} parties, {} shipments, {} statistics rows, {} outputs computed",
             out.display(),
@@ -243,14 +247,6 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
     let output = args.out.output.as_deref();
     let csv = args.format == ReportFormat::Csv;
     analysed(&args.data, limits, true, |session, a| {
-        let pb = std::io::stderr().is_terminal().then(|| {
-            let pb = indicatif::ProgressBar::new(a.ds().shipments.len() as u64);
-            pb.set_style(
-                indicatif::ProgressStyle::with_template("scoring {bar:40} {pos}/{len} shipments")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            pb
-        });
         // A CSV report's settings go to its sidecar, written once the report is.
         let sidecar = || match (csv, output) {
             (true, Some(out)) => write_sidecar(out, session),
@@ -264,11 +260,8 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         if csv && table == Table::Shipments {
             // The shipments table is streamed: scored and written a block at a time, never held whole.
             let worst = emit_with(output, |w| {
-                origintrace::present::csv::stream_shipments(a, filter, w, pb.as_ref())
+                origintrace::present::csv::stream_shipments(a, filter, w)
             })?;
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
             sidecar()?;
             return Ok(Outcome {
                 bytes: None,
@@ -278,16 +271,11 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         if args.format == ReportFormat::Json {
             // Streamed too: two passes over the shipments, the rows never held (present::json).
             let worst = emit_with(output, |w| {
-                origintrace::present::json::stream_report(a, filter, w, pb.as_ref()).map_err(|e| {
-                    match e {
-                        PresentError::Io(e) => e,
-                        e => std::io::Error::other(e.to_string()),
-                    }
+                origintrace::present::json::stream_report(a, filter, w).map_err(|e| match e {
+                    PresentError::Io(e) => e,
+                    e => std::io::Error::other(e.to_string()),
                 })
             })?;
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
             return Ok(Outcome {
                 bytes: None,
                 failed: worst.is_some_and(|s| args.fail_on.trips(s)),
@@ -295,19 +283,13 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
         }
         if args.format == ReportFormat::Html {
             // The page lists a few thousand rows: its view is made without holding the others.
-            let (view, worst) = report::report_page(a, filter, report::PAGE_ROWS, pb.as_ref());
-            if let Some(pb) = pb {
-                pb.finish_and_clear();
-            }
+            let (view, worst) = report::report_page(a, filter, report::PAGE_ROWS);
             let bytes = Html
                 .to_bytes(&view)
                 .map_err(|e| anyhow!("cannot write the report: {e}"))?;
             return Ok(page(bytes, args.fail_on.trips(worst)));
         }
-        let scored = a.score_all(pb.as_ref());
-        if let Some(pb) = pb {
-            pb.finish_and_clear();
-        }
+        let scored = a.score_all();
         let worst = scored
             .iter()
             .map(|s| s.severity)

@@ -42,7 +42,9 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {
+        let shown = crate::util::progress::phase("price medians per heading", None, "");
         let medians = rules::price_medians(engine.ds);
+        drop(shown);
         Analysis::with_medians(engine, limits, medians)
     }
 
@@ -184,6 +186,7 @@ impl<'a> Analysis<'a> {
             crate::util::timing::phase("top-path-pass");
             t
         });
+        let shown = crate::util::progress::phase("top paths", None, "");
         let per_key = (0..n_keys as u32)
             .into_par_iter()
             .map_init(Memo::default, |memo, k| {
@@ -202,6 +205,7 @@ impl<'a> Analysis<'a> {
                 }
             })
             .collect();
+        drop(shown);
         crate::util::timing::phase("top-path-certify");
         BatchPaths {
             chains: tops.into_chains(),
@@ -229,15 +233,15 @@ impl<'a> Analysis<'a> {
 
     /// Scores every shipment, in parallel; the result is in shipment order whatever the thread count. Each
     /// result keeps only its top path (what a report prints); `score` gives a shipment's full path list.
-    pub fn score_all(&self, progress: Option<&indicatif::ProgressBar>) -> Vec<Scored> {
+    pub fn score_all(&self) -> Vec<Scored> {
         let paths = self.batch_paths();
-        (0..self.ds().shipments.len() as u32)
+        let n = self.ds().shipments.len();
+        let shown = crate::util::progress::phase("scoring", Some(n as u64), "shipments");
+        (0..n as u32)
             .into_par_iter()
             .map(|i| {
                 let r = self.score_batch(i, &paths);
-                if let Some(pb) = progress {
-                    pb.inc(1);
-                }
+                shown.inc(1);
                 r
             })
             .collect()
@@ -255,6 +259,7 @@ impl<'a> Analysis<'a> {
         let ds = self.ds();
         // Ranks in (id, index) order make the tie-break an integer compare and the order total, so the
         // unstable parallel sort is deterministic.
+        let _shown = crate::util::progress::phase("ordering the report", None, "");
         let rank = ds.shipment_ranks();
         let mut order: Vec<(f64, u32, u32)> = (0..ds.shipments.len() as u32)
             .into_par_iter()

@@ -886,7 +886,10 @@ impl std::ops::Deref for Heads<'_> {
 
 impl<'a> Engine<'a> {
     fn new(ds: &'a Dataset, st: &'a Settings, hits: Vec<Vec<Hit>>) -> Engine<'a> {
+        let shown =
+            crate::util::progress::phase("indexing shipments and statistics pools", None, "");
         let ix = Index::new(ds, st);
+        drop(shown);
         crate::util::timing::phase("pool-index");
         Engine::assemble(ds, st, ix, Vec::new(), hits)
     }
@@ -983,8 +986,15 @@ impl<'a> Engine<'a> {
         let mut e = Engine::new(ds, st, hits);
         let n = e.ix.keys.len();
         e.outcomes.reserve(n);
+        let shown = crate::util::progress::phase("preparing the lookups", None, "");
         e.prepare_pass();
+        drop(shown);
         crate::util::timing::phase("lookup");
+        let shown = crate::util::progress::phase(
+            "attribution pass, in date order",
+            Some(n as u64),
+            "outputs",
+        );
         let want = observer.is_some();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.
@@ -1015,8 +1025,10 @@ impl<'a> Engine<'a> {
                 obs.day(&e, start as u32, items);
             }
             e.forget_pools_through(day);
+            shown.inc((end - start) as u64);
             start = end;
         }
+        drop(shown);
         crate::util::timing::phase(if want {
             "engine-and-observer-pass"
         } else {

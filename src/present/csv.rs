@@ -111,7 +111,6 @@ pub fn stream_shipments(
     a: &Analysis,
     filter: Filter,
     out: &mut dyn std::io::Write,
-    progress: Option<&indicatif::ProgressBar>,
 ) -> std::io::Result<Severity> {
     let io = |e: csv::Error| std::io::Error::other(e.to_string());
     let mut head = csv::WriterBuilder::new()
@@ -126,6 +125,8 @@ pub fn stream_shipments(
     let paths = a.batch_paths();
     let order = a.report_order();
     crate::util::timing::phase("report-order");
+    let shown =
+        crate::util::progress::phase("scoring and writing", Some(order.len() as u64), "shipments");
     let mut worst = Severity::None;
     for block in order.chunks(BLOCK) {
         let parts: Vec<(Severity, Vec<u8>)> = block
@@ -154,9 +155,7 @@ pub fn stream_shipments(
             worst = worst.max(sev);
             out.write_all(&bytes)?;
         }
-        if let Some(pb) = progress {
-            pb.inc(block.len() as u64);
-        }
+        shown.inc(block.len() as u64);
     }
     out.flush()?;
     crate::util::timing::phase("score-and-write");
@@ -238,8 +237,8 @@ mod tests {
             },
         ] {
             let mut streamed = Vec::new();
-            let worst = stream_shipments(&a, filter, &mut streamed, None).expect("stream");
-            let r = report::build(&a, a.score_all(None), filter);
+            let worst = stream_shipments(&a, filter, &mut streamed).expect("stream");
+            let r = report::build(&a, a.score_all(), filter);
             let exported = Csv {
                 table: Table::Shipments,
             }

@@ -91,14 +91,13 @@ pub fn stream_report(
     a: &Analysis,
     filter: Filter,
     out: &mut dyn std::io::Write,
-    progress: Option<&indicatif::ProgressBar>,
 ) -> Result<Severity, PresentError> {
     let paths = a.batch_paths();
     let order = a.report_order();
     crate::util::timing::phase("report-order");
     let Tallied {
         tally, kept, worst, ..
-    } = tally_pass(a, &paths, &order, filter, false, progress);
+    } = tally_pass(a, &paths, &order, filter, false);
     let shown = kept.iter().filter(|&&k| k).count();
     let (totals, importers, exporters) = tally.finish();
     let meta = run_meta(a, filter, shown);
@@ -125,10 +124,7 @@ pub fn stream_report(
     }
     out.write_all(&skeleton[..at])?;
     out.write_all(b"\n  \"shipments\": [\n")?;
-    if let Some(pb) = progress {
-        pb.reset();
-        pb.set_length(shown as u64);
-    }
+    let progress = crate::util::progress::phase("writing", Some(shown as u64), "rows");
     let mut first = true;
     for (b, block) in order.chunks(BLOCK).enumerate() {
         let keep = &kept[b * BLOCK..b * BLOCK + block.len()];
@@ -159,9 +155,7 @@ pub fn stream_report(
             first = false;
             out.write_all(&p)?;
         }
-        if let Some(pb) = progress {
-            pb.inc(n as u64);
-        }
+        progress.inc(n as u64);
     }
     out.write_all(b"\n  ],\n")?;
     out.write_all(&skeleton[at + EMPTY.len()..])?;
@@ -244,8 +238,8 @@ mod tests {
             },
         ] {
             let mut streamed = Vec::new();
-            let worst = stream_report(&a, filter, &mut streamed, None).expect("stream");
-            let r = report::build(&a, a.score_all(None), filter);
+            let worst = stream_report(&a, filter, &mut streamed).expect("stream");
+            let r = report::build(&a, a.score_all(), filter);
             shown.push(r.rows.len());
             let rendered = Json.to_bytes(&r).expect("render");
             assert_eq!(
@@ -272,8 +266,8 @@ mod tests {
             min_severity: Severity::None,
         };
         let mut streamed = Vec::new();
-        let worst = stream_report(&a, filter, &mut streamed, None).expect("stream");
-        let r = report::build(&a, a.score_all(None), filter);
+        let worst = stream_report(&a, filter, &mut streamed).expect("stream");
+        let r = report::build(&a, a.score_all(), filter);
         assert!(r.rows.is_empty());
         let text = String::from_utf8_lossy(&streamed);
         assert!(text.contains("\n  \"shipments\": [],\n"), "{text}");

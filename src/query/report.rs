@@ -371,8 +371,8 @@ pub fn tally_pass<'a>(
     order: &[u32],
     filter: Filter,
     list_flagged: bool,
-    progress: Option<&indicatif::ProgressBar>,
 ) -> Tallied<'a> {
+    let shown = crate::util::progress::phase("scoring", Some(order.len() as u64), "shipments");
     let mut t = Tallied {
         tally: Tally::new(a),
         kept: vec![false; order.len()],
@@ -400,9 +400,7 @@ pub fn tally_pass<'a>(
             }
             t.tally.add(i, ex, sev, rules.iter().map(String::as_str));
         }
-        if let Some(pb) = progress {
-            pb.inc(block.len() as u64);
-        }
+        shown.inc(block.len() as u64);
     }
     crate::util::timing::phase("score-and-tally");
     t
@@ -517,17 +515,12 @@ pub const PAGE_ROWS: usize = 5000;
 /// report order, then any top shipment beyond them). Scores every shipment once for the totals, the
 /// summaries and the flagged list ([`tally_pass`]), then only the rows it keeps. Returns the highest
 /// severity of any shipment too (what `--fail-on` reads).
-pub fn report_page(
-    a: &Analysis,
-    filter: Filter,
-    table_rows: usize,
-    progress: Option<&indicatif::ProgressBar>,
-) -> (TracedReport, Severity) {
+pub fn report_page(a: &Analysis, filter: Filter, table_rows: usize) -> (TracedReport, Severity) {
     let ds = a.ds();
     let paths = a.batch_paths();
     let order = a.report_order();
     crate::util::timing::phase("report-order");
-    let t = tally_pass(a, &paths, &order, filter, true, progress);
+    let t = tally_pass(a, &paths, &order, filter, true);
     let shown = t.shown();
     let mut rank: Vec<&(usize, Decimal, Severity)> = t.flagged.iter().collect();
     // The order [`traced`] ranks the flagged rows in; ids are unique, so the order is total.
@@ -550,10 +543,12 @@ pub fn report_page(
         };
         top.push(row);
     }
+    let listing = crate::util::progress::phase("the rows the page lists", None, "");
     let rows: Vec<ShipmentRow> = wanted
         .par_iter()
         .map(|&pos| row_of(a, &a.score_batch_with(order[pos], &paths, false)))
         .collect();
+    drop(listing);
     crate::util::timing::phase("page-rows");
     let (totals, importers, exporters) = t.tally.finish();
     let report = Report {

@@ -4,5 +4,6 @@ pub(crate) mod codec;
 pub(crate) mod fmt;
 pub(crate) mod fxhash;
 pub mod output;
+pub mod progress;
 pub mod text;
 pub mod timing;

@@ -808,7 +808,9 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                 index,
                 dataset,
             };
+            let shown = crate::util::progress::phase(&format!("reading {display}"), None, "");
             let stats = l.read(table, &at, input)?;
+            drop(shown);
             l.ds.stats.push(stats);
             crate::util::timing::phase(&format!("load {file}"));
         }

@@ -379,9 +379,9 @@ mod tests {
             },
         ] {
             for cap in [PAGE_ROWS, 3] {
-                let mut whole = report::traced(&a, report::build(&a, a.score_all(None), filter));
+                let mut whole = report::traced(&a, report::build(&a, a.score_all(), filter));
                 whole.table_rows = cap;
-                let (page, worst) = report_page(&a, filter, cap, None);
+                let (page, worst) = report_page(&a, filter, cap);
                 assert_eq!(worst, Severity::High);
                 assert_eq!(page.flagged, whole.flagged);
                 if cap == 3 {
