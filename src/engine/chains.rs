@@ -4,7 +4,7 @@
 //! [`crate::engine::toppath`] it carries no shares, so it also finds chains whose weight is zero.
 
 use crate::data::codes::{Country, Date, Hs};
-use crate::data::dataset::{Flow, LinkSupplier};
+use crate::data::dataset::{Flow, LinkSupplier, PartyId};
 use crate::engine::model::Engine;
 use crate::engine::paths::{Hop, HopKind, Node, RecordRef};
 use std::collections::VecDeque;
@@ -23,14 +23,14 @@ fn cut(cut_by: &mut Vec<&'static str>, why: &'static str) {
 }
 
 struct State {
-    party: u32,
+    party: PartyId,
     /// Inputs must be dated in `[deadline - lag, deadline)`; `None` at the target (any date).
     deadline: Option<Date>,
     /// HS prefixes the inputs must overlap; `None` for any.
     relevant: Option<Vec<Hs>>,
     /// Hops from this party down to the target.
     hops: Vec<Hop>,
-    visited: Vec<u32>,
+    visited: Vec<PartyId>,
 }
 
 /// The chains found, shortest first, and what cut the search, if anything did.
@@ -48,7 +48,7 @@ pub struct Chains {
 pub fn chains(
     e: &Engine,
     origin: Country,
-    target: u32,
+    target: PartyId,
     hs: Option<Hs>,
     limit: usize,
     max_hops: usize,

@@ -4,7 +4,7 @@
 //! already known when it runs: loops in the graph are harmless and nothing is walked twice.
 
 use crate::data::codes::{Country, Date, Hs, Region};
-use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::dataset::{Dataset, LinkSupplier, PartyId};
 use crate::data::settings::{MAX_PATTERNS, Settings};
 use crate::engine::pool::{self, Pool, PoolIndex, Scope};
 use crate::engine::screening::Hit;
@@ -160,7 +160,7 @@ impl Mix {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub date: Date,
-    pub party: u32,
+    pub party: PartyId,
     pub heading: Hs,
 }
 
@@ -305,11 +305,11 @@ pub struct Index {
     pub pools: PoolIndex,
 }
 
-fn csr(n: usize, items: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, Vec<u32>) {
-    let pairs: Vec<(u32, u32)> = items.collect();
+fn csr(n: usize, items: impl Iterator<Item = (PartyId, u32)>) -> (Vec<u32>, Vec<u32>) {
+    let pairs: Vec<(PartyId, u32)> = items.collect();
     let mut off = vec![0u32; n + 1];
     for (p, _) in &pairs {
-        off[*p as usize + 1] += 1;
+        off[p.index() + 1] += 1;
     }
     for i in 0..n {
         off[i + 1] += off[i];
@@ -317,19 +317,19 @@ fn csr(n: usize, items: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, Vec<u32>
     let mut fill = off.clone();
     let mut list = vec![0u32; pairs.len()];
     for (p, v) in pairs {
-        list[fill[p as usize] as usize] = v;
-        fill[p as usize] += 1;
+        list[fill[p.index()] as usize] = v;
+        fill[p.index()] += 1;
     }
     (off, list)
 }
 
 /// Items grouped by party (a counting sort), each group then sorted, groups in parallel: the offsets
 /// (`off[p]..off[p + 1]` are party p's) and the items. A total order on `T` keeps the result deterministic.
-fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
+fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(PartyId, T)]) -> (Vec<u32>, Vec<T>) {
     use rayon::prelude::*;
     let mut off = vec![0u32; n + 1];
     for (p, _) in items {
-        off[*p as usize + 1] += 1;
+        off[p.index() + 1] += 1;
     }
     for i in 0..n {
         off[i + 1] += off[i];
@@ -340,8 +340,8 @@ fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(u32, T)]) -> (Vec<u32>, Vec
     let mut fill = off.clone();
     let mut list = vec![first; items.len()];
     for &(p, v) in items {
-        list[fill[p as usize] as usize] = v;
-        fill[p as usize] += 1;
+        list[fill[p.index()] as usize] = v;
+        fill[p.index()] += 1;
     }
     let mut groups: Vec<&mut [T]> = Vec::with_capacity(n);
     let mut rest: &mut [T] = &mut list;
@@ -362,7 +362,7 @@ impl Index {
         // sort key below ends in the shipment's rank, so the orders are total and the parallel unstable
         // sorts deterministic.
         let rank = ds.shipment_ranks();
-        let by_in: Vec<(u32, (Date, u32, u32))> = ds
+        let by_in: Vec<(PartyId, (Date, u32, u32))> = ds
             .shipments
             .par_iter()
             .enumerate()
@@ -370,7 +370,7 @@ impl Index {
             .collect();
         let (in_off, by_in) = grouped(n, &by_in);
         let inbound: Vec<u32> = by_in.into_iter().map(|x| x.2).collect();
-        let by_out: Vec<(u32, (Hs, Date, u32, u32))> = ds
+        let by_out: Vec<(PartyId, (Hs, Date, u32, u32))> = ds
             .shipments
             .par_iter()
             .enumerate()
@@ -389,12 +389,12 @@ impl Index {
         // Distinct outputs, then their order by date.
         let mut keys = Vec::new();
         let mut out_key_local = vec![0u32; outbound.len()];
-        for p in 0..n {
-            for pos in out_off[p] as usize..out_off[p + 1] as usize {
+        for p in PartyId::all(n) {
+            for pos in out_off[p.index()] as usize..out_off[p.index() + 1] as usize {
                 let s = &ds.shipments[outbound[pos] as usize];
                 let k = Key {
                     date: s.date,
-                    party: p as u32,
+                    party: p,
                     heading: s.hs.heading(),
                 };
                 if keys.last() != Some(&k) {
@@ -438,16 +438,19 @@ impl Index {
         }
     }
 
-    pub fn inbound_of(&self, p: u32) -> &[u32] {
-        &self.inbound[self.in_off[p as usize] as usize..self.in_off[p as usize + 1] as usize]
+    pub fn inbound_of(&self, p: PartyId) -> &[u32] {
+        let p = p.index();
+        &self.inbound[self.in_off[p] as usize..self.in_off[p + 1] as usize]
     }
 
-    pub fn outbound_of(&self, p: u32) -> &[u32] {
-        &self.outbound[self.out_off[p as usize] as usize..self.out_off[p as usize + 1] as usize]
+    pub fn outbound_of(&self, p: PartyId) -> &[u32] {
+        let p = p.index();
+        &self.outbound[self.out_off[p] as usize..self.out_off[p + 1] as usize]
     }
 
-    pub fn links_of(&self, p: u32) -> &[u32] {
-        &self.links[self.link_off[p as usize] as usize..self.link_off[p as usize + 1] as usize]
+    pub fn links_of(&self, p: PartyId) -> &[u32] {
+        let p = p.index();
+        &self.links[self.link_off[p] as usize..self.link_off[p + 1] as usize]
     }
 }
 
@@ -458,7 +461,7 @@ impl Index {
 struct Lookup {
     /// The first party it covers, and where that party's runs start in `inbound` and `outbound`: a query's
     /// lookup covers one party, a pass's all of them.
-    p0: u32,
+    p0: PartyId,
     in_base: u32,
     out_base: u32,
     /// Per party: its inbound groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
@@ -514,7 +517,7 @@ impl Lookup {
         let weight = |p: usize| ix.in_off[p] as u64 + ix.out_off[p] as u64;
         let total = weight(n);
         const RUNS: u64 = 64;
-        let mut bounds: Vec<u32> = (0..=RUNS)
+        let mut bounds: Vec<PartyId> = (0..=RUNS)
             .map(|i| {
                 let target = total * i / RUNS;
                 // The first party whose runs start at or after the target.
@@ -527,13 +530,13 @@ impl Lookup {
                         hi = mid;
                     }
                 }
-                lo as u32
+                PartyId::from_index(lo)
             })
             .collect();
-        bounds.push(n as u32);
+        bounds.push(PartyId::from_index(n));
         bounds.dedup();
-        if bounds.first() != Some(&0) {
-            bounds.insert(0, 0);
+        if bounds.first() != Some(&PartyId::new(0)) {
+            bounds.insert(0, PartyId::new(0));
         }
         let parts: Vec<Lookup> = bounds
             .par_windows(2)
@@ -541,7 +544,7 @@ impl Lookup {
             .collect();
         let mut parts = parts.into_iter();
         let Some(mut all) = parts.next() else {
-            return Lookup::of_parties(ds, ix, is_direct, 0, n as u32);
+            return Lookup::of_parties(ds, ix, is_direct, PartyId::new(0), PartyId::from_index(n));
         };
         for p in parts {
             let g0 = all.groups.len() as u32;
@@ -572,17 +575,17 @@ impl Lookup {
         ds: &Dataset,
         ix: &Index,
         is_direct: impl Fn(u32) -> bool,
-        p0: u32,
-        p1: u32,
+        p0: PartyId,
+        p1: PartyId,
     ) -> Lookup {
-        let (in_base, out_base) = (ix.in_off[p0 as usize], ix.out_off[p0 as usize]);
-        let (in_end, out_end) = (ix.in_off[p1 as usize], ix.out_off[p1 as usize]);
-        let mut off = Vec::with_capacity((p1 - p0) as usize + 1);
+        let (in_base, out_base) = (ix.in_off[p0.index()], ix.out_off[p0.index()]);
+        let (in_end, out_end) = (ix.in_off[p1.index()], ix.out_off[p1.index()]);
+        let mut off = Vec::with_capacity(p1.index() - p0.index() + 1);
         let mut groups = Vec::new();
         let mut pos = Vec::with_capacity((in_end - in_base) as usize);
         let mut tmp: Vec<(u32, u32)> = Vec::new();
         off.push(0);
-        for p in p0..p1 {
+        for p in PartyId::range(p0, p1) {
             tmp.clear();
             tmp.extend(
                 ix.inbound_of(p)
@@ -608,9 +611,9 @@ impl Lookup {
         }
         let (mut val, mut src) = (Vec::with_capacity(pos.len()), Vec::with_capacity(pos.len()));
         let mut valf = Vec::with_capacity(pos.len());
-        for p in p0..p1 {
+        for p in PartyId::range(p0, p1) {
             let inbound = ix.inbound_of(p);
-            let local = (p - p0) as usize;
+            let local = p.index() - p0.index();
             for g in &groups[off[local] as usize..off[local + 1] as usize] {
                 for &q in &pos[g.start as usize..g.end as usize] {
                     let i = inbound[q as usize];
@@ -625,10 +628,10 @@ impl Lookup {
             }
         }
         let date = |i: &u32| ds.shipments[*i as usize].date;
-        let mut out_off = Vec::with_capacity((p1 - p0) as usize + 1);
+        let mut out_off = Vec::with_capacity(p1.index() - p0.index() + 1);
         let mut out_heads: Vec<OutHead> = Vec::new();
         out_off.push(0);
-        for p in p0 as usize..p1 as usize {
+        for p in p0.index()..p1.index() {
             let (a, b) = (ix.out_off[p] as usize, ix.out_off[p + 1] as usize);
             for i in a..b {
                 let h = ds.shipments[ix.outbound[i] as usize].hs.heading();
@@ -667,9 +670,9 @@ impl Lookup {
     }
 
     /// The dates of party p's inbound shipments, in `inbound_of(p)` order.
-    fn in_dates(&self, ix: &Index, p: u32) -> &[Date] {
-        let a = (ix.in_off[p as usize] - self.in_base) as usize;
-        let b = (ix.in_off[p as usize + 1] - self.in_base) as usize;
+    fn in_dates(&self, ix: &Index, p: PartyId) -> &[Date] {
+        let a = (ix.in_off[p.index()] - self.in_base) as usize;
+        let b = (ix.in_off[p.index() + 1] - self.in_base) as usize;
         &self.in_date[a..b]
     }
 
@@ -681,8 +684,8 @@ impl Lookup {
 
     /// [`Index::out_range`] from the heading runs: the positions of party p's shipments of heading `h`
     /// (empty at the same place when there are none).
-    fn out_range(&self, ix: &Index, p: u32, h: Hs) -> (usize, usize) {
-        let local = p.wrapping_sub(self.p0) as usize;
+    fn out_range(&self, ix: &Index, p: PartyId, h: Hs) -> (usize, usize) {
+        let local = self.local(p);
         let (Some(&a), Some(&b)) = (self.out_off.get(local), self.out_off.get(local + 1)) else {
             return (0, 0);
         };
@@ -692,7 +695,7 @@ impl Lookup {
             Some(x) if x.heading == h => (x.start as usize, x.end as usize),
             Some(x) => (x.start as usize, x.start as usize),
             None => {
-                let end = ix.out_off[p as usize + 1] as usize;
+                let end = ix.out_off[p.index() + 1] as usize;
                 (end, end)
             }
         }
@@ -700,8 +703,8 @@ impl Lookup {
 
     /// The runs `outbound[a..b]` of party p's headings that overlap `o` (one is a prefix of the other), in
     /// heading order. A party ships few headings, so a scan of its runs is cheap.
-    fn out_runs_overlapping(&self, p: u32, o: Hs) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let local = p.wrapping_sub(self.p0) as usize;
+    fn out_runs_overlapping(&self, p: PartyId, o: Hs) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let local = self.local(p);
         let heads = match (self.out_off.get(local), self.out_off.get(local + 1)) {
             (Some(&a), Some(&b)) => &self.out_heads[a as usize..b as usize],
             _ => &[],
@@ -712,8 +715,14 @@ impl Lookup {
             .map(|x| (x.start as usize, x.end as usize))
     }
 
-    fn of(&self, p: u32) -> &[HeadGroup] {
-        let local = p.wrapping_sub(self.p0) as usize;
+    /// Party p's place in this lookup's per-party arrays; out of their range (a wrapped subtraction) for
+    /// a party before the first it covers.
+    fn local(&self, p: PartyId) -> usize {
+        p.get().wrapping_sub(self.p0.get()) as usize
+    }
+
+    fn of(&self, p: PartyId) -> &[HeadGroup] {
+        let local = self.local(p);
         match (self.off.get(local), self.off.get(local + 1)) {
             (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
             _ => &[],
@@ -806,13 +815,13 @@ pub fn sums_of(sums: &RegionSums, r: Region) -> Option<&SanctionedSums> {
 /// Per party, the shipments that link it to a party located in a sanctioned country (either side), sorted by
 /// (date, shipment id): offsets and shipment indices. One pass over the shipments.
 fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec<u32>) {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut pairs: Vec<(PartyId, u32)> = Vec::new();
     for (i, s) in ds.shipments.iter().enumerate() {
         let (a, b) = (s.shipper, s.consignee);
-        if sanctioned_party.get(b as usize).copied().unwrap_or(false) {
+        if sanctioned_party.get(b.index()).copied().unwrap_or(false) {
             pairs.push((a, i as u32));
         }
-        if a != b && sanctioned_party.get(a as usize).copied().unwrap_or(false) {
+        if a != b && sanctioned_party.get(a.index()).copied().unwrap_or(false) {
             pairs.push((b, i as u32));
         }
     }
@@ -827,7 +836,7 @@ fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec
     });
     let mut off = vec![0u32; ds.parties.len() + 1];
     for (p, _) in &pairs {
-        if let Some(o) = off.get_mut(*p as usize + 1) {
+        if let Some(o) = off.get_mut(p.index() + 1) {
             *o += 1;
         }
     }
@@ -865,7 +874,7 @@ pub struct Engine<'a> {
     cp: Vec<u32>,
     lookup: OnceLock<Lookup>,
     /// One-party lookups of a query that never built `lookup` ([`Engine::prepare_pass`]).
-    party_lookups: RwLock<FxMap<u32, Arc<Lookup>>>,
+    party_lookups: RwLock<FxMap<PartyId, Arc<Lookup>>>,
 }
 
 /// A whole lookup or one party's.
@@ -1030,9 +1039,9 @@ impl<'a> Engine<'a> {
     /// computes it, and when, changes no number; the pass itself goes day by day, in date order.
     fn prefetch_pools(&self, keys: std::ops::Range<usize>) {
         use rayon::prelude::*;
-        let mut need: Vec<(Country, Option<Region>, Hs, Date, u32)> = self.ix.keys[keys]
+        let mut need: Vec<(Country, Option<Region>, Hs, Date, PartyId)> = self.ix.keys[keys]
             .iter()
-            .filter(|k| !self.sanctioned_party[k.party as usize])
+            .filter(|k| !self.sanctioned_party[k.party.index()])
             .map(|k| {
                 let party = self.ds.party(k.party);
                 (party.country, party.region, k.heading, k.date, k.party)
@@ -1059,7 +1068,7 @@ impl<'a> Engine<'a> {
             })
             .filter_map(|k| {
                 let key = self.ix.keys[k];
-                if self.sanctioned_party[key.party as usize] {
+                if self.sanctioned_party[key.party.index()] {
                     return None;
                 }
                 let p = self.party_pool(key.party, key.heading, key.date)?;
@@ -1105,10 +1114,10 @@ impl<'a> Engine<'a> {
             pattern: mark(
                 self.st,
                 origin_mask(self.st, c),
-                self.party_via[q as usize],
+                self.party_via[q.index()],
                 true,
             ),
-            watch: self.watch[q as usize],
+            watch: self.watch[q.index()],
         }
     }
 
@@ -1116,7 +1125,7 @@ impl<'a> Engine<'a> {
     /// region mask.
     fn source_marks(&self, key: Key, src: &Source, via: u64) -> Marks {
         let (ds, st) = (self.ds, self.st);
-        let party = |q: u32| ds.party(q);
+        let party = |q: PartyId| ds.party(q);
         let upstream = |u: u32| {
             let o = &self.outcomes[u as usize];
             if o.mix.sanctioned() > EPS {
@@ -1138,7 +1147,7 @@ impl<'a> Engine<'a> {
             } => {
                 let s = &ds.shipments[*ship as usize];
                 let q = s.shipper;
-                let origin = if self.sanctioned_party[q as usize] {
+                let origin = if self.sanctioned_party[q.index()] {
                     party(q).country
                 } else {
                     s.origin.unwrap_or(party(q).country)
@@ -1147,10 +1156,10 @@ impl<'a> Engine<'a> {
                     pattern: mark(
                         st,
                         origin_mask(st, origin),
-                        via | self.party_via[q as usize],
+                        via | self.party_via[q.index()],
                         true,
                     ),
-                    watch: self.watch[q as usize],
+                    watch: self.watch[q.index()],
                 }
             }
             Source::Shipment {
@@ -1169,10 +1178,10 @@ impl<'a> Engine<'a> {
                     pattern: mark(
                         st,
                         origin_mask(st, party(q).country),
-                        via | self.party_via[q as usize],
+                        via | self.party_via[q.index()],
                         true,
                     ),
-                    watch: self.watch[q as usize],
+                    watch: self.watch[q.index()],
                 },
                 LinkSupplier::Country(_) => Marks::default(),
             },
@@ -1217,13 +1226,13 @@ impl<'a> Engine<'a> {
     /// Party `p`'s shipments to or from a party located in a sanctioned country dated in
     /// `[t − counterparty_days, t)` (SPEC §3 v2 "Counterparties"), in (date, id) order: whatever their value
     /// or heading. Two binary searches on a per-party list built once, so no shipment is rescanned.
-    pub fn counterparty_records(&self, p: u32, t: Date) -> &[u32] {
+    pub fn counterparty_records(&self, p: PartyId, t: Date) -> &[u32] {
         self.counterparty_records_in(p, t.add_days(-self.st.counterparty_days), t)
     }
 
     /// [`Engine::counterparty_records`] over `[lo, hi)`.
-    pub fn counterparty_records_in(&self, p: u32, lo: Date, hi: Date) -> &[u32] {
-        let (Some(&a), Some(&b)) = (self.cp_off.get(p as usize), self.cp_off.get(p as usize + 1))
+    pub fn counterparty_records_in(&self, p: PartyId, lo: Date, hi: Date) -> &[u32] {
+        let (Some(&a), Some(&b)) = (self.cp_off.get(p.index()), self.cp_off.get(p.index() + 1))
         else {
             return &[];
         };
@@ -1235,7 +1244,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The other side of a counterparty record of `p`, and whether `p` shipped it (`true`) or received it.
-    pub fn counterparty_of(&self, p: u32, ship: u32) -> (u32, bool) {
+    pub fn counterparty_of(&self, p: PartyId, ship: u32) -> (PartyId, bool) {
         let s = &self.ds.shipments[ship as usize];
         if s.shipper == p {
             (s.consignee, true)
@@ -1244,8 +1253,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    pub fn is_sanctioned_party(&self, p: u32) -> bool {
-        self.sanctioned_party[p as usize]
+    pub fn is_sanctioned_party(&self, p: PartyId) -> bool {
+        self.sanctioned_party[p.index()]
     }
 
     /// The days whose inputs an output on `date` counts: `[date − lag_days, date − 1]`, both ends included.
@@ -1293,7 +1302,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The pool an output of party `p` falls back on: its region's, else its country's.
-    pub fn party_pool(&self, p: u32, o: Hs, t: Date) -> Option<std::sync::Arc<Pool>> {
+    pub fn party_pool(&self, p: PartyId, o: Hs, t: Date) -> Option<std::sync::Arc<Pool>> {
         let party = self.ds.party(p);
         if let Some(r) = party.region
             && let Some(pl) = self.pool(party.country, Scope::Region(r), o, t)
@@ -1311,7 +1320,7 @@ impl<'a> Engine<'a> {
     pub fn declared_sanctioned_origin(&self, ship: u32) -> Option<Country> {
         let s = &self.ds.shipments[ship as usize];
         s.origin
-            .filter(|c| self.st.is_sanctioned(*c) && !self.sanctioned_party[s.shipper as usize])
+            .filter(|c| self.st.is_sanctioned(*c) && !self.sanctioned_party[s.shipper.index()])
     }
 
     /// The mix a shipment carries as its report row shows it: sanctioned 1, documented, where it declares a
@@ -1327,7 +1336,7 @@ impl<'a> Engine<'a> {
     /// declares a sanctioned origin.
     pub fn is_direct(&self, ship: u32) -> bool {
         let s = &self.ds.shipments[ship as usize];
-        self.sanctioned_party[s.shipper as usize]
+        self.sanctioned_party[s.shipper.index()]
             || s.origin.is_some_and(|c| self.st.is_sanctioned(c))
     }
 
@@ -1347,7 +1356,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The lookup that covers party `p`.
-    fn lookup(&self, p: u32) -> Heads<'_> {
+    fn lookup(&self, p: PartyId) -> Heads<'_> {
         if let Some(all) = self.lookup.get() {
             return Heads::All(all);
         }
@@ -1357,7 +1366,7 @@ impl<'a> Engine<'a> {
                 &self.ix,
                 |i| self.is_direct(i),
                 p,
-                p + 1,
+                PartyId::new(p.get() + 1),
             ))
         }))
     }
@@ -1371,7 +1380,7 @@ impl<'a> Engine<'a> {
 
     /// The terms of a (possibly hypothetical) output of party `p`, heading `o`, on day `t`: `vet` asks what a
     /// supplier's goods would carry if shipped on a given day.
-    pub fn decompose_at(&self, p: u32, o: Hs, t: Date) -> Vec<Item> {
+    pub fn decompose_at(&self, p: PartyId, o: Hs, t: Date) -> Vec<Item> {
         let mut items = Vec::new();
         self.decompose_at_into(p, o, t, &mut Scratch::default(), &mut items);
         items
@@ -1379,7 +1388,7 @@ impl<'a> Engine<'a> {
 
     fn decompose_at_into(
         &self,
-        p: u32,
+        p: PartyId,
         o: Hs,
         t: Date,
         scratch: &mut Scratch,
@@ -1387,7 +1396,7 @@ impl<'a> Engine<'a> {
     ) {
         let (ds, st) = (self.ds, self.st);
         items.clear();
-        if self.sanctioned_party[p as usize] {
+        if self.sanctioned_party[p.index()] {
             items.push(Item {
                 weight: 1.0,
                 source: Source::SanctionedParty,
@@ -1524,7 +1533,7 @@ impl<'a> Engine<'a> {
                     Source::LinkCountryClean { link: l }
                 }
             }
-            LinkSupplier::Party(q) if self.sanctioned_party[q as usize] => {
+            LinkSupplier::Party(q) if self.sanctioned_party[q.index()] => {
                 Source::LinkSanctionedParty { link: l }
             }
             LinkSupplier::Party(q) => match self.latest_shipment(q, link.hs, lo, t) {
@@ -1539,7 +1548,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The latest shipment of party `q` of the heading of `hs`, dated in `[lo, t)`.
-    pub fn latest_shipment(&self, q: u32, hs: Hs, lo: Date, t: Date) -> Option<u32> {
+    pub fn latest_shipment(&self, q: PartyId, hs: Hs, lo: Date, t: Date) -> Option<u32> {
         let ds = self.ds;
         let h = hs.heading();
         // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
@@ -1617,7 +1626,7 @@ impl<'a> Engine<'a> {
         let mut mix = Mix::default();
         let mut reachable = false;
         let mut marks = Marks::default();
-        let via = self.party_via[key.party as usize];
+        let via = self.party_via[key.party.index()];
         let mut prevalence = None;
         for it in items {
             if it.weight > EPS
@@ -1640,7 +1649,7 @@ impl<'a> Engine<'a> {
         }
         let mix = mix.tidy();
         if mix.sanctioned() > EPS {
-            marks.watch |= self.watch[key.party as usize];
+            marks.watch |= self.watch[key.party.index()];
         } else {
             marks = Marks::default();
         }

@@ -6,6 +6,7 @@
 //! level chains are then merged by node chain: one path `K>L>X>Y` lists every shipment that carries each hop.
 
 use crate::data::codes::{Country, Date, Hs, Region};
+use crate::data::dataset::PartyId;
 use crate::engine::model::{EPS, Engine, Grade, Source};
 use crate::engine::pool::{Pool, Scope, to_f64};
 use rust_decimal::Decimal;
@@ -18,7 +19,7 @@ use std::rc::Rc;
 pub enum Node {
     Country(Country),
     Region(Region),
-    Party(u32),
+    Party(PartyId),
 }
 
 /// The kind of a hop, as named in the JSON contract.
@@ -216,7 +217,7 @@ impl Ord for State {
     }
 }
 
-fn party_node(p: u32) -> Node {
+fn party_node(p: PartyId) -> Node {
     Node::Party(p)
 }
 
@@ -372,7 +373,7 @@ impl Engine<'_> {
             seq,
             acc: 1.0,
             pending: Some(k),
-            source: Node::Party(0),
+            source: Node::Party(PartyId::new(0)),
             chain: None,
         });
         let mut pops = 0usize;
@@ -716,7 +717,7 @@ pub struct Walk {
 #[derive(Clone, Debug)]
 pub struct WalkQuery {
     pub origin: Country,
-    pub to: u32,
+    pub to: PartyId,
     pub hs: Option<Hs>,
     pub limit: usize,
     pub max_hops: usize,

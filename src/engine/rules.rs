@@ -2,7 +2,7 @@
 //! Rule ids are part of the contract.
 
 use crate::data::codes::Hs;
-use crate::data::dataset::{Dataset, Shipment};
+use crate::data::dataset::{Dataset, PartyId, Shipment};
 use crate::data::settings::Settings;
 use crate::engine::model::{EPS, Grade, Mix, Outcome};
 use crate::engine::paths::{Node, Path};
@@ -141,15 +141,15 @@ pub struct Context<'a> {
     pub details: bool,
 }
 
-fn party_name(ds: &Dataset, p: u32) -> String {
+fn party_name(ds: &Dataset, p: PartyId) -> String {
     let party = ds.party(p);
     format!("{} ({})", party.name, party.id)
 }
 
 /// Names the sanctioned counterparties of `p` behind `records`, with the direction and the records (the
 /// first few by id, then a count).
-pub fn counterparty_detail(ds: &Dataset, p: u32, records: &[u32], days: i32) -> String {
-    let mut by_party: Vec<(u32, bool, Vec<&str>)> = Vec::new();
+pub fn counterparty_detail(ds: &Dataset, p: PartyId, records: &[u32], days: i32) -> String {
+    let mut by_party: Vec<(PartyId, bool, Vec<&str>)> = Vec::new();
     for &i in records {
         let sh = &ds.shipments[i as usize];
         let (other, out) = if sh.shipper == p {
@@ -265,7 +265,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         });
     }
     // Watchlist: the shipper, the consignee, and every party on a contributing path.
-    let mut parties: Vec<u32> = vec![s.shipper, s.consignee];
+    let mut parties: Vec<PartyId> = vec![s.shipper, s.consignee];
     for p in cx.paths {
         for n in p.nodes() {
             if let Node::Party(q) = n
@@ -278,7 +278,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     let mut best: Option<(Severity, String)> = None;
     let mut details = Vec::new();
     for q in parties {
-        for h in cx.hits.get(q as usize).into_iter().flatten() {
+        for h in cx.hits.get(q.index()).into_iter().flatten() {
             let sev = if h.exact {
                 Severity::High
             } else {

@@ -20,7 +20,7 @@
 //! - The low-level column writer of the `parquet` crate (no arrow) keeps the feature's compile time small.
 
 use crate::data::codes::Date;
-use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::dataset::{Dataset, LinkSupplier, PartyId};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::Mix;
@@ -196,7 +196,7 @@ fn parties(ds: &Dataset) -> Table<'_> {
 
 fn shipments(ds: &Dataset) -> Table<'_> {
     let s = |i: usize| &ds.shipments[i];
-    let party = |p: u32| some(&ds.party(p).id);
+    let party = |p: PartyId| some(&ds.party(p).id);
     Table {
         file: "shipments.parquet",
         rows: ds.shipments.len(),

@@ -2,7 +2,7 @@
 //! exporter, headline totals and the run's metadata; and, for a page that draws them, the paths of its top
 //! flagged shipments.
 
-use crate::data::dataset::FileStats;
+use crate::data::dataset::{FileStats, PartyId};
 use crate::data::settings::Settings;
 use crate::engine::analysis::{Analysis, Scored, path_string};
 use crate::engine::model::Grade;
@@ -193,7 +193,7 @@ fn summarise(
     let mut values: BTreeMap<String, Decimal> = BTreeMap::new();
     for r in rows {
         let id = party_of(r).to_string();
-        let p = ds.party(ds.party_by_id(&id).unwrap_or(0));
+        let p = ds.party(ds.party_by_id(&id).unwrap_or(PartyId::new(0)));
         let e = by.entry(id.clone()).or_insert_with(|| Summary {
             party_id: p.id.clone(),
             name: p.name.clone(),

@@ -4,6 +4,7 @@
 use super::trace::Exposure;
 use super::{QueryError, resolve_party};
 use crate::data::codes::{Date, Hs};
+use crate::data::dataset::PartyId;
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Key, Mix, Source};
@@ -174,9 +175,9 @@ pub struct VetJson {
 
 /// The sanctioned counterparties of party `p` in `[lo, hi)`, one entry per (counterparty, direction), in
 /// order of first record.
-pub fn counterparties(a: &Analysis, p: u32, lo: Date, hi: Date) -> Vec<Counterparty> {
+pub fn counterparties(a: &Analysis, p: PartyId, lo: Date, hi: Date) -> Vec<Counterparty> {
     let (ds, e) = (a.ds(), &a.engine);
-    let mut out: Vec<(u32, bool, Vec<u32>)> = Vec::new();
+    let mut out: Vec<(PartyId, bool, Vec<u32>)> = Vec::new();
     for &i in e.counterparty_records_in(p, lo, hi) {
         let (q, shipped) = e.counterparty_of(p, i);
         match out.iter_mut().find(|x| x.0 == q && x.1 == shipped) {
@@ -231,13 +232,13 @@ pub fn data_end(ds: &crate::data::dataset::Dataset) -> Option<Date> {
 
 /// Why a party must not be asked for documents, if it must not: it is located in a sanctioned country, or it
 /// matches the watchlist. Asking a sanctioned firm for papers tips it off and may itself be a dealing.
-fn do_not_contact(a: &Analysis, q: u32) -> Option<String> {
+fn do_not_contact(a: &Analysis, q: PartyId) -> Option<String> {
     let (ds, e) = (a.ds(), &a.engine);
     let qp = ds.party(q);
     if e.is_sanctioned_party(q) {
         return Some(format!("located in {}, a sanctioned country", qp.country));
     }
-    let hits = a.hits.get(q as usize)?;
+    let hits = a.hits.get(q.index())?;
     let best = hits.iter().find(|h| h.exact).or_else(|| hits.first())?;
     Some(format!(
         "{} the watchlist: {}",
@@ -252,11 +253,11 @@ fn do_not_contact(a: &Analysis, q: u32) -> Option<String> {
 
 /// The finding of a supplier that must not be contacted: high when it is located in a sanctioned country
 /// or matches the watchlist exactly, medium for a fuzzy match.
-fn blocked_finding(a: &Analysis, q: u32, role: &str, why: &str) -> Finding {
+fn blocked_finding(a: &Analysis, q: PartyId, role: &str, why: &str) -> Finding {
     let qp = a.ds().party(q);
     let exact = a
         .hits
-        .get(q as usize)
+        .get(q.index())
         .is_some_and(|h| h.iter().any(|h| h.exact));
     Finding {
         severity: if a.engine.is_sanctioned_party(q) || exact {
@@ -316,7 +317,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             "Do not buy from it.",
         ));
     }
-    let watchlist = a.hits.get(p as usize).cloned().unwrap_or_default();
+    let watchlist = a.hits.get(p.index()).cloned().unwrap_or_default();
     for h in &watchlist {
         findings.push(Finding {
             severity: if h.exact {
@@ -582,7 +583,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     // Documented suppliers in the window.
     // Supplier -> (shipments, value, HS codes, first, last, value-weighted mix sum, weight).
     type Acc = (usize, Decimal, Vec<Hs>, Date, Date, Mix, f64);
-    let mut sup: BTreeMap<u32, Acc> = BTreeMap::new();
+    let mut sup: BTreeMap<PartyId, Acc> = BTreeMap::new();
     for &i in e.ix.inbound_of(p) {
         let s = &ds.shipments[i as usize];
         if s.date < lo || s.date > as_of {
@@ -674,7 +675,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             country: qp.country.to_string(),
             region: qp.region.map(|r| r.to_string()),
             located_in_sanctioned_country: e.is_sanctioned_party(q),
-            watchlist: a.hits[q as usize].iter().map(rules::hit_text).collect(),
+            watchlist: a.hits[q.index()].iter().map(rules::hit_text).collect(),
             counterparties: q_cps,
             shipments: n,
             value_usd: money(v),
@@ -798,7 +799,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             link_id: link.id.clone(),
             supplier,
             watchlist: party_q
-                .map(|q| a.hits[q as usize].iter().map(rules::hit_text).collect())
+                .map(|q| a.hits[q.index()].iter().map(rules::hit_text).collect())
                 .unwrap_or_default(),
             located_in_sanctioned_country: party_q.is_some_and(|q| e.is_sanctioned_party(q)),
             hs_code: link.hs.to_string(),
@@ -862,7 +863,7 @@ fn mean(sum: Mix, w: f64) -> Mix {
 }
 
 /// What party `p` bought in `[lo, as_of]`: each inbound shipment scored as a report scores it.
-fn bought(a: &Analysis, p: u32, lo: Date, as_of: Date) -> Bought {
+fn bought(a: &Analysis, p: PartyId, lo: Date, as_of: Date) -> Bought {
     let ds = a.ds();
     let mut n = 0;
     let mut value = Decimal::ZERO;

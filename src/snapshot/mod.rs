@@ -26,7 +26,7 @@ use crate::data::dataset::{
     Arena, Dataset, FileStats, Flow, Party, Rejection, Shipment, SourceFile, SupplierLink, Text,
     TradeFlow, WatchEntry,
 };
-use crate::data::dataset::{LinkSupplier, Rec};
+use crate::data::dataset::{LinkSupplier, PartyId, Rec};
 use crate::data::settings::Settings;
 use crate::engine::model::{Index, Key, Marks, Mix, Outcome};
 use crate::engine::pool::PoolIndex;
@@ -237,7 +237,7 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     for k in &ix.keys {
         let mut w = W(&mut b);
         w.u32(k.date.0 as u32);
-        w.u32(k.party);
+        w.u32(k.party.get());
         w.hs(k.heading);
     }
     sections.push(b);
@@ -303,7 +303,7 @@ fn decode_rest<'b>(
         return Err(bad(S_META));
     }
     let n_parties = meta.parties.len();
-    let party_ok = |p: u32| (p as usize) < n_parties;
+    let party_ok = |p: PartyId| p.index() < n_parties;
     if meta.settings.check().is_err() {
         return Err(bad(S_META));
     }
@@ -327,7 +327,7 @@ fn decode_rest<'b>(
     let keys = records(open(S_KEYS)?, KEY_LEN, |r| {
         let k = Key {
             date: r.date()?,
-            party: r.u32()?,
+            party: PartyId::new(r.u32()?),
             heading: r.hs()?,
         };
         party_ok(k.party).then_some(k)
@@ -514,7 +514,7 @@ impl Snapshot {
         // The shipments are about half the work: they decode on one thread, everything else on the other.
         let (ships, rest) = rayon::join(
             || {
-                let mut top = 0u32;
+                let mut top = PartyId::new(0);
                 let v = records(open(S_SHIP)?, SHIP_LEN, |r| {
                     let s = read_ship(r)?;
                     top = top.max(s.shipper).max(s.consignee);
@@ -528,7 +528,7 @@ impl Snapshot {
         let ((shipments, top_party), mut rest) = (ships?, rest?);
         let ns = shipments.len();
         let n_parties = rest.dataset.parties.len();
-        if ns as u64 != rest.n_shipments || (ns > 0 && top_party as usize >= n_parties) {
+        if ns as u64 != rest.n_shipments || (ns > 0 && top_party.index() >= n_parties) {
             return Err(bad(S_SHIP));
         }
         let ix = &rest.derived.index;

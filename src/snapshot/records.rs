@@ -159,8 +159,8 @@ pub(super) fn date_range() -> (Date, Date) {
 pub(super) fn write_ship(w: &mut W, s: &Shipment) {
     w.text(s.id);
     w.u32(s.date.0 as u32);
-    w.u32(s.shipper);
-    w.u32(s.consignee);
+    w.u32(s.shipper.get());
+    w.u32(s.consignee.get());
     w.hs(s.hs);
     w.dec(s.value);
     w.bytes(&s.currency);
@@ -180,8 +180,8 @@ pub(super) fn read_ship(r: &mut R) -> Option<Shipment> {
     Some(Shipment {
         id: r.text()?,
         date: r.date()?,
-        shipper: r.u32()?,
-        consignee: r.u32()?,
+        shipper: PartyId::new(r.u32()?),
+        consignee: PartyId::new(r.u32()?),
         hs: r.hs()?,
         value: r.dec()?,
         currency: r.arr()?,

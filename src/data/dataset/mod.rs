@@ -1,6 +1,7 @@
 //! The canonical dataset (SPEC §2): its record types, laid out flat for tens of millions of rows, and the
 //! strict loader that turns directories of CSV files into one [`Dataset`].
 
+mod ids;
 pub(crate) mod load;
 pub(crate) mod read;
 pub(crate) mod sample;
@@ -13,6 +14,7 @@ use std::fmt;
 use std::hash::BuildHasher;
 use thiserror::Error;
 
+pub use ids::{FlowId, LinkId, PartyId, ShipmentId};
 pub use load::{DataSource, load};
 pub use read::FileStats;
 pub use sample::SAMPLE;
@@ -250,8 +252,8 @@ pub struct Party {
 pub struct Shipment {
     pub id: Text,
     pub date: Date,
-    pub shipper: u32,
-    pub consignee: u32,
+    pub shipper: PartyId,
+    pub consignee: PartyId,
     pub hs: Hs,
     pub value: Decimal,
     pub currency: [u8; 3],
@@ -307,7 +309,7 @@ pub struct TradeFlow {
 /// The supplier side of a supplier link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkSupplier {
-    Party(u32),
+    Party(PartyId),
     Country(Country),
 }
 
@@ -315,7 +317,7 @@ pub enum LinkSupplier {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SupplierLink {
     pub id: String,
-    pub buyer: u32,
+    pub buyer: PartyId,
     pub supplier: LinkSupplier,
     pub hs: Hs,
     pub share: f64,
@@ -491,13 +493,13 @@ impl PartyIds {
         }
     }
 
-    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+    pub(crate) fn get(&self, id: &str) -> Option<PartyId> {
         if self.slots.is_empty() {
             return None;
         }
         let id = id.as_bytes();
         let i = self.find(id, &PartySlot::new(0, id)).ok()?;
-        self.slots.get(i).map(|s| s.party)
+        self.slots.get(i).map(|s| PartyId::new(s.party))
     }
 
     /// Reads the slots where the look-ups of `ids` (up to 64) start, one right after the other: the
@@ -519,13 +521,13 @@ impl PartyIds {
     }
 
     /// Files the next party under `id`, unless a party already has it: then that party is the error.
-    pub(crate) fn claim(&mut self, id: &str) -> Result<(), u32> {
+    pub(crate) fn claim(&mut self, id: &str) -> Result<(), PartyId> {
         let party = self.keys.ends.len() as u32;
         self.reserve_one();
         let b = id.as_bytes();
         let slot = PartySlot::new(party, b);
         match self.find(b, &slot) {
-            Ok(i) => return Err(self.slots.get(i).map_or(0, |s| s.party)),
+            Ok(i) => return Err(PartyId::new(self.slots.get(i).map_or(0, |s| s.party))),
             Err(i) => {
                 self.keys.push(id);
                 if let Some(t) = self.slots.get_mut(i) {
@@ -730,7 +732,7 @@ impl Dataset {
         })
     }
 
-    pub fn party_by_id(&self, id: &str) -> Option<u32> {
+    pub fn party_by_id(&self, id: &str) -> Option<PartyId> {
         self.party_ids.get(id)
     }
 
@@ -749,8 +751,8 @@ impl Dataset {
         (key(&last) == id).then_some(last)
     }
 
-    pub fn party(&self, i: u32) -> &Party {
-        &self.parties[i as usize]
+    pub fn party(&self, p: PartyId) -> &Party {
+        &self.parties[p.index()]
     }
 
     pub fn shipment_id(&self, s: &Shipment) -> &str {
@@ -826,7 +828,7 @@ mod tests {
             assert_eq!(ix.claim(&id(i)), Ok(()));
         }
         for i in (0..5000).step_by(7) {
-            assert_eq!(ix.claim(&id(i)), Err(i));
+            assert_eq!(ix.claim(&id(i)), Err(PartyId::new(i)));
         }
         ix.prefetch(
             (0..100)
@@ -836,7 +838,7 @@ mod tests {
                 .map(String::as_str),
         );
         for i in 0..5000 {
-            assert_eq!(ix.get(&id(i)), Some(i));
+            assert_eq!(ix.get(&id(i)), Some(PartyId::new(i)));
         }
         for missing in ["", "P", "P5001", "a-much-longer-party-id-", "000000000001"] {
             assert_eq!(ix.get(missing), None, "{missing}");
@@ -855,7 +857,10 @@ mod tests {
         let parties: Vec<Party> = (0..300).chain(0..10).map(|i| party(id(i))).collect();
         let ix = PartyIds::rebuild(&parties);
         for i in 0..300 {
-            assert_eq!(ix.get(&id(i)), Some(if i < 10 { 300 + i } else { i }));
+            assert_eq!(
+                ix.get(&id(i)),
+                Some(PartyId::new(if i < 10 { 300 + i } else { i }))
+            );
         }
     }
 }
