@@ -4,7 +4,7 @@
 //! already known when it runs: loops in the graph are harmless and nothing is walked twice.
 
 use crate::data::codes::{Country, Date, Hs, Region};
-use crate::data::dataset::{Dataset, LinkSupplier, PartyId};
+use crate::data::dataset::{Dataset, LinkId, LinkSupplier, PartyId, ShipmentId};
 use crate::data::settings::{MAX_PATTERNS, Settings};
 use crate::engine::pool::{self, Pool, PoolIndex, Scope};
 use crate::engine::screening::Hit;
@@ -172,23 +172,27 @@ pub enum Source {
     /// An inbound shipment. `direct`: its shipper is located in a sanctioned country, or it declares a
     /// sanctioned origin; otherwise it carries the mix of `upstream` (the shipper's output).
     Shipment {
-        ship: u32,
+        ship: ShipmentId,
         direct: bool,
         upstream: Option<u32>,
     },
     /// A supplier link to `country:XX` with XX sanctioned.
-    LinkSanctionedCountry { link: u32 },
+    LinkSanctionedCountry { link: LinkId },
     /// A supplier link to `country:XX` that takes XX's national pool.
-    LinkCountryPool { link: u32, country: Country },
+    LinkCountryPool { link: LinkId, country: Country },
     /// A supplier link to `country:XX` with no pool: clean on the declaration alone.
-    LinkCountryClean { link: u32 },
+    LinkCountryClean { link: LinkId },
     /// A supplier link to a party located in a sanctioned country.
-    LinkSanctionedParty { link: u32 },
+    LinkSanctionedParty { link: LinkId },
     /// A supplier link to a party: the mix of its latest earlier shipment of the heading (`upstream` key,
     /// reached through shipment `ship`).
-    LinkParty { link: u32, ship: u32, upstream: u32 },
+    LinkParty {
+        link: LinkId,
+        ship: ShipmentId,
+        upstream: u32,
+    },
     /// A supplier link to a party with no such shipment in the window.
-    LinkPartyUnknown { link: u32 },
+    LinkPartyUnknown { link: LinkId },
     /// The party's statistics pool.
     Pool { region: Option<Region> },
     /// No pool exists.
@@ -287,17 +291,17 @@ pub fn pattern_hit(marks: u64, i: usize) -> Option<bool> {
 pub struct Index {
     /// Inbound shipments per party, sorted by (date, id): `inbound[in_off[p]..in_off[p+1]]`.
     pub in_off: Vec<u32>,
-    pub inbound: Vec<u32>,
+    pub inbound: Vec<ShipmentId>,
     /// Outbound shipments per party, sorted by (heading, date, id).
     pub out_off: Vec<u32>,
-    pub outbound: Vec<u32>,
+    pub outbound: Vec<ShipmentId>,
     /// Running sum of outbound values in `outbound` order (`out_sum[i]` = sum before position i).
     pub out_sum: Vec<Decimal>,
     /// The key of each position of `outbound`.
     pub out_key: Vec<u32>,
     /// Supplier links per buyer.
     pub link_off: Vec<u32>,
-    pub links: Vec<u32>,
+    pub links: Vec<LinkId>,
     /// Outputs in date order.
     pub keys: Vec<Key>,
     /// Output of each shipment (as shipper).
@@ -305,8 +309,11 @@ pub struct Index {
     pub pools: PoolIndex,
 }
 
-fn csr(n: usize, items: impl Iterator<Item = (PartyId, u32)>) -> (Vec<u32>, Vec<u32>) {
-    let pairs: Vec<(PartyId, u32)> = items.collect();
+fn csr<T: Copy + Default>(
+    n: usize,
+    items: impl Iterator<Item = (PartyId, T)>,
+) -> (Vec<u32>, Vec<T>) {
+    let pairs: Vec<(PartyId, T)> = items.collect();
     let mut off = vec![0u32; n + 1];
     for (p, _) in &pairs {
         off[p.index() + 1] += 1;
@@ -315,7 +322,7 @@ fn csr(n: usize, items: impl Iterator<Item = (PartyId, u32)>) -> (Vec<u32>, Vec<
         off[i + 1] += off[i];
     }
     let mut fill = off.clone();
-    let mut list = vec![0u32; pairs.len()];
+    let mut list = vec![T::default(); pairs.len()];
     for (p, v) in pairs {
         list[fill[p.index()] as usize] = v;
         fill[p.index()] += 1;
@@ -362,28 +369,31 @@ impl Index {
         // sort key below ends in the shipment's rank, so the orders are total and the parallel unstable
         // sorts deterministic.
         let rank = ds.shipment_ranks();
-        let by_in: Vec<(PartyId, (Date, u32, u32))> = ds
+        let by_in: Vec<(PartyId, (Date, u32, ShipmentId))> = ds
             .shipments
             .par_iter()
             .enumerate()
-            .map(|(i, s)| (s.consignee, (s.date, rank[i], i as u32)))
+            .map(|(i, s)| (s.consignee, (s.date, rank[i], ShipmentId::from_index(i))))
             .collect();
         let (in_off, by_in) = grouped(n, &by_in);
-        let inbound: Vec<u32> = by_in.into_iter().map(|x| x.2).collect();
-        let by_out: Vec<(PartyId, (Hs, Date, u32, u32))> = ds
+        let inbound: Vec<ShipmentId> = by_in.into_iter().map(|x| x.2).collect();
+        let by_out: Vec<(PartyId, (Hs, Date, u32, ShipmentId))> = ds
             .shipments
             .par_iter()
             .enumerate()
-            .map(|(i, s)| (s.shipper, (s.hs.heading(), s.date, rank[i], i as u32)))
+            .map(|(i, s)| {
+                let ship = ShipmentId::from_index(i);
+                (s.shipper, (s.hs.heading(), s.date, rank[i], ship))
+            })
             .collect();
         let (out_off, by_out) = grouped(n, &by_out);
-        let outbound: Vec<u32> = by_out.into_iter().map(|x| x.3).collect();
+        let outbound: Vec<ShipmentId> = by_out.into_iter().map(|x| x.3).collect();
         drop(rank);
         let mut out_sum = Vec::with_capacity(outbound.len() + 1);
         let mut acc = Decimal::ZERO;
         out_sum.push(acc);
         for &i in &outbound {
-            acc += ds.shipments[i as usize].value_usd;
+            acc += ds.shipment(i).value_usd;
             out_sum.push(acc);
         }
         // Distinct outputs, then their order by date.
@@ -391,7 +401,7 @@ impl Index {
         let mut out_key_local = vec![0u32; outbound.len()];
         for p in PartyId::all(n) {
             for pos in out_off[p.index()] as usize..out_off[p.index() + 1] as usize {
-                let s = &ds.shipments[outbound[pos] as usize];
+                let s = ds.shipment(outbound[pos]);
                 let k = Key {
                     date: s.date,
                     party: p,
@@ -413,13 +423,13 @@ impl Index {
         let keys: Vec<Key> = order.iter().map(|&i| keys[i as usize]).collect();
         let mut key_of_shipment = vec![0u32; ds.shipments.len()];
         for (pos, &s) in outbound.iter().enumerate() {
-            key_of_shipment[s as usize] = out_key[pos];
+            key_of_shipment[s.index()] = out_key[pos];
         }
         // Issue 14: each buyer's links in link_id order, not file order; their shares are summed in this
         // order, and f64 sums taken in another order differ in the last bit.
-        let mut by_id: Vec<u32> = (0..ds.links.len() as u32).collect();
-        by_id.sort_by(|&a, &b| ds.links[a as usize].id.cmp(&ds.links[b as usize].id));
-        let (link_off, links) = csr(n, by_id.iter().map(|&i| (ds.links[i as usize].buyer, i)));
+        let mut by_id: Vec<LinkId> = LinkId::all(ds.links.len()).collect();
+        by_id.sort_by(|&a, &b| ds.link(a).id.cmp(&ds.link(b).id));
+        let (link_off, links) = csr(n, by_id.iter().map(|&i| (ds.link(i).buyer, i)));
         Index {
             in_off,
             inbound,
@@ -438,17 +448,17 @@ impl Index {
         }
     }
 
-    pub fn inbound_of(&self, p: PartyId) -> &[u32] {
+    pub fn inbound_of(&self, p: PartyId) -> &[ShipmentId] {
         let p = p.index();
         &self.inbound[self.in_off[p] as usize..self.in_off[p + 1] as usize]
     }
 
-    pub fn outbound_of(&self, p: PartyId) -> &[u32] {
+    pub fn outbound_of(&self, p: PartyId) -> &[ShipmentId] {
         let p = p.index();
         &self.outbound[self.out_off[p] as usize..self.out_off[p + 1] as usize]
     }
 
-    pub fn links_of(&self, p: PartyId) -> &[u32] {
+    pub fn links_of(&self, p: PartyId) -> &[LinkId] {
         let p = p.index();
         &self.links[self.link_off[p] as usize..self.link_off[p + 1] as usize]
     }
@@ -511,7 +521,7 @@ fn head_key(h: Hs) -> u32 {
 impl Lookup {
     /// The whole table, built in parallel: parties in runs of about equal numbers of shipments, each run's
     /// table on its own, then joined in party order (the same table a single run gives).
-    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool + Sync) -> Lookup {
+    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(ShipmentId) -> bool + Sync) -> Lookup {
         use rayon::prelude::*;
         let n = ix.in_off.len().saturating_sub(1);
         let weight = |p: usize| ix.in_off[p] as u64 + ix.out_off[p] as u64;
@@ -574,7 +584,7 @@ impl Lookup {
     fn of_parties(
         ds: &Dataset,
         ix: &Index,
-        is_direct: impl Fn(u32) -> bool,
+        is_direct: impl Fn(ShipmentId) -> bool,
         p0: PartyId,
         p1: PartyId,
     ) -> Lookup {
@@ -591,7 +601,7 @@ impl Lookup {
                 ix.inbound_of(p)
                     .iter()
                     .enumerate()
-                    .map(|(i, &s)| (head_key(ds.shipments[s as usize].hs.heading()), i as u32)),
+                    .map(|(i, &s)| (head_key(ds.shipment(s).hs.heading()), i as u32)),
             );
             tmp.sort_unstable();
             for (j, &(key, q)) in tmp.iter().enumerate() {
@@ -617,24 +627,24 @@ impl Lookup {
             for g in &groups[off[local] as usize..off[local + 1] as usize] {
                 for &q in &pos[g.start as usize..g.end as usize] {
                     let i = inbound[q as usize];
-                    val.push(ds.shipments[i as usize].value_usd);
-                    valf.push(pool::to_f64(ds.shipments[i as usize].value_usd));
+                    val.push(ds.shipment(i).value_usd);
+                    valf.push(pool::to_f64(ds.shipment(i).value_usd));
                     src.push(if is_direct(i) {
                         DIRECT
                     } else {
-                        ix.key_of_shipment[i as usize]
+                        ix.key_of_shipment[i.index()]
                     });
                 }
             }
         }
-        let date = |i: &u32| ds.shipments[*i as usize].date;
+        let date = |i: &ShipmentId| ds.shipment(*i).date;
         let mut out_off = Vec::with_capacity(p1.index() - p0.index() + 1);
         let mut out_heads: Vec<OutHead> = Vec::new();
         out_off.push(0);
         for p in p0.index()..p1.index() {
             let (a, b) = (ix.out_off[p] as usize, ix.out_off[p + 1] as usize);
             for i in a..b {
-                let h = ds.shipments[ix.outbound[i] as usize].hs.heading();
+                let h = ds.shipment(ix.outbound[i]).hs.heading();
                 match out_heads.last_mut() {
                     Some(last) if i > a && last.heading == h => last.end = i as u32 + 1,
                     _ => out_heads.push(OutHead {
@@ -766,7 +776,7 @@ pub struct Scratch {
     prefixes: Vec<Hs>,
     groups: Vec<u32>,
     window: Vec<u32>,
-    links: Vec<u32>,
+    links: Vec<LinkId>,
 }
 
 /// Memoised pools and pool figures: the same (reporter, scope, heading, day) serves every output that needs
@@ -814,21 +824,22 @@ pub fn sums_of(sums: &RegionSums, r: Region) -> Option<&SanctionedSums> {
 
 /// Per party, the shipments that link it to a party located in a sanctioned country (either side), sorted by
 /// (date, shipment id): offsets and shipment indices. One pass over the shipments.
-fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec<u32>) {
-    let mut pairs: Vec<(PartyId, u32)> = Vec::new();
+fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec<ShipmentId>) {
+    let mut pairs: Vec<(PartyId, ShipmentId)> = Vec::new();
     for (i, s) in ds.shipments.iter().enumerate() {
+        let i = ShipmentId::from_index(i);
         let (a, b) = (s.shipper, s.consignee);
         if sanctioned_party.get(b.index()).copied().unwrap_or(false) {
-            pairs.push((a, i as u32));
+            pairs.push((a, i));
         }
         if a != b && sanctioned_party.get(a.index()).copied().unwrap_or(false) {
-            pairs.push((b, i as u32));
+            pairs.push((b, i));
         }
     }
     // Only these few shipments are sorted (by party, date, id, index: a total order), not every shipment's
     // rank: a query from a snapshot builds this at load.
     pairs.sort_unstable_by(|x, y| {
-        let (a, b) = (&ds.shipments[x.1 as usize], &ds.shipments[y.1 as usize]);
+        let (a, b) = (ds.shipment(x.1), ds.shipment(y.1));
         x.0.cmp(&y.0)
             .then(a.date.cmp(&b.date))
             .then_with(|| ds.shipment_id(a).cmp(ds.shipment_id(b)))
@@ -871,7 +882,7 @@ pub struct Engine<'a> {
     /// Per party, its shipments to or from a party located in a sanctioned country, in (date, shipment id)
     /// order: `cp[cp_off[p]..cp_off[p + 1]]` ([`Engine::counterparty_records`]).
     cp_off: Vec<u32>,
-    cp: Vec<u32>,
+    cp: Vec<ShipmentId>,
     lookup: OnceLock<Lookup>,
     /// One-party lookups of a query that never built `lookup` ([`Engine::prepare_pass`]).
     party_lookups: RwLock<FxMap<PartyId, Arc<Lookup>>>,
@@ -1108,8 +1119,8 @@ impl<'a> Engine<'a> {
     }
 
     /// The marks of a shipment that itself declares sanctioned origin `c`: the path `c > shipper`.
-    pub fn declared_origin_marks(&self, ship: u32, c: Country) -> Marks {
-        let q = self.ds.shipments[ship as usize].shipper;
+    pub fn declared_origin_marks(&self, ship: ShipmentId, c: Country) -> Marks {
+        let q = self.ds.shipment(ship).shipper;
         Marks {
             pattern: mark(
                 self.st,
@@ -1145,7 +1156,7 @@ impl<'a> Engine<'a> {
             Source::Shipment {
                 ship, direct: true, ..
             } => {
-                let s = &ds.shipments[*ship as usize];
+                let s = ds.shipment(*ship);
                 let q = s.shipper;
                 let origin = if self.sanctioned_party[q.index()] {
                     party(q).country
@@ -1166,14 +1177,14 @@ impl<'a> Engine<'a> {
                 upstream: Some(u), ..
             }
             | Source::LinkParty { upstream: u, .. } => upstream(*u),
-            Source::LinkSanctionedCountry { link } => match ds.links[*link as usize].supplier {
+            Source::LinkSanctionedCountry { link } => match ds.link(*link).supplier {
                 LinkSupplier::Country(c) => Marks {
                     pattern: mark(st, origin_mask(st, c), via, true),
                     watch: 0,
                 },
                 LinkSupplier::Party(_) => Marks::default(),
             },
-            Source::LinkSanctionedParty { link } => match ds.links[*link as usize].supplier {
+            Source::LinkSanctionedParty { link } => match ds.link(*link).supplier {
                 LinkSupplier::Party(q) => Marks {
                     pattern: mark(
                         st,
@@ -1226,26 +1237,26 @@ impl<'a> Engine<'a> {
     /// Party `p`'s shipments to or from a party located in a sanctioned country dated in
     /// `[t − counterparty_days, t)` (SPEC §3 v2 "Counterparties"), in (date, id) order: whatever their value
     /// or heading. Two binary searches on a per-party list built once, so no shipment is rescanned.
-    pub fn counterparty_records(&self, p: PartyId, t: Date) -> &[u32] {
+    pub fn counterparty_records(&self, p: PartyId, t: Date) -> &[ShipmentId] {
         self.counterparty_records_in(p, t.add_days(-self.st.counterparty_days), t)
     }
 
     /// [`Engine::counterparty_records`] over `[lo, hi)`.
-    pub fn counterparty_records_in(&self, p: PartyId, lo: Date, hi: Date) -> &[u32] {
+    pub fn counterparty_records_in(&self, p: PartyId, lo: Date, hi: Date) -> &[ShipmentId] {
         let (Some(&a), Some(&b)) = (self.cp_off.get(p.index()), self.cp_off.get(p.index() + 1))
         else {
             return &[];
         };
         let all = &self.cp[a as usize..b as usize];
-        let date = |i: &u32| self.ds.shipments[*i as usize].date;
+        let date = |i: &ShipmentId| self.ds.shipment(*i).date;
         let from = all.partition_point(|i| date(i) < lo);
         let to = all.partition_point(|i| date(i) < hi);
         &all[from..to.max(from)]
     }
 
     /// The other side of a counterparty record of `p`, and whether `p` shipped it (`true`) or received it.
-    pub fn counterparty_of(&self, p: PartyId, ship: u32) -> (PartyId, bool) {
-        let s = &self.ds.shipments[ship as usize];
+    pub fn counterparty_of(&self, p: PartyId, ship: ShipmentId) -> (PartyId, bool) {
+        let s = self.ds.shipment(ship);
         if s.shipper == p {
             (s.consignee, true)
         } else {
@@ -1317,25 +1328,25 @@ impl<'a> Engine<'a> {
     /// shipper's inputs (SPEC §3). `None` when its shipper is itself located in a sanctioned country: that
     /// shipper's output is already sanctioned, on its own path. The one statement of the rule; the
     /// analysis, the report and vet all ask here.
-    pub fn declared_sanctioned_origin(&self, ship: u32) -> Option<Country> {
-        let s = &self.ds.shipments[ship as usize];
+    pub fn declared_sanctioned_origin(&self, ship: ShipmentId) -> Option<Country> {
+        let s = self.ds.shipment(ship);
         s.origin
             .filter(|c| self.st.is_sanctioned(*c) && !self.sanctioned_party[s.shipper.index()])
     }
 
     /// The mix a shipment carries as its report row shows it: sanctioned 1, documented, where it declares a
     /// sanctioned origin ([`Engine::declared_sanctioned_origin`]), else its output's.
-    pub fn shipment_mix(&self, ship: u32) -> Mix {
+    pub fn shipment_mix(&self, ship: ShipmentId) -> Mix {
         if self.declared_sanctioned_origin(ship).is_some() {
             return Mix::sanctioned_at(Grade::Documented);
         }
-        self.outcome(self.ix.key_of_shipment[ship as usize]).mix
+        self.outcome(self.ix.key_of_shipment[ship.index()]).mix
     }
 
     /// Whether a shipment is a direct sanctioned input: its shipper is located in a sanctioned country, or it
     /// declares a sanctioned origin.
-    pub fn is_direct(&self, ship: u32) -> bool {
-        let s = &self.ds.shipments[ship as usize];
+    pub fn is_direct(&self, ship: ShipmentId) -> bool {
+        let s = self.ds.shipment(ship);
         self.sanctioned_party[s.shipper.index()]
             || s.origin.is_some_and(|c| self.st.is_sanctioned(c))
     }
@@ -1434,7 +1445,7 @@ impl<'a> Engine<'a> {
             let b = start + pos.partition_point(|&q| q < to);
             if c & 1 == 1 {
                 window.extend((a..b).map(|j| j as u32).filter(|&j| {
-                    relevant(ds.shipments[inbound[heads.pos[j as usize] as usize] as usize].hs)
+                    relevant(ds.shipment(inbound[heads.pos[j as usize] as usize]).hs)
                 }));
             } else {
                 window.extend(a as u32..b as u32);
@@ -1482,17 +1493,17 @@ impl<'a> Engine<'a> {
         // 2. Declared.
         links.clear();
         links.extend(self.ix.links_of(p).iter().copied().filter(|&l| {
-            let link = &ds.links[l as usize];
+            let link = ds.link(l);
             link.valid_at(t) && relevant(link.hs)
         }));
-        let share_sum: f64 = links.iter().map(|&l| ds.links[l as usize].share).sum();
+        let share_sum: f64 = links.iter().map(|&l| ds.link(l).share).sum();
         let scale = if share_sum > 1.0 {
             1.0 / share_sum
         } else {
             1.0
         };
         for &l in links.iter() {
-            let link = &ds.links[l as usize];
+            let link = ds.link(l);
             let w = r * link.share * scale;
             let source = self.link_source(l, o, t);
             items.push(Item { weight: w, source });
@@ -1516,8 +1527,8 @@ impl<'a> Engine<'a> {
     }
 
     /// What supplier link `l` stands for in an output of heading `o` on day `t` (SPEC §3 rule 2).
-    pub fn link_source(&self, l: u32, o: Hs, t: Date) -> Source {
-        let link = &self.ds.links[l as usize];
+    pub fn link_source(&self, l: LinkId, o: Hs, t: Date) -> Source {
+        let link = self.ds.link(l);
         let lo = t.add_days(-self.st.lag_days);
         match link.supplier {
             LinkSupplier::Country(c) if self.st.is_sanctioned(c) => {
@@ -1540,7 +1551,7 @@ impl<'a> Engine<'a> {
                 Some(ship) => Source::LinkParty {
                     link: l,
                     ship,
-                    upstream: self.ix.key_of_shipment[ship as usize],
+                    upstream: self.ix.key_of_shipment[ship.index()],
                 },
                 None => Source::LinkPartyUnknown { link: l },
             },
@@ -1548,7 +1559,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The latest shipment of party `q` of the heading of `hs`, dated in `[lo, t)`.
-    pub fn latest_shipment(&self, q: PartyId, hs: Hs, lo: Date, t: Date) -> Option<u32> {
+    pub fn latest_shipment(&self, q: PartyId, hs: Hs, lo: Date, t: Date) -> Option<ShipmentId> {
         let ds = self.ds;
         let h = hs.heading();
         // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
@@ -1565,11 +1576,11 @@ impl<'a> Engine<'a> {
             .iter()
             .copied()
             .filter(|&i| {
-                let s = &ds.shipments[i as usize];
+                let s = ds.shipment(i);
                 s.date < t && s.date >= lo && s.hs.heading().starts_with(h)
             })
             .max_by(|&x, &y| {
-                let (sx, sy) = (&ds.shipments[x as usize], &ds.shipments[y as usize]);
+                let (sx, sy) = (ds.shipment(x), ds.shipment(y));
                 sx.date
                     .cmp(&sy.date)
                     .then_with(|| ds.shipment_id(sx).cmp(ds.shipment_id(sy)))

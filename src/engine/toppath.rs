@@ -785,7 +785,7 @@ fn source_chain(
         Source::Shipment {
             ship, direct: true, ..
         } => {
-            let s = &ds.shipments[*ship as usize];
+            let s = ds.shipment(*ship);
             let q = Node::Party(s.shipper);
             if e.is_sanctioned_party(s.shipper) {
                 let r = step(NONE, q, HopKind::Shipment)?;
@@ -797,7 +797,7 @@ fn source_chain(
             }
         }
         Source::LinkSanctionedCountry { link } | Source::LinkSanctionedParty { link } => {
-            let from = match ds.links[*link as usize].supplier {
+            let from = match ds.link(*link).supplier {
                 LinkSupplier::Country(c) => Node::Country(c),
                 LinkSupplier::Party(q) => Node::Party(q),
             };

@@ -2,7 +2,7 @@
 //! exporter, headline totals and the run's metadata; and, for a page that draws them, the paths of its top
 //! flagged shipments.
 
-use crate::data::dataset::{FileStats, PartyId};
+use crate::data::dataset::{FileStats, PartyId, ShipmentId};
 use crate::data::settings::Settings;
 use crate::engine::analysis::{Analysis, Scored, path_string};
 use crate::engine::model::Grade;
@@ -47,7 +47,7 @@ pub struct ShipmentRow {
     /// format): the share is exact, the path shown may not be the largest, or may be missing.
     pub paths_truncated: bool,
     #[serde(skip)]
-    pub ship: u32,
+    pub ship: ShipmentId,
     #[serde(skip)]
     pub exposed: Decimal,
 }
@@ -144,7 +144,7 @@ pub fn exposed(value: Decimal, share: f64) -> Decimal {
 /// The report row of a scored shipment.
 pub fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
     let ds = a.ds();
-    let s = &ds.shipments[sc.ship as usize];
+    let s = ds.shipment(sc.ship);
     let (sh, co) = (ds.party(s.shipper), ds.party(s.consignee));
     let m: &Mix = &sc.outcome.mix;
     let ex = exposed(s.value_usd, m.sanctioned());
@@ -209,7 +209,7 @@ fn summarise(
         });
         e.shipments += 1;
         e.exposed += r.exposed;
-        *values.entry(id).or_default() += ds.shipments[r.ship as usize].value_usd;
+        *values.entry(id).or_default() += ds.shipment(r.ship).value_usd;
         if !r.flags.is_empty() {
             e.flagged_shipments += 1;
         }
@@ -262,7 +262,7 @@ pub fn build(a: &Analysis, scored: Vec<Scored>, filter: Filter) -> Report {
     let mut flagged_value = Decimal::ZERO;
     let mut flagged = 0;
     for r in &rows_all {
-        let v = ds.shipments[r.ship as usize].value_usd;
+        let v = ds.shipment(r.ship).value_usd;
         value += v;
         exposed_total += r.exposed;
         *by_severity.entry(r.severity.as_str()).or_default() += 1;
@@ -368,7 +368,7 @@ pub fn traced(a: &Analysis, report: Report) -> TracedReport {
         .into_iter()
         .map(|row| {
             let sc = a.score(rows[row].ship);
-            let s = &ds.shipments[sc.ship as usize];
+            let s = ds.shipment(sc.ship);
             let (window, heading) = (window(&a.engine, s.date), s.hs.heading().to_string());
             let paths = sc
                 .paths

@@ -4,7 +4,7 @@
 use super::trace::Exposure;
 use super::{QueryError, resolve_party};
 use crate::data::codes::{Date, Hs};
-use crate::data::dataset::PartyId;
+use crate::data::dataset::{PartyId, ShipmentId};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Key, Mix, Source};
@@ -177,7 +177,7 @@ pub struct VetJson {
 /// order of first record.
 pub fn counterparties(a: &Analysis, p: PartyId, lo: Date, hi: Date) -> Vec<Counterparty> {
     let (ds, e) = (a.ds(), &a.engine);
-    let mut out: Vec<(PartyId, bool, Vec<u32>)> = Vec::new();
+    let mut out: Vec<(PartyId, bool, Vec<ShipmentId>)> = Vec::new();
     for &i in e.counterparty_records_in(p, lo, hi) {
         let (q, shipped) = e.counterparty_of(p, i);
         match out.iter_mut().find(|x| x.0 == q && x.1 == shipped) {
@@ -188,10 +188,10 @@ pub fn counterparties(a: &Analysis, p: PartyId, lo: Date, hi: Date) -> Vec<Count
     out.into_iter()
         .map(|(q, shipped, recs)| {
             let qp = ds.party(q);
-            let mut codes: Vec<Hs> = recs.iter().map(|&i| ds.shipments[i as usize].hs).collect();
+            let mut codes: Vec<Hs> = recs.iter().map(|&i| ds.shipment(i).hs).collect();
             codes.sort();
             codes.dedup();
-            let date = |i: &u32| ds.shipments[*i as usize].date;
+            let date = |i: &ShipmentId| ds.shipment(*i).date;
             Counterparty {
                 party_id: qp.id.clone(),
                 name: qp.name.clone(),
@@ -202,18 +202,14 @@ pub fn counterparties(a: &Analysis, p: PartyId, lo: Date, hi: Date) -> Vec<Count
                     "received_from"
                 },
                 shipments: recs.len(),
-                value_usd: money(
-                    recs.iter()
-                        .map(|&i| ds.shipments[i as usize].value_usd)
-                        .sum(),
-                ),
+                value_usd: money(recs.iter().map(|&i| ds.shipment(i).value_usd).sum()),
                 hs_codes: codes.iter().map(|c| c.to_string()).collect(),
                 first: recs.iter().map(date).min().unwrap_or(lo).to_string(),
                 last: recs.iter().map(date).max().unwrap_or(lo).to_string(),
                 records: recs
                     .iter()
                     .map(|&i| {
-                        let s = &ds.shipments[i as usize];
+                        let s = ds.shipment(i);
                         format!("{} ({})", ds.shipment_id(s), ds.rec_path(s.rec))
                     })
                     .collect(),
@@ -339,9 +335,9 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     let cps = counterparties(a, p, cp_lo, t);
     let ask_it = own_block.is_none() && cps.is_empty();
     // Headings it ships, with its shipments up to the as-of date.
-    let mut by_heading: BTreeMap<Hs, Vec<u32>> = BTreeMap::new();
+    let mut by_heading: BTreeMap<Hs, Vec<ShipmentId>> = BTreeMap::new();
     for &i in e.ix.outbound_of(p) {
-        let s = &ds.shipments[i as usize];
+        let s = ds.shipment(i);
         if s.date <= as_of {
             by_heading.entry(s.hs.heading()).or_default().push(i);
         }
@@ -413,7 +409,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         let mut months: BTreeMap<String, (usize, Decimal, Mix, f64)> = BTreeMap::new();
         let mut total = Decimal::ZERO;
         for &i in ships {
-            let s = &ds.shipments[i as usize];
+            let s = ds.shipment(i);
             let (y, m, _) = s.date.ymd();
             // Flags come from the engine's marks; the rule counts need no path search.
             let sc = a.score_with(i, &crate::engine::paths::PathSet::default());
@@ -585,7 +581,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     type Acc = (usize, Decimal, Vec<Hs>, Date, Date, Mix, f64);
     let mut sup: BTreeMap<PartyId, Acc> = BTreeMap::new();
     for &i in e.ix.inbound_of(p) {
-        let s = &ds.shipments[i as usize];
+        let s = ds.shipment(i);
         if s.date < lo || s.date > as_of {
             continue;
         }
@@ -694,7 +690,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     // Declared suppliers valid at the as-of date.
     let mut declared_suppliers = Vec::new();
     for &l in e.ix.links_of(p) {
-        let link = &ds.links[l as usize];
+        let link = ds.link(l);
         if !link.valid_at(t) && !link.valid_at(as_of) {
             continue;
         }
@@ -734,7 +730,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                 "the declaration alone (no statistics for that country)".into(),
             ),
             (crate::data::dataset::LinkSupplier::Party(q), Source::LinkParty { ship, .. }) => {
-                let s = &ds.shipments[*ship as usize];
+                let s = ds.shipment(*ship);
                 (
                     ds.party(*q).id.clone(),
                     format!(
@@ -873,7 +869,7 @@ fn bought(a: &Analysis, p: PartyId, lo: Date, as_of: Date) -> Bought {
     let mut counts: BTreeMap<String, (Severity, usize)> = BTreeMap::new();
     let mut scored: Vec<BoughtShipment> = Vec::new();
     for &i in a.engine.ix.inbound_of(p) {
-        let s = &ds.shipments[i as usize];
+        let s = ds.shipment(i);
         if s.date < lo || s.date > as_of {
             continue;
         }

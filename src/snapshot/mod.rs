@@ -26,7 +26,7 @@ use crate::data::dataset::{
     Arena, Dataset, FileStats, Flow, Party, Rejection, Shipment, SourceFile, SupplierLink, Text,
     TradeFlow, WatchEntry,
 };
-use crate::data::dataset::{LinkSupplier, PartyId, Rec};
+use crate::data::dataset::{LinkId, LinkSupplier, PartyId, Rec, ShipmentId};
 use crate::data::settings::Settings;
 use crate::engine::model::{Index, Key, Marks, Mix, Outcome};
 use crate::engine::pool::PoolIndex;
@@ -217,18 +217,14 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     sections.push(b);
     let mut b = Vec::new();
     let mut w = W(&mut b);
-    for a in [
-        &ix.in_off,
-        &ix.inbound,
-        &ix.out_off,
-        &ix.outbound,
-        &ix.out_key,
-        &ix.link_off,
-        &ix.links,
-        &ix.key_of_shipment,
-    ] {
-        w.u32s(a);
-    }
+    w.u32s(ix.in_off.iter().copied());
+    w.u32s(ix.inbound.iter().map(|s| s.get()));
+    w.u32s(ix.out_off.iter().copied());
+    w.u32s(ix.outbound.iter().map(|s| s.get()));
+    w.u32s(ix.out_key.iter().copied());
+    w.u32s(ix.link_off.iter().copied());
+    w.u32s(ix.links.iter().map(|l| l.get()));
+    w.u32s(ix.key_of_shipment.iter().copied());
     sections.push(b);
     let mut b = Vec::with_capacity(ix.out_sum.len() * 16);
     ix.out_sum.iter().for_each(|d| W(&mut b).dec(*d));
@@ -255,7 +251,7 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     let mut b = Vec::with_capacity(ds.shipments.len() * 4);
     ds.shipment_order()
         .iter()
-        .for_each(|i| b.extend_from_slice(&i.to_le_bytes()));
+        .for_each(|i| b.extend_from_slice(&i.get().to_le_bytes()));
     sections.push(b);
 
     let total: usize = HEADER_LEN + sections.iter().map(|s| s.len() + 7).sum::<usize>();
@@ -290,7 +286,7 @@ struct Rest {
     settings: Settings,
     dataset: Dataset,
     derived: Derived,
-    order: Vec<u32>,
+    order: Vec<ShipmentId>,
     n_shipments: u64,
 }
 
@@ -367,6 +363,9 @@ fn decode_rest<'b>(
         links,
         key_of_shipment,
     ] = arrays;
+    let inbound: Vec<ShipmentId> = inbound.into_iter().map(ShipmentId::new).collect();
+    let outbound: Vec<ShipmentId> = outbound.into_iter().map(ShipmentId::new).collect();
+    let links: Vec<LinkId> = links.into_iter().map(LinkId::new).collect();
     let index_ok = csr_ok(&in_off, n_parties, &inbound)
         && csr_ok(&out_off, n_parties, &outbound)
         && csr_ok(&link_off, n_parties, &links);
@@ -377,7 +376,8 @@ fn decode_rest<'b>(
     if !pools.fits(flows.len()) {
         return Err(bad(S_POOLS));
     }
-    let order: Vec<u32> = records(open(S_ORDER)?, 4, |r| r.u32()).ok_or_else(|| bad(S_ORDER))?;
+    let order: Vec<ShipmentId> =
+        records(open(S_ORDER)?, 4, |r| r.u32().map(ShipmentId::new)).ok_or_else(|| bad(S_ORDER))?;
     let mut dataset = Dataset::default();
     dataset.files = meta.files;
     dataset.stats = meta.stats;
@@ -541,7 +541,7 @@ impl Snapshot {
                 .inbound
                 .iter()
                 .chain(&ix.outbound)
-                .all(|&i| (i as usize) < ns);
+                .all(|&i| i.index() < ns);
         if !sizes_ok {
             return Err(bad(S_INDEX));
         }

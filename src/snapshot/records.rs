@@ -47,10 +47,11 @@ impl W<'_> {
         self.u32(r.file);
         self.u32(r.line);
     }
-    pub(super) fn u32s(&mut self, v: &[u32]) {
+    /// A length-prefixed u32 array, from the values (a list of row ids maps each to its number).
+    pub(super) fn u32s(&mut self, v: impl ExactSizeIterator<Item = u32>) {
         self.u64(v.len() as u64);
         for x in v {
-            self.u32(*x);
+            self.u32(x);
         }
     }
 }
@@ -317,7 +318,7 @@ pub(super) fn records<T>(
 }
 
 /// Compressed CSR offsets: `n + 1` entries, non-decreasing, ending at the list's length.
-pub(super) fn csr_ok(off: &[u32], n: usize, list: &[u32]) -> bool {
+pub(super) fn csr_ok<T>(off: &[u32], n: usize, list: &[T]) -> bool {
     off.len() == n + 1
         && off.first() == Some(&0)
         && off.windows(2).all(|w| w[0] <= w[1])

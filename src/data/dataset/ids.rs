@@ -1,10 +1,10 @@
 //! Typed row indices into a [`Dataset`](super::Dataset)'s tables.
 //!
-//! Every table is addressed by a 32-bit row number, and a bare `u32` for a party and one for a shipment
-//! would let either be passed where the other belongs, which compiles and silently reads the wrong row.
-//! Each table gets its own index type instead. They are `#[repr(transparent)]` over the `u32`, so a
-//! `Vec<ShipmentId>` has exactly the layout of a `Vec<u32>` (the index's flat lists stay flat), and
-//! `#[serde(transparent)]`, so a stored index has the bytes it had as a plain integer.
+//! Every table is addressed by a 32-bit row number. As bare `u32`s, a party's row and a shipment's could
+//! be passed one for the other, and that compiled and silently read the wrong row; each table now has its
+//! own index type. They are `#[repr(transparent)]` over the `u32`, so a `Vec<ShipmentId>` has exactly the
+//! layout of a `Vec<u32>` (the index's flat lists stay flat), and `#[serde(transparent)]`, so a stored
+//! index has the bytes it had as a plain integer.
 
 use serde::{Deserialize, Serialize};
 
@@ -12,7 +12,8 @@ macro_rules! row_id {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
         #[derive(
-            Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+            Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize,
+            Deserialize,
         )]
         #[repr(transparent)]
         #[serde(transparent)]
@@ -25,8 +26,8 @@ macro_rules! row_id {
                 $name(i)
             }
 
-            /// The row at position `i` of its table. Tables hold fewer than 2^32 rows (the loader counts
-            /// them in `u32`), so the conversion keeps the value.
+            /// The row at position `i` of its table. Tables hold fewer than 2^32 rows (the loader
+            /// counts them in `u32`), so the conversion keeps the value.
             #[inline]
             pub const fn from_index(i: usize) -> $name {
                 $name(i as u32)
@@ -45,7 +46,10 @@ macro_rules! row_id {
             }
 
             /// The rows `start..end`, in order.
-            pub fn range(start: $name, end: $name) -> impl DoubleEndedIterator<Item = $name> + ExactSizeIterator {
+            pub fn range(
+                start: $name,
+                end: $name,
+            ) -> impl DoubleEndedIterator<Item = $name> + ExactSizeIterator {
                 (start.0..end.0).map($name)
             }
 

@@ -1188,7 +1188,10 @@ mod tests {
                 .collect();
             assert_eq!(&got, want, "{ids:?}");
             for (i, s) in ds.shipments.iter().enumerate() {
-                assert_eq!(ds.shipment_by_id(ds.shipment_id(s)), Some(i as u32));
+                assert_eq!(
+                    ds.shipment_by_id(ds.shipment_id(s)),
+                    Some(ShipmentId::from_index(i))
+                );
             }
             assert_eq!(ds.shipment_by_id("S99"), None);
             assert_eq!(ds.party_by_id("B"), Some(PartyId::new(1)));

@@ -590,7 +590,7 @@ pub struct Dataset {
     /// Shipments in id order, when a snapshot supplied it: a binary search through it replaces
     /// `shipment_index`, which would cost a load more than everything else.
     #[serde(skip)]
-    shipment_order: Vec<u32>,
+    shipment_order: Vec<ShipmentId>,
 }
 
 /// Row numbers by id. The ids themselves stay where the rows keep them (a party's `id`, the text arena), so
@@ -681,9 +681,9 @@ impl Dataset {
     /// Like [`Dataset::reindex`], with shipments looked up through `order` (every shipment, sorted by (id,
     /// index)) instead of a hash map. Refused (false) when an entry is out of range; the order itself is
     /// trusted (a snapshot's checksum covers it), as checking it would cost a string comparison per row.
-    pub fn reindex_sorted(&mut self, order: Vec<u32>) -> bool {
+    pub fn reindex_sorted(&mut self, order: Vec<ShipmentId>) -> bool {
         let n = self.shipments.len();
-        if order.len() != n || order.iter().any(|&i| i as usize >= n) {
+        if order.len() != n || order.iter().any(|&i| i.index() >= n) {
             return false;
         }
         self.party_ids = PartyIds::rebuild(&self.parties);
@@ -693,18 +693,18 @@ impl Dataset {
     }
 
     /// Shipment indices sorted by (id, index): what [`Dataset::reindex_sorted`] takes.
-    pub fn shipment_order(&self) -> Vec<u32> {
+    pub fn shipment_order(&self) -> Vec<ShipmentId> {
         use rayon::prelude::*;
         if !self.shipment_order.is_empty() {
             return self.shipment_order.clone();
         }
         let n = self.shipments.len();
-        let id = |i: u32| self.text.get(self.shipments[i as usize].id);
+        let id = |i: ShipmentId| self.shipment_id(self.shipment(i));
         // Files usually list shipments in id order: one look confirms it and saves the sort.
-        if (1..n as u32).all(|i| id(i - 1) <= id(i)) {
-            return (0..n as u32).collect();
+        if (1..n as u32).all(|i| id(ShipmentId::new(i - 1)) <= id(ShipmentId::new(i))) {
+            return ShipmentId::all(n).collect();
         }
-        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut order: Vec<ShipmentId> = ShipmentId::all(n).collect();
         // (id, index) is a total order, so the unstable parallel sort is deterministic.
         order.par_sort_unstable_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
         order
@@ -716,7 +716,7 @@ impl Dataset {
         let order = self.shipment_order();
         let mut rank = vec![0u32; order.len()];
         for (r, &i) in order.iter().enumerate() {
-            rank[i as usize] = r as u32;
+            rank[i.index()] = r as u32;
         }
         rank
     }
@@ -736,16 +736,17 @@ impl Dataset {
         self.party_ids.get(id)
     }
 
-    pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
+    pub fn shipment_by_id(&self, id: &str) -> Option<ShipmentId> {
         if self.shipment_order.is_empty() {
             let key = |i| shipment_key(&self.shipments, &self.text, i);
             return self
                 .shipment_index
                 .get_or_init(|| IdIndex::rebuild(self.shipments.len(), key))
-                .get(id, key);
+                .get(id, key)
+                .map(ShipmentId::new);
         }
         // The last of equal ids, as the index (filled in row order) keeps it.
-        let key = |i: &u32| self.text.get(self.shipments[*i as usize].id);
+        let key = |i: &ShipmentId| self.shipment_id(self.shipment(*i));
         let end = self.shipment_order.partition_point(|i| key(i) <= id);
         let last = *self.shipment_order.get(end.checked_sub(1)?)?;
         (key(&last) == id).then_some(last)
@@ -753,6 +754,18 @@ impl Dataset {
 
     pub fn party(&self, p: PartyId) -> &Party {
         &self.parties[p.index()]
+    }
+
+    pub fn shipment(&self, s: ShipmentId) -> &Shipment {
+        &self.shipments[s.index()]
+    }
+
+    pub fn link(&self, l: LinkId) -> &SupplierLink {
+        &self.links[l.index()]
+    }
+
+    pub fn flow(&self, f: FlowId) -> &TradeFlow {
+        &self.flows[f.index()]
     }
 
     pub fn shipment_id(&self, s: &Shipment) -> &str {
