@@ -2,7 +2,7 @@
 //! medians, and the scoring of shipments (mix, paths, flags) that `trace` and `report` share, so a report
 //! row and a trace of the same shipment always agree.
 
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, ShipmentId};
 use crate::data::settings::Settings;
 use crate::engine::model::{EPS, Engine, Outcome};
 use crate::engine::paths::{Hop, HopKind, Limits, Node, Path, PathSet, RecordRef};
@@ -26,7 +26,7 @@ pub struct Analysis<'a> {
 /// A shipment scored: its output's outcome, its paths (ending at its consignee), and its flags.
 #[derive(Clone, Debug)]
 pub struct Scored {
-    pub ship: u32,
+    pub ship: ShipmentId,
     pub key: u32,
     pub outcome: Outcome,
     pub paths: Vec<Path>,
@@ -82,23 +82,29 @@ impl<'a> Analysis<'a> {
     }
 
     /// Scores one shipment, with paths found within the analysis limits.
-    pub fn score(&self, ship: u32) -> Scored {
-        let key = self.engine.ix.key_of_shipment[ship as usize];
+    pub fn score(&self, ship: ShipmentId) -> Scored {
+        let key = self.engine.ix.key_of_shipment[ship.index()];
         let set = self.engine.paths_of_key(key, self.limits);
         self.score_with(ship, &set)
     }
 
     /// Scores one shipment from the paths of its output.
-    pub fn score_with(&self, ship: u32, set: &PathSet) -> Scored {
+    pub fn score_with(&self, ship: ShipmentId, set: &PathSet) -> Scored {
         self.score_paths(ship, set.paths.clone(), set.truncated, true)
     }
 
     /// [`Analysis::score_with`] taking the paths by value; without `details`, flags carry no detail text.
-    fn score_paths(&self, ship: u32, set: Vec<Path>, truncated: bool, details: bool) -> Scored {
+    fn score_paths(
+        &self,
+        ship: ShipmentId,
+        set: Vec<Path>,
+        truncated: bool,
+        details: bool,
+    ) -> Scored {
         let ds = self.ds();
-        let key = self.engine.ix.key_of_shipment[ship as usize];
+        let key = self.engine.ix.key_of_shipment[ship.index()];
         let outcome = *self.engine.outcome(key);
-        let s = &ds.shipments[ship as usize];
+        let s = ds.shipment(ship);
         let last = Hop {
             from: Node::Party(s.shipper),
             to: Node::Party(s.consignee),
@@ -214,14 +220,14 @@ impl<'a> Analysis<'a> {
     }
 
     /// Scores one shipment for a batch report, from [`Analysis::batch_paths`].
-    pub fn score_batch(&self, ship: u32, paths: &BatchPaths) -> Scored {
+    pub fn score_batch(&self, ship: ShipmentId, paths: &BatchPaths) -> Scored {
         self.score_batch_with(ship, paths, true)
     }
 
     /// [`Analysis::score_batch`]; without `details`, flags carry only their rule and severity (what a CSV
     /// report prints).
-    pub fn score_batch_with(&self, ship: u32, paths: &BatchPaths, details: bool) -> Scored {
-        let key = self.engine.ix.key_of_shipment[ship as usize];
+    pub fn score_batch_with(&self, ship: ShipmentId, paths: &BatchPaths, details: bool) -> Scored {
+        let key = self.engine.ix.key_of_shipment[ship.index()];
         match &paths.per_key[key as usize] {
             Top::None => self.score_paths(ship, Vec::new(), false, details),
             Top::Chain(c, share) => {
@@ -240,7 +246,7 @@ impl<'a> Analysis<'a> {
         (0..n as u32)
             .into_par_iter()
             .map(|i| {
-                let r = self.score_batch(i, &paths);
+                let r = self.score_batch(ShipmentId::new(i), &paths);
                 shown.inc(1);
                 r
             })
@@ -249,21 +255,24 @@ impl<'a> Analysis<'a> {
 
     /// A shipment's sanctioned share as its report row shows it: its output's, or 1 where the shipment
     /// itself declares a sanctioned origin (see [`Analysis::score_with`]).
-    pub fn shipment_sanctioned(&self, ship: u32) -> f64 {
+    pub fn shipment_sanctioned(&self, ship: ShipmentId) -> f64 {
         self.engine.shipment_mix(ship).sanctioned()
     }
 
     /// Every shipment in report order (SPEC §4): sanctioned share descending, then shipment id. Known before
     /// any shipment is scored, so a report can be scored and written in that order, a block at a time.
-    pub fn report_order(&self) -> Vec<u32> {
+    pub fn report_order(&self) -> Vec<ShipmentId> {
         let ds = self.ds();
         // Ranks in (id, index) order make the tie-break an integer compare and the order total, so the
         // unstable parallel sort is deterministic.
         let _shown = crate::util::progress::phase("ordering the report", None, "");
         let rank = ds.shipment_ranks();
-        let mut order: Vec<(f64, u32, u32)> = (0..ds.shipments.len() as u32)
+        let mut order: Vec<(f64, u32, ShipmentId)> = (0..ds.shipments.len() as u32)
             .into_par_iter()
-            .map(|i| (self.shipment_sanctioned(i), rank[i as usize], i))
+            .map(|i| {
+                let ship = ShipmentId::new(i);
+                (self.shipment_sanctioned(ship), rank[ship.index()], ship)
+            })
             .collect();
         order.par_sort_unstable_by(|(a, ra, _), (b, rb, _)| b.total_cmp(a).then(ra.cmp(rb)));
         order.into_iter().map(|(_, _, i)| i).collect()

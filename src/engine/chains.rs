@@ -4,7 +4,7 @@
 //! [`crate::engine::toppath`] it carries no shares, so it also finds chains whose weight is zero.
 
 use crate::data::codes::{Country, Date, Hs};
-use crate::data::dataset::{Flow, LinkSupplier};
+use crate::data::dataset::{Flow, FlowId, LinkSupplier, PartyId};
 use crate::engine::model::Engine;
 use crate::engine::paths::{Hop, HopKind, Node, RecordRef};
 use std::collections::VecDeque;
@@ -23,14 +23,14 @@ fn cut(cut_by: &mut Vec<&'static str>, why: &'static str) {
 }
 
 struct State {
-    party: u32,
+    party: PartyId,
     /// Inputs must be dated in `[deadline - lag, deadline)`; `None` at the target (any date).
     deadline: Option<Date>,
     /// HS prefixes the inputs must overlap; `None` for any.
     relevant: Option<Vec<Hs>>,
     /// Hops from this party down to the target.
     hops: Vec<Hop>,
-    visited: Vec<u32>,
+    visited: Vec<PartyId>,
 }
 
 /// The chains found, shortest first, and what cut the search, if anything did.
@@ -48,7 +48,7 @@ pub struct Chains {
 pub fn chains(
     e: &Engine,
     origin: Country,
-    target: u32,
+    target: PartyId,
     hs: Option<Hs>,
     limit: usize,
     max_hops: usize,
@@ -60,12 +60,12 @@ pub fn chains(
     let mut work = 0usize;
     // The statistics rows that can end a chain (imports from the origin), by reporter, so each step reads
     // only its own country's rows instead of every row.
-    let mut origin_rows: Vec<(Country, u32)> = ds
+    let mut origin_rows: Vec<(Country, FlowId)> = ds
         .flows
         .iter()
         .enumerate()
         .filter(|(_, f)| !f.superseded && f.partner == origin && f.flow == Flow::Import)
-        .map(|(i, f)| (f.reporter, i as u32))
+        .map(|(i, f)| (f.reporter, FlowId::from_index(i)))
         .collect();
     origin_rows.sort_unstable();
     let mut queue = VecDeque::new();
@@ -110,7 +110,7 @@ pub fn chains(
         // Shipments into this party.
         for &i in e.ix.inbound_of(s.party) {
             work += 1;
-            let d = &ds.shipments[i as usize];
+            let d = ds.shipment(i);
             if !in_window(d.date) || !rel(d.hs) {
                 continue;
             }
@@ -157,7 +157,7 @@ pub fn chains(
         // Supplier declarations of this party.
         for &l in e.ix.links_of(s.party) {
             work += 1;
-            let link = &ds.links[l as usize];
+            let link = ds.link(l);
             let valid = match s.deadline {
                 Some(t) => link.valid_at(t.add_days(-1)),
                 None => true,
@@ -227,7 +227,7 @@ pub fn chains(
                 break;
             }
             work += 1;
-            let f = &ds.flows[i as usize];
+            let f = ds.flow(i);
             if !rel(f.hs) {
                 continue;
             }

@@ -4,7 +4,7 @@
 //! already known when it runs: loops in the graph are harmless and nothing is walked twice.
 
 use crate::data::codes::{Country, Date, Hs, Region};
-use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::dataset::{Dataset, LinkId, LinkSupplier, PartyId, ShipmentId};
 use crate::data::settings::{MAX_PATTERNS, Settings};
 use crate::engine::pool::{self, Pool, PoolIndex, Scope};
 use crate::engine::screening::Hit;
@@ -160,7 +160,7 @@ impl Mix {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Key {
     pub date: Date,
-    pub party: u32,
+    pub party: PartyId,
     pub heading: Hs,
 }
 
@@ -172,23 +172,27 @@ pub enum Source {
     /// An inbound shipment. `direct`: its shipper is located in a sanctioned country, or it declares a
     /// sanctioned origin; otherwise it carries the mix of `upstream` (the shipper's output).
     Shipment {
-        ship: u32,
+        ship: ShipmentId,
         direct: bool,
         upstream: Option<u32>,
     },
     /// A supplier link to `country:XX` with XX sanctioned.
-    LinkSanctionedCountry { link: u32 },
+    LinkSanctionedCountry { link: LinkId },
     /// A supplier link to `country:XX` that takes XX's national pool.
-    LinkCountryPool { link: u32, country: Country },
+    LinkCountryPool { link: LinkId, country: Country },
     /// A supplier link to `country:XX` with no pool: clean on the declaration alone.
-    LinkCountryClean { link: u32 },
+    LinkCountryClean { link: LinkId },
     /// A supplier link to a party located in a sanctioned country.
-    LinkSanctionedParty { link: u32 },
+    LinkSanctionedParty { link: LinkId },
     /// A supplier link to a party: the mix of its latest earlier shipment of the heading (`upstream` key,
     /// reached through shipment `ship`).
-    LinkParty { link: u32, ship: u32, upstream: u32 },
+    LinkParty {
+        link: LinkId,
+        ship: ShipmentId,
+        upstream: u32,
+    },
     /// A supplier link to a party with no such shipment in the window.
-    LinkPartyUnknown { link: u32 },
+    LinkPartyUnknown { link: LinkId },
     /// The party's statistics pool.
     Pool { region: Option<Region> },
     /// No pool exists.
@@ -287,17 +291,17 @@ pub fn pattern_hit(marks: u64, i: usize) -> Option<bool> {
 pub struct Index {
     /// Inbound shipments per party, sorted by (date, id): `inbound[in_off[p]..in_off[p+1]]`.
     pub in_off: Vec<u32>,
-    pub inbound: Vec<u32>,
+    pub inbound: Vec<ShipmentId>,
     /// Outbound shipments per party, sorted by (heading, date, id).
     pub out_off: Vec<u32>,
-    pub outbound: Vec<u32>,
+    pub outbound: Vec<ShipmentId>,
     /// Running sum of outbound values in `outbound` order (`out_sum[i]` = sum before position i).
     pub out_sum: Vec<Decimal>,
     /// The key of each position of `outbound`.
     pub out_key: Vec<u32>,
     /// Supplier links per buyer.
     pub link_off: Vec<u32>,
-    pub links: Vec<u32>,
+    pub links: Vec<LinkId>,
     /// Outputs in date order.
     pub keys: Vec<Key>,
     /// Output of each shipment (as shipper).
@@ -305,31 +309,34 @@ pub struct Index {
     pub pools: PoolIndex,
 }
 
-fn csr(n: usize, items: impl Iterator<Item = (u32, u32)>) -> (Vec<u32>, Vec<u32>) {
-    let pairs: Vec<(u32, u32)> = items.collect();
+fn csr<T: Copy + Default>(
+    n: usize,
+    items: impl Iterator<Item = (PartyId, T)>,
+) -> (Vec<u32>, Vec<T>) {
+    let pairs: Vec<(PartyId, T)> = items.collect();
     let mut off = vec![0u32; n + 1];
     for (p, _) in &pairs {
-        off[*p as usize + 1] += 1;
+        off[p.index() + 1] += 1;
     }
     for i in 0..n {
         off[i + 1] += off[i];
     }
     let mut fill = off.clone();
-    let mut list = vec![0u32; pairs.len()];
+    let mut list = vec![T::default(); pairs.len()];
     for (p, v) in pairs {
-        list[fill[p as usize] as usize] = v;
-        fill[p as usize] += 1;
+        list[fill[p.index()] as usize] = v;
+        fill[p.index()] += 1;
     }
     (off, list)
 }
 
 /// Items grouped by party (a counting sort), each group then sorted, groups in parallel: the offsets
 /// (`off[p]..off[p + 1]` are party p's) and the items. A total order on `T` keeps the result deterministic.
-fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(u32, T)]) -> (Vec<u32>, Vec<T>) {
+fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(PartyId, T)]) -> (Vec<u32>, Vec<T>) {
     use rayon::prelude::*;
     let mut off = vec![0u32; n + 1];
     for (p, _) in items {
-        off[*p as usize + 1] += 1;
+        off[p.index() + 1] += 1;
     }
     for i in 0..n {
         off[i + 1] += off[i];
@@ -340,8 +347,8 @@ fn grouped<T: Ord + Copy + Send>(n: usize, items: &[(u32, T)]) -> (Vec<u32>, Vec
     let mut fill = off.clone();
     let mut list = vec![first; items.len()];
     for &(p, v) in items {
-        list[fill[p as usize] as usize] = v;
-        fill[p as usize] += 1;
+        list[fill[p.index()] as usize] = v;
+        fill[p.index()] += 1;
     }
     let mut groups: Vec<&mut [T]> = Vec::with_capacity(n);
     let mut rest: &mut [T] = &mut list;
@@ -362,39 +369,42 @@ impl Index {
         // sort key below ends in the shipment's rank, so the orders are total and the parallel unstable
         // sorts deterministic.
         let rank = ds.shipment_ranks();
-        let by_in: Vec<(u32, (Date, u32, u32))> = ds
+        let by_in: Vec<(PartyId, (Date, u32, ShipmentId))> = ds
             .shipments
             .par_iter()
             .enumerate()
-            .map(|(i, s)| (s.consignee, (s.date, rank[i], i as u32)))
+            .map(|(i, s)| (s.consignee, (s.date, rank[i], ShipmentId::from_index(i))))
             .collect();
         let (in_off, by_in) = grouped(n, &by_in);
-        let inbound: Vec<u32> = by_in.into_iter().map(|x| x.2).collect();
-        let by_out: Vec<(u32, (Hs, Date, u32, u32))> = ds
+        let inbound: Vec<ShipmentId> = by_in.into_iter().map(|x| x.2).collect();
+        let by_out: Vec<(PartyId, (Hs, Date, u32, ShipmentId))> = ds
             .shipments
             .par_iter()
             .enumerate()
-            .map(|(i, s)| (s.shipper, (s.hs.heading(), s.date, rank[i], i as u32)))
+            .map(|(i, s)| {
+                let ship = ShipmentId::from_index(i);
+                (s.shipper, (s.hs.heading(), s.date, rank[i], ship))
+            })
             .collect();
         let (out_off, by_out) = grouped(n, &by_out);
-        let outbound: Vec<u32> = by_out.into_iter().map(|x| x.3).collect();
+        let outbound: Vec<ShipmentId> = by_out.into_iter().map(|x| x.3).collect();
         drop(rank);
         let mut out_sum = Vec::with_capacity(outbound.len() + 1);
         let mut acc = Decimal::ZERO;
         out_sum.push(acc);
         for &i in &outbound {
-            acc += ds.shipments[i as usize].value_usd;
+            acc += ds.shipment(i).value_usd;
             out_sum.push(acc);
         }
         // Distinct outputs, then their order by date.
         let mut keys = Vec::new();
         let mut out_key_local = vec![0u32; outbound.len()];
-        for p in 0..n {
-            for pos in out_off[p] as usize..out_off[p + 1] as usize {
-                let s = &ds.shipments[outbound[pos] as usize];
+        for p in PartyId::all(n) {
+            for pos in out_off[p.index()] as usize..out_off[p.index() + 1] as usize {
+                let s = ds.shipment(outbound[pos]);
                 let k = Key {
                     date: s.date,
-                    party: p as u32,
+                    party: p,
                     heading: s.hs.heading(),
                 };
                 if keys.last() != Some(&k) {
@@ -413,13 +423,13 @@ impl Index {
         let keys: Vec<Key> = order.iter().map(|&i| keys[i as usize]).collect();
         let mut key_of_shipment = vec![0u32; ds.shipments.len()];
         for (pos, &s) in outbound.iter().enumerate() {
-            key_of_shipment[s as usize] = out_key[pos];
+            key_of_shipment[s.index()] = out_key[pos];
         }
         // Issue 14: each buyer's links in link_id order, not file order; their shares are summed in this
         // order, and f64 sums taken in another order differ in the last bit.
-        let mut by_id: Vec<u32> = (0..ds.links.len() as u32).collect();
-        by_id.sort_by(|&a, &b| ds.links[a as usize].id.cmp(&ds.links[b as usize].id));
-        let (link_off, links) = csr(n, by_id.iter().map(|&i| (ds.links[i as usize].buyer, i)));
+        let mut by_id: Vec<LinkId> = LinkId::all(ds.links.len()).collect();
+        by_id.sort_by(|&a, &b| ds.link(a).id.cmp(&ds.link(b).id));
+        let (link_off, links) = csr(n, by_id.iter().map(|&i| (ds.link(i).buyer, i)));
         Index {
             in_off,
             inbound,
@@ -438,16 +448,19 @@ impl Index {
         }
     }
 
-    pub fn inbound_of(&self, p: u32) -> &[u32] {
-        &self.inbound[self.in_off[p as usize] as usize..self.in_off[p as usize + 1] as usize]
+    pub fn inbound_of(&self, p: PartyId) -> &[ShipmentId] {
+        let p = p.index();
+        &self.inbound[self.in_off[p] as usize..self.in_off[p + 1] as usize]
     }
 
-    pub fn outbound_of(&self, p: u32) -> &[u32] {
-        &self.outbound[self.out_off[p as usize] as usize..self.out_off[p as usize + 1] as usize]
+    pub fn outbound_of(&self, p: PartyId) -> &[ShipmentId] {
+        let p = p.index();
+        &self.outbound[self.out_off[p] as usize..self.out_off[p + 1] as usize]
     }
 
-    pub fn links_of(&self, p: u32) -> &[u32] {
-        &self.links[self.link_off[p as usize] as usize..self.link_off[p as usize + 1] as usize]
+    pub fn links_of(&self, p: PartyId) -> &[LinkId] {
+        let p = p.index();
+        &self.links[self.link_off[p] as usize..self.link_off[p + 1] as usize]
     }
 }
 
@@ -458,7 +471,7 @@ impl Index {
 struct Lookup {
     /// The first party it covers, and where that party's runs start in `inbound` and `outbound`: a query's
     /// lookup covers one party, a pass's all of them.
-    p0: u32,
+    p0: PartyId,
     in_base: u32,
     out_base: u32,
     /// Per party: its inbound groups are `groups[off[p]..off[p+1]]`, sorted by [`head_key`].
@@ -508,13 +521,13 @@ fn head_key(h: Hs) -> u32 {
 impl Lookup {
     /// The whole table, built in parallel: parties in runs of about equal numbers of shipments, each run's
     /// table on its own, then joined in party order (the same table a single run gives).
-    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(u32) -> bool + Sync) -> Lookup {
+    fn new(ds: &Dataset, ix: &Index, is_direct: impl Fn(ShipmentId) -> bool + Sync) -> Lookup {
         use rayon::prelude::*;
         let n = ix.in_off.len().saturating_sub(1);
         let weight = |p: usize| ix.in_off[p] as u64 + ix.out_off[p] as u64;
         let total = weight(n);
         const RUNS: u64 = 64;
-        let mut bounds: Vec<u32> = (0..=RUNS)
+        let mut bounds: Vec<PartyId> = (0..=RUNS)
             .map(|i| {
                 let target = total * i / RUNS;
                 // The first party whose runs start at or after the target.
@@ -527,13 +540,13 @@ impl Lookup {
                         hi = mid;
                     }
                 }
-                lo as u32
+                PartyId::from_index(lo)
             })
             .collect();
-        bounds.push(n as u32);
+        bounds.push(PartyId::from_index(n));
         bounds.dedup();
-        if bounds.first() != Some(&0) {
-            bounds.insert(0, 0);
+        if bounds.first() != Some(&PartyId::new(0)) {
+            bounds.insert(0, PartyId::new(0));
         }
         let parts: Vec<Lookup> = bounds
             .par_windows(2)
@@ -541,7 +554,7 @@ impl Lookup {
             .collect();
         let mut parts = parts.into_iter();
         let Some(mut all) = parts.next() else {
-            return Lookup::of_parties(ds, ix, is_direct, 0, n as u32);
+            return Lookup::of_parties(ds, ix, is_direct, PartyId::new(0), PartyId::from_index(n));
         };
         for p in parts {
             let g0 = all.groups.len() as u32;
@@ -571,24 +584,24 @@ impl Lookup {
     fn of_parties(
         ds: &Dataset,
         ix: &Index,
-        is_direct: impl Fn(u32) -> bool,
-        p0: u32,
-        p1: u32,
+        is_direct: impl Fn(ShipmentId) -> bool,
+        p0: PartyId,
+        p1: PartyId,
     ) -> Lookup {
-        let (in_base, out_base) = (ix.in_off[p0 as usize], ix.out_off[p0 as usize]);
-        let (in_end, out_end) = (ix.in_off[p1 as usize], ix.out_off[p1 as usize]);
-        let mut off = Vec::with_capacity((p1 - p0) as usize + 1);
+        let (in_base, out_base) = (ix.in_off[p0.index()], ix.out_off[p0.index()]);
+        let (in_end, out_end) = (ix.in_off[p1.index()], ix.out_off[p1.index()]);
+        let mut off = Vec::with_capacity(p1.index() - p0.index() + 1);
         let mut groups = Vec::new();
         let mut pos = Vec::with_capacity((in_end - in_base) as usize);
         let mut tmp: Vec<(u32, u32)> = Vec::new();
         off.push(0);
-        for p in p0..p1 {
+        for p in PartyId::range(p0, p1) {
             tmp.clear();
             tmp.extend(
                 ix.inbound_of(p)
                     .iter()
                     .enumerate()
-                    .map(|(i, &s)| (head_key(ds.shipments[s as usize].hs.heading()), i as u32)),
+                    .map(|(i, &s)| (head_key(ds.shipment(s).hs.heading()), i as u32)),
             );
             tmp.sort_unstable();
             for (j, &(key, q)) in tmp.iter().enumerate() {
@@ -608,30 +621,30 @@ impl Lookup {
         }
         let (mut val, mut src) = (Vec::with_capacity(pos.len()), Vec::with_capacity(pos.len()));
         let mut valf = Vec::with_capacity(pos.len());
-        for p in p0..p1 {
+        for p in PartyId::range(p0, p1) {
             let inbound = ix.inbound_of(p);
-            let local = (p - p0) as usize;
+            let local = p.index() - p0.index();
             for g in &groups[off[local] as usize..off[local + 1] as usize] {
                 for &q in &pos[g.start as usize..g.end as usize] {
                     let i = inbound[q as usize];
-                    val.push(ds.shipments[i as usize].value_usd);
-                    valf.push(pool::to_f64(ds.shipments[i as usize].value_usd));
+                    val.push(ds.shipment(i).value_usd);
+                    valf.push(pool::to_f64(ds.shipment(i).value_usd));
                     src.push(if is_direct(i) {
                         DIRECT
                     } else {
-                        ix.key_of_shipment[i as usize]
+                        ix.key_of_shipment[i.index()]
                     });
                 }
             }
         }
-        let date = |i: &u32| ds.shipments[*i as usize].date;
-        let mut out_off = Vec::with_capacity((p1 - p0) as usize + 1);
+        let date = |i: &ShipmentId| ds.shipment(*i).date;
+        let mut out_off = Vec::with_capacity(p1.index() - p0.index() + 1);
         let mut out_heads: Vec<OutHead> = Vec::new();
         out_off.push(0);
-        for p in p0 as usize..p1 as usize {
+        for p in p0.index()..p1.index() {
             let (a, b) = (ix.out_off[p] as usize, ix.out_off[p + 1] as usize);
             for i in a..b {
-                let h = ds.shipments[ix.outbound[i] as usize].hs.heading();
+                let h = ds.shipment(ix.outbound[i]).hs.heading();
                 match out_heads.last_mut() {
                     Some(last) if i > a && last.heading == h => last.end = i as u32 + 1,
                     _ => out_heads.push(OutHead {
@@ -667,9 +680,9 @@ impl Lookup {
     }
 
     /// The dates of party p's inbound shipments, in `inbound_of(p)` order.
-    fn in_dates(&self, ix: &Index, p: u32) -> &[Date] {
-        let a = (ix.in_off[p as usize] - self.in_base) as usize;
-        let b = (ix.in_off[p as usize + 1] - self.in_base) as usize;
+    fn in_dates(&self, ix: &Index, p: PartyId) -> &[Date] {
+        let a = (ix.in_off[p.index()] - self.in_base) as usize;
+        let b = (ix.in_off[p.index() + 1] - self.in_base) as usize;
         &self.in_date[a..b]
     }
 
@@ -681,8 +694,8 @@ impl Lookup {
 
     /// [`Index::out_range`] from the heading runs: the positions of party p's shipments of heading `h`
     /// (empty at the same place when there are none).
-    fn out_range(&self, ix: &Index, p: u32, h: Hs) -> (usize, usize) {
-        let local = p.wrapping_sub(self.p0) as usize;
+    fn out_range(&self, ix: &Index, p: PartyId, h: Hs) -> (usize, usize) {
+        let local = self.local(p);
         let (Some(&a), Some(&b)) = (self.out_off.get(local), self.out_off.get(local + 1)) else {
             return (0, 0);
         };
@@ -692,7 +705,7 @@ impl Lookup {
             Some(x) if x.heading == h => (x.start as usize, x.end as usize),
             Some(x) => (x.start as usize, x.start as usize),
             None => {
-                let end = ix.out_off[p as usize + 1] as usize;
+                let end = ix.out_off[p.index() + 1] as usize;
                 (end, end)
             }
         }
@@ -700,8 +713,8 @@ impl Lookup {
 
     /// The runs `outbound[a..b]` of party p's headings that overlap `o` (one is a prefix of the other), in
     /// heading order. A party ships few headings, so a scan of its runs is cheap.
-    fn out_runs_overlapping(&self, p: u32, o: Hs) -> impl Iterator<Item = (usize, usize)> + '_ {
-        let local = p.wrapping_sub(self.p0) as usize;
+    fn out_runs_overlapping(&self, p: PartyId, o: Hs) -> impl Iterator<Item = (usize, usize)> + '_ {
+        let local = self.local(p);
         let heads = match (self.out_off.get(local), self.out_off.get(local + 1)) {
             (Some(&a), Some(&b)) => &self.out_heads[a as usize..b as usize],
             _ => &[],
@@ -712,8 +725,14 @@ impl Lookup {
             .map(|x| (x.start as usize, x.end as usize))
     }
 
-    fn of(&self, p: u32) -> &[HeadGroup] {
-        let local = p.wrapping_sub(self.p0) as usize;
+    /// Party p's place in this lookup's per-party arrays; out of their range (a wrapped subtraction) for
+    /// a party before the first it covers.
+    fn local(&self, p: PartyId) -> usize {
+        p.get().wrapping_sub(self.p0.get()) as usize
+    }
+
+    fn of(&self, p: PartyId) -> &[HeadGroup] {
+        let local = self.local(p);
         match (self.off.get(local), self.off.get(local + 1)) {
             (Some(&a), Some(&b)) => &self.groups[a as usize..b as usize],
             _ => &[],
@@ -757,7 +776,7 @@ pub struct Scratch {
     prefixes: Vec<Hs>,
     groups: Vec<u32>,
     window: Vec<u32>,
-    links: Vec<u32>,
+    links: Vec<LinkId>,
 }
 
 /// Memoised pools and pool figures: the same (reporter, scope, heading, day) serves every output that needs
@@ -805,21 +824,22 @@ pub fn sums_of(sums: &RegionSums, r: Region) -> Option<&SanctionedSums> {
 
 /// Per party, the shipments that link it to a party located in a sanctioned country (either side), sorted by
 /// (date, shipment id): offsets and shipment indices. One pass over the shipments.
-fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec<u32>) {
-    let mut pairs: Vec<(u32, u32)> = Vec::new();
+fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec<ShipmentId>) {
+    let mut pairs: Vec<(PartyId, ShipmentId)> = Vec::new();
     for (i, s) in ds.shipments.iter().enumerate() {
+        let i = ShipmentId::from_index(i);
         let (a, b) = (s.shipper, s.consignee);
-        if sanctioned_party.get(b as usize).copied().unwrap_or(false) {
-            pairs.push((a, i as u32));
+        if sanctioned_party.get(b.index()).copied().unwrap_or(false) {
+            pairs.push((a, i));
         }
-        if a != b && sanctioned_party.get(a as usize).copied().unwrap_or(false) {
-            pairs.push((b, i as u32));
+        if a != b && sanctioned_party.get(a.index()).copied().unwrap_or(false) {
+            pairs.push((b, i));
         }
     }
     // Only these few shipments are sorted (by party, date, id, index: a total order), not every shipment's
     // rank: a query from a snapshot builds this at load.
     pairs.sort_unstable_by(|x, y| {
-        let (a, b) = (&ds.shipments[x.1 as usize], &ds.shipments[y.1 as usize]);
+        let (a, b) = (ds.shipment(x.1), ds.shipment(y.1));
         x.0.cmp(&y.0)
             .then(a.date.cmp(&b.date))
             .then_with(|| ds.shipment_id(a).cmp(ds.shipment_id(b)))
@@ -827,7 +847,7 @@ fn counterparty_index(ds: &Dataset, sanctioned_party: &[bool]) -> (Vec<u32>, Vec
     });
     let mut off = vec![0u32; ds.parties.len() + 1];
     for (p, _) in &pairs {
-        if let Some(o) = off.get_mut(*p as usize + 1) {
+        if let Some(o) = off.get_mut(p.index() + 1) {
             *o += 1;
         }
     }
@@ -862,10 +882,10 @@ pub struct Engine<'a> {
     /// Per party, its shipments to or from a party located in a sanctioned country, in (date, shipment id)
     /// order: `cp[cp_off[p]..cp_off[p + 1]]` ([`Engine::counterparty_records`]).
     cp_off: Vec<u32>,
-    cp: Vec<u32>,
+    cp: Vec<ShipmentId>,
     lookup: OnceLock<Lookup>,
     /// One-party lookups of a query that never built `lookup` ([`Engine::prepare_pass`]).
-    party_lookups: RwLock<FxMap<u32, Arc<Lookup>>>,
+    party_lookups: RwLock<FxMap<PartyId, Arc<Lookup>>>,
 }
 
 /// A whole lookup or one party's.
@@ -1042,9 +1062,9 @@ impl<'a> Engine<'a> {
     /// computes it, and when, changes no number; the pass itself goes day by day, in date order.
     fn prefetch_pools(&self, keys: std::ops::Range<usize>) {
         use rayon::prelude::*;
-        let mut need: Vec<(Country, Option<Region>, Hs, Date, u32)> = self.ix.keys[keys]
+        let mut need: Vec<(Country, Option<Region>, Hs, Date, PartyId)> = self.ix.keys[keys]
             .iter()
-            .filter(|k| !self.sanctioned_party[k.party as usize])
+            .filter(|k| !self.sanctioned_party[k.party.index()])
             .map(|k| {
                 let party = self.ds.party(k.party);
                 (party.country, party.region, k.heading, k.date, k.party)
@@ -1071,7 +1091,7 @@ impl<'a> Engine<'a> {
             })
             .filter_map(|k| {
                 let key = self.ix.keys[k];
-                if self.sanctioned_party[key.party as usize] {
+                if self.sanctioned_party[key.party.index()] {
                     return None;
                 }
                 let p = self.party_pool(key.party, key.heading, key.date)?;
@@ -1111,16 +1131,16 @@ impl<'a> Engine<'a> {
     }
 
     /// The marks of a shipment that itself declares sanctioned origin `c`: the path `c > shipper`.
-    pub fn declared_origin_marks(&self, ship: u32, c: Country) -> Marks {
-        let q = self.ds.shipments[ship as usize].shipper;
+    pub fn declared_origin_marks(&self, ship: ShipmentId, c: Country) -> Marks {
+        let q = self.ds.shipment(ship).shipper;
         Marks {
             pattern: mark(
                 self.st,
                 origin_mask(self.st, c),
-                self.party_via[q as usize],
+                self.party_via[q.index()],
                 true,
             ),
-            watch: self.watch[q as usize],
+            watch: self.watch[q.index()],
         }
     }
 
@@ -1128,7 +1148,7 @@ impl<'a> Engine<'a> {
     /// region mask.
     fn source_marks(&self, key: Key, src: &Source, via: u64) -> Marks {
         let (ds, st) = (self.ds, self.st);
-        let party = |q: u32| ds.party(q);
+        let party = |q: PartyId| ds.party(q);
         let upstream = |u: u32| {
             let o = &self.outcomes[u as usize];
             if o.mix.sanctioned() > EPS {
@@ -1148,9 +1168,9 @@ impl<'a> Engine<'a> {
             Source::Shipment {
                 ship, direct: true, ..
             } => {
-                let s = &ds.shipments[*ship as usize];
+                let s = ds.shipment(*ship);
                 let q = s.shipper;
-                let origin = if self.sanctioned_party[q as usize] {
+                let origin = if self.sanctioned_party[q.index()] {
                     party(q).country
                 } else {
                     s.origin.unwrap_or(party(q).country)
@@ -1159,32 +1179,32 @@ impl<'a> Engine<'a> {
                     pattern: mark(
                         st,
                         origin_mask(st, origin),
-                        via | self.party_via[q as usize],
+                        via | self.party_via[q.index()],
                         true,
                     ),
-                    watch: self.watch[q as usize],
+                    watch: self.watch[q.index()],
                 }
             }
             Source::Shipment {
                 upstream: Some(u), ..
             }
             | Source::LinkParty { upstream: u, .. } => upstream(*u),
-            Source::LinkSanctionedCountry { link } => match ds.links[*link as usize].supplier {
+            Source::LinkSanctionedCountry { link } => match ds.link(*link).supplier {
                 LinkSupplier::Country(c) => Marks {
                     pattern: mark(st, origin_mask(st, c), via, true),
                     watch: 0,
                 },
                 LinkSupplier::Party(_) => Marks::default(),
             },
-            Source::LinkSanctionedParty { link } => match ds.links[*link as usize].supplier {
+            Source::LinkSanctionedParty { link } => match ds.link(*link).supplier {
                 LinkSupplier::Party(q) => Marks {
                     pattern: mark(
                         st,
                         origin_mask(st, party(q).country),
-                        via | self.party_via[q as usize],
+                        via | self.party_via[q.index()],
                         true,
                     ),
-                    watch: self.watch[q as usize],
+                    watch: self.watch[q.index()],
                 },
                 LinkSupplier::Country(_) => Marks::default(),
             },
@@ -1229,26 +1249,26 @@ impl<'a> Engine<'a> {
     /// Party `p`'s shipments to or from a party located in a sanctioned country dated in
     /// `[t − counterparty_days, t)` (SPEC §3 v2 "Counterparties"), in (date, id) order: whatever their value
     /// or heading. Two binary searches on a per-party list built once, so no shipment is rescanned.
-    pub fn counterparty_records(&self, p: u32, t: Date) -> &[u32] {
+    pub fn counterparty_records(&self, p: PartyId, t: Date) -> &[ShipmentId] {
         self.counterparty_records_in(p, t.add_days(-self.st.counterparty_days), t)
     }
 
     /// [`Engine::counterparty_records`] over `[lo, hi)`.
-    pub fn counterparty_records_in(&self, p: u32, lo: Date, hi: Date) -> &[u32] {
-        let (Some(&a), Some(&b)) = (self.cp_off.get(p as usize), self.cp_off.get(p as usize + 1))
+    pub fn counterparty_records_in(&self, p: PartyId, lo: Date, hi: Date) -> &[ShipmentId] {
+        let (Some(&a), Some(&b)) = (self.cp_off.get(p.index()), self.cp_off.get(p.index() + 1))
         else {
             return &[];
         };
         let all = &self.cp[a as usize..b as usize];
-        let date = |i: &u32| self.ds.shipments[*i as usize].date;
+        let date = |i: &ShipmentId| self.ds.shipment(*i).date;
         let from = all.partition_point(|i| date(i) < lo);
         let to = all.partition_point(|i| date(i) < hi);
         &all[from..to.max(from)]
     }
 
     /// The other side of a counterparty record of `p`, and whether `p` shipped it (`true`) or received it.
-    pub fn counterparty_of(&self, p: u32, ship: u32) -> (u32, bool) {
-        let s = &self.ds.shipments[ship as usize];
+    pub fn counterparty_of(&self, p: PartyId, ship: ShipmentId) -> (PartyId, bool) {
+        let s = self.ds.shipment(ship);
         if s.shipper == p {
             (s.consignee, true)
         } else {
@@ -1256,8 +1276,8 @@ impl<'a> Engine<'a> {
         }
     }
 
-    pub fn is_sanctioned_party(&self, p: u32) -> bool {
-        self.sanctioned_party[p as usize]
+    pub fn is_sanctioned_party(&self, p: PartyId) -> bool {
+        self.sanctioned_party[p.index()]
     }
 
     /// The days whose inputs an output on `date` counts: `[date − lag_days, date − 1]`, both ends included.
@@ -1305,7 +1325,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The pool an output of party `p` falls back on: its region's, else its country's.
-    pub fn party_pool(&self, p: u32, o: Hs, t: Date) -> Option<std::sync::Arc<Pool>> {
+    pub fn party_pool(&self, p: PartyId, o: Hs, t: Date) -> Option<std::sync::Arc<Pool>> {
         let party = self.ds.party(p);
         if let Some(r) = party.region
             && let Some(pl) = self.pool(party.country, Scope::Region(r), o, t)
@@ -1320,26 +1340,26 @@ impl<'a> Engine<'a> {
     /// shipper's inputs (SPEC §3). `None` when its shipper is itself located in a sanctioned country: that
     /// shipper's output is already sanctioned, on its own path. The one statement of the rule; the
     /// analysis, the report and vet all ask here.
-    pub fn declared_sanctioned_origin(&self, ship: u32) -> Option<Country> {
-        let s = &self.ds.shipments[ship as usize];
+    pub fn declared_sanctioned_origin(&self, ship: ShipmentId) -> Option<Country> {
+        let s = self.ds.shipment(ship);
         s.origin
-            .filter(|c| self.st.is_sanctioned(*c) && !self.sanctioned_party[s.shipper as usize])
+            .filter(|c| self.st.is_sanctioned(*c) && !self.sanctioned_party[s.shipper.index()])
     }
 
     /// The mix a shipment carries as its report row shows it: sanctioned 1, documented, where it declares a
     /// sanctioned origin ([`Engine::declared_sanctioned_origin`]), else its output's.
-    pub fn shipment_mix(&self, ship: u32) -> Mix {
+    pub fn shipment_mix(&self, ship: ShipmentId) -> Mix {
         if self.declared_sanctioned_origin(ship).is_some() {
             return Mix::sanctioned_at(Grade::Documented);
         }
-        self.outcome(self.ix.key_of_shipment[ship as usize]).mix
+        self.outcome(self.ix.key_of_shipment[ship.index()]).mix
     }
 
     /// Whether a shipment is a direct sanctioned input: its shipper is located in a sanctioned country, or it
     /// declares a sanctioned origin.
-    pub fn is_direct(&self, ship: u32) -> bool {
-        let s = &self.ds.shipments[ship as usize];
-        self.sanctioned_party[s.shipper as usize]
+    pub fn is_direct(&self, ship: ShipmentId) -> bool {
+        let s = self.ds.shipment(ship);
+        self.sanctioned_party[s.shipper.index()]
             || s.origin.is_some_and(|c| self.st.is_sanctioned(c))
     }
 
@@ -1359,7 +1379,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The lookup that covers party `p`.
-    fn lookup(&self, p: u32) -> Heads<'_> {
+    fn lookup(&self, p: PartyId) -> Heads<'_> {
         if let Some(all) = self.lookup.get() {
             return Heads::All(all);
         }
@@ -1369,7 +1389,7 @@ impl<'a> Engine<'a> {
                 &self.ix,
                 |i| self.is_direct(i),
                 p,
-                p + 1,
+                PartyId::new(p.get() + 1),
             ))
         }))
     }
@@ -1383,7 +1403,7 @@ impl<'a> Engine<'a> {
 
     /// The terms of a (possibly hypothetical) output of party `p`, heading `o`, on day `t`: `vet` asks what a
     /// supplier's goods would carry if shipped on a given day.
-    pub fn decompose_at(&self, p: u32, o: Hs, t: Date) -> Vec<Item> {
+    pub fn decompose_at(&self, p: PartyId, o: Hs, t: Date) -> Vec<Item> {
         let mut items = Vec::new();
         self.decompose_at_into(p, o, t, &mut Scratch::default(), &mut items);
         items
@@ -1391,7 +1411,7 @@ impl<'a> Engine<'a> {
 
     fn decompose_at_into(
         &self,
-        p: u32,
+        p: PartyId,
         o: Hs,
         t: Date,
         scratch: &mut Scratch,
@@ -1399,7 +1419,7 @@ impl<'a> Engine<'a> {
     ) {
         let (ds, st) = (self.ds, self.st);
         items.clear();
-        if self.sanctioned_party[p as usize] {
+        if self.sanctioned_party[p.index()] {
             items.push(Item {
                 weight: 1.0,
                 source: Source::SanctionedParty,
@@ -1437,7 +1457,7 @@ impl<'a> Engine<'a> {
             let b = start + pos.partition_point(|&q| q < to);
             if c & 1 == 1 {
                 window.extend((a..b).map(|j| j as u32).filter(|&j| {
-                    relevant(ds.shipments[inbound[heads.pos[j as usize] as usize] as usize].hs)
+                    relevant(ds.shipment(inbound[heads.pos[j as usize] as usize]).hs)
                 }));
             } else {
                 window.extend(a as u32..b as u32);
@@ -1485,17 +1505,17 @@ impl<'a> Engine<'a> {
         // 2. Declared.
         links.clear();
         links.extend(self.ix.links_of(p).iter().copied().filter(|&l| {
-            let link = &ds.links[l as usize];
+            let link = ds.link(l);
             link.valid_at(t) && relevant(link.hs)
         }));
-        let share_sum: f64 = links.iter().map(|&l| ds.links[l as usize].share).sum();
+        let share_sum: f64 = links.iter().map(|&l| ds.link(l).share).sum();
         let scale = if share_sum > 1.0 {
             1.0 / share_sum
         } else {
             1.0
         };
         for &l in links.iter() {
-            let link = &ds.links[l as usize];
+            let link = ds.link(l);
             let w = r * link.share * scale;
             let source = self.link_source(l, o, t);
             items.push(Item { weight: w, source });
@@ -1519,8 +1539,8 @@ impl<'a> Engine<'a> {
     }
 
     /// What supplier link `l` stands for in an output of heading `o` on day `t` (SPEC §3 rule 2).
-    pub fn link_source(&self, l: u32, o: Hs, t: Date) -> Source {
-        let link = &self.ds.links[l as usize];
+    pub fn link_source(&self, l: LinkId, o: Hs, t: Date) -> Source {
+        let link = self.ds.link(l);
         let lo = t.add_days(-self.st.lag_days);
         match link.supplier {
             LinkSupplier::Country(c) if self.st.is_sanctioned(c) => {
@@ -1536,14 +1556,14 @@ impl<'a> Engine<'a> {
                     Source::LinkCountryClean { link: l }
                 }
             }
-            LinkSupplier::Party(q) if self.sanctioned_party[q as usize] => {
+            LinkSupplier::Party(q) if self.sanctioned_party[q.index()] => {
                 Source::LinkSanctionedParty { link: l }
             }
             LinkSupplier::Party(q) => match self.latest_shipment(q, link.hs, lo, t) {
                 Some(ship) => Source::LinkParty {
                     link: l,
                     ship,
-                    upstream: self.ix.key_of_shipment[ship as usize],
+                    upstream: self.ix.key_of_shipment[ship.index()],
                 },
                 None => Source::LinkPartyUnknown { link: l },
             },
@@ -1551,7 +1571,7 @@ impl<'a> Engine<'a> {
     }
 
     /// The latest shipment of party `q` of the heading of `hs`, dated in `[lo, t)`.
-    pub fn latest_shipment(&self, q: u32, hs: Hs, lo: Date, t: Date) -> Option<u32> {
+    pub fn latest_shipment(&self, q: PartyId, hs: Hs, lo: Date, t: Date) -> Option<ShipmentId> {
         let ds = self.ds;
         let h = hs.heading();
         // A 4-digit heading is one contiguous run; a shorter code (a chapter) spans several headings.
@@ -1568,11 +1588,11 @@ impl<'a> Engine<'a> {
             .iter()
             .copied()
             .filter(|&i| {
-                let s = &ds.shipments[i as usize];
+                let s = ds.shipment(i);
                 s.date < t && s.date >= lo && s.hs.heading().starts_with(h)
             })
             .max_by(|&x, &y| {
-                let (sx, sy) = (&ds.shipments[x as usize], &ds.shipments[y as usize]);
+                let (sx, sy) = (ds.shipment(x), ds.shipment(y));
                 sx.date
                     .cmp(&sy.date)
                     .then_with(|| ds.shipment_id(sx).cmp(ds.shipment_id(sy)))
@@ -1629,7 +1649,7 @@ impl<'a> Engine<'a> {
         let mut mix = Mix::default();
         let mut reachable = false;
         let mut marks = Marks::default();
-        let via = self.party_via[key.party as usize];
+        let via = self.party_via[key.party.index()];
         let mut prevalence = None;
         for it in items {
             if it.weight > EPS
@@ -1652,7 +1672,7 @@ impl<'a> Engine<'a> {
         }
         let mix = mix.tidy();
         if mix.sanctioned() > EPS {
-            marks.watch |= self.watch[key.party as usize];
+            marks.watch |= self.watch[key.party.index()];
         } else {
             marks = Marks::default();
         }

@@ -6,6 +6,7 @@
 //! level chains are then merged by node chain: one path `K>L>X>Y` lists every shipment that carries each hop.
 
 use crate::data::codes::{Country, Date, Hs, Region};
+use crate::data::dataset::{FlowId, LinkId, PartyId, ShipmentId};
 use crate::engine::model::{EPS, Engine, Grade, Source};
 use crate::engine::pool::{Pool, Scope, to_f64};
 use rust_decimal::Decimal;
@@ -18,7 +19,7 @@ use std::rc::Rc;
 pub enum Node {
     Country(Country),
     Region(Region),
-    Party(u32),
+    Party(PartyId),
 }
 
 /// The kind of a hop, as named in the JSON contract.
@@ -66,10 +67,10 @@ impl HopKind {
 /// An input row behind a hop.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum RecordRef {
-    Shipment(u32),
-    Link(u32),
+    Shipment(ShipmentId),
+    Link(LinkId),
     /// A statistics row, with its value pro-rated to the window (cents).
-    Flow(u32),
+    Flow(FlowId),
 }
 
 /// One hop of a path with every record behind it.
@@ -216,7 +217,7 @@ impl Ord for State {
     }
 }
 
-fn party_node(p: u32) -> Node {
+fn party_node(p: PartyId) -> Node {
     Node::Party(p)
 }
 
@@ -227,13 +228,13 @@ fn one(r: RecordRef, v: Decimal) -> Vec<(RecordRef, Decimal)> {
 impl Engine<'_> {
     fn flow_records(
         &self,
-        rows: &[(u32, Decimal)],
+        rows: &[(FlowId, Decimal)],
         partner: Country,
         region: Option<Option<Region>>,
     ) -> Vec<(RecordRef, Decimal)> {
         rows.iter()
             .filter(|(i, _)| {
-                let f = &self.ds.flows[*i as usize];
+                let f = self.ds.flow(*i);
                 f.partner == partner && region.is_none_or(|r| f.region == r)
             })
             .map(|(i, v)| (RecordRef::Flow(*i), *v))
@@ -372,7 +373,7 @@ impl Engine<'_> {
             seq,
             acc: 1.0,
             pending: Some(k),
-            source: Node::Party(0),
+            source: Node::Party(PartyId::new(0)),
             chain: None,
         });
         let mut pops = 0usize;
@@ -471,7 +472,7 @@ impl Engine<'_> {
                     Source::Shipment {
                         ship, direct: true, ..
                     } => {
-                        let s = &self.ds.shipments[*ship as usize];
+                        let s = self.ds.shipment(*ship);
                         let q = party_node(s.shipper);
                         let hop = Hop {
                             from: q,
@@ -504,7 +505,7 @@ impl Engine<'_> {
                         ..
                     } => {
                         if self.outcome(*up).mix.sanctioned() > EPS {
-                            let s = &self.ds.shipments[*ship as usize];
+                            let s = self.ds.shipment(*ship);
                             let hop = Hop {
                                 from: party_node(s.shipper),
                                 to: here,
@@ -516,7 +517,7 @@ impl Engine<'_> {
                     }
                     Source::Shipment { .. } => {}
                     Source::LinkSanctionedCountry { link } => {
-                        let l = &self.ds.links[*link as usize];
+                        let l = self.ds.link(*link);
                         if let crate::data::dataset::LinkSupplier::Country(c) = l.supplier {
                             let hop = Hop {
                                 from: Node::Country(c),
@@ -528,7 +529,7 @@ impl Engine<'_> {
                         }
                     }
                     Source::LinkSanctionedParty { link } => {
-                        let l = &self.ds.links[*link as usize];
+                        let l = self.ds.link(*link);
                         if let crate::data::dataset::LinkSupplier::Party(q) = l.supplier {
                             let hop = Hop {
                                 from: party_node(q),
@@ -541,7 +542,7 @@ impl Engine<'_> {
                     }
                     Source::LinkParty { link, upstream, .. } => {
                         if self.outcome(*upstream).mix.sanctioned() > EPS {
-                            let l = &self.ds.links[*link as usize];
+                            let l = self.ds.link(*link);
                             if let crate::data::dataset::LinkSupplier::Party(q) = l.supplier {
                                 let hop = Hop {
                                     from: party_node(q),
@@ -716,7 +717,7 @@ pub struct Walk {
 #[derive(Clone, Debug)]
 pub struct WalkQuery {
     pub origin: Country,
-    pub to: u32,
+    pub to: PartyId,
     pub hs: Option<Hs>,
     pub limit: usize,
     pub max_hops: usize,

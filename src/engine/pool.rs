@@ -2,7 +2,7 @@
 //! or a country's, exports of one heading in a window, when no firm-level record does.
 
 use crate::data::codes::{Country, Date, Hs, Region};
-use crate::data::dataset::{Dataset, Flow, TradeFlow};
+use crate::data::dataset::{Dataset, Flow, FlowId, TradeFlow};
 use crate::data::settings::Settings;
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -33,10 +33,10 @@ pub struct Figures {
     /// Exports of the heading.
     pub exports: Decimal,
     /// (row index, pro-rated value) of the sanctioned rows, for paths and records.
-    pub sanctioned_rows: Vec<(u32, Decimal)>,
+    pub sanctioned_rows: Vec<(FlowId, Decimal)>,
     /// (row index, pro-rated value) of every row behind the figures, imports and exports (filled by the
     /// row scan of [`PoolIndex::figures`] only), so a trace can point at each of them.
-    pub rows: Vec<(u32, Decimal)>,
+    pub rows: Vec<(FlowId, Decimal)>,
 }
 
 impl Figures {
@@ -226,7 +226,7 @@ pub struct PoolIndex {
     sanctioned_plans:
         std::sync::RwLock<crate::util::fxhash::FxMap<(Country, Hs), Arc<SanctionedPlan>>>,
     #[serde(serialize_with = "crate::util::codec::sorted_map")]
-    buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<u32>>,
+    buckets: HashMap<(Country, Option<Region>, Flow, Hs), Vec<FlowId>>,
     /// Regions with rows, per reporter.
     #[serde(serialize_with = "crate::util::codec::sorted_map")]
     regions: HashMap<Country, BTreeSet<Region>>,
@@ -288,7 +288,7 @@ impl PoolIndex {
             ix.buckets
                 .entry((f.reporter, f.region, f.flow, f.hs.heading()))
                 .or_default()
-                .push(i as u32);
+                .push(FlowId::from_index(i));
             ix.headings
                 .entry((f.reporter, f.region, f.flow))
                 .or_default()
@@ -305,7 +305,7 @@ impl PoolIndex {
         for v in ix.buckets.values_mut() {
             // Issue 14: ties on the period's start broken by the row's content, not its place in the file.
             v.sort_by_key(|&i| {
-                let f = &ds.flows[i as usize];
+                let f = ds.flow(i);
                 (
                     f.period.start(),
                     f.period.end(),
@@ -328,7 +328,7 @@ impl PoolIndex {
         self.buckets
             .values()
             .flatten()
-            .all(|&i| (i as usize) < n_flows)
+            .all(|&i| i.index() < n_flows)
             && self.series.values().all(|c| {
                 series_ok(&c.total)
                     && series_ok(&c.unknown)
@@ -362,10 +362,9 @@ impl PoolIndex {
                 return;
             };
             // Yearly rows start up to a year before the window, so scan from a year before its start.
-            let from =
-                rows.partition_point(|&i| ds.flows[i as usize].period.start() < lo.add_days(-366));
+            let from = rows.partition_point(|&i| ds.flow(i).period.start() < lo.add_days(-366));
             for &i in &rows[from..] {
-                let f: &TradeFlow = &ds.flows[i as usize];
+                let f: &TradeFlow = ds.flow(i);
                 let (ps, pe) = (f.period.start(), f.period.end());
                 if ps >= t {
                     break;
@@ -727,7 +726,7 @@ impl PoolIndex {
         scope: Scope,
         o: Hs,
         t: Date,
-    ) -> Vec<(u32, Decimal)> {
+    ) -> Vec<(FlowId, Decimal)> {
         self.figures(ds, st, reporter, scope, o, t).sanctioned_rows
     }
 

@@ -2,7 +2,7 @@
 //! Rule ids are part of the contract.
 
 use crate::data::codes::Hs;
-use crate::data::dataset::{Dataset, Shipment};
+use crate::data::dataset::{Dataset, PartyId, Shipment, ShipmentId};
 use crate::data::settings::Settings;
 use crate::engine::model::{EPS, Grade, Mix, Outcome};
 use crate::engine::paths::{Node, Path};
@@ -127,7 +127,7 @@ pub fn hit_text(h: &Hit) -> String {
 pub struct Context<'a> {
     pub ds: &'a Dataset,
     pub st: &'a Settings,
-    pub ship: u32,
+    pub ship: ShipmentId,
     pub outcome: &'a Outcome,
     /// The shipment's paths, each ending at its consignee.
     pub paths: &'a [Path],
@@ -135,23 +135,23 @@ pub struct Context<'a> {
     pub medians: &'a HashMap<Hs, Decimal>,
     /// The shipper's shipments to or from a party located in a sanctioned country in
     /// `[t − counterparty_days, t)` ([`crate::engine::model::Engine::counterparty_records`]).
-    pub counterparties: &'a [u32],
+    pub counterparties: &'a [ShipmentId],
     /// Whether to write each flag's `detail`. A CSV report prints only rules and severities; at ten million
     /// rows the sentences it would throw away cost more than the rules.
     pub details: bool,
 }
 
-fn party_name(ds: &Dataset, p: u32) -> String {
+fn party_name(ds: &Dataset, p: PartyId) -> String {
     let party = ds.party(p);
     format!("{} ({})", party.name, party.id)
 }
 
 /// Names the sanctioned counterparties of `p` behind `records`, with the direction and the records (the
 /// first few by id, then a count).
-pub fn counterparty_detail(ds: &Dataset, p: u32, records: &[u32], days: i32) -> String {
-    let mut by_party: Vec<(u32, bool, Vec<&str>)> = Vec::new();
+pub fn counterparty_detail(ds: &Dataset, p: PartyId, records: &[ShipmentId], days: i32) -> String {
+    let mut by_party: Vec<(PartyId, bool, Vec<&str>)> = Vec::new();
     for &i in records {
-        let sh = &ds.shipments[i as usize];
+        let sh = ds.shipment(i);
         let (other, out) = if sh.shipper == p {
             (sh.consignee, true)
         } else {
@@ -215,10 +215,15 @@ pub fn prevalence_severity(st: &Settings, prevalence: f64, coverage: f64) -> Opt
 
 /// The severity of `sanctioned-counterparty`: high when one of the records' HS codes is a relevant input
 /// of heading `o` (the goods it makes may carry them), else medium.
-pub fn counterparty_severity(ds: &Dataset, st: &Settings, o: Hs, records: &[u32]) -> Severity {
+pub fn counterparty_severity(
+    ds: &Dataset,
+    st: &Settings,
+    o: Hs,
+    records: &[ShipmentId],
+) -> Severity {
     let prefixes = st.input_prefixes(o);
     let relevant = records.iter().any(|&i| {
-        let h = ds.shipments[i as usize].hs;
+        let h = ds.shipment(i).hs;
         prefixes.iter().any(|p| h.overlaps(*p))
     });
     if relevant {
@@ -231,7 +236,7 @@ pub fn counterparty_severity(ds: &Dataset, st: &Settings, o: Hs, records: &[u32]
 /// Applies every rule.
 pub fn evaluate(cx: &Context) -> Vec<Flag> {
     let (ds, st) = (cx.ds, cx.st);
-    let s = &ds.shipments[cx.ship as usize];
+    let s = ds.shipment(cx.ship);
     let m: &Mix = &cx.outcome.mix;
     let sanctioned = m.sanctioned();
     let mut flags = Vec::new();
@@ -265,7 +270,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
         });
     }
     // Watchlist: the shipper, the consignee, and every party on a contributing path.
-    let mut parties: Vec<u32> = vec![s.shipper, s.consignee];
+    let mut parties: Vec<PartyId> = vec![s.shipper, s.consignee];
     for p in cx.paths {
         for n in p.nodes() {
             if let Node::Party(q) = n
@@ -278,7 +283,7 @@ pub fn evaluate(cx: &Context) -> Vec<Flag> {
     let mut best: Option<(Severity, String)> = None;
     let mut details = Vec::new();
     for q in parties {
-        for h in cx.hits.get(q as usize).into_iter().flatten() {
+        for h in cx.hits.get(q.index()).into_iter().flatten() {
             let sev = if h.exact {
                 Severity::High
             } else {

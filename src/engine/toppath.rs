@@ -13,7 +13,7 @@
 //! always the one `trace` lists first (up to the search's own safety limits).
 
 use crate::data::codes::{Country, Date, Hs};
-use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::dataset::{Dataset, LinkSupplier, PartyId};
 use crate::data::settings::Settings;
 use crate::engine::model::{DayObserver, EPS, Engine, Item, Scratch, Source};
 use crate::engine::paths::{Hop, HopKind, Node, Path};
@@ -28,6 +28,9 @@ use rayon::prelude::*;
 pub const KEEP: usize = 8;
 
 const NONE: u32 = u32::MAX;
+
+/// The party of a placeholder node, never read (no dataset has 2^32 − 1 parties).
+const NO_PARTY: PartyId = PartyId::new(u32::MAX);
 
 /// Two chains within this of each other are a tie: the search, which sorts ties by node, decides.
 const MARGIN: f64 = 1e-12;
@@ -145,12 +148,12 @@ type Term = (u32, f64, f64, u32);
 struct Groups {
     /// Group ids by (party, hop kind): a hub output has hundreds of suppliers, so a list searched per term
     /// would make its cost grow with the square of its suppliers.
-    ids: FxMap<(u32, HopKind), u32>,
+    ids: FxMap<(PartyId, HopKind), u32>,
     cap: Vec<f64>,
 }
 
 impl Groups {
-    fn of(&mut self, party: u32, kind: HopKind) -> u32 {
+    fn of(&mut self, party: PartyId, kind: HopKind) -> u32 {
         let next = self.cap.len() as u32;
         let id = *self.ids.entry((party, kind)).or_insert(next);
         if id == next {
@@ -362,7 +365,8 @@ impl TopPaths {
         }
         // `to` and the last kind are placeholders: only the hops before the last are made.
         let mut v = Vec::new();
-        for (f, src, hops) in e.pool_chains(pool, o, t, Node::Party(NONE), HopKind::Shipment, false)
+        for (f, src, hops) in
+            e.pool_chains(pool, o, t, Node::Party(NO_PARTY), HopKind::Shipment, false)
         {
             let mut c = self.ext(d, NONE, src, HopKind::Shipment);
             for h in &hops[..hops.len().saturating_sub(1)] {
@@ -746,7 +750,8 @@ impl TopPaths {
     /// The factor of the pool chain whose hops before the last are chain `prefix`.
     fn pool_share(&self, e: &Engine, pool: &Pool, o: Hs, t: Date, prefix: u32) -> f64 {
         let mut sum = 0.0;
-        for (f, src, hops) in e.pool_chains(pool, o, t, Node::Party(NONE), HopKind::Shipment, false)
+        for (f, src, hops) in
+            e.pool_chains(pool, o, t, Node::Party(NO_PARTY), HopKind::Shipment, false)
         {
             let mut c = self
                 .chains
@@ -780,7 +785,7 @@ fn source_chain(
         Source::Shipment {
             ship, direct: true, ..
         } => {
-            let s = &ds.shipments[*ship as usize];
+            let s = ds.shipment(*ship);
             let q = Node::Party(s.shipper);
             if e.is_sanctioned_party(s.shipper) {
                 let r = step(NONE, q, HopKind::Shipment)?;
@@ -792,7 +797,7 @@ fn source_chain(
             }
         }
         Source::LinkSanctionedCountry { link } | Source::LinkSanctionedParty { link } => {
-            let from = match ds.links[*link as usize].supplier {
+            let from = match ds.link(*link).supplier {
                 LinkSupplier::Country(c) => Node::Country(c),
                 LinkSupplier::Party(q) => Node::Party(q),
             };

@@ -20,7 +20,7 @@
 //! - The low-level column writer of the `parquet` crate (no arrow) keeps the feature's compile time small.
 
 use crate::data::codes::Date;
-use crate::data::dataset::{Dataset, LinkSupplier};
+use crate::data::dataset::{Dataset, LinkSupplier, PartyId, ShipmentId};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::Mix;
@@ -196,7 +196,7 @@ fn parties(ds: &Dataset) -> Table<'_> {
 
 fn shipments(ds: &Dataset) -> Table<'_> {
     let s = |i: usize| &ds.shipments[i];
-    let party = |p: u32| some(&ds.party(p).id);
+    let party = |p: PartyId| some(&ds.party(p).id);
     Table {
         file: "shipments.parquet",
         rows: ds.shipments.len(),
@@ -383,7 +383,7 @@ fn shipment_mixes(a: &Analysis) -> Vec<(Mix, bool)> {
     (0..a.ds().shipments.len() as u32)
         .into_par_iter()
         .map(|i| {
-            let o = a.score_with(i, &empty).outcome;
+            let o = a.score_with(ShipmentId::new(i), &empty).outcome;
             (o.mix, o.reachable)
         })
         .collect()

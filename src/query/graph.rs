@@ -9,7 +9,7 @@
 //! (`present`). The output is sorted, so the same data always gives the same bytes.
 
 use crate::data::codes::{Country, Date, Hs, Period, Region};
-use crate::data::dataset::{Flow, LinkSupplier};
+use crate::data::dataset::{Flow, LinkSupplier, PartyId};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::Mix;
@@ -168,7 +168,7 @@ fn region_id(r: Region) -> String {
     format!("region:{r}")
 }
 
-fn party_id(ds: &crate::data::dataset::Dataset, p: u32) -> String {
+fn party_id(ds: &crate::data::dataset::Dataset, p: PartyId) -> String {
     format!("party:{}", ds.party(p).id)
 }
 
@@ -289,11 +289,11 @@ pub fn build(a: &Analysis, around: Option<(&str, usize)>) -> Result<ExportGraph,
         codes: BTreeSet<String>,
         origins: BTreeSet<String>,
     }
-    let mut ships: BTreeMap<(u32, u32, Hs), Ship> = BTreeMap::new();
+    let mut ships: BTreeMap<(PartyId, PartyId, Hs), Ship> = BTreeMap::new();
     for (i, sh) in ds.shipments.iter().enumerate() {
         let mix = e.outcome(e.ix.key_of_shipment[i]).mix;
-        out_acc[sh.shipper as usize].add(sh.value_usd, sh.date, &mix);
-        let inn = &mut in_acc[sh.consignee as usize];
+        out_acc[sh.shipper.index()].add(sh.value_usd, sh.date, &mix);
+        let inn = &mut in_acc[sh.consignee.index()];
         inn.0 += 1;
         inn.1 += sh.value_usd;
         let g = ships
@@ -429,7 +429,7 @@ pub fn build(a: &Analysis, around: Option<(&str, usize)>) -> Result<ExportGraph,
 
     // The statistics pool each shipping party draws on: its region's rows, else its country's.
     for (p, pt) in ds.parties.iter().enumerate() {
-        if out_acc[p].n == 0 || e.is_sanctioned_party(p as u32) {
+        if out_acc[p].n == 0 || e.is_sanctioned_party(PartyId::from_index(p)) {
             continue;
         }
         let regional = pt
@@ -444,7 +444,7 @@ pub fn build(a: &Analysis, around: Option<(&str, usize)>) -> Result<ExportGraph,
         };
         edges.push(GEdge {
             source,
-            target: party_id(ds, p as u32),
+            target: party_id(ds, PartyId::from_index(p)),
             kind: "pool",
             attrs: vec![("kind", s("pool")), ("scope", s(scope))],
         });
@@ -490,7 +490,7 @@ pub fn build(a: &Analysis, around: Option<(&str, usize)>) -> Result<ExportGraph,
         }
         at.push((
             "sanctioned_origin",
-            Val::Bool(e.is_sanctioned_party(p as u32)),
+            Val::Bool(e.is_sanctioned_party(PartyId::from_index(p))),
         ));
         if let Some(w) = hits.get(&p) {
             at.push(("watchlist", s(w.clone())));
@@ -508,7 +508,7 @@ pub fn build(a: &Analysis, around: Option<(&str, usize)>) -> Result<ExportGraph,
             mix_attrs(&mut at, &o.mean());
         }
         parties.push(GNode {
-            id: party_id(ds, p as u32),
+            id: party_id(ds, PartyId::from_index(p)),
             kind: "party",
             attrs: at,
         });

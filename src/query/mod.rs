@@ -10,7 +10,7 @@ pub mod trace;
 pub mod vet;
 pub mod walk;
 
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, PartyId, ShipmentId};
 use serde::Serialize;
 use thiserror::Error;
 
@@ -39,7 +39,7 @@ pub struct PartyJson {
 }
 
 impl PartyJson {
-    pub fn of(ds: &Dataset, p: u32) -> PartyJson {
+    pub fn of(ds: &Dataset, p: PartyId) -> PartyJson {
         let party = ds.party(p);
         PartyJson {
             party_id: party.id.clone(),
@@ -61,19 +61,19 @@ impl PartyJson {
 /// Finds a party by id, or by name (ignoring case, punctuation and legal forms). An ambiguous name is an
 /// error listing the candidates.
 /// The shipment a query names, by its id.
-pub fn find_shipment(ds: &Dataset, id: &str) -> Result<u32, QueryError> {
+pub fn find_shipment(ds: &Dataset, id: &str) -> Result<ShipmentId, QueryError> {
     ds.shipment_by_id(id)
         .ok_or_else(|| QueryError::UnknownShipment(id.to_string()))
 }
 
-pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
+pub fn resolve_party(ds: &Dataset, query: &str) -> Result<PartyId, QueryError> {
     if let Some(p) = ds.party_by_id(query) {
         return Ok(p);
     }
     // An identifier, `scheme:value` or the bare value (`uscc:9141…` or `9141…`), matched exactly (the scheme
     // without regard to case).
     let q = query.trim();
-    let by_id: Vec<u32> = ds
+    let by_id: Vec<PartyId> = ds
         .parties
         .iter()
         .enumerate()
@@ -86,11 +86,11 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
                 }
             })
         })
-        .map(|(i, _)| i as u32)
+        .map(|(i, _)| PartyId::from_index(i))
         .collect();
     // Several parties sharing an identifier are listed as candidates, like an ambiguous name.
     let norm = crate::data::names::normalize(query);
-    let mut found: Vec<u32> = by_id;
+    let mut found: Vec<PartyId> = by_id;
     if found.is_empty() && !norm.is_empty() {
         for (i, p) in ds.parties.iter().enumerate() {
             let names = std::iter::once(&p.name).chain(p.aliases.iter());
@@ -98,7 +98,7 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
                 .into_iter()
                 .any(|n| crate::data::names::normalize(n) == norm)
             {
-                found.push(i as u32);
+                found.push(PartyId::from_index(i));
             }
         }
     }
@@ -111,7 +111,7 @@ pub fn resolve_party(ds: &Dataset, query: &str) -> Result<u32, QueryError> {
                 let t = crate::data::names::tokens(n);
                 words.iter().all(|w| t.contains(w))
             }) {
-                found.push(i as u32);
+                found.push(PartyId::from_index(i));
             }
         }
     }

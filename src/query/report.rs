@@ -2,7 +2,7 @@
 //! exporter, headline totals and the run's metadata; and, for a page that draws them, the paths of its top
 //! flagged shipments.
 
-use crate::data::dataset::FileStats;
+use crate::data::dataset::{FileStats, PartyId, ShipmentId};
 use crate::data::settings::Settings;
 use crate::engine::analysis::{Analysis, BatchPaths, Scored, path_string};
 use crate::engine::model::Grade;
@@ -48,7 +48,7 @@ pub struct ShipmentRow {
     /// format): the share is exact, the path shown may not be the largest, or may be missing.
     pub paths_truncated: bool,
     #[serde(skip)]
-    pub ship: u32,
+    pub ship: ShipmentId,
     #[serde(skip)]
     pub exposed: Decimal,
 }
@@ -150,7 +150,7 @@ pub fn exposed(value: Decimal, share: f64) -> Decimal {
 /// The report row of a scored shipment.
 pub fn row_of(a: &Analysis, sc: &Scored) -> ShipmentRow {
     let ds = a.ds();
-    let s = &ds.shipments[sc.ship as usize];
+    let s = ds.shipment(sc.ship);
     let (sh, co) = (ds.party(s.shipper), ds.party(s.consignee));
     let m: &Mix = &sc.outcome.mix;
     let ex = exposed(s.value_usd, m.sanctioned());
@@ -200,8 +200,8 @@ pub struct Tally<'a> {
     flagged_value: Decimal,
     flagged: usize,
     by_severity: BTreeMap<&'static str, usize>,
-    importers: HashMap<u32, (Summary, Decimal)>,
-    exporters: HashMap<u32, (Summary, Decimal)>,
+    importers: HashMap<PartyId, (Summary, Decimal)>,
+    exporters: HashMap<PartyId, (Summary, Decimal)>,
 }
 
 impl<'a> Tally<'a> {
@@ -231,13 +231,13 @@ impl<'a> Tally<'a> {
     /// Adds one shipment: its exposed value, severity and the rules it raised.
     pub fn add<'f>(
         &mut self,
-        ship: u32,
+        ship: ShipmentId,
         exposed: Decimal,
         severity: Severity,
         flags: impl Iterator<Item = &'f str> + Clone,
     ) {
         let ds = self.a.ds();
-        let s = &ds.shipments[ship as usize];
+        let s = ds.shipment(ship);
         let flagged = flags.clone().next().is_some();
         self.shipments += 1;
         self.value += s.value_usd;
@@ -302,7 +302,7 @@ impl<'a> Tally<'a> {
             flagged_value_usd: money(self.flagged_value),
             by_severity: self.by_severity,
         };
-        let sorted = |by: HashMap<u32, (Summary, Decimal)>| {
+        let sorted = |by: HashMap<PartyId, (Summary, Decimal)>| {
             let mut out: Vec<Summary> = by
                 .into_values()
                 .map(|(mut s, value)| {
@@ -368,7 +368,7 @@ impl Tallied<'_> {
 pub fn tally_pass<'a>(
     a: &'a Analysis<'a>,
     paths: &BatchPaths,
-    order: &[u32],
+    order: &[ShipmentId],
     filter: Filter,
     list_flagged: bool,
 ) -> Tallied<'a> {
@@ -384,7 +384,7 @@ pub fn tally_pass<'a>(
             .par_iter()
             .map(|&i| {
                 let sc = a.score_batch_with(i, paths, false);
-                let value = a.ds().shipments[i as usize].value_usd;
+                let value = a.ds().shipment(i).value_usd;
                 let exposed = exposed(value, sc.outcome.mix.sanctioned());
                 let rules = sc.flags.into_iter().map(|f| f.rule).collect();
                 (exposed, sc.severity, rules)
@@ -526,7 +526,7 @@ pub fn report_page(a: &Analysis, filter: Filter, table_rows: usize) -> (TracedRe
     // The order [`traced`] ranks the flagged rows in; ids are unique, so the order is total.
     rank.sort_by(|(i, x, xs), (j, y, ys)| {
         y.cmp(x).then_with(|| ys.cmp(xs)).then_with(|| {
-            let id = |p: usize| ds.shipment_id(&ds.shipments[order[p] as usize]);
+            let id = |p: usize| ds.shipment_id(ds.shipment(order[p]));
             id(*i).cmp(id(*j))
         })
     });
@@ -575,7 +575,7 @@ fn trace_top(a: &Analysis, rows: &[ShipmentRow], top: Vec<usize>) -> Vec<TopShip
     top.into_iter()
         .map(|row| {
             let sc = a.score(rows[row].ship);
-            let s = &ds.shipments[sc.ship as usize];
+            let s = ds.shipment(sc.ship);
             let (window, heading) = (window(&a.engine, s.date), s.hs.heading().to_string());
             let paths = sc
                 .paths

@@ -2,7 +2,7 @@
 
 use super::{PartyJson, QueryError};
 use crate::data::codes::Date;
-use crate::data::dataset::Dataset;
+use crate::data::dataset::{Dataset, FlowId};
 use crate::engine::analysis::{Analysis, Scored, node_id, path_string};
 use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Mix};
@@ -146,7 +146,7 @@ pub struct PoolJson {
     pub rest_of_country: Option<Box<PoolJson>>,
     /// The rows of `rows`, as indices, for [`backing`] to sort by class.
     #[serde(skip)]
-    pub row_ids: Vec<u32>,
+    pub row_ids: Vec<FlowId>,
 }
 
 #[derive(Serialize, Clone, Debug)]
@@ -180,15 +180,15 @@ pub struct TraceJson {
 fn record_id(ds: &Dataset, r: RecordRef) -> (String, String) {
     match r {
         RecordRef::Shipment(i) => {
-            let s = &ds.shipments[i as usize];
+            let s = ds.shipment(i);
             (ds.shipment_id(s).to_string(), ds.rec_path(s.rec))
         }
         RecordRef::Link(i) => {
-            let l = &ds.links[i as usize];
+            let l = ds.link(i);
             (l.id.clone(), ds.rec_path(l.rec))
         }
         RecordRef::Flow(i) => {
-            let f = &ds.flows[i as usize];
+            let f = ds.flow(i);
             (ds.flow_id(f).to_string(), ds.rec_path(f.rec))
         }
     }
@@ -234,17 +234,17 @@ pub fn hop_json(ds: &Dataset, h: &Hop, window: &str, heading: &str) -> HopJson {
         total += *v;
         match r {
             RecordRef::Shipment(i) => {
-                let s = &ds.shipments[*i as usize];
+                let s = ds.shipment(*i);
                 dates.push(s.date.to_string());
                 codes.push(s.hs);
             }
             RecordRef::Flow(i) => {
-                let f = &ds.flows[*i as usize];
+                let f = ds.flow(*i);
                 dates.push(f.period.to_string());
                 codes.push(f.hs);
             }
             RecordRef::Link(i) => {
-                let l = &ds.links[*i as usize];
+                let l = ds.link(*i);
                 let from = l
                     .valid_from
                     .map(|d| d.to_string())
@@ -369,18 +369,15 @@ impl PoolJson {
         let mut j = PoolJson::of(pl, window(&a.engine, t));
         let fill = |j: &mut PoolJson, scope: crate::engine::pool::Scope| {
             let f = a.engine.ix.pools.figures(ds, st, pl.reporter, scope, o, t);
-            let mut rows: Vec<u32> = f.rows.iter().map(|x| x.0).collect();
+            let mut rows: Vec<FlowId> = f.rows.iter().map(|x| x.0).collect();
             rows.sort_unstable();
             rows.dedup();
-            j.rows = rows
-                .iter()
-                .map(|&i| ds.rec_path(ds.flows[i as usize].rec))
-                .collect();
+            j.rows = rows.iter().map(|&i| ds.rec_path(ds.flow(i).rec)).collect();
             j.row_ids = rows;
             let mut by: std::collections::BTreeMap<String, rust_decimal::Decimal> =
                 std::collections::BTreeMap::new();
             for (i, v) in &f.sanctioned_rows {
-                let regime = ds.text.get(ds.flows[*i as usize].regime);
+                let regime = ds.text.get(ds.flow(*i).regime);
                 let regime = if regime.is_empty() {
                     "unstated"
                 } else {
@@ -410,7 +407,7 @@ impl PoolJson {
 /// none, so a trace never shows statistics that carry no weight in its numbers.
 fn pool_json(a: &Analysis, sc: &Scored) -> Option<PoolJson> {
     sc.outcome.prevalence?;
-    let s = &a.ds().shipments[sc.ship as usize];
+    let s = a.ds().shipment(sc.ship);
     let pl = a.engine.party_pool(s.shipper, s.hs.heading(), s.date)?;
     Some(PoolJson::of_rows(a, &pl, s.hs.heading(), s.date))
 }
@@ -450,7 +447,7 @@ fn rec_label(ds: &Dataset, r: RecordRef) -> String {
 pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
     use crate::engine::model::Source;
     let (ds, e) = (a.ds(), &a.engine);
-    let s = &ds.shipments[sc.ship as usize];
+    let s = ds.shipment(sc.ship);
     if s.origin.is_some_and(|c| a.st().is_sanctioned(c)) && !e.is_sanctioned_party(s.shipper) {
         return vec![BackingJson {
             kind: "declared_origin",
@@ -513,7 +510,7 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
                 "the shipper is located in a sanctioned country".into(),
             ),
             Source::Shipment { ship, direct, .. } => {
-                let q = ds.shipments[*ship as usize].shipper;
+                let q = ds.shipment(*ship).shipper;
                 let note = if *direct {
                     "deliveries from a sanctioned source (its shipper is located in a sanctioned country, or it declares a sanctioned origin)".to_string()
                 } else {
@@ -535,7 +532,7 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
             | Source::LinkSanctionedParty { link }
             | Source::LinkParty { link, .. }
             | Source::LinkPartyUnknown { link } => {
-                let l = &ds.links[*link as usize];
+                let l = ds.link(*link);
                 let source = match l.supplier {
                     crate::data::dataset::LinkSupplier::Country(c) => format!("country:{c}"),
                     crate::data::dataset::LinkSupplier::Party(q) => ds.party(q).id.clone(),
@@ -609,8 +606,8 @@ pub fn backing(a: &Analysis, sc: &Scored) -> Vec<BackingJson> {
                     let class = |j: &PoolJson, want: &dyn Fn(&crate::data::dataset::TradeFlow) -> bool| {
                         j.row_ids
                             .iter()
-                            .filter(|&&i| want(&ds.flows[i as usize]))
-                            .map(|&i| ds.rec_path(ds.flows[i as usize].rec))
+                            .filter(|&&i| want(ds.flow(i)))
+                            .map(|&i| ds.rec_path(ds.flow(i).rec))
                             .collect::<Vec<String>>()
                     };
                     let st = a.st();
@@ -692,7 +689,7 @@ pub fn trace(a: &Analysis, shipment_id: &str, k: usize) -> Result<TraceJson, Que
 /// The trace of a scored shipment.
 pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
     let ds = a.ds();
-    let s = &ds.shipments[sc.ship as usize];
+    let s = ds.shipment(sc.ship);
     let window = window(&a.engine, s.date);
     let heading = s.hs.heading().to_string();
     let exposure = Exposure::of(&sc.outcome.mix, sc.outcome.prevalence);

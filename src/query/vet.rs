@@ -4,6 +4,7 @@
 use super::trace::Exposure;
 use super::{QueryError, resolve_party};
 use crate::data::codes::{Date, Hs};
+use crate::data::dataset::{PartyId, ShipmentId};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Key, Mix, Source};
@@ -174,9 +175,9 @@ pub struct VetJson {
 
 /// The sanctioned counterparties of party `p` in `[lo, hi)`, one entry per (counterparty, direction), in
 /// order of first record.
-pub fn counterparties(a: &Analysis, p: u32, lo: Date, hi: Date) -> Vec<Counterparty> {
+pub fn counterparties(a: &Analysis, p: PartyId, lo: Date, hi: Date) -> Vec<Counterparty> {
     let (ds, e) = (a.ds(), &a.engine);
-    let mut out: Vec<(u32, bool, Vec<u32>)> = Vec::new();
+    let mut out: Vec<(PartyId, bool, Vec<ShipmentId>)> = Vec::new();
     for &i in e.counterparty_records_in(p, lo, hi) {
         let (q, shipped) = e.counterparty_of(p, i);
         match out.iter_mut().find(|x| x.0 == q && x.1 == shipped) {
@@ -187,10 +188,10 @@ pub fn counterparties(a: &Analysis, p: u32, lo: Date, hi: Date) -> Vec<Counterpa
     out.into_iter()
         .map(|(q, shipped, recs)| {
             let qp = ds.party(q);
-            let mut codes: Vec<Hs> = recs.iter().map(|&i| ds.shipments[i as usize].hs).collect();
+            let mut codes: Vec<Hs> = recs.iter().map(|&i| ds.shipment(i).hs).collect();
             codes.sort();
             codes.dedup();
-            let date = |i: &u32| ds.shipments[*i as usize].date;
+            let date = |i: &ShipmentId| ds.shipment(*i).date;
             Counterparty {
                 party_id: qp.id.clone(),
                 name: qp.name.clone(),
@@ -201,18 +202,14 @@ pub fn counterparties(a: &Analysis, p: u32, lo: Date, hi: Date) -> Vec<Counterpa
                     "received_from"
                 },
                 shipments: recs.len(),
-                value_usd: money(
-                    recs.iter()
-                        .map(|&i| ds.shipments[i as usize].value_usd)
-                        .sum(),
-                ),
+                value_usd: money(recs.iter().map(|&i| ds.shipment(i).value_usd).sum()),
                 hs_codes: codes.iter().map(|c| c.to_string()).collect(),
                 first: recs.iter().map(date).min().unwrap_or(lo).to_string(),
                 last: recs.iter().map(date).max().unwrap_or(lo).to_string(),
                 records: recs
                     .iter()
                     .map(|&i| {
-                        let s = &ds.shipments[i as usize];
+                        let s = ds.shipment(i);
                         format!("{} ({})", ds.shipment_id(s), ds.rec_path(s.rec))
                     })
                     .collect(),
@@ -231,13 +228,13 @@ pub fn data_end(ds: &crate::data::dataset::Dataset) -> Option<Date> {
 
 /// Why a party must not be asked for documents, if it must not: it is located in a sanctioned country, or it
 /// matches the watchlist. Asking a sanctioned firm for papers tips it off and may itself be a dealing.
-fn do_not_contact(a: &Analysis, q: u32) -> Option<String> {
+fn do_not_contact(a: &Analysis, q: PartyId) -> Option<String> {
     let (ds, e) = (a.ds(), &a.engine);
     let qp = ds.party(q);
     if e.is_sanctioned_party(q) {
         return Some(format!("located in {}, a sanctioned country", qp.country));
     }
-    let hits = a.hits.get(q as usize)?;
+    let hits = a.hits.get(q.index())?;
     let best = hits.iter().find(|h| h.exact).or_else(|| hits.first())?;
     Some(format!(
         "{} the watchlist: {}",
@@ -252,11 +249,11 @@ fn do_not_contact(a: &Analysis, q: u32) -> Option<String> {
 
 /// The finding of a supplier that must not be contacted: high when it is located in a sanctioned country
 /// or matches the watchlist exactly, medium for a fuzzy match.
-fn blocked_finding(a: &Analysis, q: u32, role: &str, why: &str) -> Finding {
+fn blocked_finding(a: &Analysis, q: PartyId, role: &str, why: &str) -> Finding {
     let qp = a.ds().party(q);
     let exact = a
         .hits
-        .get(q as usize)
+        .get(q.index())
         .is_some_and(|h| h.iter().any(|h| h.exact));
     Finding {
         severity: if a.engine.is_sanctioned_party(q) || exact {
@@ -316,7 +313,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             "Do not buy from it.",
         ));
     }
-    let watchlist = a.hits.get(p as usize).cloned().unwrap_or_default();
+    let watchlist = a.hits.get(p.index()).cloned().unwrap_or_default();
     for h in &watchlist {
         findings.push(Finding {
             severity: if h.exact {
@@ -338,9 +335,9 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     let cps = counterparties(a, p, cp_lo, t);
     let ask_it = own_block.is_none() && cps.is_empty();
     // Headings it ships, with its shipments up to the as-of date.
-    let mut by_heading: BTreeMap<Hs, Vec<u32>> = BTreeMap::new();
+    let mut by_heading: BTreeMap<Hs, Vec<ShipmentId>> = BTreeMap::new();
     for &i in e.ix.outbound_of(p) {
-        let s = &ds.shipments[i as usize];
+        let s = ds.shipment(i);
         if s.date <= as_of {
             by_heading.entry(s.hs.heading()).or_default().push(i);
         }
@@ -412,7 +409,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         let mut months: BTreeMap<String, (usize, Decimal, Mix, f64)> = BTreeMap::new();
         let mut total = Decimal::ZERO;
         for &i in ships {
-            let s = &ds.shipments[i as usize];
+            let s = ds.shipment(i);
             let (y, m, _) = s.date.ymd();
             // Flags come from the engine's marks; the rule counts need no path search.
             let sc = a.score_with(i, &crate::engine::paths::PathSet::default());
@@ -582,9 +579,9 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     // Documented suppliers in the window.
     // Supplier -> (shipments, value, HS codes, first, last, value-weighted mix sum, weight).
     type Acc = (usize, Decimal, Vec<Hs>, Date, Date, Mix, f64);
-    let mut sup: BTreeMap<u32, Acc> = BTreeMap::new();
+    let mut sup: BTreeMap<PartyId, Acc> = BTreeMap::new();
     for &i in e.ix.inbound_of(p) {
-        let s = &ds.shipments[i as usize];
+        let s = ds.shipment(i);
         if s.date < lo || s.date > as_of {
             continue;
         }
@@ -674,7 +671,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             country: qp.country.to_string(),
             region: qp.region.map(|r| r.to_string()),
             located_in_sanctioned_country: e.is_sanctioned_party(q),
-            watchlist: a.hits[q as usize].iter().map(rules::hit_text).collect(),
+            watchlist: a.hits[q.index()].iter().map(rules::hit_text).collect(),
             counterparties: q_cps,
             shipments: n,
             value_usd: money(v),
@@ -693,7 +690,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     // Declared suppliers valid at the as-of date.
     let mut declared_suppliers = Vec::new();
     for &l in e.ix.links_of(p) {
-        let link = &ds.links[l as usize];
+        let link = ds.link(l);
         if !link.valid_at(t) && !link.valid_at(as_of) {
             continue;
         }
@@ -733,7 +730,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
                 "the declaration alone (no statistics for that country)".into(),
             ),
             (crate::data::dataset::LinkSupplier::Party(q), Source::LinkParty { ship, .. }) => {
-                let s = &ds.shipments[*ship as usize];
+                let s = ds.shipment(*ship);
                 (
                     ds.party(*q).id.clone(),
                     format!(
@@ -798,7 +795,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             link_id: link.id.clone(),
             supplier,
             watchlist: party_q
-                .map(|q| a.hits[q as usize].iter().map(rules::hit_text).collect())
+                .map(|q| a.hits[q.index()].iter().map(rules::hit_text).collect())
                 .unwrap_or_default(),
             located_in_sanctioned_country: party_q.is_some_and(|q| e.is_sanctioned_party(q)),
             hs_code: link.hs.to_string(),
@@ -862,7 +859,7 @@ fn mean(sum: Mix, w: f64) -> Mix {
 }
 
 /// What party `p` bought in `[lo, as_of]`: each inbound shipment scored as a report scores it.
-fn bought(a: &Analysis, p: u32, lo: Date, as_of: Date) -> Bought {
+fn bought(a: &Analysis, p: PartyId, lo: Date, as_of: Date) -> Bought {
     let ds = a.ds();
     let mut n = 0;
     let mut value = Decimal::ZERO;
@@ -872,7 +869,7 @@ fn bought(a: &Analysis, p: u32, lo: Date, as_of: Date) -> Bought {
     let mut counts: BTreeMap<String, (Severity, usize)> = BTreeMap::new();
     let mut scored: Vec<BoughtShipment> = Vec::new();
     for &i in a.engine.ix.inbound_of(p) {
-        let s = &ds.shipments[i as usize];
+        let s = ds.shipment(i);
         if s.date < lo || s.date > as_of {
             continue;
         }

@@ -26,7 +26,7 @@ use crate::data::dataset::{
     Arena, Dataset, FileStats, Flow, Party, Rejection, Shipment, SourceFile, SupplierLink, Text,
     TradeFlow, WatchEntry,
 };
-use crate::data::dataset::{LinkSupplier, Rec};
+use crate::data::dataset::{LinkId, LinkSupplier, PartyId, Rec, ShipmentId};
 use crate::data::settings::Settings;
 use crate::engine::model::{Index, Key, Marks, Mix, Outcome};
 use crate::engine::pool::PoolIndex;
@@ -217,18 +217,14 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     sections.push(b);
     let mut b = Vec::new();
     let mut w = W(&mut b);
-    for a in [
-        &ix.in_off,
-        &ix.inbound,
-        &ix.out_off,
-        &ix.outbound,
-        &ix.out_key,
-        &ix.link_off,
-        &ix.links,
-        &ix.key_of_shipment,
-    ] {
-        w.u32s(a);
-    }
+    w.u32s(ix.in_off.iter().copied());
+    w.u32s(ix.inbound.iter().map(|s| s.get()));
+    w.u32s(ix.out_off.iter().copied());
+    w.u32s(ix.outbound.iter().map(|s| s.get()));
+    w.u32s(ix.out_key.iter().copied());
+    w.u32s(ix.link_off.iter().copied());
+    w.u32s(ix.links.iter().map(|l| l.get()));
+    w.u32s(ix.key_of_shipment.iter().copied());
     sections.push(b);
     let mut b = Vec::with_capacity(ix.out_sum.len() * 16);
     ix.out_sum.iter().for_each(|d| W(&mut b).dec(*d));
@@ -237,7 +233,7 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     for k in &ix.keys {
         let mut w = W(&mut b);
         w.u32(k.date.0 as u32);
-        w.u32(k.party);
+        w.u32(k.party.get());
         w.hs(k.heading);
     }
     sections.push(b);
@@ -255,7 +251,7 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
     let mut b = Vec::with_capacity(ds.shipments.len() * 4);
     ds.shipment_order()
         .iter()
-        .for_each(|i| b.extend_from_slice(&i.to_le_bytes()));
+        .for_each(|i| b.extend_from_slice(&i.get().to_le_bytes()));
     sections.push(b);
 
     let total: usize = HEADER_LEN + sections.iter().map(|s| s.len() + 7).sum::<usize>();
@@ -290,7 +286,7 @@ struct Rest {
     settings: Settings,
     dataset: Dataset,
     derived: Derived,
-    order: Vec<u32>,
+    order: Vec<ShipmentId>,
     n_shipments: u64,
 }
 
@@ -303,7 +299,7 @@ fn decode_rest<'b>(
         return Err(bad(S_META));
     }
     let n_parties = meta.parties.len();
-    let party_ok = |p: u32| (p as usize) < n_parties;
+    let party_ok = |p: PartyId| p.index() < n_parties;
     if meta.settings.check().is_err() {
         return Err(bad(S_META));
     }
@@ -327,7 +323,7 @@ fn decode_rest<'b>(
     let keys = records(open(S_KEYS)?, KEY_LEN, |r| {
         let k = Key {
             date: r.date()?,
-            party: r.u32()?,
+            party: PartyId::new(r.u32()?),
             heading: r.hs()?,
         };
         party_ok(k.party).then_some(k)
@@ -367,6 +363,9 @@ fn decode_rest<'b>(
         links,
         key_of_shipment,
     ] = arrays;
+    let inbound: Vec<ShipmentId> = inbound.into_iter().map(ShipmentId::new).collect();
+    let outbound: Vec<ShipmentId> = outbound.into_iter().map(ShipmentId::new).collect();
+    let links: Vec<LinkId> = links.into_iter().map(LinkId::new).collect();
     let index_ok = csr_ok(&in_off, n_parties, &inbound)
         && csr_ok(&out_off, n_parties, &outbound)
         && csr_ok(&link_off, n_parties, &links);
@@ -377,7 +376,8 @@ fn decode_rest<'b>(
     if !pools.fits(flows.len()) {
         return Err(bad(S_POOLS));
     }
-    let order: Vec<u32> = records(open(S_ORDER)?, 4, |r| r.u32()).ok_or_else(|| bad(S_ORDER))?;
+    let order: Vec<ShipmentId> =
+        records(open(S_ORDER)?, 4, |r| r.u32().map(ShipmentId::new)).ok_or_else(|| bad(S_ORDER))?;
     let mut dataset = Dataset::default();
     dataset.files = meta.files;
     dataset.stats = meta.stats;
@@ -514,7 +514,7 @@ impl Snapshot {
         // The shipments are about half the work: they decode on one thread, everything else on the other.
         let (ships, rest) = rayon::join(
             || {
-                let mut top = 0u32;
+                let mut top = PartyId::new(0);
                 let v = records(open(S_SHIP)?, SHIP_LEN, |r| {
                     let s = read_ship(r)?;
                     top = top.max(s.shipper).max(s.consignee);
@@ -528,7 +528,7 @@ impl Snapshot {
         let ((shipments, top_party), mut rest) = (ships?, rest?);
         let ns = shipments.len();
         let n_parties = rest.dataset.parties.len();
-        if ns as u64 != rest.n_shipments || (ns > 0 && top_party as usize >= n_parties) {
+        if ns as u64 != rest.n_shipments || (ns > 0 && top_party.index() >= n_parties) {
             return Err(bad(S_SHIP));
         }
         let ix = &rest.derived.index;
@@ -541,7 +541,7 @@ impl Snapshot {
                 .inbound
                 .iter()
                 .chain(&ix.outbound)
-                .all(|&i| (i as usize) < ns);
+                .all(|&i| i.index() < ns);
         if !sizes_ok {
             return Err(bad(S_INDEX));
         }

@@ -47,10 +47,11 @@ impl W<'_> {
         self.u32(r.file);
         self.u32(r.line);
     }
-    pub(super) fn u32s(&mut self, v: &[u32]) {
+    /// A length-prefixed u32 array, from the values (a list of row ids maps each to its number).
+    pub(super) fn u32s(&mut self, v: impl ExactSizeIterator<Item = u32>) {
         self.u64(v.len() as u64);
         for x in v {
-            self.u32(*x);
+            self.u32(x);
         }
     }
 }
@@ -159,8 +160,8 @@ pub(super) fn date_range() -> (Date, Date) {
 pub(super) fn write_ship(w: &mut W, s: &Shipment) {
     w.text(s.id);
     w.u32(s.date.0 as u32);
-    w.u32(s.shipper);
-    w.u32(s.consignee);
+    w.u32(s.shipper.get());
+    w.u32(s.consignee.get());
     w.hs(s.hs);
     w.dec(s.value);
     w.bytes(&s.currency);
@@ -180,8 +181,8 @@ pub(super) fn read_ship(r: &mut R) -> Option<Shipment> {
     Some(Shipment {
         id: r.text()?,
         date: r.date()?,
-        shipper: r.u32()?,
-        consignee: r.u32()?,
+        shipper: PartyId::new(r.u32()?),
+        consignee: PartyId::new(r.u32()?),
         hs: r.hs()?,
         value: r.dec()?,
         currency: r.arr()?,
@@ -317,7 +318,7 @@ pub(super) fn records<T>(
 }
 
 /// Compressed CSR offsets: `n + 1` entries, non-decreasing, ending at the list's length.
-pub(super) fn csr_ok(off: &[u32], n: usize, list: &[u32]) -> bool {
+pub(super) fn csr_ok<T>(off: &[u32], n: usize, list: &[T]) -> bool {
     off.len() == n + 1
         && off.first() == Some(&0)
         && off.windows(2).all(|w| w[0] <= w[1])

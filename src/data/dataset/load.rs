@@ -339,8 +339,8 @@ impl FileAt<'_> {
 /// A shipment row's values, parsed on the reading thread; the id and the free text are added in file order.
 struct ShipmentValues {
     date: Date,
-    shipper: u32,
-    consignee: u32,
+    shipper: PartyId,
+    consignee: PartyId,
     hs: Hs,
     value: Decimal,
     currency: [u8; 3],
@@ -463,7 +463,7 @@ impl Loader {
             |row, party| {
                 let parties = &self.ds.parties;
                 self.ds.party_ids.claim(&party.id).map_err(|j| {
-                    let first = parties[j as usize].rec;
+                    let first = parties[j.index()].rec;
                     row.reject(0, duplicate(&party.id, first, &self.ds.files))
                 })?;
                 self.ds.parties.push(party);
@@ -485,7 +485,7 @@ impl Loader {
             |row| {
                 row.id(0, false)?;
                 let date = row.parse(1, Date::parse)?;
-                let party = |i: usize| -> Result<u32, Rejection> {
+                let party = |i: usize| -> Result<PartyId, Rejection> {
                     let p = row.need(i)?;
                     self.ds.party_ids.get(p).ok_or_else(|| {
                         row.reject(i, format!("unknown party '{p}' (not in parties.csv)"))
@@ -1190,10 +1190,13 @@ mod tests {
                 .collect();
             assert_eq!(&got, want, "{ids:?}");
             for (i, s) in ds.shipments.iter().enumerate() {
-                assert_eq!(ds.shipment_by_id(ds.shipment_id(s)), Some(i as u32));
+                assert_eq!(
+                    ds.shipment_by_id(ds.shipment_id(s)),
+                    Some(ShipmentId::from_index(i))
+                );
             }
             assert_eq!(ds.shipment_by_id("S99"), None);
-            assert_eq!(ds.party_by_id("B"), Some(1));
+            assert_eq!(ds.party_by_id("B"), Some(PartyId::new(1)));
         }
     }
 

@@ -1,6 +1,7 @@
 //! The canonical dataset (SPEC §2): its record types, laid out flat for tens of millions of rows, and the
 //! strict loader that turns directories of CSV files into one [`Dataset`].
 
+mod ids;
 pub(crate) mod load;
 pub(crate) mod read;
 pub(crate) mod sample;
@@ -13,6 +14,7 @@ use std::fmt;
 use std::hash::BuildHasher;
 use thiserror::Error;
 
+pub use ids::{FlowId, LinkId, PartyId, ShipmentId};
 pub use load::{DataSource, load};
 pub use read::FileStats;
 pub use sample::SAMPLE;
@@ -250,8 +252,8 @@ pub struct Party {
 pub struct Shipment {
     pub id: Text,
     pub date: Date,
-    pub shipper: u32,
-    pub consignee: u32,
+    pub shipper: PartyId,
+    pub consignee: PartyId,
     pub hs: Hs,
     pub value: Decimal,
     pub currency: [u8; 3],
@@ -307,7 +309,7 @@ pub struct TradeFlow {
 /// The supplier side of a supplier link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum LinkSupplier {
-    Party(u32),
+    Party(PartyId),
     Country(Country),
 }
 
@@ -315,7 +317,7 @@ pub enum LinkSupplier {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SupplierLink {
     pub id: String,
-    pub buyer: u32,
+    pub buyer: PartyId,
     pub supplier: LinkSupplier,
     pub hs: Hs,
     pub share: f64,
@@ -491,13 +493,13 @@ impl PartyIds {
         }
     }
 
-    pub(crate) fn get(&self, id: &str) -> Option<u32> {
+    pub(crate) fn get(&self, id: &str) -> Option<PartyId> {
         if self.slots.is_empty() {
             return None;
         }
         let id = id.as_bytes();
         let i = self.find(id, &PartySlot::new(0, id)).ok()?;
-        self.slots.get(i).map(|s| s.party)
+        self.slots.get(i).map(|s| PartyId::new(s.party))
     }
 
     /// Reads the slots where the look-ups of `ids` (up to 64) start, one right after the other: the
@@ -519,13 +521,13 @@ impl PartyIds {
     }
 
     /// Files the next party under `id`, unless a party already has it: then that party is the error.
-    pub(crate) fn claim(&mut self, id: &str) -> Result<(), u32> {
+    pub(crate) fn claim(&mut self, id: &str) -> Result<(), PartyId> {
         let party = self.keys.ends.len() as u32;
         self.reserve_one();
         let b = id.as_bytes();
         let slot = PartySlot::new(party, b);
         match self.find(b, &slot) {
-            Ok(i) => return Err(self.slots.get(i).map_or(0, |s| s.party)),
+            Ok(i) => return Err(PartyId::new(self.slots.get(i).map_or(0, |s| s.party))),
             Err(i) => {
                 self.keys.push(id);
                 if let Some(t) = self.slots.get_mut(i) {
@@ -588,7 +590,7 @@ pub struct Dataset {
     /// Shipments in id order, when a snapshot supplied it: a binary search through it replaces
     /// `shipment_index`, which would cost a load more than everything else.
     #[serde(skip)]
-    shipment_order: Vec<u32>,
+    shipment_order: Vec<ShipmentId>,
 }
 
 /// Row numbers by id. The ids themselves stay where the rows keep them (a party's `id`, the text arena), so
@@ -679,9 +681,9 @@ impl Dataset {
     /// Like [`Dataset::reindex`], with shipments looked up through `order` (every shipment, sorted by (id,
     /// index)) instead of a hash map. Refused (false) when an entry is out of range; the order itself is
     /// trusted (a snapshot's checksum covers it), as checking it would cost a string comparison per row.
-    pub fn reindex_sorted(&mut self, order: Vec<u32>) -> bool {
+    pub fn reindex_sorted(&mut self, order: Vec<ShipmentId>) -> bool {
         let n = self.shipments.len();
-        if order.len() != n || order.iter().any(|&i| i as usize >= n) {
+        if order.len() != n || order.iter().any(|&i| i.index() >= n) {
             return false;
         }
         self.party_ids = PartyIds::rebuild(&self.parties);
@@ -691,18 +693,18 @@ impl Dataset {
     }
 
     /// Shipment indices sorted by (id, index): what [`Dataset::reindex_sorted`] takes.
-    pub fn shipment_order(&self) -> Vec<u32> {
+    pub fn shipment_order(&self) -> Vec<ShipmentId> {
         use rayon::prelude::*;
         if !self.shipment_order.is_empty() {
             return self.shipment_order.clone();
         }
         let n = self.shipments.len();
-        let id = |i: u32| self.text.get(self.shipments[i as usize].id);
+        let id = |i: ShipmentId| self.shipment_id(self.shipment(i));
         // Files usually list shipments in id order: one look confirms it and saves the sort.
-        if (1..n as u32).all(|i| id(i - 1) <= id(i)) {
-            return (0..n as u32).collect();
+        if (1..n as u32).all(|i| id(ShipmentId::new(i - 1)) <= id(ShipmentId::new(i))) {
+            return ShipmentId::all(n).collect();
         }
-        let mut order: Vec<u32> = (0..n as u32).collect();
+        let mut order: Vec<ShipmentId> = ShipmentId::all(n).collect();
         // (id, index) is a total order, so the unstable parallel sort is deterministic.
         order.par_sort_unstable_by(|&a, &b| id(a).cmp(id(b)).then(a.cmp(&b)));
         order
@@ -714,7 +716,7 @@ impl Dataset {
         let order = self.shipment_order();
         let mut rank = vec![0u32; order.len()];
         for (r, &i) in order.iter().enumerate() {
-            rank[i as usize] = r as u32;
+            rank[i.index()] = r as u32;
         }
         rank
     }
@@ -730,27 +732,40 @@ impl Dataset {
         })
     }
 
-    pub fn party_by_id(&self, id: &str) -> Option<u32> {
+    pub fn party_by_id(&self, id: &str) -> Option<PartyId> {
         self.party_ids.get(id)
     }
 
-    pub fn shipment_by_id(&self, id: &str) -> Option<u32> {
+    pub fn shipment_by_id(&self, id: &str) -> Option<ShipmentId> {
         if self.shipment_order.is_empty() {
             let key = |i| shipment_key(&self.shipments, &self.text, i);
             return self
                 .shipment_index
                 .get_or_init(|| IdIndex::rebuild(self.shipments.len(), key))
-                .get(id, key);
+                .get(id, key)
+                .map(ShipmentId::new);
         }
         // The last of equal ids, as the index (filled in row order) keeps it.
-        let key = |i: &u32| self.text.get(self.shipments[*i as usize].id);
+        let key = |i: &ShipmentId| self.shipment_id(self.shipment(*i));
         let end = self.shipment_order.partition_point(|i| key(i) <= id);
         let last = *self.shipment_order.get(end.checked_sub(1)?)?;
         (key(&last) == id).then_some(last)
     }
 
-    pub fn party(&self, i: u32) -> &Party {
-        &self.parties[i as usize]
+    pub fn party(&self, p: PartyId) -> &Party {
+        &self.parties[p.index()]
+    }
+
+    pub fn shipment(&self, s: ShipmentId) -> &Shipment {
+        &self.shipments[s.index()]
+    }
+
+    pub fn link(&self, l: LinkId) -> &SupplierLink {
+        &self.links[l.index()]
+    }
+
+    pub fn flow(&self, f: FlowId) -> &TradeFlow {
+        &self.flows[f.index()]
     }
 
     pub fn shipment_id(&self, s: &Shipment) -> &str {
@@ -826,7 +841,7 @@ mod tests {
             assert_eq!(ix.claim(&id(i)), Ok(()));
         }
         for i in (0..5000).step_by(7) {
-            assert_eq!(ix.claim(&id(i)), Err(i));
+            assert_eq!(ix.claim(&id(i)), Err(PartyId::new(i)));
         }
         ix.prefetch(
             (0..100)
@@ -836,7 +851,7 @@ mod tests {
                 .map(String::as_str),
         );
         for i in 0..5000 {
-            assert_eq!(ix.get(&id(i)), Some(i));
+            assert_eq!(ix.get(&id(i)), Some(PartyId::new(i)));
         }
         for missing in ["", "P", "P5001", "a-much-longer-party-id-", "000000000001"] {
             assert_eq!(ix.get(missing), None, "{missing}");
@@ -855,7 +870,10 @@ mod tests {
         let parties: Vec<Party> = (0..300).chain(0..10).map(|i| party(id(i))).collect();
         let ix = PartyIds::rebuild(&parties);
         for i in 0..300 {
-            assert_eq!(ix.get(&id(i)), Some(if i < 10 { 300 + i } else { i }));
+            assert_eq!(
+                ix.get(&id(i)),
+                Some(PartyId::new(if i < 10 { 300 + i } else { i }))
+            );
         }
     }
 }
