@@ -14,11 +14,11 @@ output CSV, so `benches/peers/compare.py --twin-output` checks it against the en
   * the ASOF join (a party link's latest supplier output) is a window over the union of both sides;
   * `unnest(range(a, b))` is `explode` of a filtered `sequence`; row numbers are `monotonically_increasing_id`
     (only identities: nothing depends on their order);
-  * every table is materialised with `localCheckpoint` (DuckDB's `CREATE TABLE`), so the recursion's rounds
-    do not grow a lineage.
+  * every table is materialised as a Parquet file in a scratch directory and read back (DuckDB's `CREATE
+    TABLE`), so the recursion's rounds grow neither a lineage nor the optimizer's size estimates.
 
 Usage: python3 benches/peers/spark_model.py --parquet DIR [-o OUT.csv] [--config FILE] [--lag-days N]
-           [--master local[2]] [--driver-memory 4g] [--partitions N] [--link-own-heading] [-v]
+           [--master local[2]] [--driver-memory 4g] [--partitions N] [--scratch DIR] [--link-own-heading] [-v]
 Settings: data/origintrace.toml's defaults, then the settings the export used (kept in mixes.parquet's
 metadata; else DIR/../origintrace.toml given with --data), then --config, then --lag-days.
 Output CSV: shipment_id,sanctioned,clean,unknown,documented,declared,statistical,coverage,prevalence,flags,
@@ -32,7 +32,9 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 import tomllib
 
@@ -214,8 +216,8 @@ def convert(val: str, rate: str) -> str:
 
 
 class Twin:
-    def __init__(self, spark, data: str, st: dict, verbose: int = 0, link_own_heading: bool = False,
-                 t0: float | None = None):
+    def __init__(self, spark, data: str, st: dict, scratch: str, verbose: int = 0,
+                 link_own_heading: bool = False, t0: float | None = None):
         self.spark = spark
         self.data = data
         self.link_own_heading = link_own_heading
@@ -227,16 +229,25 @@ class Twin:
         self.verbose = verbose
         self.t0 = time.perf_counter() if t0 is None else t0
         self.rounds = 0
+        self.scratch = scratch
+        self.written = 0
 
     def log(self, msg: str) -> None:
         if self.verbose:
             print(f"[{time.perf_counter() - self.t0:8.3f}s] {msg}", file=sys.stderr)
 
     def table(self, name: str, q: str) -> None:
-        """DuckDB's CREATE OR REPLACE TABLE: the query, computed now and kept (localCheckpoint), as a view."""
+        """DuckDB's CREATE OR REPLACE TABLE: the query, computed now, written to a Parquet file in the scratch
+        directory and read back as a view. A written table cuts the lineage, and its size is the file's:
+        `localCheckpoint` would cut the lineage too but keep the optimizer's estimate of the query's size,
+        which for a join is the product of its inputs' estimates, so a table that each round of the recursion
+        rebuilds from its previous version would carry an estimate whose digits double every round (planning
+        time grows with them: the 39 rounds of tests/fixtures/hostile/chain never finish)."""
         t = time.perf_counter()
-        df = self.spark.sql(q).localCheckpoint(eager=True)
-        df.createOrReplaceTempView(name)
+        self.written += 1
+        path = os.path.join(self.scratch, f"{self.written:04d}-{name}")
+        self.spark.sql(q).write.parquet(path)
+        self.spark.read.parquet(path).createOrReplaceTempView(name)
         if self.verbose > 1:
             print(f"           {time.perf_counter() - t:7.3f}s  {name}: {' '.join(q.split())[:60]}",
                   file=sys.stderr)
@@ -929,6 +940,9 @@ def main(argv=None) -> int:
     ap.add_argument("--master", default="local[2]", help="Spark master (default: local[2])")
     ap.add_argument("--driver-memory", default="4g", help="spark.driver.memory (default: 4g)")
     ap.add_argument("--partitions", type=int, default=8, help="spark.sql.shuffle.partitions (default: 8)")
+    ap.add_argument("--scratch", metavar="DIR",
+                    help="where the intermediate tables are written (a temporary directory under DIR, removed at "
+                         "the end; default: the system's temporary directory)")
     ap.add_argument("--link-own-heading", action="store_true",
                     help="a party link reads the mix of the supplier's latest shipment whose own heading starts "
                          "with the link's (duckdb_model.py --link-own-heading)")
@@ -951,7 +965,12 @@ def main(argv=None) -> int:
             st = overlay(st, a.config)
         if a.lag_days is not None:
             st["lag_days"] = a.lag_days
-        Twin(spark, a.parquet, st, a.verbose, link_own_heading=a.link_own_heading, t0=t0).run(a.output)
+        scratch = tempfile.mkdtemp(prefix="spark-twin-", dir=a.scratch)
+        try:
+            Twin(spark, a.parquet, st, scratch, a.verbose, link_own_heading=a.link_own_heading,
+                 t0=t0).run(a.output)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
     finally:
         if a.verbose:
             print(f"[{time.perf_counter() - t0:8.3f}s] stopping Spark", file=sys.stderr)
