@@ -246,8 +246,9 @@ class Twin:
         t = time.perf_counter()
         self.written += 1
         path = os.path.join(self.scratch, f"{self.written:04d}-{name}")
-        self.spark.sql(q).write.parquet(path)
-        self.spark.read.parquet(path).createOrReplaceTempView(name)
+        df = self.spark.sql(q)
+        df.write.parquet(path)
+        self.spark.read.schema(df.schema).parquet(path).createOrReplaceTempView(name)
         if self.verbose > 1:
             print(f"           {time.perf_counter() - t:7.3f}s  {name}: {' '.join(q.split())[:60]}",
                   file=sys.stderr)
