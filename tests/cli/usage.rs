@@ -236,3 +236,15 @@ fn unknown_ids_are_refused_before_the_engine_runs() {
         }
     }
 }
+
+/// Progress is for a terminal: with stderr piped (a script, CI), a report writes no bar, no spinner and no
+/// carriage return there, only its settings line.
+#[test]
+fn no_progress_off_a_terminal() {
+    let r = run(["report", "--format", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stderr.contains('\r'), "{:?}", r.stderr);
+    for drawn in ["attribution pass", "scoring", "reading "] {
+        assert!(!r.stderr.contains(drawn), "{drawn:?} in {:?}", r.stderr);
+    }
+}
