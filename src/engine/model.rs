@@ -87,6 +87,12 @@ impl Mix {
         self.c[g as usize]
     }
 
+    /// The share no record of the party's own trade stands behind: unknown, plus what rests only on
+    /// national or regional statistics. What a document from the supplier could settle.
+    pub fn without_records(&self) -> f64 {
+        self.u + self.sanctioned_by(Grade::Statistical) + self.clean_by(Grade::Statistical)
+    }
+
     /// The weakest grade carrying more than `eps` of the mix, sanctioned or clean: the evidence a part of
     /// an output rests on is no stronger than its weakest grade. `None` when the mix is all unknown, which
     /// rests on no evidence at all (and must never read as documented).
@@ -1250,7 +1256,14 @@ impl<'a> Engine<'a> {
     /// `[t − counterparty_days, t)` (SPEC §3 v2 "Counterparties"), in (date, id) order: whatever their value
     /// or heading. Two binary searches on a per-party list built once, so no shipment is rescanned.
     pub fn counterparty_records(&self, p: PartyId, t: Date) -> &[ShipmentId] {
-        self.counterparty_records_in(p, t.add_days(-self.st.counterparty_days), t)
+        let (lo, hi) = self.counterparty_window(t);
+        self.counterparty_records_in(p, lo, hi)
+    }
+
+    /// The days whose trade with a sanctioned country counts for an output on `t`: `[lo, hi)` =
+    /// `[t − counterparty_days, t)`. Stated once, for the rule and for every view that lists the records.
+    pub fn counterparty_window(&self, t: Date) -> (Date, Date) {
+        (t.add_days(-self.st.counterparty_days), t)
     }
 
     /// [`Engine::counterparty_records`] over `[lo, hi)`.

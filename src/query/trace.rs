@@ -726,12 +726,10 @@ pub fn trace_of(a: &Analysis, sc: &Scored, k: usize) -> TraceJson {
         window,
         explanation: explain(&exposure, &backing),
         backing,
-        counterparties: super::vet::counterparties(
-            a,
-            s.shipper,
-            s.date.add_days(-a.st().counterparty_days),
-            s.date,
-        ),
+        counterparties: {
+            let (lo, hi) = a.engine.counterparty_window(s.date);
+            super::vet::counterparties(a, s.shipper, lo, hi)
+        },
         exposure,
     }
 }

@@ -6,7 +6,6 @@ use super::{QueryError, resolve_party};
 use crate::data::codes::{Date, Hs};
 use crate::data::dataset::{PartyId, ShipmentId};
 use crate::engine::analysis::Analysis;
-use crate::engine::model::Grade;
 use crate::engine::model::{EPS, Key, Mix, Source};
 use crate::engine::rules::{self, Severity};
 use crate::engine::screening::Hit;
@@ -290,7 +289,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
     // Outputs "as of" a day count that day's inputs: the hypothetical output is the day after.
     let t = as_of.add_days(1);
     let (lo, _) = e.lag_window(t);
-    let cp_lo = t.add_days(-st.counterparty_days);
+    let (cp_lo, _) = e.counterparty_window(t);
     let pt = ds.party(p);
     let identity = Identity {
         party_id: pt.id.clone(),
@@ -616,7 +615,7 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
             .map(|c| c.to_string())
             .collect::<Vec<_>>()
             .join("/");
-        let weak = m.u + m.sanctioned_by(Grade::Statistical) + m.clean_by(Grade::Statistical);
+        let weak = m.without_records();
         let block = do_not_contact(a, q);
         let q_cps = counterparties(a, q, cp_lo, t);
         if let Some(why) = &block {
