@@ -211,46 +211,33 @@ impl Render<Report> for Csv {
 #[cfg(test)]
 mod tests {
     use super::{Csv, Table, neutralise, stream_shipments};
-    use crate::data::dataset::{self, DataSource};
-    use crate::data::settings::Settings;
-    use crate::engine::analysis::Analysis;
-    use crate::engine::paths::Limits;
     use crate::engine::rules::Severity;
     use crate::present::Render;
-    use crate::query::report::{self, Filter};
+    use crate::query::report;
+    use crate::query::report::testing::{FILTERS, with_sample};
 
     /// The streamed table (rows scored without flag details, a block at a time) is byte for byte the table
     /// the renderer writes from fully scored rows, for every filter.
     #[test]
     fn streamed_table_is_the_exported_table() {
-        let ds = dataset::load(&[DataSource::Embedded(&dataset::sample::SAMPLE)]).expect("sample");
-        let st = Settings::default();
-        let a = Analysis::new(&ds, &st, Limits::default());
-        for filter in [
-            Filter {
-                flagged_only: false,
-                min_severity: Severity::None,
-            },
-            Filter {
-                flagged_only: true,
-                min_severity: Severity::Medium,
-            },
-        ] {
-            let mut streamed = Vec::new();
-            let worst = stream_shipments(&a, filter, &mut streamed).expect("stream");
-            let r = report::build(&a, a.score_all(), filter);
-            let exported = Csv {
-                table: Table::Shipments,
+        with_sample(|a| {
+            for filter in FILTERS {
+                let mut streamed = Vec::new();
+                let worst = stream_shipments(a, filter, &mut streamed).expect("stream");
+                let r = report::build(a, a.score_all(), filter);
+                let exported = Csv {
+                    table: Table::Shipments,
+                }
+                .to_bytes(&r)
+                .expect("render");
+                assert_eq!(
+                    String::from_utf8_lossy(&streamed),
+                    String::from_utf8_lossy(&exported)
+                );
+                assert!(streamed.len() > 200, "{}", streamed.len());
+                assert_eq!(worst, Severity::High);
             }
-            .to_bytes(&r)
-            .expect("render");
-            assert_eq!(
-                String::from_utf8_lossy(&streamed),
-                String::from_utf8_lossy(&exported)
-            );
-            assert!(streamed.len() > 200, "{}", streamed.len());
-            assert_eq!(worst, Severity::High);
-        }
+        });
     }
 
     #[test]

@@ -600,3 +600,34 @@ fn trace_top(a: &Analysis, rows: &[ShipmentRow], top: Vec<usize>) -> Vec<TopShip
         })
         .collect()
 }
+
+/// What the tests of the streamed outputs share: the sample's analysis, and filters that show every row,
+/// fewer, and fewer still.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::*;
+    use crate::data::dataset::{self, DataSource};
+    use crate::engine::paths::Limits;
+
+    pub(crate) const FILTERS: [Filter; 3] = [
+        Filter {
+            flagged_only: false,
+            min_severity: Severity::None,
+        },
+        Filter {
+            flagged_only: true,
+            min_severity: Severity::Medium,
+        },
+        Filter {
+            flagged_only: false,
+            min_severity: Severity::High,
+        },
+    ];
+
+    /// Runs `f` on the analysis of the compiled-in sample under the default settings.
+    pub(crate) fn with_sample(f: impl FnOnce(&Analysis)) {
+        let ds = dataset::load(&[DataSource::Embedded(&dataset::SAMPLE)]).expect("sample");
+        let st = Settings::default();
+        f(&Analysis::new(&ds, &st, Limits::default()));
+    }
+}

@@ -350,52 +350,35 @@ impl Render<TracedReport> for Html {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::dataset::{self, DataSource};
-    use crate::data::settings::Settings;
-    use crate::engine::analysis::Analysis;
-    use crate::engine::paths::Limits;
-    use crate::query::report::{self, Filter, PAGE_ROWS, report_page};
+    use crate::query::report::testing::{FILTERS, with_sample};
+    use crate::query::report::{self, PAGE_ROWS, report_page};
 
     /// The page made without holding every row is byte for byte the page of the whole report, for filters
     /// that show all rows, some and few, with the flagged table at its usual length and cut to three rows
     /// (so that top shipments fall beyond the listed rows and are carried separately).
     #[test]
     fn page_view_is_the_page_of_the_whole_report() {
-        let ds = dataset::load(&[DataSource::Embedded(&dataset::SAMPLE)]).expect("sample");
-        let st = Settings::default();
-        let a = Analysis::new(&ds, &st, Limits::default());
-        for filter in [
-            Filter {
-                flagged_only: false,
-                min_severity: Severity::None,
-            },
-            Filter {
-                flagged_only: true,
-                min_severity: Severity::Medium,
-            },
-            Filter {
-                flagged_only: false,
-                min_severity: Severity::High,
-            },
-        ] {
-            for cap in [PAGE_ROWS, 3] {
-                let mut whole = report::traced(&a, report::build(&a, a.score_all(), filter));
-                whole.table_rows = cap;
-                let (page, worst) = report_page(&a, filter, cap);
-                assert_eq!(worst, Severity::High);
-                assert_eq!(page.flagged, whole.flagged);
-                if cap == 3 {
-                    assert!(page.report.rows.len() < whole.report.rows.len());
-                    assert!(page.report.rows.len() <= 3 + report::TOP_TRACED);
-                    // Some top shipment lies beyond the three listed rows, so the carried rows are used.
-                    assert!(page.top.iter().any(|t| t.row >= 3));
+        with_sample(|a| {
+            for filter in FILTERS {
+                for cap in [PAGE_ROWS, 3] {
+                    let mut whole = report::traced(a, report::build(a, a.score_all(), filter));
+                    whole.table_rows = cap;
+                    let (page, worst) = report_page(a, filter, cap);
+                    assert_eq!(worst, Severity::High);
+                    assert_eq!(page.flagged, whole.flagged);
+                    if cap == 3 {
+                        assert!(page.report.rows.len() < whole.report.rows.len());
+                        assert!(page.report.rows.len() <= 3 + report::TOP_TRACED);
+                        // Some top shipment lies beyond the three listed rows, so the carried rows are used.
+                        assert!(page.top.iter().any(|t| t.row >= 3));
+                    }
+                    let (x, y) = (
+                        Html.to_bytes(&whole).expect("render"),
+                        Html.to_bytes(&page).expect("render"),
+                    );
+                    assert_eq!(String::from_utf8_lossy(&x), String::from_utf8_lossy(&y));
                 }
-                let (x, y) = (
-                    Html.to_bytes(&whole).expect("render"),
-                    Html.to_bytes(&page).expect("render"),
-                );
-                assert_eq!(String::from_utf8_lossy(&x), String::from_utf8_lossy(&y));
             }
-        }
+        });
     }
 }
