@@ -120,8 +120,7 @@ pub fn build(args: BuildArgs) -> Result<Outcome> {
     let out = args.output_path()?;
     analysed(&args.data, limits(None, None), false, |_, a| {
         let (ds, st) = (a.ds(), a.st());
-        let shown = progress::phase("encoding the snapshot", None, "");
-        let bytes = origintrace::snapshot::encode(&origintrace::snapshot::Parts {
+        let parts = origintrace::snapshot::Parts {
             tool_version: env!("CARGO_PKG_VERSION"),
             model_version: origintrace::MODEL_VERSION,
             settings: st,
@@ -130,17 +129,21 @@ pub fn build(args: BuildArgs) -> Result<Outcome> {
             outcomes: &a.engine.outcomes,
             hits: &a.engine.hits,
             medians: &a.medians,
-        })
-        .map_err(|e| anyhow!("cannot encode the snapshot: {e}"))?;
-        drop(shown);
+        };
+        // Streamed into the file: the snapshot is never held in memory whole.
         let shown = progress::phase("writing the snapshot", None, "");
-        origintrace::util::output::write_atomic(out, &bytes)
-            .with_context(|| format!("{}: cannot write", out.display()))?;
+        let written = origintrace::util::output::write_atomic_with(out, |w| {
+            origintrace::snapshot::encode_to(&parts, w).map_err(|e| match e {
+                origintrace::snapshot::EncodeError::Io(e) => e,
+                e => std::io::Error::other(format!("cannot encode the snapshot: {e}")),
+            })
+        })
+        .with_context(|| format!("{}: cannot write", out.display()))?;
         drop(shown);
         eprintln!(
             "wrote {} ({} bytes): {} parties, {} shipments, {} statistics rows, {} outputs computed",
             out.display(),
-            bytes.len(),
+            written,
             ds.parties.len(),
             ds.shipments.len(),
             ds.flows.len(),

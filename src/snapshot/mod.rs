@@ -95,7 +95,8 @@ pub enum SnapshotError {
     },
 }
 
-/// Why a snapshot could not be written: a section that did not serialize (the message is postcard's).
+/// Why a snapshot could not be written: a section that did not serialize (the message is postcard's), or
+/// the output failed.
 #[derive(Debug, Error)]
 pub enum EncodeError {
     #[error("{source}")]
@@ -104,6 +105,9 @@ pub enum EncodeError {
         section: &'static str,
         source: postcard::Error,
     },
+    /// The output could not be written.
+    #[error("{0}")]
+    Io(std::io::Error),
 }
 
 /// What a snapshot holds, decoded.
@@ -176,8 +180,174 @@ struct MetaIn {
     n_keys: u64,
 }
 
-/// Writes a snapshot of `p`.
+/// Writes a snapshot of `p` into memory (for tests and small datasets; `build` streams with [`encode_to`]).
 pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
+    let mut out = Vec::new();
+    encode_to(p, &mut out)?;
+    Ok(out)
+}
+
+/// Where encoded section bytes go: measured and hashed on the first pass, written on the second.
+trait Sink {
+    /// Section `s` starts here.
+    fn begin(&mut self, s: usize) -> std::io::Result<()>;
+    fn bytes(&mut self, b: &[u8]) -> std::io::Result<()>;
+}
+
+/// The first pass: each section's length and XXH3-64, nothing kept.
+struct Measure {
+    cur: usize,
+    lens: [u64; N_SECTIONS],
+    hashers: Vec<xxhash_rust::xxh3::Xxh3>,
+}
+
+impl Sink for Measure {
+    fn begin(&mut self, s: usize) -> std::io::Result<()> {
+        self.cur = s;
+        Ok(())
+    }
+    fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.lens[self.cur] += b.len() as u64;
+        self.hashers[self.cur].update(b);
+        Ok(())
+    }
+}
+
+/// The second pass: the bytes after the header, each section 8-byte aligned (zero padding).
+struct Emit<'w> {
+    w: &'w mut dyn std::io::Write,
+    pos: u64,
+}
+
+impl Sink for Emit<'_> {
+    fn begin(&mut self, _: usize) -> std::io::Result<()> {
+        let pad = self.pos.next_multiple_of(8) - self.pos;
+        self.bytes(&[0u8; 8][..pad as usize])
+    }
+    fn bytes(&mut self, b: &[u8]) -> std::io::Result<()> {
+        self.pos += b.len() as u64;
+        self.w.write_all(b)
+    }
+}
+
+/// How many bytes of fixed-size records are made before they go to the sink.
+const CHUNK: usize = 1 << 20;
+
+/// Makes every section, in file order, a chunk at a time, into `sink`. `small` holds the two postcard
+/// sections (meta and pools), made once; the bulk sections are made from the data on each pass.
+fn sections(
+    p: &Parts,
+    small: &[Vec<u8>; 2],
+    order: &[ShipmentId],
+    sink: &mut dyn Sink,
+) -> std::io::Result<()> {
+    let ds = p.dataset;
+    let ix = p.index;
+    let mut b: Vec<u8> = Vec::with_capacity(CHUNK + 256);
+    // Sends the buffer on once it is full (`all`: whatever it holds).
+    let mut flush = |b: &mut Vec<u8>, sink: &mut dyn Sink, all: bool| {
+        if all || b.len() >= CHUNK {
+            sink.bytes(b)?;
+            b.clear();
+        }
+        Ok::<(), std::io::Error>(())
+    };
+    // A length-prefixed u32 array (a list of row ids maps each to its number).
+    let u32s =
+        |b: &mut Vec<u8>,
+         sink: &mut dyn Sink,
+         v: &mut dyn ExactSizeIterator<Item = u32>,
+         flush: &mut dyn FnMut(&mut Vec<u8>, &mut dyn Sink, bool) -> std::io::Result<()>| {
+            W(b).u64(v.len() as u64);
+            for x in v {
+                W(b).u32(x);
+                flush(b, sink, false)?;
+            }
+            Ok::<(), std::io::Error>(())
+        };
+    sink.begin(S_META)?;
+    sink.bytes(&small[0])?;
+    sink.begin(S_TEXT)?;
+    sink.bytes(ds.text.as_str().as_bytes())?;
+    sink.begin(S_SHIP)?;
+    for s in &ds.shipments {
+        write_ship(&mut W(&mut b), s);
+        flush(&mut b, sink, false)?;
+    }
+    flush(&mut b, sink, true)?;
+    sink.begin(S_FLOW)?;
+    for f in &ds.flows {
+        write_flow(&mut W(&mut b), f);
+        flush(&mut b, sink, false)?;
+    }
+    flush(&mut b, sink, true)?;
+    sink.begin(S_INDEX)?;
+    u32s(&mut b, sink, &mut ix.in_off.iter().copied(), &mut flush)?;
+    u32s(
+        &mut b,
+        sink,
+        &mut ix.inbound.iter().map(|s| s.get()),
+        &mut flush,
+    )?;
+    u32s(&mut b, sink, &mut ix.out_off.iter().copied(), &mut flush)?;
+    u32s(
+        &mut b,
+        sink,
+        &mut ix.outbound.iter().map(|s| s.get()),
+        &mut flush,
+    )?;
+    u32s(&mut b, sink, &mut ix.out_key.iter().copied(), &mut flush)?;
+    u32s(&mut b, sink, &mut ix.link_off.iter().copied(), &mut flush)?;
+    u32s(
+        &mut b,
+        sink,
+        &mut ix.links.iter().map(|l| l.get()),
+        &mut flush,
+    )?;
+    u32s(
+        &mut b,
+        sink,
+        &mut ix.key_of_shipment.iter().copied(),
+        &mut flush,
+    )?;
+    flush(&mut b, sink, true)?;
+    sink.begin(S_SUMS)?;
+    for d in &ix.out_sum {
+        W(&mut b).dec(*d);
+        flush(&mut b, sink, false)?;
+    }
+    flush(&mut b, sink, true)?;
+    sink.begin(S_KEYS)?;
+    for k in &ix.keys {
+        let mut w = W(&mut b);
+        w.u32(k.date.0 as u32);
+        w.u32(k.party.get());
+        w.hs(k.heading);
+        flush(&mut b, sink, false)?;
+    }
+    flush(&mut b, sink, true)?;
+    sink.begin(S_OUTCOMES)?;
+    for o in p.outcomes {
+        write_outcome(&mut W(&mut b), o);
+        flush(&mut b, sink, false)?;
+    }
+    flush(&mut b, sink, true)?;
+    sink.begin(S_POOLS)?;
+    sink.bytes(&small[1])?;
+    sink.begin(S_ORDER)?;
+    for i in order {
+        b.extend_from_slice(&i.get().to_le_bytes());
+        flush(&mut b, sink, false)?;
+    }
+    flush(&mut b, sink, true)
+}
+
+/// Writes a snapshot of `p` to `out`, streamed: the bulk sections are made twice, once to measure and hash
+/// them (the header, which comes first, holds every section's offset, length and checksum) and once to
+/// write them, so no section is ever held whole. At 10M shipments the whole file in memory, and its
+/// sections beside it, were about 5 GB of a 10.4 GiB `build` (docs/benchmarks.md). Returns the bytes
+/// written.
+pub fn encode_to(p: &Parts, out: &mut dyn std::io::Write) -> Result<u64, EncodeError> {
     let ds = p.dataset;
     let ix = p.index;
     let mut medians: Vec<(Hs, Decimal)> = p.medians.iter().map(|(h, d)| (*h, *d)).collect();
@@ -199,84 +369,55 @@ pub fn encode(p: &Parts) -> Result<Vec<u8>, EncodeError> {
         n_flows: ds.flows.len() as u64,
         n_keys: ix.keys.len() as u64,
     };
-    let mut sections: Vec<Vec<u8>> = Vec::with_capacity(N_SECTIONS);
-    sections.push(
+    let small = [
         postcard::to_stdvec(&meta).map_err(|source| EncodeError::Serialize {
             section: SECTIONS[S_META],
             source,
         })?,
-    );
-    sections.push(ds.text.as_str().as_bytes().to_vec());
-    let mut b = Vec::with_capacity(ds.shipments.len() * SHIP_LEN);
-    ds.shipments
-        .iter()
-        .for_each(|s| write_ship(&mut W(&mut b), s));
-    sections.push(b);
-    let mut b = Vec::with_capacity(ds.flows.len() * FLOW_LEN);
-    ds.flows.iter().for_each(|f| write_flow(&mut W(&mut b), f));
-    sections.push(b);
-    let mut b = Vec::new();
-    let mut w = W(&mut b);
-    w.u32s(ix.in_off.iter().copied());
-    w.u32s(ix.inbound.iter().map(|s| s.get()));
-    w.u32s(ix.out_off.iter().copied());
-    w.u32s(ix.outbound.iter().map(|s| s.get()));
-    w.u32s(ix.out_key.iter().copied());
-    w.u32s(ix.link_off.iter().copied());
-    w.u32s(ix.links.iter().map(|l| l.get()));
-    w.u32s(ix.key_of_shipment.iter().copied());
-    sections.push(b);
-    let mut b = Vec::with_capacity(ix.out_sum.len() * 16);
-    ix.out_sum.iter().for_each(|d| W(&mut b).dec(*d));
-    sections.push(b);
-    let mut b = Vec::with_capacity(ix.keys.len() * KEY_LEN);
-    for k in &ix.keys {
-        let mut w = W(&mut b);
-        w.u32(k.date.0 as u32);
-        w.u32(k.party.get());
-        w.hs(k.heading);
-    }
-    sections.push(b);
-    let mut b = Vec::with_capacity(p.outcomes.len() * OUTCOME_LEN);
-    p.outcomes
-        .iter()
-        .for_each(|o| write_outcome(&mut W(&mut b), o));
-    sections.push(b);
-    sections.push(
         postcard::to_stdvec(&ix.pools).map_err(|source| EncodeError::Serialize {
             section: SECTIONS[S_POOLS],
             source,
         })?,
-    );
-    let mut b = Vec::with_capacity(ds.shipments.len() * 4);
-    ds.shipment_order()
-        .iter()
-        .for_each(|i| b.extend_from_slice(&i.get().to_le_bytes()));
-    sections.push(b);
-
-    let total: usize = HEADER_LEN + sections.iter().map(|s| s.len() + 7).sum::<usize>();
-    let mut out = Vec::with_capacity(total);
-    out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(N_SECTIONS as u32).to_le_bytes());
-    let len_at = out.len();
-    out.extend_from_slice(&0u64.to_le_bytes());
-    let mut offset = HEADER_LEN;
-    for s in &sections {
+    ];
+    let order = ds.shipment_order();
+    let mut m = Measure {
+        cur: 0,
+        lens: [0; N_SECTIONS],
+        hashers: (0..N_SECTIONS)
+            .map(|_| xxhash_rust::xxh3::Xxh3::new())
+            .collect(),
+    };
+    sections(p, &small, &order, &mut m).map_err(EncodeError::Io)?;
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    head.extend_from_slice(MAGIC);
+    head.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    head.extend_from_slice(&(N_SECTIONS as u32).to_le_bytes());
+    let len_at = head.len();
+    head.extend_from_slice(&0u64.to_le_bytes());
+    let mut offset = HEADER_LEN as u64;
+    for (len, h) in m.lens.iter().zip(&m.hashers) {
         offset = offset.next_multiple_of(8);
-        out.extend_from_slice(&(offset as u64).to_le_bytes());
-        out.extend_from_slice(&(s.len() as u64).to_le_bytes());
-        out.extend_from_slice(&xxh3_64(s).to_le_bytes());
-        offset += s.len();
+        head.extend_from_slice(&offset.to_le_bytes());
+        head.extend_from_slice(&len.to_le_bytes());
+        head.extend_from_slice(&h.digest().to_le_bytes());
+        offset += len;
     }
-    out[len_at..len_at + 8].copy_from_slice(&(offset as u64).to_le_bytes());
-    let h = xxh3_64(&out);
-    out.extend_from_slice(&h.to_le_bytes());
-    for s in &sections {
-        out.resize(out.len().next_multiple_of(8), 0);
-        out.extend_from_slice(s);
+    head[len_at..len_at + 8].copy_from_slice(&offset.to_le_bytes());
+    let h = xxh3_64(&head);
+    head.extend_from_slice(&h.to_le_bytes());
+    out.write_all(&head).map_err(EncodeError::Io)?;
+    let mut e = Emit {
+        w: out,
+        pos: head.len() as u64,
+    };
+    sections(p, &small, &order, &mut e).map_err(EncodeError::Io)?;
+    if e.pos != offset {
+        return Err(EncodeError::Io(std::io::Error::other(format!(
+            "a section changed between the two passes: {} bytes written, {offset} measured",
+            e.pos
+        ))));
     }
-    Ok(out)
+    Ok(e.pos)
 }
 
 /// Everything but the shipments, decoded; the shipments are checked against it afterwards.

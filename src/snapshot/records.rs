@@ -47,13 +47,6 @@ impl W<'_> {
         self.u32(r.file);
         self.u32(r.line);
     }
-    /// A length-prefixed u32 array, from the values (a list of row ids maps each to its number).
-    pub(super) fn u32s(&mut self, v: impl ExactSizeIterator<Item = u32>) {
-        self.u64(v.len() as u64);
-        for x in v {
-            self.u32(x);
-        }
-    }
 }
 
 /// Reader of what [`W`] wrote; `None` when the input ends early or a value is out of range.
