@@ -233,6 +233,40 @@ impl Sink for Emit<'_> {
 /// How many bytes of fixed-size records are made before they go to the sink.
 const CHUNK: usize = 1 << 20;
 
+/// Fixed-size records on their way to a [`Sink`], a megabyte at a time.
+struct Chunks(Vec<u8>);
+
+impl Chunks {
+    /// Adds what `f` writes, and sends the buffer on once it is full.
+    fn put(&mut self, sink: &mut dyn Sink, f: impl FnOnce(&mut W)) -> std::io::Result<()> {
+        f(&mut W(&mut self.0));
+        if self.0.len() >= CHUNK {
+            self.end(sink)?;
+        }
+        Ok(())
+    }
+
+    /// A length-prefixed u32 array (a list of row ids maps each to its number).
+    fn u32s(
+        &mut self,
+        sink: &mut dyn Sink,
+        v: impl ExactSizeIterator<Item = u32>,
+    ) -> std::io::Result<()> {
+        self.put(sink, |w| w.u64(v.len() as u64))?;
+        for x in v {
+            self.put(sink, |w| w.u32(x))?;
+        }
+        Ok(())
+    }
+
+    /// Sends what the buffer holds: the end of a section.
+    fn end(&mut self, sink: &mut dyn Sink) -> std::io::Result<()> {
+        sink.bytes(&self.0)?;
+        self.0.clear();
+        Ok(())
+    }
+}
+
 /// Makes every section, in file order, a chunk at a time, into `sink`. `small` holds the two postcard
 /// sections (meta and pools), made once; the bulk sections are made from the data on each pass.
 fn sections(
@@ -243,103 +277,57 @@ fn sections(
 ) -> std::io::Result<()> {
     let ds = p.dataset;
     let ix = p.index;
-    let mut b: Vec<u8> = Vec::with_capacity(CHUNK + 256);
-    // Sends the buffer on once it is full (`all`: whatever it holds).
-    let mut flush = |b: &mut Vec<u8>, sink: &mut dyn Sink, all: bool| {
-        if all || b.len() >= CHUNK {
-            sink.bytes(b)?;
-            b.clear();
-        }
-        Ok::<(), std::io::Error>(())
-    };
-    // A length-prefixed u32 array (a list of row ids maps each to its number).
-    let u32s =
-        |b: &mut Vec<u8>,
-         sink: &mut dyn Sink,
-         v: &mut dyn ExactSizeIterator<Item = u32>,
-         flush: &mut dyn FnMut(&mut Vec<u8>, &mut dyn Sink, bool) -> std::io::Result<()>| {
-            W(b).u64(v.len() as u64);
-            for x in v {
-                W(b).u32(x);
-                flush(b, sink, false)?;
-            }
-            Ok::<(), std::io::Error>(())
-        };
+    let mut c = Chunks(Vec::with_capacity(CHUNK + 256));
     sink.begin(S_META)?;
     sink.bytes(&small[0])?;
     sink.begin(S_TEXT)?;
     sink.bytes(ds.text.as_str().as_bytes())?;
     sink.begin(S_SHIP)?;
     for s in &ds.shipments {
-        write_ship(&mut W(&mut b), s);
-        flush(&mut b, sink, false)?;
+        c.put(sink, |w| write_ship(w, s))?;
     }
-    flush(&mut b, sink, true)?;
+    c.end(sink)?;
     sink.begin(S_FLOW)?;
     for f in &ds.flows {
-        write_flow(&mut W(&mut b), f);
-        flush(&mut b, sink, false)?;
+        c.put(sink, |w| write_flow(w, f))?;
     }
-    flush(&mut b, sink, true)?;
+    c.end(sink)?;
     sink.begin(S_INDEX)?;
-    u32s(&mut b, sink, &mut ix.in_off.iter().copied(), &mut flush)?;
-    u32s(
-        &mut b,
-        sink,
-        &mut ix.inbound.iter().map(|s| s.get()),
-        &mut flush,
-    )?;
-    u32s(&mut b, sink, &mut ix.out_off.iter().copied(), &mut flush)?;
-    u32s(
-        &mut b,
-        sink,
-        &mut ix.outbound.iter().map(|s| s.get()),
-        &mut flush,
-    )?;
-    u32s(&mut b, sink, &mut ix.out_key.iter().copied(), &mut flush)?;
-    u32s(&mut b, sink, &mut ix.link_off.iter().copied(), &mut flush)?;
-    u32s(
-        &mut b,
-        sink,
-        &mut ix.links.iter().map(|l| l.get()),
-        &mut flush,
-    )?;
-    u32s(
-        &mut b,
-        sink,
-        &mut ix.key_of_shipment.iter().copied(),
-        &mut flush,
-    )?;
-    flush(&mut b, sink, true)?;
+    c.u32s(sink, ix.in_off.iter().copied())?;
+    c.u32s(sink, ix.inbound.iter().map(|s| s.get()))?;
+    c.u32s(sink, ix.out_off.iter().copied())?;
+    c.u32s(sink, ix.outbound.iter().map(|s| s.get()))?;
+    c.u32s(sink, ix.out_key.iter().copied())?;
+    c.u32s(sink, ix.link_off.iter().copied())?;
+    c.u32s(sink, ix.links.iter().map(|l| l.get()))?;
+    c.u32s(sink, ix.key_of_shipment.iter().copied())?;
+    c.end(sink)?;
     sink.begin(S_SUMS)?;
     for d in &ix.out_sum {
-        W(&mut b).dec(*d);
-        flush(&mut b, sink, false)?;
+        c.put(sink, |w| w.dec(*d))?;
     }
-    flush(&mut b, sink, true)?;
+    c.end(sink)?;
     sink.begin(S_KEYS)?;
     for k in &ix.keys {
-        let mut w = W(&mut b);
-        w.u32(k.date.0 as u32);
-        w.u32(k.party.get());
-        w.hs(k.heading);
-        flush(&mut b, sink, false)?;
+        c.put(sink, |w| {
+            w.u32(k.date.0 as u32);
+            w.u32(k.party.get());
+            w.hs(k.heading);
+        })?;
     }
-    flush(&mut b, sink, true)?;
+    c.end(sink)?;
     sink.begin(S_OUTCOMES)?;
     for o in p.outcomes {
-        write_outcome(&mut W(&mut b), o);
-        flush(&mut b, sink, false)?;
+        c.put(sink, |w| write_outcome(w, o))?;
     }
-    flush(&mut b, sink, true)?;
+    c.end(sink)?;
     sink.begin(S_POOLS)?;
     sink.bytes(&small[1])?;
     sink.begin(S_ORDER)?;
     for i in order {
-        b.extend_from_slice(&i.get().to_le_bytes());
-        flush(&mut b, sink, false)?;
+        c.put(sink, |w| w.u32(i.get()))?;
     }
-    flush(&mut b, sink, true)
+    c.end(sink)
 }
 
 /// Writes a snapshot of `p` to `out`, streamed: the bulk sections are made twice, once to measure and hash
