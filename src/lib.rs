@@ -3,7 +3,8 @@
 //! The library holds the engine; the `origintrace` binary is a thin command-line layer over it. The modules
 //! are layers, and each uses only the ones listed before it (docs/architecture.md):
 //!
-//! - [`util`]: hashing, phase timings, the safe output writer. Knows nothing of trade.
+//! - [`util`]: hashing, phase timings, progress on a terminal, the safe output writer. Knows nothing of
+//!   trade.
 //! - [`data`]: codes, settings, the canonical dataset and its one schema, name normalisation, `synth`.
 //! - [`import`]: real-world source files converted into the canonical dataset.
 //! - [`engine`]: the attribution model of SPEC §3 (one pass in date order), pools, path search,
