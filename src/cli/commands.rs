@@ -292,19 +292,20 @@ pub fn report(args: ReportArgs) -> Result<Outcome> {
                 .map_err(|e| anyhow!("cannot write the report: {e}"))?;
             return Ok(page(bytes, args.fail_on.trips(worst)));
         }
-        let scored = a.score_all();
-        let worst = scored
-            .iter()
-            .map(|s| s.severity)
-            .max()
-            .unwrap_or(Severity::None);
-        let failed = args.fail_on.trips(worst);
-        let r = report::build(a, scored, filter);
-        // JSON and HTML were written above; what is left is markdown or a CSV summary table.
-        let bytes = if args.format == ReportFormat::Md {
-            Markdown { top: 25 }.to_bytes(&r)
+        // What is left prints a few rows (markdown: the first flagged ones) or none (a CSV summary
+        // table), with the summaries: made without holding the other rows.
+        let md = Markdown { top: 25 };
+        let listed = if args.format == ReportFormat::Md {
+            md.top
         } else {
-            Csv { table }.to_bytes(&r)
+            0
+        };
+        let lean = report::lean_report(a, filter, listed, 0);
+        let failed = args.fail_on.trips(lean.worst);
+        let bytes = if args.format == ReportFormat::Md {
+            md.to_bytes(&lean.report)
+        } else {
+            Csv { table }.to_bytes(&lean.report)
         }
         .map_err(|e| anyhow!("cannot write the report: {e}"))?;
         if csv && output.is_some() {

@@ -240,6 +240,26 @@ mod tests {
         });
     }
 
+    /// The summary tables made from the lean report (no rows held) are the tables of the whole report.
+    #[test]
+    fn summary_tables_from_the_lean_report() {
+        with_sample(|a| {
+            for filter in FILTERS {
+                let whole = report::build(a, a.score_all(), filter);
+                let lean = report::lean_report(a, filter, 0, 0);
+                assert!(lean.report.rows.is_empty());
+                for table in [Table::Importers, Table::Exporters] {
+                    let (x, y) = (
+                        Csv { table }.to_bytes(&whole).expect("render"),
+                        Csv { table }.to_bytes(&lean.report).expect("render"),
+                    );
+                    assert!(x.len() > 100);
+                    assert_eq!(String::from_utf8_lossy(&x), String::from_utf8_lossy(&y));
+                }
+            }
+        });
+    }
+
     #[test]
     fn formulas_become_text() {
         assert_eq!(neutralise("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");

@@ -128,3 +128,31 @@ impl Render<Report> for Markdown {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::query::report;
+    use crate::query::report::testing::{FILTERS, with_sample};
+
+    /// The summary made from the lean report (its first flagged rows only) is the summary of the whole
+    /// report, whether the list is cut at a few rows or reaches past them all.
+    #[test]
+    fn lean_report_gives_the_same_summary() {
+        with_sample(|a| {
+            for filter in FILTERS {
+                let whole = report::build(a, a.score_all(), filter);
+                for top in [3, 25, 100_000] {
+                    let md = Markdown { top };
+                    let lean = report::lean_report(a, filter, top, 0);
+                    assert!(lean.report.rows.len() <= top);
+                    let (x, y) = (
+                        md.to_bytes(&whole).expect("render"),
+                        md.to_bytes(&lean.report).expect("render"),
+                    );
+                    assert_eq!(String::from_utf8_lossy(&x), String::from_utf8_lossy(&y));
+                }
+            }
+        });
+    }
+}

@@ -516,6 +516,38 @@ pub const PAGE_ROWS: usize = 5000;
 /// summaries and the flagged list ([`tally_pass`]), then only the rows it keeps. Returns the highest
 /// severity of any shipment too (what `--fail-on` reads).
 pub fn report_page(a: &Analysis, filter: Filter, table_rows: usize) -> (TracedReport, Severity) {
+    let lean = lean_report(a, filter, table_rows, TOP_TRACED);
+    let top = trace_top(a, &lean.report.rows, lean.top);
+    let page = TracedReport {
+        report: lean.report,
+        flagged: lean.flagged,
+        table_rows,
+        top,
+        paths_each: PATHS_EACH,
+    };
+    (page, lean.worst)
+}
+
+/// A report whose rows are only some of the flagged rows shown: what an output that prints a few rows
+/// and the summaries needs (see [`lean_report`]).
+pub struct LeanReport {
+    /// The totals, summaries and metadata of the whole report; its rows are the first `listed` flagged
+    /// rows shown, in report order, then any of `top` beyond them.
+    pub report: Report,
+    /// How many of the rows shown raised a flag.
+    pub flagged: usize,
+    /// The `top` flagged rows with the highest exposed value (then severity, then id), as indices into
+    /// `report.rows`.
+    pub top: Vec<usize>,
+    /// The highest severity of any shipment, shown or not (what `--fail-on` reads).
+    pub worst: Severity,
+}
+
+/// The report as [`build`] makes it, but holding only the first `listed` flagged rows shown and the
+/// `top` flagged rows with the highest exposed value: one scoring pass for the totals, the summaries and
+/// the flagged list ([`tally_pass`]), then only the rows kept are scored again. What the HTML page, the
+/// markdown summary and the importer and exporter tables print is the same as from the whole report.
+pub fn lean_report(a: &Analysis, filter: Filter, listed: usize, top: usize) -> LeanReport {
     let ds = a.ds();
     let paths = a.batch_paths();
     let order = a.report_order();
@@ -530,43 +562,39 @@ pub fn report_page(a: &Analysis, filter: Filter, table_rows: usize) -> (TracedRe
             id(*i).cmp(id(*j))
         })
     });
-    let listed: Vec<usize> = t.flagged.iter().take(table_rows).map(|f| f.0).collect();
-    let mut wanted = listed.clone();
-    let mut top = Vec::new();
-    for &&(pos, _, _) in rank.iter().take(TOP_TRACED) {
-        let row = match listed.binary_search(&pos) {
+    let first: Vec<usize> = t.flagged.iter().take(listed).map(|f| f.0).collect();
+    let mut wanted = first.clone();
+    let mut top_rows = Vec::new();
+    for &&(pos, _, _) in rank.iter().take(top) {
+        let row = match first.binary_search(&pos) {
             Ok(k) => k,
             Err(_) => {
                 wanted.push(pos);
                 wanted.len() - 1
             }
         };
-        top.push(row);
+        top_rows.push(row);
     }
-    let listing = crate::util::progress::phase("the rows the page lists", None, "");
+    let listing = crate::util::progress::phase("the rows listed", None, "");
     let rows: Vec<ShipmentRow> = wanted
         .par_iter()
         .map(|&pos| row_of(a, &a.score_batch_with(order[pos], &paths, false)))
         .collect();
     drop(listing);
-    crate::util::timing::phase("page-rows");
+    crate::util::timing::phase("listed-rows");
     let (totals, importers, exporters) = t.tally.finish();
-    let report = Report {
-        meta: run_meta(a, filter, shown),
-        totals,
-        rows,
-        importers,
-        exporters,
-    };
-    let top = trace_top(a, &report.rows, top);
-    let page = TracedReport {
-        report,
+    LeanReport {
+        report: Report {
+            meta: run_meta(a, filter, shown),
+            totals,
+            rows,
+            importers,
+            exporters,
+        },
         flagged: t.flagged.len(),
-        table_rows,
-        top,
-        paths_each: PATHS_EACH,
-    };
-    (page, t.worst)
+        top: top_rows,
+        worst: t.worst,
+    }
 }
 
 /// The rows at `top` (indices into `rows`) traced again, as `trace` scores them.
