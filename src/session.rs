@@ -143,7 +143,7 @@ impl Session {
             if req.data.len() != 1 {
                 return Err(SessionError::MixedSnapshot(req.data.len()));
             }
-            let shown = crate::util::progress::phase("reading the snapshot", None, "");
+            let shown = crate::util::progress::spinner("reading the snapshot");
             let snap = Snapshot::read(&req.data[0])?;
             drop(shown);
             used = vec![format!("{} (as built)", req.data[0].display())];
@@ -199,7 +199,7 @@ impl Session {
 
     /// Every party screened against the watchlist: the hits the engine is handed when it runs.
     fn screen(&self) -> Vec<Vec<crate::engine::screening::Hit>> {
-        let shown = crate::util::progress::phase("screening against the watchlist", None, "");
+        let shown = crate::util::progress::spinner("screening against the watchlist");
         let hits = crate::engine::screening::screen(&self.dataset, self.settings.match_threshold);
         drop(shown);
         crate::util::timing::phase("screening");

@@ -131,7 +131,7 @@ pub fn build(args: BuildArgs) -> Result<Outcome> {
             medians: &a.medians,
         };
         // Streamed into the file: the snapshot is never held in memory whole.
-        let shown = progress::phase("writing the snapshot", None, "");
+        let shown = progress::spinner("writing the snapshot");
         let written = origintrace::util::output::write_atomic_with(out, |w| {
             origintrace::snapshot::encode_to(&parts, w).map_err(|e| match e {
                 origintrace::snapshot::EncodeError::Io(e) => e,

@@ -42,7 +42,7 @@ impl<'a> Analysis<'a> {
     }
 
     pub fn with_engine(engine: Engine<'a>, limits: Limits) -> Analysis<'a> {
-        let shown = crate::util::progress::phase("price medians per heading", None, "");
+        let shown = crate::util::progress::spinner("price medians per heading");
         let medians = rules::price_medians(engine.ds);
         drop(shown);
         Analysis::with_medians(engine, limits, medians)
@@ -192,7 +192,7 @@ impl<'a> Analysis<'a> {
             crate::util::timing::phase("top-path-pass");
             t
         });
-        let shown = crate::util::progress::phase("top paths", None, "");
+        let shown = crate::util::progress::spinner("top paths");
         let per_key = (0..n_keys as u32)
             .into_par_iter()
             .map_init(Memo::default, |memo, k| {
@@ -242,7 +242,7 @@ impl<'a> Analysis<'a> {
     pub fn score_all(&self) -> Vec<Scored> {
         let paths = self.batch_paths();
         let n = self.ds().shipments.len();
-        let shown = crate::util::progress::phase("scoring", Some(n as u64), "shipments");
+        let shown = crate::util::progress::bar("scoring", n as u64, "shipments");
         (0..n as u32)
             .into_par_iter()
             .map(|i| {
@@ -265,7 +265,7 @@ impl<'a> Analysis<'a> {
         let ds = self.ds();
         // Ranks in (id, index) order make the tie-break an integer compare and the order total, so the
         // unstable parallel sort is deterministic.
-        let _shown = crate::util::progress::phase("ordering the report", None, "");
+        let _shown = crate::util::progress::spinner("ordering the report");
         let rank = ds.shipment_ranks();
         let mut order: Vec<(f64, u32, ShipmentId)> = (0..ds.shipments.len() as u32)
             .into_par_iter()

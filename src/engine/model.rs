@@ -912,8 +912,7 @@ impl std::ops::Deref for Heads<'_> {
 
 impl<'a> Engine<'a> {
     fn new(ds: &'a Dataset, st: &'a Settings, hits: Vec<Vec<Hit>>) -> Engine<'a> {
-        let shown =
-            crate::util::progress::phase("indexing shipments and statistics pools", None, "");
+        let shown = crate::util::progress::spinner("indexing shipments and statistics pools");
         let ix = Index::new(ds, st);
         drop(shown);
         crate::util::timing::phase("pool-index");
@@ -1012,15 +1011,12 @@ impl<'a> Engine<'a> {
         let mut e = Engine::new(ds, st, hits);
         let n = e.ix.keys.len();
         e.outcomes.reserve(n);
-        let shown = crate::util::progress::phase("preparing the lookups", None, "");
+        let shown = crate::util::progress::spinner("preparing the lookups");
         e.prepare_pass();
         drop(shown);
         crate::util::timing::phase("lookup");
-        let shown = crate::util::progress::phase(
-            "attribution pass, in date order",
-            Some(n as u64),
-            "outputs",
-        );
+        let shown =
+            crate::util::progress::bar("attribution pass, in date order", n as u64, "outputs");
         let want = observer.is_some();
         // Date order, one day at a time: an output's terms all come from earlier days (inputs strictly
         // before t), so the outputs of one day depend on none of each other and are computed in parallel.

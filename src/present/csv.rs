@@ -125,8 +125,7 @@ pub fn stream_shipments(
     let paths = a.batch_paths();
     let order = a.report_order();
     crate::util::timing::phase("report-order");
-    let shown =
-        crate::util::progress::phase("scoring and writing", Some(order.len() as u64), "shipments");
+    let shown = crate::util::progress::bar("scoring and writing", order.len() as u64, "shipments");
     let mut worst = Severity::None;
     for block in order.chunks(BLOCK) {
         let parts: Vec<(Severity, Vec<u8>)> = block

@@ -95,10 +95,11 @@ pub fn stream_report(
     let paths = a.batch_paths();
     let order = a.report_order();
     crate::util::timing::phase("report-order");
+    let t = tally_pass(a, &paths, &order, filter, false);
+    let shown = t.shown();
     let Tallied {
         tally, kept, worst, ..
-    } = tally_pass(a, &paths, &order, filter, false);
-    let shown = kept.iter().filter(|&&k| k).count();
+    } = t;
     let (totals, importers, exporters) = tally.finish();
     let meta = run_meta(a, filter, shown);
     let doc = Doc {
@@ -124,7 +125,7 @@ pub fn stream_report(
     }
     out.write_all(&skeleton[..at])?;
     out.write_all(b"\n  \"shipments\": [\n")?;
-    let progress = crate::util::progress::phase("writing", Some(shown as u64), "rows");
+    let progress = crate::util::progress::bar("writing", shown as u64, "rows");
     let mut first = true;
     for (b, block) in order.chunks(BLOCK).enumerate() {
         let keep = &kept[b * BLOCK..b * BLOCK + block.len()];

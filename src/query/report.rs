@@ -372,7 +372,7 @@ pub fn tally_pass<'a>(
     filter: Filter,
     list_flagged: bool,
 ) -> Tallied<'a> {
-    let shown = crate::util::progress::phase("scoring", Some(order.len() as u64), "shipments");
+    let shown = crate::util::progress::bar("scoring", order.len() as u64, "shipments");
     let mut t = Tallied {
         tally: Tally::new(a),
         kept: vec![false; order.len()],
@@ -490,10 +490,10 @@ pub fn traced(a: &Analysis, report: Report) -> TracedReport {
     let mut top = flagged;
     top.sort_by(|&i, &j| {
         let (x, y) = (&rows[i], &rows[j]);
-        y.exposed
-            .cmp(&x.exposed)
-            .then_with(|| y.severity.cmp(&x.severity))
-            .then_with(|| x.shipment_id.cmp(&y.shipment_id))
+        top_order(
+            (x.exposed, x.severity, &x.shipment_id),
+            (y.exposed, y.severity, &y.shipment_id),
+        )
     });
     top.truncate(TOP_TRACED);
     let top = trace_top(a, rows, top);
@@ -504,6 +504,14 @@ pub fn traced(a: &Analysis, report: Report) -> TracedReport {
         top,
         paths_each: PATHS_EACH,
     }
+}
+
+/// The order of the top flagged shipments: the highest exposed value first, then the highest severity,
+/// then the shipment id (unique, so the order is total).
+fn top_order(x: (Decimal, Severity, &str), y: (Decimal, Severity, &str)) -> std::cmp::Ordering {
+    y.0.cmp(&x.0)
+        .then_with(|| y.1.cmp(&x.1))
+        .then_with(|| x.2.cmp(y.2))
 }
 
 /// How many flagged rows a page lists at most: the page stays openable on a national dataset, and the CSV
@@ -555,13 +563,8 @@ pub fn lean_report(a: &Analysis, filter: Filter, listed: usize, top: usize) -> L
     let t = tally_pass(a, &paths, &order, filter, true);
     let shown = t.shown();
     let mut rank: Vec<&(usize, Decimal, Severity)> = t.flagged.iter().collect();
-    // The order [`traced`] ranks the flagged rows in; ids are unique, so the order is total.
-    rank.sort_by(|(i, x, xs), (j, y, ys)| {
-        y.cmp(x).then_with(|| ys.cmp(xs)).then_with(|| {
-            let id = |p: usize| ds.shipment_id(ds.shipment(order[p]));
-            id(*i).cmp(id(*j))
-        })
-    });
+    let id = |p: usize| ds.shipment_id(ds.shipment(order[p]));
+    rank.sort_by(|&&(i, x, xs), &&(j, y, ys)| top_order((x, xs, id(i)), (y, ys, id(j))));
     let first: Vec<usize> = t.flagged.iter().take(listed).map(|f| f.0).collect();
     let mut wanted = first.clone();
     let mut top_rows = Vec::new();
@@ -575,7 +578,7 @@ pub fn lean_report(a: &Analysis, filter: Filter, listed: usize, top: usize) -> L
         };
         top_rows.push(row);
     }
-    let listing = crate::util::progress::phase("the rows listed", None, "");
+    let listing = crate::util::progress::spinner("the rows listed");
     let rows: Vec<ShipmentRow> = wanted
         .par_iter()
         .map(|&pos| row_of(a, &a.score_batch_with(order[pos], &paths, false)))

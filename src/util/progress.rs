@@ -3,7 +3,7 @@
 //! national-scale run is never silent for a minute. Nothing is drawn when stderr is not a terminal (a
 //! script, CI, a pipe), and nothing here changes an output.
 //!
-//! A phase is a value: it draws from [`phase`] until it is dropped, so an early return or an error clears
+//! A phase is a value: it draws from [`bar`] or [`spinner`] until it is dropped, so an early return or an error clears
 //! it too. One phase is drawn at a time; phases do not nest.
 
 use indicatif::{ProgressBar, ProgressStyle};
@@ -24,33 +24,33 @@ pub fn enabled() -> bool {
 /// A phase being drawn; cleared when dropped.
 pub struct Phase(Option<ProgressBar>);
 
-/// Starts drawing a phase: a bar when `total` (in `unit`s) is known, else a spinner with the time taken.
-pub fn phase(label: &str, total: Option<u64>, unit: &str) -> Phase {
+/// Starts drawing a phase whose length is known: a bar of `total` `unit`s, with the time taken.
+pub fn bar(label: &str, total: u64, unit: &str) -> Phase {
     if !enabled() {
         return Phase(None);
     }
-    let bar = match total {
-        Some(n) => {
-            let pb = ProgressBar::new(n);
-            let template = format!("{{msg}} {{bar:40}} {{pos}}/{{len}} {unit} ({{elapsed}})");
-            pb.set_style(
-                ProgressStyle::with_template(&template)
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
-            );
-            pb
-        }
-        None => {
-            let pb = ProgressBar::new_spinner();
-            pb.set_style(
-                ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
-                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
-            );
-            pb.enable_steady_tick(Duration::from_millis(120));
-            pb
-        }
-    };
-    bar.set_message(label.to_string());
-    Phase(Some(bar))
+    let pb = ProgressBar::new(total);
+    let template = format!("{{msg}} {{bar:40}} {{pos}}/{{len}} {unit} ({{elapsed}})");
+    pb.set_style(
+        ProgressStyle::with_template(&template).unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    pb.set_message(label.to_string());
+    Phase(Some(pb))
+}
+
+/// Starts drawing a phase whose length is not known: a spinner with the time taken.
+pub fn spinner(label: &str) -> Phase {
+    if !enabled() {
+        return Phase(None);
+    }
+    let pb = ProgressBar::new_spinner();
+    pb.set_style(
+        ProgressStyle::with_template("{spinner} {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    pb.enable_steady_tick(Duration::from_millis(120));
+    pb.set_message(label.to_string());
+    Phase(Some(pb))
 }
 
 impl Phase {
@@ -59,11 +59,6 @@ impl Phase {
         if let Some(pb) = &self.0 {
             pb.inc(n);
         }
-    }
-
-    /// The bar, for an API that takes one (the report's scoring), `None` when nothing is drawn.
-    pub fn bar(&self) -> Option<&ProgressBar> {
-        self.0.as_ref()
     }
 }
 
@@ -85,9 +80,10 @@ mod tests {
         if std::io::stderr().is_terminal() {
             return;
         }
-        let p = phase("loading", Some(10), "rows");
+        let p = bar("loading", 10, "rows");
         p.inc(3);
-        assert!(p.bar().is_none());
+        assert!(p.0.is_none());
+        assert!(spinner("indexing").0.is_none());
         assert!(!enabled());
     }
 }

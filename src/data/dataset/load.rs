@@ -808,7 +808,7 @@ pub fn load(sources: &[DataSource]) -> Result<Dataset, DatasetError> {
                 index,
                 dataset,
             };
-            let shown = crate::util::progress::phase(&format!("reading {display}"), None, "");
+            let shown = crate::util::progress::spinner(&format!("reading {display}"));
             let stats = l.read(table, &at, input)?;
             drop(shown);
             l.ds.stats.push(stats);
