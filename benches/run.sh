@@ -14,7 +14,8 @@
 # every size in the same run, for the ratio. The targets are checked on the largest size (the issue measures
 # them at 10M); the per-shipment cost compares the largest size with the smallest.
 #
-# About 25 minutes for 1M and 10M on a 2-core machine; keep it out of CI.
+# At 10M on this 2-core machine its parts took about 12 minutes in all (docs/benchmarks.md: JSON 222 s, HTML
+# 159 s, CSV 103-125 s, the twin 106 s, build 58 s); keep it out of CI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")

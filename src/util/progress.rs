@@ -3,8 +3,8 @@
 //! national-scale run is never silent for a minute. Nothing is drawn when stderr is not a terminal (a
 //! script, CI, a pipe), and nothing here changes an output.
 //!
-//! A phase is a value: it draws from [`bar`] or [`spinner`] until it is dropped, so an early return or an error clears
-//! it too. One phase is drawn at a time; phases do not nest.
+//! A phase is a value: it draws from [`bar`] or [`spinner`] until it is dropped, so an early return or an
+//! error clears it too. One phase is drawn at a time; phases do not nest.
 
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
