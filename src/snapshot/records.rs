@@ -36,8 +36,8 @@ impl W<'_> {
         self.dec(d.unwrap_or_default());
     }
     pub(super) fn text(&mut self, t: Text) {
-        self.u64(t.start);
-        self.u32(t.len);
+        self.u64(t.start());
+        self.u32(t.len() as u32);
     }
     pub(super) fn hs(&mut self, h: Hs) {
         self.u64(h.code);
@@ -91,10 +91,8 @@ impl<'a> R<'a> {
         Some(some.then_some(d))
     }
     pub(super) fn text(&mut self) -> Option<Text> {
-        Some(Text {
-            start: self.u64()?,
-            len: self.u32()?,
-        })
+        let start = self.u64()?;
+        Text::new(start, self.u32()? as u64)
     }
     pub(super) fn hs(&mut self) -> Option<Hs> {
         let code = self.u64()?;

@@ -180,6 +180,16 @@ fn push_decimal(s: &mut String, mut n: u64) {
     s.extend(digits[i..].iter().map(|&d| d as char));
 }
 
+/// The rejection of a row whose text the arena cannot hold; `columns` are the columns of the fields
+/// handed to [`Arena::push_all`], in order.
+fn text_rejection(row: &read::Row, columns: &[usize], e: TooLong) -> Rejection {
+    let column = match e {
+        TooLong::Field(i) => columns.get(i).copied().unwrap_or(0),
+        TooLong::Arena => 0,
+    };
+    row.reject(column, e.to_string())
+}
+
 /// Ids seen so far for one kind of record, with the place each was defined.
 #[derive(Default)]
 struct Ids(crate::util::fxhash::FxMap<Box<str>, (u32, u64)>);
@@ -522,6 +532,11 @@ impl Loader {
             },
             |row, v| {
                 let id = row.need(0)?;
+                // The columns whose text the arena keeps, checked before the id is claimed.
+                const TEXT: [usize; 5] = [0, 8, 11, 12, 13];
+                let fields = TEXT.map(|i| if i == 0 { Some(id) } else { row.get(i) });
+                let too_long = |e| text_rejection(row, &TEXT, e);
+                self.ds.text.fits(&fields).map_err(too_long)?;
                 let (shipments, text) = (&self.ds.shipments, &self.ds.text);
                 let key = |j| shipment_key(shipments, text, j);
                 self.shipment_ids
@@ -530,9 +545,10 @@ impl Loader {
                         let first = shipments[j as usize].rec;
                         row.reject(0, duplicate(id, first, &self.ds.files))
                     })?;
-                let t = &mut self.ds.text;
+                let [id, unit, description, port_lading, port_unlading] =
+                    self.ds.text.push_all(fields).map_err(too_long)?;
                 self.ds.shipments.push(Shipment {
-                    id: t.push(id),
+                    id,
                     date: v.date,
                     shipper: v.shipper,
                     consignee: v.consignee,
@@ -541,12 +557,12 @@ impl Loader {
                     currency: v.currency,
                     value_usd: v.value_usd,
                     quantity: v.quantity,
-                    unit: t.push_opt(row.get(8)),
+                    unit,
                     weight_kg: v.weight_kg,
                     origin: v.origin,
-                    description: t.push_opt(row.get(11)),
-                    port_lading: t.push_opt(row.get(12)),
-                    port_unlading: t.push_opt(row.get(13)),
+                    description,
+                    port_lading,
+                    port_unlading,
                     rec: at.rec(row),
                 });
                 Ok(())
@@ -623,6 +639,10 @@ impl Loader {
                         d.as_str()
                     }
                 };
+                const TEXT: [usize; 3] = [0, 10, 11];
+                let fields = [Some(id), row.get(10), row.get(11)];
+                let too_long = |e| text_rejection(row, &TEXT, e);
+                self.ds.text.fits(&fields).map_err(too_long)?;
                 let (flows, text) = (&self.ds.flows, &self.ds.text);
                 self.flow_ids
                     .claim(id, flows.len(), |j| {
@@ -632,9 +652,9 @@ impl Loader {
                         let first = flows[j as usize].rec;
                         row.reject(0, duplicate(id, first, &self.ds.files))
                     })?;
-                let t = &mut self.ds.text;
+                let [id, unit, regime] = self.ds.text.push_all(fields).map_err(too_long)?;
                 self.ds.flows.push(TradeFlow {
-                    id: t.push(id),
+                    id,
                     period: v.period,
                     reporter: v.reporter,
                     region: v.region,
@@ -645,8 +665,8 @@ impl Loader {
                     currency: v.currency,
                     value_usd: v.value_usd,
                     quantity: v.quantity,
-                    unit: t.push_opt(row.get(10)),
-                    regime: t.push_opt(row.get(11)),
+                    unit,
+                    regime,
                     rec: at.rec(row),
                     superseded: false,
                 });
@@ -1142,6 +1162,76 @@ mod tests {
             push_decimal(&mut s, n);
             assert_eq!(s, format!("x:{n}"));
         }
+    }
+
+    /// A field the arena cannot address rejects its row, names the column, and leaves no text behind; the
+    /// rows around it load, and a later row reuses its id.
+    #[test]
+    fn a_field_longer_than_the_arena_stores_rejects_its_row() {
+        let parties = "party_id,name,country\nA,a,CN\nB,b,US\n";
+        let long = "x".repeat(Text::MAX_LEN + 1);
+        let fits = "y".repeat(Text::MAX_LEN);
+        let ships = format!(
+            "shipment_id,date,shipper,consignee,hs_code,value,description\n\
+             S1,2023-01-01,A,B,6704,1,wigs\n\
+             S2,2023-01-02,A,B,6704,1,{long}\n\
+             S2,2023-01-03,A,B,6704,1,{fits}\n"
+        );
+        let flows = format!(
+            "period,reporter,partner,flow,hs_code,value,regime\n\
+             2023-01,CN,KP,import,6704,10,{long}\n\
+             2023-01,CN,KP,import,6704,10,processing\n"
+        );
+        let ds = load(&[memory(&[
+            ("parties.csv", parties),
+            ("shipments.csv", &ships),
+            ("trade_flows.csv", &flows),
+        ])])
+        .unwrap();
+        let got: Vec<(&str, u64, &str)> = ds
+            .rejections
+            .iter()
+            .map(|r| (r.at.file.as_str(), r.at.line, r.at.column.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("m/shipments.csv", 3, "description"),
+                ("m/trade_flows.csv", 2, "regime")
+            ]
+        );
+        assert!(ds.rejections[0].reason.contains("16777215 bytes"));
+        assert_eq!(ds.shipments.len(), 2);
+        assert_eq!(ds.text.get(ds.shipments[1].id), "S2");
+        assert_eq!(ds.text.get(ds.shipments[1].description), fits);
+        assert_eq!(ds.text.get(ds.flows[0].regime), "processing");
+        // Nothing of the rejected rows is in the arena: the ids, the two kept descriptions and one regime.
+        let id_len = ds.text.get(ds.flows[0].id).len();
+        assert_eq!(
+            ds.text.as_str().len(),
+            2 + 4 + 2 + fits.len() + id_len + "processing".len()
+        );
+    }
+
+    #[test]
+    fn text_addresses_what_it_can_and_refuses_the_rest() {
+        let t = Text::new(Text::MAX_END - 5, 5).unwrap();
+        assert_eq!((t.start(), t.len()), (Text::MAX_END - 5, 5));
+        let t = Text::new(7, Text::MAX_LEN as u64).unwrap();
+        assert_eq!((t.start(), t.len()), (7, Text::MAX_LEN));
+        assert_eq!(Text::new(Text::MAX_END - 4, 5), None);
+        assert_eq!(Text::new(0, Text::MAX_LEN as u64 + 1), None);
+        assert_eq!(Text::new(u64::MAX, 1), None);
+        assert_eq!(Text::default().len(), 0);
+        let mut a = Arena::default();
+        let [x, y, z] = a.push_all([Some("ab"), None, Some("")]).unwrap();
+        assert_eq!((a.get(x), a.get(y), a.get(z)), ("ab", "", ""));
+        let long = "z".repeat(Text::MAX_LEN + 1);
+        assert_eq!(
+            a.push_all([Some("c"), Some(long.as_str())]),
+            Err(TooLong::Field(1))
+        );
+        assert_eq!(a.as_str(), "ab");
     }
 
     #[test]

@@ -186,16 +186,60 @@ pub struct Rec {
 }
 
 /// A slice of [`Dataset::text`]: the ids and free text of high-volume rows live in one arena instead of a
-/// heap string per row.
+/// heap string per row. Start and length share one word (40 and 24 bits): a shipment holds five of these,
+/// and at 16 bytes each they were 80 of its 200 bytes, 800 MB of a 10M-shipment run (docs/benchmarks.md).
+/// The bounds this sets — an arena of at most 1 TiB, a field of at most [`Text::MAX_LEN`] bytes — are
+/// enforced where text is stored ([`Arena::push_all`]): a longer field rejects its row.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Text {
-    pub start: u64,
-    pub len: u32,
-}
+pub struct Text(u64);
 
 impl Text {
+    /// The longest field the arena stores: 16 MiB less one byte.
+    pub const MAX_LEN: usize = (1 << 24) - 1;
+    /// Where the arena ends: 1 TiB.
+    pub const MAX_END: u64 = 1 << 40;
+
+    /// `None` when the slice lies beyond what a `Text` can address.
+    pub fn new(start: u64, len: u64) -> Option<Text> {
+        (len <= Text::MAX_LEN as u64 && start.checked_add(len)? <= Text::MAX_END)
+            .then_some(Text(start | (len << 40)))
+    }
+
+    pub fn start(self) -> u64 {
+        self.0 & (Text::MAX_END - 1)
+    }
+
+    pub fn len(self) -> usize {
+        (self.0 >> 40) as usize
+    }
+
     pub fn is_empty(self) -> bool {
-        self.len == 0
+        self.len() == 0
+    }
+}
+
+/// Why a row's text was not stored: field `i` of the row is longer than [`Text::MAX_LEN`], or the arena is
+/// full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TooLong {
+    Field(usize),
+    Arena,
+}
+
+impl fmt::Display for TooLong {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TooLong::Field(_) => write!(
+                f,
+                "the value is longer than {} bytes, the most a field may hold",
+                Text::MAX_LEN
+            ),
+            TooLong::Arena => write!(
+                f,
+                "the text of all rows would pass {} bytes, the most one run holds; split the data",
+                Text::MAX_END
+            ),
+        }
     }
 }
 
@@ -206,17 +250,38 @@ pub struct Arena {
 }
 
 impl Arena {
-    pub fn push(&mut self, s: &str) -> Text {
-        let start = self.buf.len() as u64;
-        self.buf.push_str(s);
-        Text {
-            start,
-            len: s.len() as u32,
+    /// Stores every field of one row, or none of them: a row is rejected whole, so no text of it stays
+    /// behind. A missing field is the empty [`Text`].
+    pub fn push_all<const N: usize>(
+        &mut self,
+        fields: [Option<&str>; N],
+    ) -> Result<[Text; N], TooLong> {
+        self.fits(&fields)?;
+        let mut out = [Text::default(); N];
+        for (t, f) in out.iter_mut().zip(fields) {
+            if let Some(s) = f {
+                let start = self.buf.len() as u64;
+                self.buf.push_str(s);
+                *t = Text::new(start, s.len() as u64).ok_or(TooLong::Arena)?;
+            }
         }
+        Ok(out)
     }
 
-    pub fn push_opt(&mut self, s: Option<&str>) -> Text {
-        s.map(|s| self.push(s)).unwrap_or_default()
+    /// Whether [`Arena::push_all`] would store `fields`.
+    pub fn fits(&self, fields: &[Option<&str>]) -> Result<(), TooLong> {
+        let mut end = self.buf.len() as u64;
+        for (i, f) in fields.iter().enumerate() {
+            let n = f.map_or(0, str::len);
+            if n > Text::MAX_LEN {
+                return Err(TooLong::Field(i));
+            }
+            end += n as u64;
+        }
+        if end > Text::MAX_END {
+            return Err(TooLong::Arena);
+        }
+        Ok(())
     }
 
     /// The whole arena, for snapshots.
@@ -229,8 +294,8 @@ impl Arena {
     }
 
     pub fn get(&self, t: Text) -> &str {
-        let a = t.start as usize;
-        self.buf.get(a..a + t.len as usize).unwrap_or("")
+        let a = t.start() as usize;
+        self.buf.get(a..a + t.len()).unwrap_or("")
     }
 }
 
