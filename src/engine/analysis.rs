@@ -93,6 +93,14 @@ impl<'a> Analysis<'a> {
         self.score_paths(ship, set.paths.clone(), set.truncated, true)
     }
 
+    /// Scores one shipment for a count: its mix and its flags' rules and severities, with no paths and no
+    /// detail text. `vet` scores every shipment a firm sent this way; the detail of `sanctioned-counterparty`
+    /// names every counterparty record in the window, so a hub's detailed scores cost its shipments times its
+    /// records.
+    pub fn score_for_counts(&self, ship: ShipmentId) -> Scored {
+        self.score_paths(ship, Vec::new(), false, false)
+    }
+
     /// [`Analysis::score_with`] taking the paths by value; without `details`, flags carry no detail text.
     fn score_paths(
         &self,
@@ -309,4 +317,47 @@ pub fn path_string(ds: &Dataset, p: &Path) -> String {
         .map(|n| node_id(ds, n))
         .collect::<Vec<_>>()
         .join(">")
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::data::dataset::ShipmentId;
+    use crate::query::report::testing::with_sample;
+
+    /// `vet` and the Parquet mixes count with the lean scorer: it must give every shipment the mix and the
+    /// flags (rule and severity) that the detailed score gives, only without paths, and without the
+    /// counterparty detail that costs a hub its records for each shipment.
+    #[test]
+    fn scores_for_counts_agree_with_the_full_score() {
+        with_sample(|a| {
+            let (mut flagged, mut counterparty) = (0, 0);
+            for i in 0..a.ds().shipments.len() as u32 {
+                let (full, lean) = (
+                    a.score(ShipmentId::new(i)),
+                    a.score_for_counts(ShipmentId::new(i)),
+                );
+                assert_eq!(full.outcome.mix, lean.outcome.mix, "shipment {i}");
+                assert_eq!(full.severity, lean.severity, "shipment {i}");
+                let rules = |s: &super::Scored| {
+                    s.flags
+                        .iter()
+                        .map(|f| (f.rule.clone(), f.severity))
+                        .collect::<Vec<_>>()
+                };
+                assert_eq!(rules(&full), rules(&lean), "shipment {i}");
+                assert!(lean.paths.is_empty(), "shipment {i}");
+                let cp = lean
+                    .flags
+                    .iter()
+                    .find(|f| f.rule == "sanctioned-counterparty");
+                assert!(cp.is_none_or(|f| f.detail.is_empty()), "shipment {i}");
+                counterparty += usize::from(cp.is_some());
+                flagged += usize::from(!full.flags.is_empty());
+            }
+            assert!(
+                flagged > 0 && counterparty > 0,
+                "the sample flags shipments for both"
+            );
+        });
+    }
 }

@@ -24,7 +24,6 @@ use crate::data::dataset::{Dataset, LinkSupplier, PartyId, ShipmentId};
 use crate::engine::analysis::Analysis;
 use crate::engine::model::Grade;
 use crate::engine::model::Mix;
-use crate::engine::paths::PathSet;
 use parquet::basic::{Compression, LogicalType, Repetition, Type as Physical};
 use parquet::column::writer::ColumnWriter;
 use parquet::data_type::{ByteArray, FixedLenByteArray};
@@ -376,14 +375,14 @@ fn rates(ds: &Dataset) -> Table<'_> {
 }
 
 /// Every shipment's mix as the report prints it: the mix of its output, or — for a shipment that itself
-/// declares a sanctioned origin — sanctioned 1, documented. It is taken from [`Analysis::score_with`] (with
-/// no paths: only the outcome is read) so the file can never disagree with `report` or `trace`.
+/// declares a sanctioned origin — sanctioned 1, documented. It is taken from
+/// [`Analysis::score_for_counts`] (only the outcome is read) so the file can never disagree with `report` or
+/// `trace`.
 fn shipment_mixes(a: &Analysis) -> Vec<(Mix, bool)> {
-    let empty = PathSet::default();
     (0..a.ds().shipments.len() as u32)
         .into_par_iter()
         .map(|i| {
-            let o = a.score_with(ShipmentId::new(i), &empty).outcome;
+            let o = a.score_for_counts(ShipmentId::new(i)).outcome;
             (o.mix, o.reachable)
         })
         .collect()

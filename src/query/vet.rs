@@ -410,8 +410,8 @@ pub fn vet(a: &Analysis, party: &str, as_of: Option<Date>) -> Result<VetJson, Qu
         for &i in ships {
             let s = ds.shipment(i);
             let (y, m, _) = s.date.ymd();
-            // Flags come from the engine's marks; the rule counts need no path search.
-            let sc = a.score_with(i, &crate::engine::paths::PathSet::default());
+            // Flags come from the engine's marks; the rule counts need no path search and no detail text.
+            let sc = a.score_for_counts(i);
             let mix = sc.outcome.mix;
             if mix.sanctioned() > EPS {
                 shipped_sanctioned += 1;
@@ -872,7 +872,7 @@ fn bought(a: &Analysis, p: PartyId, lo: Date, as_of: Date) -> Bought {
         if s.date < lo || s.date > as_of {
             continue;
         }
-        let sc = a.score_with(i, &crate::engine::paths::PathSet::default());
+        let sc = a.score_for_counts(i);
         n += 1;
         value += s.value_usd;
         let vw = crate::engine::pool::to_f64(s.value_usd);
