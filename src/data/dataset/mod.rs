@@ -202,7 +202,12 @@ impl Text {
     /// `None` when the slice lies beyond what a `Text` can address.
     pub fn new(start: u64, len: u64) -> Option<Text> {
         (len <= Text::MAX_LEN as u64 && start.checked_add(len)? <= Text::MAX_END)
-            .then_some(Text(start | (len << 40)))
+            .then_some(Text::pack(start, len))
+    }
+
+    /// A `Text` for a slice already known to fit (by [`Text::new`] or [`Arena::fits`]).
+    fn pack(start: u64, len: u64) -> Text {
+        Text(start | (len << 40))
     }
 
     pub fn start(self) -> u64 {
@@ -251,21 +256,20 @@ pub struct Arena {
 
 impl Arena {
     /// Stores every field of one row, or none of them: a row is rejected whole, so no text of it stays
-    /// behind. A missing field is the empty [`Text`].
+    /// behind. A missing field is the empty [`Text`]. Once [`Arena::fits`] passes, every field is
+    /// addressable, so nothing can fail half-way.
     pub fn push_all<const N: usize>(
         &mut self,
         fields: [Option<&str>; N],
     ) -> Result<[Text; N], TooLong> {
         self.fits(&fields)?;
-        let mut out = [Text::default(); N];
-        for (t, f) in out.iter_mut().zip(fields) {
-            if let Some(s) = f {
+        Ok(fields.map(|f| {
+            f.map_or(Text::default(), |s| {
                 let start = self.buf.len() as u64;
                 self.buf.push_str(s);
-                *t = Text::new(start, s.len() as u64).ok_or(TooLong::Arena)?;
-            }
-        }
-        Ok(out)
+                Text::pack(start, s.len() as u64)
+            })
+        }))
     }
 
     /// Whether [`Arena::push_all`] would store `fields`.
